@@ -65,8 +65,23 @@ export interface TokenEncoder {
   dispose?(): Promise<void> | void;
 }
 
-/** Creates the encoder a predictor file names; the CLI and the extension register `clip` here. */
-export type EncoderFactory = (spec: EncoderSpec, options: { modelDir: string; signal?: AbortSignal }) => Promise<TokenEncoder>;
+/** Where and how an encoder may find its own model files. */
+export interface EncoderContext {
+  /** The predictor's folder (for encoders that keep files beside the weights). */
+  modelDir?: string;
+  /** A local folder of encoder models (offline use); when set, nothing is downloaded. */
+  modelsDir?: string;
+  /** The download cache folder. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (event: { status: string; file?: string; loaded?: number; total?: number; progress?: number }) => void;
+}
+
+/**
+ * Creates an encoder from a spec (the one a predictor file names, or a fresh one for training).
+ * The engine knows `lexical`; the CLI and the extension register `clip` (src/runtime).
+ */
+export type EncoderFactory = (spec: Partial<EncoderSpec> & { id: string }, context: EncoderContext) => Promise<TokenEncoder>;
 
 export type Scores = Record<string, number>;
 
