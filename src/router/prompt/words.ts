@@ -15,10 +15,27 @@ interface Piece {
   end: number;
 }
 
+/** V8's segmenter slows down badly on very long strings: feed it chunks that end at whitespace, where no word continues. */
+const CHUNK = 2048;
+
+function* segments(text: string): Generator<{ segment: string; index: number; isWordLike: boolean | undefined }> {
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + CHUNK);
+    if (end < text.length) {
+      let cut = end;
+      while (cut > start && !/\s/.test(text[cut - 1]!)) cut--;
+      if (cut > start) end = cut;
+    }
+    for (const s of segmenter.segment(text.slice(start, end))) yield { segment: s.segment, index: s.index + start, isWordLike: s.isWordLike };
+    start = end;
+  }
+}
+
 export function tokenizeWords(masked: string, weightAt: (offset: number) => number = () => 1): Token[] {
   const pieces: Piece[] = [];
   let joinable = false; // the previous piece ended with a joiner right after a word
-  for (const s of segmenter.segment(masked)) {
+  for (const s of segments(masked)) {
     const text = s.segment;
     if (s.isWordLike || PICTOGRAPHIC.test(text)) {
       const last = pieces[pieces.length - 1];
