@@ -222,7 +222,7 @@ export class ComfyUIBackend extends BaseBackend {
         mime: kind.mime,
         seed,
         backend: this.name,
-        model: this.model,
+        model: (this.template && workflowCheckpoint(this.template)) ?? this.model,
         cost: this.estimateCost(),
         timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(end - t0) },
       };
