@@ -128,6 +128,11 @@ export class Ledger {
     return { ledger, reconciled };
   }
 
+  /** This month's figures without taking the lock or writing anything (for a dry run). */
+  static async peek(options: LedgerOptions): Promise<LedgerStatus> {
+    return new Ledger(options).status();
+  }
+
   get file(): string {
     return this.options.file;
   }
