@@ -137,9 +137,6 @@ export class Dispatcher {
   private warnedNoScorer = false;
 
   constructor(private readonly config: DispatchConfig) {
-    if (config.cloud && !config.ledger && (config.policy.monthlyCap !== null || config.cloud.estimateCost({ prompt: '', width: 1024, height: 1024 }) > 0)) {
-      throw new RouteT2IError('no-ledger', `${config.cloud.name}: a paid cloud backend needs the money ledger`);
-    }
     if (!config.edge && !config.cloud) throw new RouteT2IError('no-backend', 'neither an edge nor a cloud backend is configured', 'pass --edge NAME and/or --cloud NAME');
     if (!(config.hybridBand >= 0 && config.hybridBand <= 0.5)) throw new RouteT2IError('bad-policy', 'the hybrid band must be from 0 to 0.5');
     if (config.cascadeThreshold !== null && !(config.cascadeThreshold >= 0 && config.cascadeThreshold <= 1)) throw new RouteT2IError('bad-policy', 'the cascade threshold must be from 0 to 1');
@@ -202,10 +199,16 @@ export class Dispatcher {
    */
   async run(
     items: readonly DispatchItem[],
-    options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void; onOutcome?: (o: DispatchOutcome) => Promise<void> | void } = {},
+    options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void; onOutcome?: (o: DispatchOutcome) => Promise<void> | void; onPlan?: (plan: Plan) => void } = {},
   ): Promise<DispatchOutcome[]> {
+    const { cloud, ledger, policy } = this.config;
+    // Planning needs no ledger (a dry run); spending does.
+    if (cloud && !ledger && (policy.monthlyCap !== null || cloud.estimateCost({ prompt: '', width: 1024, height: 1024 }) > 0)) {
+      throw new RouteT2IError('no-ledger', `${cloud.name}: a paid cloud backend needs the money ledger`);
+    }
     const status = this.config.ledger ? await this.config.ledger.status() : undefined;
     const plan = this.plan(items, status ? status.spent + status.reserved : 0);
+    options.onPlan?.(plan);
     const state = { escalations: 0, budget: plan.escalationBudget };
     const outcomes: DispatchOutcome[] = new Array(items.length);
     let next = 0;

@@ -209,8 +209,8 @@ describe('dispatcher: the cost policy in force', () => {
     assert.deepEqual(seen, ['p1:edge', 'p2:comfyui: cancelled']);
   });
 
-  it('refuses a paid cloud without a ledger, and predict mode without predictions', () => {
-    assert.throws(() => new Dispatcher(config({ cloud: new Fake('openai', 'cloud', 0.04) })), /needs the money ledger/);
+  it('refuses to spend on a paid cloud without a ledger, and predict mode without predictions', async () => {
+    await assert.rejects(new Dispatcher(config({ cloud: new Fake('openai', 'cloud', 0.04) })).run(items([0.1])), /needs the money ledger/);
     const d = new Dispatcher(config({ edge: new Fake('comfyui', 'edge', 0) }));
     assert.throws(() => d.plan([{ id: 'x', request: { prompt: 'x', width: 1, height: 1 } }]), /predict mode needs a prediction/);
   });
