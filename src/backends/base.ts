@@ -98,6 +98,8 @@ export interface CommonSettings {
   maxWaitMs: number;
   pollIntervalMs: number;
   retries: number;
+  /** First backoff between retries (doubles each time, capped at 8 s); Retry-After wins over it. */
+  retryDelayMs: number;
   price: number | undefined;
 }
 
@@ -109,6 +111,7 @@ export function commonSettings(r: ConfigReader, defaults: { url?: string; timeou
     maxWaitMs: r.number('maxWaitMs', defaults.maxWaitMs ?? 600_000, 1, 24 * 3_600_000),
     pollIntervalMs: r.number('pollIntervalMs', defaults.pollIntervalMs ?? 1000, 1, 600_000),
     retries: r.number('retries', 3, 0, 10),
+    retryDelayMs: r.number('retryDelayMs', 500, 0, 60_000),
     price: r.number('price', undefined, 0, 1000),
   };
 }
@@ -144,7 +147,7 @@ export abstract class BaseBackend implements Backend {
       secrets: () => this.secretValues,
       timeoutMs: this.settings.timeoutMs,
       idleTimeoutMs: this.settings.idleTimeoutMs,
-      retry: { ...deps.http?.retry, retries: this.settings.retries } as HttpSettings['retry'],
+      retry: { baseDelayMs: this.settings.retryDelayMs, ...deps.http?.retry, retries: this.settings.retries } as HttpSettings['retry'],
     });
     this.sleep = deps.sleep ?? deps.http?.sleep ?? abortableSleep;
     this.clock = deps.clock ?? (() => performance.now());

@@ -1,3 +1,4 @@
+import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
@@ -86,7 +87,7 @@ export class BflBackend extends BaseBackend {
     const key = await this.requireSecret('BFL_API_KEY');
     const auth = { 'x-key': key };
     const seed = request.seed ?? randomSeed();
-    const body: Record<string, unknown> = { prompt: request.prompt, seed, prompt_upsampling: false, safety_tolerance: this.safetyTolerance, output_format: 'png' };
+    const body: Record<string, unknown> = { prompt: plainPromptText(request.prompt), seed, prompt_upsampling: false, safety_tolerance: this.safetyTolerance, output_format: 'png' };
     if (this.model.includes('ultra')) body.aspect_ratio = nearestAspect(request.width, request.height, FLUX_ASPECTS);
     else Object.assign(body, { width: multipleOf32(request.width), height: multipleOf32(request.height) });
     if (request.steps && this.model === 'flux-dev') body.steps = request.steps;

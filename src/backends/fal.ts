@@ -1,3 +1,4 @@
+import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
@@ -90,7 +91,7 @@ export class FalBackend extends BaseBackend {
     const auth = { authorization: `Key ${key}` };
     const seed = request.seed ?? randomSeed();
     const input: Record<string, unknown> = {
-      prompt: request.prompt,
+      prompt: plainPromptText(request.prompt),
       seed,
       image_size: { width: request.width, height: request.height },
       num_images: 1,
@@ -98,7 +99,7 @@ export class FalBackend extends BaseBackend {
       enable_safety_checker: this.safetyChecker,
       ...this.extraInput,
     };
-    if (request.negative) input.negative_prompt = request.negative;
+    if (request.negative) input.negative_prompt = plainPromptText(request.negative);
     if (request.steps) input.num_inference_steps = request.steps;
     const q = await this.http.json<QueueReply>(joinUrl(this.settings.url, this.model), { json: input, headers: auth, signal, what: 'queue submit', idempotent: false });
     const id = this.need(q.request_id, 'request_id');

@@ -1,3 +1,4 @@
+import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl, serverMessage, type HttpReply } from './http';
@@ -85,6 +86,8 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
   readonly model: string;
   override readonly secretName = 'OPENAI_COMPATIBLE_API_KEY';
   private readonly sendExtras: boolean;
+  /** Strip the emphasis syntax for servers that do not read it (stable-diffusion.cpp does; keep is the default). */
+  private readonly plain: boolean;
 
   constructor(config: BackendConfig, deps: BackendDeps) {
     super('openai-compatible', config, deps, { maxWaitMs: 30 * 60_000 });
@@ -92,6 +95,7 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
     this.side = r.side('edge');
     this.model = r.string('model', 'default');
     this.sendExtras = r.boolean('sendExtras', true);
+    this.plain = r.oneOf('promptSyntax', ['keep', 'plain'] as const, 'keep') === 'plain';
   }
 
   estimateCost(): number {
@@ -102,12 +106,12 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
     const t0 = this.clock();
     const key = await this.secret('OPENAI_COMPATIBLE_API_KEY');
     const seed = request.seed ?? randomSeed();
-    const body: Record<string, unknown> = { prompt: request.prompt, n: 1, size: `${request.width}x${request.height}`, response_format: 'b64_json' };
+    const body: Record<string, unknown> = { prompt: this.plain ? plainPromptText(request.prompt) : request.prompt, n: 1, size: `${request.width}x${request.height}`, response_format: 'b64_json' };
     if (this.model !== 'default') body.model = this.model;
     // Fields OpenAI lacks but local servers read (stable-diffusion.cpp, LocalAI); `sendExtras: false` drops them.
     if (this.sendExtras) {
       body.seed = seed;
-      if (request.negative) body.negative_prompt = request.negative;
+      if (request.negative) body.negative_prompt = this.plain ? plainPromptText(request.negative) : request.negative;
       if (request.steps) body.steps = request.steps;
     }
     const { bytes, mime } = await this.callImages(body, key ? { authorization: `Bearer ${key}` } : {}, options);
@@ -216,7 +220,8 @@ export class OpenAIBackend extends ImagesApiBackend {
   async generate(request: GenerationRequest, options: GenerateOptions = {}): Promise<GenerationResult> {
     const t0 = this.clock();
     const key = await this.requireSecret('OPENAI_API_KEY');
-    const body: Record<string, unknown> = { model: this.model, prompt: request.prompt, n: 1, size: this.size(request), quality: this.quality };
+    // The A1111/ComfyUI emphasis syntax means nothing to this API: send the plain words.
+    const body: Record<string, unknown> = { model: this.model, prompt: plainPromptText(request.prompt), n: 1, size: this.size(request), quality: this.quality };
     if (this.family === 'dall-e-3') {
       body.response_format = 'b64_json';
       body.style = this.style;

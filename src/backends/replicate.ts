@@ -1,3 +1,4 @@
+import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
@@ -92,10 +93,10 @@ export class ReplicateBackend extends BaseBackend {
     const token = await this.requireSecret('REPLICATE_API_TOKEN');
     const auth = { authorization: `Bearer ${token}` };
     const seed = request.seed ?? randomSeed();
-    const input: Record<string, unknown> = { prompt: request.prompt, seed, num_outputs: 1, output_format: 'png', ...this.extraInput };
+    const input: Record<string, unknown> = { prompt: plainPromptText(request.prompt), seed, num_outputs: 1, output_format: 'png', ...this.extraInput };
     if (this.sizeInput === 'aspect_ratio') input.aspect_ratio = nearestAspect(request.width, request.height, FLUX_ASPECTS);
     else Object.assign(input, { width: request.width, height: request.height });
-    if (request.negative) input.negative_prompt = request.negative;
+    if (request.negative) input.negative_prompt = plainPromptText(request.negative);
     if (request.steps) input.num_inference_steps = request.steps;
     const create = this.version ? joinUrl(this.settings.url, 'v1/predictions') : joinUrl(this.settings.url, `v1/models/${this.owner}/predictions`);
     const body = this.version ? { version: this.version, input } : { input };

@@ -1,3 +1,4 @@
+import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl, serverMessage } from './http';
@@ -76,8 +77,8 @@ export class StabilityBackend extends BaseBackend {
     const key = await this.requireSecret('STABILITY_API_KEY');
     const seed = request.seed ?? randomSeed();
     const form = new FormData();
-    form.append('prompt', request.prompt);
-    if (request.negative) form.append('negative_prompt', request.negative);
+    form.append('prompt', plainPromptText(request.prompt));
+    if (request.negative) form.append('negative_prompt', plainPromptText(request.negative));
     form.append('aspect_ratio', nearestAspect(request.width, request.height));
     form.append('seed', String(seed));
     form.append('output_format', 'png');

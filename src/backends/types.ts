@@ -93,6 +93,8 @@ export interface BackendConfig {
   maxWaitMs?: number;
   /** Bounded retries of one request on 429/5xx. */
   retries?: number;
+  /** First backoff between retries, ms (doubles each time); a Retry-After from the server wins. */
+  retryDelayMs?: number;
   /** Between two polls of a submit-and-poll API, ms. */
   pollIntervalMs?: number;
   [key: string]: unknown;

@@ -30,6 +30,14 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     assert.ok(backend.estimateCost(request) >= r.cost);
   });
 
+  it('sends the cloud the plain words: emphasis, extra networks and BREAK are syntax, not text', async () => {
+    const o = await startOpenAI({ key: KEY });
+    servers.push(o.server);
+    const { deps } = testDeps({ OPENAI_API_KEY: KEY });
+    await createBackend('openai', fast(o.server.url), deps.secrets, deps).generate({ ...request, prompt: 'a (watercolour:1.3) heron, [mist] BREAK <lora:ink:0.6> reeds' });
+    assert.equal(o.server.to('POST', '/v1/images/generations')[0]!.json.prompt, 'a watercolour heron, mist reeds');
+  });
+
   it('dall-e-3: asks for b64_json, maps the size, prices from the table', async () => {
     const o = await startOpenAI({ key: KEY });
     servers.push(o.server);
