@@ -11,7 +11,7 @@ import { RouteT2IError } from '../router/errors';
  * and counts spent + reserved, in this process and in any other that shares the file.
  *
  * Crash rule (the safe one): a reservation whose owner process is gone — on this host, its pid no longer
- * runs; on another host, it is older than `staleReservationMs` — is settled at its estimate, as if the
+ * runs; from any host, it is older than `staleReservationMs` (a day) — is settled at its estimate, as if the
  * call had been charged, because the provider may well have charged it. Money is never "found" by a
  * crash; at worst the ledger over-counts by estimates that did not turn into charges.
  *
@@ -68,7 +68,7 @@ export interface LedgerOptions {
   staleLockMs?: number;
   /** How long to wait for the lock before giving up. */
   lockTimeoutMs?: number;
-  /** A reservation from another host older than this is reconciled. */
+  /** A reservation older than this is reconciled whoever made it (another host's pids cannot be checked). */
   staleReservationMs?: number;
   /** Identity of this process (tests simulate other processes). */
   pid?: number;
@@ -213,7 +213,9 @@ export class Ledger {
       for (const month of Object.values(data.months)) {
         for (const r of Object.values(month.reservations)) {
           const ours = r.host === this.host && r.pid === this.pid;
-          const gone = r.host === this.host ? !ours && !this.isAlive(r.pid) : now - Date.parse(r.at) > staleMs;
+          // No generation runs for a day: an older reservation is a leftover even if its pid was reused.
+          const old = !(now - Date.parse(r.at) <= staleMs);
+          const gone = old || (r.host === this.host && !ours && !this.isAlive(r.pid));
           if (!gone) continue;
           delete month.reservations[r.id];
           const entry: LedgerEntry = { id: r.id, backend: r.backend, cost: r.estimate, estimate: r.estimate, at: this.now().toISOString(), reconciled: true };
