@@ -1,5 +1,4 @@
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
-import { BackendError } from './errors';
 import { joinUrl } from './http';
 import { decodeBase64 } from './image';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
@@ -43,7 +42,7 @@ export class A1111Backend extends BaseBackend {
   private async headers(): Promise<Record<string, string>> {
     const auth = await this.secret('A1111_AUTH');
     if (!auth) return {};
-    if (!auth.includes(':')) throw new BackendError('auth', this.name, 'A1111_AUTH must be "user:password", as given to --api-auth');
+    if (!auth.includes(':')) throw this.fail('auth', 'A1111_AUTH must be "user:password", as given to --api-auth');
     const encoded = Buffer.from(auth).toString('base64');
     this.alsoSecret(encoded);
     for (const part of auth.split(':').slice(1)) if (part.length >= 4) this.alsoSecret(part);
@@ -108,7 +107,7 @@ export class A1111Backend extends BaseBackend {
     } catch (e) {
       if (signal?.aborted) {
         await this.interrupt(headers);
-        throw new BackendError('cancelled', this.name, 'generation cancelled; sent /sdapi/v1/interrupt', { accepted: true });
+        throw this.fail('cancelled', 'generation cancelled; sent /sdapi/v1/interrupt', { accepted: true });
       }
       throw e;
     } finally {
@@ -117,9 +116,9 @@ export class A1111Backend extends BaseBackend {
     }
     const generated = this.clock();
     const images = reply.images;
-    if (!Array.isArray(images) || typeof images[0] !== 'string') throw new BackendError('bad-reply', this.name, 'the txt2img reply has no images');
+    if (!Array.isArray(images) || typeof images[0] !== 'string') throw this.fail('bad-reply', 'the txt2img reply has no images');
     const bytes = decodeBase64(images[0]);
-    if (!bytes) throw new BackendError('bad-reply', this.name, 'the image in the txt2img reply is not base64');
+    if (!bytes) throw this.fail('bad-reply', 'the image in the txt2img reply is not base64');
     const kind = this.checkImage(bytes, 'the image in the txt2img reply');
     let info: { seed?: number; sd_model_name?: string } = {};
     if (typeof reply.info === 'string') {

@@ -161,6 +161,11 @@ export abstract class BaseBackend implements Backend {
   abstract estimateCost(request: GenerationRequest): number;
   abstract health(options?: { signal?: AbortSignal }): Promise<BackendHealth>;
 
+  /** A BackendError naming this backend, its message scrubbed of every secret read so far. */
+  protected fail(code: ConstructorParameters<typeof BackendError>[0], message: string, details?: ConstructorParameters<typeof BackendError>[3]): BackendError {
+    return this.http.error(code, message, details);
+  }
+
   /** Reads a secret; remembers its value so no message can ever show it. */
   protected async secret(name: string): Promise<string | undefined> {
     const v = await this.deps.secrets.get(name);
@@ -178,7 +183,7 @@ export abstract class BaseBackend implements Backend {
   protected async requireSecret(name: string): Promise<string> {
     const v = await this.secret(name);
     if (v === undefined) {
-      throw new BackendError('auth', this.name, `no API key: set ${name} in the environment (CLI) or store it with "RouteT2I: Set API Key" (VS Code)`);
+      throw this.fail('auth', `no API key: set ${name} in the environment (CLI) or store it with "RouteT2I: Set API Key" (VS Code)`);
     }
     return v;
   }
@@ -186,8 +191,8 @@ export abstract class BaseBackend implements Backend {
   /** Checks that bytes are a whole image; a truncated or non-image reply is a bad-reply error. */
   protected checkImage(bytes: Uint8Array, what: string): ImageKind {
     const kind = sniffImage(bytes);
-    if (!kind) throw new BackendError('bad-reply', this.name, `${what} is not an image (${bytes.byteLength} bytes)`);
-    if (!isCompleteImage(bytes, kind)) throw new BackendError('bad-reply', this.name, `${what} is a truncated ${kind.ext.toUpperCase()} (${bytes.byteLength} bytes)`);
+    if (!kind) throw this.fail('bad-reply', `${what} is not an image (${bytes.byteLength} bytes)`);
+    if (!isCompleteImage(bytes, kind)) throw this.fail('bad-reply', `${what} is a truncated ${kind.ext.toUpperCase()} (${bytes.byteLength} bytes)`);
     return kind;
   }
 
@@ -200,15 +205,15 @@ export abstract class BaseBackend implements Backend {
     try {
       parsed = new URL(url);
     } catch {
-      throw new BackendError('bad-reply', this.name, `the image address in the reply is not a URL`);
+      throw this.fail('bad-reply', `the image address in the reply is not a URL`);
     }
     if (parsed.protocol === 'data:') {
       const bytes = decodeBase64(url);
-      if (!bytes) throw new BackendError('bad-reply', this.name, 'the image data URI is not base64');
+      if (!bytes) throw this.fail('bad-reply', 'the image data URI is not base64');
       return { bytes, kind: this.checkImage(bytes, 'the image') };
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new BackendError('bad-reply', this.name, `the image address uses ${parsed.protocol}, not http(s)`);
+      throw this.fail('bad-reply', `the image address uses ${parsed.protocol}, not http(s)`);
     }
     const reply = await this.http.request(url, {
       headers: { accept: 'image/*', ...options.headers },
@@ -229,20 +234,20 @@ export abstract class BaseBackend implements Backend {
       const value = await step(attempt);
       if (value !== undefined) return value;
       if (this.clock() >= deadline) {
-        throw new BackendError('timeout', this.name, `${what} did not finish within ${Math.round(this.settings.maxWaitMs / 1000)} s`, { accepted: true });
+        throw this.fail('timeout', `${what} did not finish within ${Math.round(this.settings.maxWaitMs / 1000)} s`, { accepted: true });
       }
       try {
         await this.sleep(this.settings.pollIntervalMs, signal);
       } catch {
-        throw new BackendError('cancelled', this.name, `${what} cancelled`, { accepted: true });
+        throw this.fail('cancelled', `${what} cancelled`, { accepted: true });
       }
-      if (signal?.aborted) throw new BackendError('cancelled', this.name, `${what} cancelled`, { accepted: true });
+      if (signal?.aborted) throw this.fail('cancelled', `${what} cancelled`, { accepted: true });
     }
   }
 
   /** A reply field that must be there; otherwise a bad-reply error naming it. */
   protected need<T>(value: T | undefined | null, what: string): T {
-    if (value === undefined || value === null || value === '') throw new BackendError('bad-reply', this.name, `the reply has no ${what}`);
+    if (value === undefined || value === null || value === '') throw this.fail('bad-reply', `the reply has no ${what}`);
     return value;
   }
 

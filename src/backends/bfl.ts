@@ -53,9 +53,9 @@ export class BflBackend extends BaseBackend {
     const r = this.reader();
     this.side = r.side('cloud');
     this.model = r.string('model', 'flux-pro-1.1');
-    if (!/^[\w.-]+$/.test(this.model)) throw new BackendError('config', this.name, `model "${this.model}" must be an endpoint name such as flux-pro-1.1`);
+    if (!/^[\w.-]+$/.test(this.model)) throw this.fail('config', `model "${this.model}" must be an endpoint name such as flux-pro-1.1`);
     if (this.settings.price === undefined && !(this.model in PRICES)) {
-      throw new BackendError('config', this.name, `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
+      throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
     }
     this.safetyTolerance = r.number('safetyTolerance', 2, 0, 6);
   }
@@ -111,22 +111,22 @@ export class BflBackend extends BaseBackend {
             return undefined;
           case 'Request Moderated':
           case 'Content Moderated':
-            throw new BackendError('content-filter', this.name, `task ${id}: ${r.status} (the provider's safety filter refused it)`, { accepted: true });
+            throw this.fail('content-filter', `task ${id}: ${r.status} (the provider's safety filter refused it)`, { accepted: true });
           case 'Error':
           case 'Failed':
           case 'Task not found':
-            throw new BackendError('failed', this.name, `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`, { accepted: true });
+            throw this.fail('failed', `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`, { accepted: true });
           default:
-            throw new BackendError('bad-reply', this.name, `task ${id}: unknown status ${JSON.stringify(r.status)?.slice(0, 40)}`, { accepted: true });
+            throw this.fail('bad-reply', `task ${id}: unknown status ${JSON.stringify(r.status)?.slice(0, 40)}`, { accepted: true });
         }
       });
     } catch (e) {
-      if (signal?.aborted) throw new BackendError('cancelled', this.name, `stopped waiting for task ${id} (BFL has no cancel; it may still be charged)`, { accepted: true });
-      throw e instanceof BackendError && !e.details.accepted ? new BackendError(e.code, this.name, e.message.replace(/^bfl: /, ''), { ...e.details, accepted: true }) : e;
+      if (signal?.aborted) throw this.fail('cancelled', `stopped waiting for task ${id} (BFL has no cancel; it may still be charged)`, { accepted: true });
+      throw e instanceof BackendError && !e.details.accepted ? this.fail(e.code, e.message.replace(/^bfl: /, ''), { ...e.details, accepted: true }) : e;
     }
     const generated = this.clock();
     const sample = done.result?.sample;
-    if (!sample) throw new BackendError('bad-reply', this.name, `task ${id} is Ready without result.sample`, { accepted: true });
+    if (!sample) throw this.fail('bad-reply', `task ${id} is Ready without result.sample`, { accepted: true });
     const { bytes, kind } = await this.download(sample, { signal, onProgress, headers: this.trusted(sample) && new URL(sample).origin === new URL(this.settings.url).origin ? auth : {} });
     onProgress?.({ status: 'done' });
     const cost = typeof submit.cost === 'number' && submit.cost >= 0 && this.settings.price === undefined ? submit.cost / 100 : this.estimateCost();

@@ -130,13 +130,13 @@ export class ComfyUIBackend extends BaseBackend {
       try {
         text = await readFile(file, 'utf8');
       } catch (e) {
-        throw new BackendError('config', this.name, `cannot read the workflow file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw this.fail('config', `cannot read the workflow file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch (e) {
-        throw new BackendError('config', this.name, `the workflow file ${file} is not valid JSON (${(e as Error).message})`);
+        throw this.fail('config', `the workflow file ${file} is not valid JSON (${(e as Error).message})`);
       }
       this.template = checkWorkflow(parsed, file);
     }
@@ -205,10 +205,10 @@ export class ComfyUIBackend extends BaseBackend {
       const generated = this.clock();
       const history = await this.http.json<Record<string, { outputs?: unknown; status?: { status_str?: string; messages?: unknown[] } }>>(joinUrl(this.settings.url, `history/${encodeURIComponent(id)}`), { signal, what: 'GET /history' });
       const entry = history[id];
-      if (!entry) throw new BackendError('bad-reply', this.name, `/history has no entry for prompt ${id}`);
-      if (entry.status?.status_str === 'error') throw new BackendError('failed', this.name, `the workflow failed: ${this.historyError(entry.status.messages)}`);
+      if (!entry) throw this.fail('bad-reply', `/history has no entry for prompt ${id}`);
+      if (entry.status?.status_str === 'error') throw this.fail('failed', `the workflow failed: ${this.historyError(entry.status.messages)}`);
       const refs = historyImages(entry.outputs);
-      if (refs.length === 0) throw new BackendError('bad-reply', this.name, 'the prompt finished without an image (does the workflow end in SaveImage?)');
+      if (refs.length === 0) throw this.fail('bad-reply', 'the prompt finished without an image (does the workflow end in SaveImage?)');
       const ref = refs[0]!;
       const view = new URL(joinUrl(this.settings.url, 'view'));
       view.searchParams.set('filename', ref.filename);
@@ -228,7 +228,7 @@ export class ComfyUIBackend extends BaseBackend {
       };
     } catch (e) {
       if (promptId && signal?.aborted) await this.cancelOnServer(promptId);
-      if (signal?.aborted && !(e instanceof BackendError && e.code === 'cancelled')) throw new BackendError('cancelled', this.name, 'generation cancelled');
+      if (signal?.aborted && !(e instanceof BackendError && e.code === 'cancelled')) throw this.fail('cancelled', 'generation cancelled');
       throw e;
     } finally {
       events?.close();
@@ -242,7 +242,7 @@ export class ComfyUIBackend extends BaseBackend {
     for (const [node, ne] of Object.entries(body.node_errors ?? {})) {
       for (const err of ne.errors ?? []) parts.push(`node ${node} (${ne.class_type ?? '?'}): ${err.message ?? ''}${err.details ? ` — ${err.details}` : ''}`);
     }
-    return new BackendError('config', this.name, `ComfyUI rejected the workflow: ${parts.join('; ') || 'no reason given'}`, { status: 400, hint: 'check the checkpoint name ("model") and the workflow' });
+    return this.fail('config', `ComfyUI rejected the workflow: ${parts.join('; ') || 'no reason given'}`, { status: 400, hint: 'check the checkpoint name ("model") and the workflow' });
   }
 
   private historyError(messages: unknown[] | undefined): string {
@@ -263,14 +263,14 @@ export class ComfyUIBackend extends BaseBackend {
       markStart();
     };
     for (;;) {
-      if (this.clock() >= deadline) throw new BackendError('timeout', this.name, `the prompt did not finish within ${Math.round(this.settings.maxWaitMs / 1000)} s`, { accepted: true });
+      if (this.clock() >= deadline) throw this.fail('timeout', `the prompt did not finish within ${Math.round(this.settings.maxWaitMs / 1000)} s`, { accepted: true });
       const ev = await events.next(Math.min(this.settings.idleTimeoutMs, Math.max(1, deadline - this.clock())), signal);
       if (ev === 'closed') return this.pollHistory(id, signal, markStart);
       if (ev === 'idle') {
         // Silence is normal while another client's job runs: ask the server where ours is.
         const state = await this.promptState(id, signal);
         if (state === 'done') return;
-        if (state === 'missing') throw new BackendError('failed', this.name, `the server lost prompt ${id} (not queued, not in history)`, { accepted: true });
+        if (state === 'missing') throw this.fail('failed', `the server lost prompt ${id} (not queued, not in history)`, { accepted: true });
         continue;
       }
       const d = ev.data ?? {};
@@ -300,9 +300,9 @@ export class ComfyUIBackend extends BaseBackend {
         case 'execution_success':
           return;
         case 'execution_error':
-          throw new BackendError('failed', this.name, `the workflow failed in ${String(d.node_type ?? 'a node')}: ${String(d.exception_message ?? 'error').trim()}`, { accepted: true });
+          throw this.fail('failed', `the workflow failed in ${String(d.node_type ?? 'a node')}: ${String(d.exception_message ?? 'error').trim()}`, { accepted: true });
         case 'execution_interrupted':
-          throw new BackendError(signal?.aborted ? 'cancelled' : 'failed', this.name, 'the prompt was interrupted on the server', { accepted: true });
+          throw this.fail(signal?.aborted ? 'cancelled' : 'failed', 'the prompt was interrupted on the server', { accepted: true });
         default:
           break;
       }
@@ -313,7 +313,7 @@ export class ComfyUIBackend extends BaseBackend {
     await this.pollUntil('the prompt', signal, async () => {
       const state = await this.promptState(id, signal);
       if (state === 'running') markStart();
-      if (state === 'missing') throw new BackendError('failed', this.name, `the server lost prompt ${id} (not queued, not in history)`, { accepted: true });
+      if (state === 'missing') throw this.fail('failed', `the server lost prompt ${id} (not queued, not in history)`, { accepted: true });
       return state === 'done' ? true : undefined;
     });
   }

@@ -58,10 +58,10 @@ export class FalBackend extends BaseBackend {
     const r = this.reader();
     this.side = r.side('cloud');
     this.model = r.string('model', 'fal-ai/flux/schnell');
-    if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?$/.test(this.model)) throw new BackendError('config', this.name, `model "${this.model}" must be a fal model id such as fal-ai/flux/dev`);
+    if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?$/.test(this.model)) throw this.fail('config', `model "${this.model}" must be a fal model id such as fal-ai/flux/dev`);
     this.app = this.model.split('/').slice(0, 2).join('/');
     if (this.settings.price === undefined && !(this.model in PRICE_PER_MP)) {
-      throw new BackendError('config', this.name, `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
+      throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
     }
     this.safetyChecker = r.boolean('safetyChecker', true);
     this.extraInput = r.object('input') ?? {};
@@ -116,27 +116,27 @@ export class FalBackend extends BaseBackend {
           onProgress?.({ status: 'running' });
         } else if (s.status === 'COMPLETED') return s;
         else if (s.status === 'FAILED' || s.status === 'CANCELED' || s.status === 'CANCELLED') return s;
-        else throw new BackendError('bad-reply', this.name, `unknown queue status ${JSON.stringify(s.status)?.slice(0, 40)}`, { accepted: true });
+        else throw this.fail('bad-reply', `unknown queue status ${JSON.stringify(s.status)?.slice(0, 40)}`, { accepted: true });
         return undefined;
       });
       if (status.status !== 'COMPLETED' || status.error) {
         const why = status.error ?? status.status;
-        throw new BackendError(status.error_type === 'content_policy_violation' ? 'content-filter' : 'failed', this.name, `request ${id} failed: ${String(why).slice(0, 300)}`, { accepted: true });
+        throw this.fail(status.error_type === 'content_policy_violation' ? 'content-filter' : 'failed', `request ${id} failed: ${String(why).slice(0, 300)}`, { accepted: true });
       }
       result = await this.http.json<ResultReply>(this.own(q.response_url, base), { headers: auth, signal, what: 'queue result' });
     } catch (e) {
       if (signal?.aborted) {
         await this.cancel(q, base, auth);
-        throw new BackendError('cancelled', this.name, `request ${id} cancelled`, { accepted: true });
+        throw this.fail('cancelled', `request ${id} cancelled`, { accepted: true });
       }
-      throw e instanceof BackendError && !e.details.accepted ? new BackendError(e.code, this.name, e.message.replace(/^fal: /, ''), { ...e.details, accepted: true }) : e;
+      throw e instanceof BackendError && !e.details.accepted ? this.fail(e.code, e.message.replace(/^fal: /, ''), { ...e.details, accepted: true }) : e;
     }
     const generated = this.clock();
     if (result.has_nsfw_concepts?.[0] === true) {
-      throw new BackendError('content-filter', this.name, `request ${id}: the safety checker flagged the image (fal returns a black image instead)`, { accepted: true });
+      throw this.fail('content-filter', `request ${id}: the safety checker flagged the image (fal returns a black image instead)`, { accepted: true });
     }
     const url = result.images?.[0]?.url ?? result.image?.url;
-    if (!url) throw new BackendError('bad-reply', this.name, `request ${id} finished without images[0].url`, { accepted: true });
+    if (!url) throw this.fail('bad-reply', `request ${id} finished without images[0].url`, { accepted: true });
     const { bytes, kind } = await this.download(url, { signal, onProgress });
     onProgress?.({ status: 'done' });
     return {

@@ -1,6 +1,5 @@
 import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
-import { BackendError } from './errors';
 import { joinUrl, serverMessage, type HttpReply } from './http';
 import { decodeBase64 } from './image';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
@@ -60,18 +59,18 @@ abstract class ImagesApiBackend extends BaseBackend {
     }
     const parsed = reply.json<ImagesReply>();
     const item = parsed.data?.[0];
-    if (!item) throw new BackendError('bad-reply', this.name, 'the reply has no data[0]');
+    if (!item) throw this.fail('bad-reply', 'the reply has no data[0]');
     let bytes: Uint8Array;
     if (typeof item.b64_json === 'string') {
       const b = decodeBase64(item.b64_json);
-      if (!b) throw new BackendError('bad-reply', this.name, 'data[0].b64_json is not base64');
+      if (!b) throw this.fail('bad-reply', 'data[0].b64_json is not base64');
       bytes = b;
     } else if (typeof item.url === 'string') {
       // Only our own API gets the key; an image host never does.
       const sameOrigin = new URL(item.url, this.settings.url).origin === new URL(this.settings.url).origin;
       bytes = (await this.download(new URL(item.url, this.settings.url).toString(), { signal, onProgress, headers: sameOrigin ? headers : {} })).bytes;
     } else {
-      throw new BackendError('bad-reply', this.name, 'data[0] has neither b64_json nor url');
+      throw this.fail('bad-reply', 'data[0] has neither b64_json nor url');
     }
     const kind = this.checkImage(bytes, 'the image in the reply');
     onProgress?.({ status: 'done' });
@@ -184,7 +183,7 @@ export class OpenAIBackend extends ImagesApiBackend {
     if (this.model === 'dall-e-3') this.family = 'dall-e-3';
     else if (this.model in TOKEN_PRICES) this.family = 'gpt-image';
     else if (this.settings.price !== undefined) this.family = this.model.startsWith('dall-e') ? 'dall-e-3' : 'gpt-image';
-    else throw new BackendError('config', this.name, `no price is known for model "${this.model}"; use gpt-image-1, gpt-image-1-mini or dall-e-3, or set "price" (USD per image)`);
+    else throw this.fail('config', `no price is known for model "${this.model}"; use gpt-image-1, gpt-image-1-mini or dall-e-3, or set "price" (USD per image)`);
     this.quality = this.family === 'dall-e-3' ? r.oneOf('quality', ['standard', 'hd'] as const, 'standard') : r.oneOf('quality', ['low', 'medium', 'high'] as const, 'medium');
     this.style = this.family === 'dall-e-3' ? r.oneOf('style', ['vivid', 'natural'] as const, 'vivid') : undefined;
     this.moderation = this.family === 'gpt-image' ? r.oneOf('moderation', ['auto', 'low'] as const, 'auto') : undefined;

@@ -61,10 +61,10 @@ export class ReplicateBackend extends BaseBackend {
     } else if (/^[0-9a-f]{64}$/.test(this.model)) {
       this.version = this.model;
     } else {
-      throw new BackendError('config', this.name, `model "${this.model}" must be "owner/name", "owner/name:<version>" or a 64-character version id`);
+      throw this.fail('config', `model "${this.model}" must be "owner/name", "owner/name:<version>" or a 64-character version id`);
     }
     if (this.settings.price === undefined && !(this.owner && this.owner in PRICES)) {
-      throw new BackendError('config', this.name, `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
+      throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
     }
     this.preferWait = r.number('preferWait', 60, 0, 60);
     this.sizeInput = r.oneOf('sizeInput', ['aspect_ratio', 'width_height'] as const, this.owner?.startsWith('black-forest-labs/') ? 'aspect_ratio' : 'width_height');
@@ -131,19 +131,19 @@ export class ReplicateBackend extends BaseBackend {
     } catch (e) {
       if (signal?.aborted || (e instanceof BackendError && e.code === 'cancelled')) {
         await this.cancel(p, id, auth);
-        throw new BackendError('cancelled', this.name, `prediction ${id} cancelled`, { accepted: true });
+        throw this.fail('cancelled', `prediction ${id} cancelled`, { accepted: true });
       }
-      throw e instanceof BackendError ? new BackendError(e.code, this.name, e.message.replace(/^replicate: /, ''), { ...e.details, accepted: true }) : e;
+      throw e instanceof BackendError ? this.fail(e.code, e.message.replace(/^replicate: /, ''), { ...e.details, accepted: true }) : e;
     }
     const generated = this.clock();
     if (p.status === 'failed') {
       const err = typeof p.error === 'string' ? p.error : JSON.stringify(p.error ?? 'no reason given');
       const filtered = /nsfw|safety|content/i.test(err);
-      throw new BackendError(filtered ? 'content-filter' : 'failed', this.name, `prediction ${id} failed: ${err.slice(0, 300)}`, { accepted: true });
+      throw this.fail(filtered ? 'content-filter' : 'failed', `prediction ${id} failed: ${err.slice(0, 300)}`, { accepted: true });
     }
-    if (p.status === 'canceled' || p.status === 'aborted') throw new BackendError('cancelled', this.name, `prediction ${id} was ${p.status} on the server`, { accepted: true });
+    if (p.status === 'canceled' || p.status === 'aborted') throw this.fail('cancelled', `prediction ${id} was ${p.status} on the server`, { accepted: true });
     const url = firstUrl(p.output);
-    if (!url) throw new BackendError('bad-reply', this.name, `prediction ${id} succeeded without an image URL in its output`, { accepted: true });
+    if (!url) throw this.fail('bad-reply', `prediction ${id} succeeded without an image URL in its output`, { accepted: true });
     const sameOrigin = (() => {
       try {
         return new URL(url).origin === new URL(this.settings.url).origin;

@@ -1,6 +1,5 @@
 import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
-import { BackendError } from './errors';
 import { joinUrl, serverMessage } from './http';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
@@ -57,7 +56,7 @@ export class StabilityBackend extends BaseBackend {
     this.side = r.side('cloud');
     this.model = r.string('model', 'core');
     if (!(this.model in CREDITS) && this.settings.price === undefined) {
-      throw new BackendError('config', this.name, `unknown model "${this.model}"; use one of ${Object.keys(CREDITS).join(', ')}, or set "price" (USD per image)`);
+      throw this.fail('config', `unknown model "${this.model}"; use one of ${Object.keys(CREDITS).join(', ')}, or set "price" (USD per image)`);
     }
     this.stylePreset = r.string('stylePreset');
   }
@@ -111,9 +110,9 @@ export class StabilityBackend extends BaseBackend {
     const finish = reply.headers.get('finish-reason');
     if (finish === 'CONTENT_FILTERED') {
       // The API still returns (a blurred) image and charges for it: report the refusal, keep nothing.
-      throw new BackendError('content-filter', this.name, 'the image was filtered by content moderation (finish-reason CONTENT_FILTERED)', { accepted: true });
+      throw this.fail('content-filter', 'the image was filtered by content moderation (finish-reason CONTENT_FILTERED)', { accepted: true });
     }
-    if (finish !== null && finish !== 'SUCCESS') throw new BackendError('failed', this.name, `generation finished with ${finish}`, { accepted: true });
+    if (finish !== null && finish !== 'SUCCESS') throw this.fail('failed', `generation finished with ${finish}`, { accepted: true });
     const kind = this.checkImage(reply.body, 'the image in the reply');
     const seedHeader = Number(reply.headers.get('seed'));
     onProgress?.({ status: 'done' });

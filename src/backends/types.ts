@@ -55,7 +55,10 @@ export interface Backend {
   /** The secret this backend reads its key from (e.g. `OPENAI_API_KEY`), if it needs one. */
   readonly secretName?: string;
   generate(request: GenerationRequest, options?: GenerateOptions): Promise<GenerationResult>;
-  /** Cost in USD that a call with this request is expected to charge, without any network call. */
+  /**
+   * Cost in USD that a call with this request may charge, without any network call: an upper bound of the
+   * real charge, because the ledger reserves it and the monthly cap holds only if reservations cover charges.
+   */
   estimateCost(request: GenerationRequest): number;
   health(options?: { signal?: AbortSignal }): Promise<BackendHealth>;
 }
