@@ -156,17 +156,19 @@ export class Dispatcher {
     let money = committed;
     let estimatedCost = 0;
     let maxCost = 0;
+    const cascadePrices: number[] = [];
     const entries = items.map((item): PlanEntry => {
       const price = cloud ? cloud.estimateCost(item.request) : 0;
       const p = item.prediction;
       if (mode === 'cascade' || (mode === 'hybrid' && p && isUncertain(p.prs, alpha, this.config.hybridBand))) {
-        maxCost += price;
+        if (cloud && this.config.edge) cascadePrices.push(price);
         const why =
           mode === 'cascade'
             ? 'cascade: edge first, cloud if the measured quality falls short'
             : `uncertain prediction (|PRS ${p!.prs.toFixed(2)} − α ${alpha.toFixed(2)}| ≤ ${this.config.hybridBand}): edge first, measured, cloud if it falls short`;
         if (!this.config.edge) {
           estimatedCost += price;
+          maxCost += price;
           return { id: item.id, action: 'cloud', why: 'no edge backend configured', estimate: price, maxEstimate: price };
         }
         return { id: item.id, action: cloud ? 'cascade' : 'edge', why: cloud ? why : 'no cloud backend configured', uncertain: mode === 'hybrid' ? true : undefined, estimate: 0, maxEstimate: cloud ? price : 0 };
@@ -189,6 +191,8 @@ export class Dispatcher {
       maxCost += estimate;
       return { id: item.id, action, why, decision, uncertain: mode === 'hybrid' ? false : undefined, estimate, maxEstimate: estimate };
     });
+    // At most `escalationBudget` cascades may escalate: the dearest of them bound the cost.
+    maxCost += cascadePrices.sort((a, b) => b - a).slice(0, escalationBudget).reduce((a, b) => a + b, 0);
     return { mode, alpha, entries, estimatedCost: round(estimatedCost), maxCost: round(maxCost), escalationBudget };
   }
 

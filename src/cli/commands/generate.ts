@@ -386,7 +386,7 @@ function printPlan(
     const p = o.byId.get(e.id)!;
     writeLine(io.stdout, `  ${e.id.padEnd(8)} ${e.action.padEnd(7)} ${money(e.action === 'cascade' ? e.maxEstimate : e.estimate).padStart(7)}  "${shorten(p.entry.prompt, 48)}" — ${e.why}`);
   }
-  const upTo = plan.maxCost > plan.estimatedCost ? ` (up to ${money(plan.maxCost)} if every cascade escalates; at most ${plan.escalationBudget} may)` : '';
+  const upTo = plan.maxCost > plan.estimatedCost ? ` (up to ${money(plan.maxCost)} if cascades escalate: at most ${plan.escalationBudget} may)` : '';
   writeLine(io.stdout, `estimated cost ${money(plan.estimatedCost)}${upTo}; ${monthLine(o.month)}`);
   writeLine(io.stdout, 'dry run: no request was sent, nothing was written');
 }

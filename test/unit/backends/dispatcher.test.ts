@@ -93,6 +93,9 @@ describe('dispatcher: the cost policy in force', () => {
     assert.deepEqual(plan.entries.map((e) => e.action), ['cloud', 'edge', 'edge', 'edge']);
     assert.match(plan.entries[1]!.why, /money cap/);
     assert.equal(plan.estimatedCost, 0.03);
+    // Cascade: nothing expected, at most ρ·n = 2 escalations bound the cost.
+    const c = new Dispatcher(config({ mode: 'cascade', edge, cloud })).plan(items([0.05, 0.1, 0.2, 0.9]));
+    assert.deepEqual([c.estimatedCost, c.maxCost, c.escalationBudget], [0, 0.06, 2]);
     assert.equal(edge.calls.length + cloud.calls.length, 0);
   });
 
