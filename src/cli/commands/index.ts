@@ -1,5 +1,6 @@
 import type { Command } from '../io';
 import { evalCommand } from './eval';
+import { generateCommand } from './generate';
 import { routeCommand } from './route';
 import { trainCommand } from './train';
 
@@ -8,4 +9,5 @@ export const commands: Record<string, Command> = {
   route: routeCommand,
   train: trainCommand,
   eval: evalCommand,
+  generate: generateCommand,
 };
