@@ -33,6 +33,7 @@ export async function startHub(models: Record<string, string>, plan: (file: stri
   const authorization = new Map<string, string | undefined>();
   const sockets = new Set<import('node:net').Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  let storageUrl = '';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push(url.pathname);
@@ -53,7 +54,7 @@ export async function startHub(models: Record<string, string>, plan: (file: stri
     const sha = createHash('sha256').update(body).digest('hex');
     if (resolve && file.endsWith('.onnx')) {
       // The hub's answer for an LFS file: where to get it, and what it must be.
-      const target = `/storage/${Buffer.from(JSON.stringify([model, file])).toString('base64url')}`;
+      const target = `${storageUrl}/storage/${Buffer.from(JSON.stringify([model, file])).toString('base64url')}`;
       res.writeHead(302, { location: target, 'x-linked-size': String(body.length), 'x-linked-etag': `"${sha}"` }).end();
       return;
     }
@@ -92,8 +93,16 @@ export async function startHub(models: Record<string, string>, plan: (file: stri
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
+  // Storage answers on another port, i.e. another origin, as the hub's CDN does.
+  const storage = http.createServer((req, res) => server.emit('request', req, res));
+  storage.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => storage.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  storageUrl = `http://127.0.0.1:${(storage.address() as AddressInfo).port}`;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -102,6 +111,7 @@ export async function startHub(models: Record<string, string>, plan: (file: stri
       new Promise<void>((resolve) => {
         for (const t of timers) clearInterval(t);
         for (const s of sockets) s.destroy();
+        storage.close();
         server.close(() => resolve());
       }),
   };
