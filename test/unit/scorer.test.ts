@@ -69,7 +69,8 @@ describe('MetricScorer on the tiny CLIP', function () {
     const jpegBytes = await solidImage(rgb, 32, 32, 'jpeg');
     const t = await loadTransformers();
     const decoded = await t.RawImage.fromBlob(new Blob([jpegBytes as Uint8Array<ArrayBuffer>]));
-    const colour = [0, 1, 2].map((c) => decoded.data.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (32 * 32));
+    const pixels = Array.from(decoded.data as Uint8ClampedArray);
+    const colour = [0, 1, 2].map((c) => pixels.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (32 * 32));
     const jpeg = await scorer.score(jpegBytes);
     assertClose(jpeg, expected(tiny, DEFAULT_METRICS, tiny.solidColourMeans(colour)), 1e-3);
   });
