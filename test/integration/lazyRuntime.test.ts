@@ -1,0 +1,18 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+describe('lazy model runtime', () => {
+  it('loading the CLI and its command table loads neither transformers.js nor onnxruntime', function () {
+    this.timeout(30_000);
+    const root = path.resolve(__dirname, '../..');
+    const script = `
+      require('./src/cli/main.ts');
+      require('./src/cli/encoders.ts');
+      const loaded = Object.keys(require.cache).filter((f) => /transformers|onnxruntime|sharp/.test(f));
+      process.stdout.write(JSON.stringify(loaded));
+    `;
+    const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), []);
+  });
+});
