@@ -9,7 +9,7 @@ describe('lazy model runtime', () => {
     const script = `
       require('./src/cli/main.ts');
       require('./src/cli/encoders.ts');
-      const loaded = Object.keys(require.cache).filter((f) => /transformers|onnxruntime|sharp/.test(f));
+      const loaded = Object.keys(require.cache).filter((f) => /node_modules.*(transformers|onnxruntime|sharp)/.test(f));
       process.stdout.write(JSON.stringify(loaded));
     `;
     const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8' });
