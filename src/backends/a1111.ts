@@ -44,7 +44,10 @@ export class A1111Backend extends BaseBackend {
     const auth = await this.secret('A1111_AUTH');
     if (!auth) return {};
     if (!auth.includes(':')) throw new BackendError('auth', this.name, 'A1111_AUTH must be "user:password", as given to --api-auth');
-    return { authorization: `Basic ${Buffer.from(auth).toString('base64')}` };
+    const encoded = Buffer.from(auth).toString('base64');
+    this.alsoSecret(encoded);
+    for (const part of auth.split(':').slice(1)) if (part.length >= 4) this.alsoSecret(part);
+    return { authorization: `Basic ${encoded}` };
   }
 
   async generate(request: GenerationRequest, options: GenerateOptions = {}): Promise<GenerationResult> {

@@ -167,6 +167,11 @@ export abstract class BaseBackend implements Backend {
     return value;
   }
 
+  /** Another form of a secret (an encoded header value) that must be scrubbed as well. */
+  protected alsoSecret(value: string): void {
+    if (!this.secretValues.includes(value)) this.secretValues.push(value);
+  }
+
   protected async requireSecret(name: string): Promise<string> {
     const v = await this.secret(name);
     if (v === undefined) {

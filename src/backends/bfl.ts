@@ -1,7 +1,7 @@
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
-import { nearestAspect } from './stability';
+import { FLUX_ASPECTS, nearestAspect } from './stability';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
 /**
@@ -87,7 +87,7 @@ export class BflBackend extends BaseBackend {
     const auth = { 'x-key': key };
     const seed = request.seed ?? randomSeed();
     const body: Record<string, unknown> = { prompt: request.prompt, seed, prompt_upsampling: false, safety_tolerance: this.safetyTolerance, output_format: 'png' };
-    if (this.model.includes('ultra')) body.aspect_ratio = nearestAspect(request.width, request.height);
+    if (this.model.includes('ultra')) body.aspect_ratio = nearestAspect(request.width, request.height, FLUX_ASPECTS);
     else Object.assign(body, { width: multipleOf32(request.width), height: multipleOf32(request.height) });
     if (request.steps && this.model === 'flux-dev') body.steps = request.steps;
     const submit = await this.http.json<SubmitReply>(joinUrl(this.settings.url, `v1/${this.model}`), { json: body, headers: auth, signal, what: 'submit', idempotent: false });

@@ -1,7 +1,7 @@
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
-import { nearestAspect } from './stability';
+import { FLUX_ASPECTS, nearestAspect } from './stability';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
 /**
@@ -93,7 +93,7 @@ export class ReplicateBackend extends BaseBackend {
     const auth = { authorization: `Bearer ${token}` };
     const seed = request.seed ?? randomSeed();
     const input: Record<string, unknown> = { prompt: request.prompt, seed, num_outputs: 1, output_format: 'png', ...this.extraInput };
-    if (this.sizeInput === 'aspect_ratio') input.aspect_ratio = nearestAspect(request.width, request.height);
+    if (this.sizeInput === 'aspect_ratio') input.aspect_ratio = nearestAspect(request.width, request.height, FLUX_ASPECTS);
     else Object.assign(input, { width: request.width, height: request.height });
     if (request.negative) input.negative_prompt = request.negative;
     if (request.steps) input.num_inference_steps = request.steps;

@@ -22,13 +22,17 @@ const CREDITS: Record<string, number> = {
   'sd3.5-flash': 2.5,
 };
 
-const ASPECTS = ['21:9', '16:9', '3:2', '5:4', '1:1', '4:5', '2:3', '9:16', '9:21'];
+/** Aspect ratios the Stability v2beta endpoints accept. */
+export const STABILITY_ASPECTS = ['21:9', '16:9', '3:2', '5:4', '1:1', '4:5', '2:3', '9:16', '9:21'] as const;
+/** Aspect ratios the FLUX endpoints (Replicate's official FLUX models, BFL ultra) accept. */
+export const FLUX_ASPECTS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16', '9:21'] as const;
 
-export function nearestAspect(width: number, height: number): string {
+/** The listed aspect ratio closest to width:height (on a log scale, so 2:1 and 1:2 are equally far from 1:1). */
+export function nearestAspect(width: number, height: number, aspects: readonly string[] = STABILITY_ASPECTS): string {
   const want = Math.log(width / height);
   let best = '1:1';
   let gap = Infinity;
-  for (const a of ASPECTS) {
+  for (const a of aspects) {
     const [w, h] = a.split(':').map(Number) as [number, number];
     const g = Math.abs(Math.log(w / h) - want);
     if (g < gap - 1e-9) {

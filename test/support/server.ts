@@ -127,7 +127,7 @@ export class TestServer {
     this.requests.push(rec);
     const fi = this.faults.findIndex((f) => f.method === rec.method && matches(f.path, rec.path));
     if (fi >= 0) {
-      const [{ fault }] = this.faults.splice(fi, 1) as [{ fault: Fault }];
+      const fault = this.faults.splice(fi, 1)[0]!.fault;
       return applyFault(fault, res);
     }
     const route = this.routes.find((r) => r.method === rec.method && matches(r.path, rec.path));

@@ -2,25 +2,15 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackendError } from '../../../src/backends/errors';
 import { createBackend } from '../../../src/backends/registry';
 import type { GenerationProgress } from '../../../src/backends/types';
 import { startComfy } from '../../fixtures/servers/comfyui';
+import { rejectsWith } from '../../support/assert';
 import { closedPort, fast, testDeps } from '../../support/deps';
 
 const request = { prompt: 'a red fox in snow', negative: 'blurry', width: 512, height: 768, seed: 42, steps: 4 };
 
-async function rejects(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<BackendError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof BackendError, `expected a BackendError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
+const rejects = rejectsWith;
 
 describe('ComfyUI backend (loopback)', () => {
   let comfy: Awaited<ReturnType<typeof startComfy>>;
