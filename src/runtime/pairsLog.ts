@@ -59,15 +59,14 @@ function readExisting(file: string): OpenedPairs {
   // JSON.stringify never writes a raw newline, so a line of ours ends only where a write finished.
   // A tail after the last newline is a torn write and is cut off; unless it is a whole pair (a file
   // edited by hand that lacks its final newline), which is kept and given its newline.
-  let end = text.lastIndexOf(0x0a) + 1;
+  const end = text.lastIndexOf(0x0a) + 1;
   const tail = text.subarray(end).toString('utf8');
   let repaired = text.length - end;
   const lines = text.subarray(0, end).toString('utf8').split('\n');
   lines.pop();
-  if (repaired > 0 && isPairLine(tail)) {
-    fs.appendFileSync(file, '\n');
+  const lacksNewline = repaired > 0 && isPairLine(tail);
+  if (lacksNewline) {
     lines.push(tail);
-    end = text.length + 1;
     repaired = 0;
   }
   const done = new Map<string, string>();
@@ -87,6 +86,8 @@ function readExisting(file: string): OpenedPairs {
     done.set(pair.id, pair.prompt);
     metrics ??= Object.keys(pair.edge!);
   });
+  // Only now, with every line checked, is the file touched.
+  if (lacksNewline) fs.appendFileSync(file, '\n');
   if (repaired > 0) fs.truncateSync(file, end);
   return { done, metrics, repaired };
 }
