@@ -121,9 +121,10 @@ export class ClipTokenEncoder implements TokenEncoder {
 
 /**
  * Creates a `clip` encoder, for training (a fresh spec) or for a predictor file's spec (its model,
- * precision and feature width must match). Where the files come from: `context.modelsDir`
- * (offline), else the cache `context.cacheDir`, filled from $ROUTET2I_HUB_URL (default the
- * Hugging Face hub) with $HF_TOKEN for gated models.
+ * precision and feature width must match). Where the files come from: `context.modelsDir` or
+ * $ROUTET2I_MODELS_DIR (offline), else the cache (`context.cacheDir`, default as in modelStore),
+ * filled from $ROUTET2I_HUB_URL (default the Hugging Face hub) with $HF_TOKEN for gated models.
+ * A fresh spec takes its model from $ROUTET2I_CLIP_MODEL / $ROUTET2I_CLIP_DTYPE when set.
  */
 export function createClipEncoderFactory(defaults: ClipLoadOptions = {}): EncoderFactory {
   return async (spec: Partial<EncoderSpec> & { id: string }, context: EncoderContext) => {
@@ -136,16 +137,17 @@ export function createClipEncoderFactory(defaults: ClipLoadOptions = {}): Encode
       );
     }
     const config = spec.config ?? {};
+    const env = process.env;
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
     return ClipTokenEncoder.open(
       {
         ...defaults,
-        model: str(config.model) ?? defaults.model,
-        dtype: (str(config.dtype) as ClipDtype | undefined) ?? defaults.dtype,
-        modelsDir: context.modelsDir ?? defaults.modelsDir,
+        model: str(config.model) ?? defaults.model ?? str(env.ROUTET2I_CLIP_MODEL),
+        dtype: (str(config.dtype) as ClipDtype | undefined) ?? defaults.dtype ?? (str(env.ROUTET2I_CLIP_DTYPE) as ClipDtype | undefined),
+        modelsDir: context.modelsDir ?? defaults.modelsDir ?? str(env.ROUTET2I_MODELS_DIR),
         cacheDir: context.cacheDir ?? defaults.cacheDir,
-        hubUrl: defaults.hubUrl ?? str(process.env.ROUTET2I_HUB_URL),
-        token: defaults.token ?? str(process.env.HF_TOKEN),
+        hubUrl: defaults.hubUrl ?? str(env.ROUTET2I_HUB_URL),
+        token: defaults.token ?? str(env.HF_TOKEN),
         signal: context.signal ?? defaults.signal,
         onProgress: context.onProgress ?? defaults.onProgress,
       },
