@@ -13,6 +13,7 @@ import { ClipTokenEncoder } from '../src/runtime/clipEncoder';
 import { MetricScorer } from '../src/runtime/scorer';
 import { loadTransformers } from '../src/runtime/transformers';
 import { writeTinyClip } from '../test/support/tinyClip';
+import { clipShapedText, clipShapedVision } from './clipShaped';
 
 const PROMPTS = [
   'a portrait of an old fisherman, (dramatic lighting:1.2), 85mm photo',
@@ -94,6 +95,14 @@ export async function runtimeBench(): Promise<Record<string, unknown>> {
       images: '16 PNGs, 512×512',
       tiny: await measure(tiny.dir, 'tiny CLIP (test model: decode, preprocessing and bookkeeping cost)', images),
     };
+    // ViT-B/32's architecture and sizes with random int8 weights: the real model's speed, estimated.
+    const shaped = path.join(tmp, 'shaped');
+    const words = [...new Set(PROMPTS.join(' ').toLowerCase().match(/[a-z]+/g) ?? [])];
+    writeTinyClip(shaped, {
+      extraWords: words,
+      graphs: (vocab) => ({ text: clipShapedText(Math.max(vocab, 49408), true), vision: clipShapedVision(true), textHidden: 512, projection: 512, imageSize: 224 }),
+    });
+    result.clipShaped = await measure(shaped, 'ViT-B/32-shaped CLIP, random int8 weights (speed estimate of Xenova/clip-vit-base-patch32 q8)', images);
     const real = process.env.ROUTET2I_CLIP_DIR;
     result.real = real ? await measure(path.resolve(real), `CLIP at ${real}`, images) : 'skipped: set ROUTET2I_CLIP_DIR to a CLIP model folder';
     return result;

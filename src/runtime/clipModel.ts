@@ -165,12 +165,6 @@ export class ClipModel {
     await Promise.all([this.textModel?.dispose(), this.visionModel?.dispose()]);
   }
 
-  /** Width of the per-token hidden states (the `clip` encoder's feature size). */
-  get hiddenSize(): number {
-    const config = this.textModel?.config as unknown as { text_config?: { hidden_size?: number } } | undefined;
-    return config?.text_config?.hidden_size ?? 0;
-  }
-
   /** BPE ids of one piece of text, without start/end tokens (cached: prompts repeat words). */
   tokenIds(text: string): number[] {
     let ids = this.wordCache.get(text);
@@ -195,32 +189,22 @@ export class ClipModel {
 
   /**
    * last_hidden_state of id sequences (each with its start/end ids, at most `maxPositions` long).
-   * Sequences run in small batches of similar length, padded at the end with the end id: the
-   * text tower is causal, so padding after a position never changes that position's state.
+   * One sequence per run: on a CPU, batching gains nothing measurable (bench/runtime.ts) and
+   * padding would make the result depend on how the text tower treats pad positions.
    */
   async hiddenStates(sequences: readonly number[][], signal?: AbortSignal): Promise<Float32Array[]> {
     const model = this.need(this.textModel, 'text');
-    const width = this.hiddenSize;
-    const order = sequences.map((_, i) => i).sort((a, b) => sequences[a]!.length - sequences[b]!.length);
-    const result: Float32Array[] = new Array(sequences.length);
     const takesMask = this.inputNames(model).includes('attention_mask');
-    for (let at = 0; at < order.length; at += 16) {
+    const result: Float32Array[] = [];
+    for (const sequence of sequences) {
       throwIfAborted(signal);
-      const batch = order.slice(at, at + 16);
-      const length = Math.max(...batch.map((i) => sequences[i]!.length));
-      const ids = new BigInt64Array(batch.length * length).fill(BigInt(this.eosId));
-      const mask = new BigInt64Array(batch.length * length);
-      batch.forEach((i, b) => sequences[i]!.forEach((id, t) => ((ids[b * length + t] = BigInt(id)), (mask[b * length + t] = 1n))));
-      const feeds: Record<string, unknown> = { input_ids: new this.t.Tensor('int64', ids, [batch.length, length]) };
-      if (takesMask) feeds.attention_mask = new this.t.Tensor('int64', mask, [batch.length, length]);
+      const n = sequence.length;
+      const feeds: Record<string, unknown> = { input_ids: new this.t.Tensor('int64', BigInt64Array.from(sequence, BigInt), [1, n]) };
+      if (takesMask) feeds.attention_mask = new this.t.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
       const out = await model(feeds);
       const states = out.last_hidden_state as { data: Float32Array; dims: number[] };
-      const hidden = states.dims[2]!;
-      if (width && hidden !== width) throw new RouteT2IError('model-damaged', `${this.dir}: text hidden states are ${hidden} wide, config says ${width}`);
-      batch.forEach((i, b) => {
-        const n = sequences[i]!.length;
-        result[i] = states.data.slice(b * length * hidden, (b * length + n) * hidden);
-      });
+      if (states.dims[1] !== n) throw new RouteT2IError('model-damaged', `${this.dir}: the text model returned ${states.dims[1]} states for ${n} tokens`);
+      result.push(states.data);
     }
     return result;
   }

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
 
-const ELEM = { float: 1, int64: 7 } as const;
+const ELEM = { float: 1, uint8: 2, int8: 3, int64: 7 } as const;
 export type ElemType = keyof typeof ELEM;
 
 let root: protobuf.Root | undefined;
@@ -46,7 +46,9 @@ export interface GraphSpec {
 }
 
 function rawData(t: TensorInit): Uint8Array {
-  if (t.type === 'float') return new Uint8Array(Float32Array.from(t.values).buffer);
+  if (t.values instanceof Uint8Array || t.values instanceof Int8Array) return new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
+  if (t.type === 'float') return new Uint8Array((t.values instanceof Float32Array ? t.values : Float32Array.from(t.values)).buffer);
+  if (t.type === 'uint8' || t.type === 'int8') return new Uint8Array(Int8Array.from(t.values).buffer);
   const big = BigInt64Array.from(Array.from(t.values, (v) => BigInt(v)));
   return new Uint8Array(big.buffer);
 }

@@ -62,13 +62,13 @@ const BASE_ORDER = (() => {
 export const BOS = '<|startoftext|>';
 export const EOS = '<|endoftext|>';
 
-function buildVocab(): { vocab: Map<string, number>; merges: Array<[string, string]> } {
+function buildVocab(extraWords: readonly string[] = []): { vocab: Map<string, number>; merges: Array<[string, string]> } {
   const vocab = new Map<string, number>();
   for (const b of BASE_ORDER) vocab.set(BYTE_CHAR[b]!, vocab.size);
   for (const b of BASE_ORDER) vocab.set(BYTE_CHAR[b]! + '</w>', vocab.size);
   const merges: Array<[string, string]> = [];
   const seen = new Set<string>();
-  for (const word of WHOLE_WORDS) {
+  for (const word of [...WHOLE_WORDS, ...extraWords]) {
     const symbols = wordSymbols(word);
     let acc = symbols[0]!;
     for (const next of symbols.slice(1)) {
@@ -229,8 +229,15 @@ function tokenizerJson(vocab: Map<string, number>, merges: Array<[string, string
 }
 
 /** Writes the folder and returns its closed forms. */
-export function writeTinyClip(dir: string): TinyClip {
-  const { vocab, merges } = buildVocab();
+export interface TinyClipOptions {
+  /** More words BPE keeps whole (a benchmark makes its prompts' words single pieces, as in real CLIP). */
+  extraWords?: readonly string[];
+  /** Write these graphs instead of the closed-form ones (the benchmark's CLIP-shaped model). */
+  graphs?: (vocabSize: number) => { text: Uint8Array; vision: Uint8Array; textHidden: number; projection: number; imageSize: number };
+}
+
+export function writeTinyClip(dir: string, options: TinyClipOptions = {}): TinyClip {
+  const { vocab, merges } = buildVocab(options.extraWords);
   const V = vocab.size;
   const bosId = vocab.get(BOS)!;
   const eosId = vocab.get(EOS)!;
@@ -241,6 +248,10 @@ export function writeTinyClip(dir: string): TinyClip {
   const visW = eighths(3 * PROJECTION, 17);
   const visB = eighths(PROJECTION, 19).map((v) => v / 2);
 
+  const custom = options.graphs?.(V);
+  const hidden = custom?.textHidden ?? TEXT_HIDDEN;
+  const projection = custom?.projection ?? PROJECTION;
+  const imageSize = custom?.imageSize ?? IMAGE_SIZE;
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   const write = (rel: string, data: string | Uint8Array) => fs.writeFileSync(path.join(dir, rel), data);
   write(
@@ -249,10 +260,10 @@ export function writeTinyClip(dir: string): TinyClip {
       {
         architectures: ['CLIPModel'],
         model_type: 'clip',
-        projection_dim: PROJECTION,
+        projection_dim: projection,
         logit_scale_init_value: 2.6592,
-        text_config: { model_type: 'clip_text_model', hidden_size: TEXT_HIDDEN, vocab_size: V, max_position_embeddings: MAX_POSITIONS, projection_dim: PROJECTION },
-        vision_config: { model_type: 'clip_vision_model', hidden_size: TEXT_HIDDEN, image_size: IMAGE_SIZE, patch_size: IMAGE_SIZE, projection_dim: PROJECTION },
+        text_config: { model_type: 'clip_text_model', hidden_size: hidden, vocab_size: V, max_position_embeddings: MAX_POSITIONS, projection_dim: projection },
+        vision_config: { model_type: 'clip_vision_model', image_size: imageSize, projection_dim: projection },
       },
       null,
       2,
@@ -275,7 +286,7 @@ export function writeTinyClip(dir: string): TinyClip {
   write(
     'preprocessor_config.json',
     JSON.stringify({
-      crop_size: { height: IMAGE_SIZE, width: IMAGE_SIZE },
+      crop_size: { height: imageSize, width: imageSize },
       do_center_crop: true,
       do_convert_rgb: true,
       do_normalize: true,
@@ -287,15 +298,16 @@ export function writeTinyClip(dir: string): TinyClip {
       image_std: IMAGE_STD,
       resample: 3,
       rescale_factor: 1 / 255,
-      size: { shortest_edge: IMAGE_SIZE },
+      size: { shortest_edge: imageSize },
     }),
   );
-  const text = encodeModel(textGraph(V, embed, pos, proj));
-  const vision = encodeModel(visionGraph(visW, visB));
+  const text = custom?.text ?? encodeModel(textGraph(V, embed, pos, proj));
+  const vision = custom?.vision ?? encodeModel(visionGraph(visW, visB));
   // Both the full-precision and the quantized names: the loader asks for one by dtype.
-  write('onnx/text_model.onnx', text);
+  // (custom graphs are the quantized variant only: large, and written once)
+  if (!custom) write('onnx/text_model.onnx', text);
   write('onnx/text_model_quantized.onnx', text);
-  write('onnx/vision_model.onnx', vision);
+  if (!custom) write('onnx/vision_model.onnx', vision);
   write('onnx/vision_model_quantized.onnx', vision);
 
   const ranks = new Map(merges.map(([a, b], i) => [`${a} ${b}`, i]));
