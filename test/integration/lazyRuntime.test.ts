@@ -3,12 +3,13 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
 describe('lazy model runtime', () => {
-  it('loading the CLI and its command table loads neither transformers.js nor onnxruntime', function () {
+  it('loading the CLI, its command table and the runtime's public surface loads neither transformers.js nor onnxruntime', function () {
     this.timeout(30_000);
     const root = path.resolve(__dirname, '../..');
     const script = `
       require('./src/cli/main.ts');
       require('./src/cli/encoders.ts');
+      require('./src/runtime/index.ts');
       const loaded = Object.keys(require.cache).filter((f) => /node_modules.*(transformers|onnxruntime|sharp)/.test(f));
       process.stdout.write(JSON.stringify(loaded));
     `;

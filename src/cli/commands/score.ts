@@ -18,7 +18,7 @@ the prompt alignment (CLIPScore). PNG, JPEG and WebP.
 Options:
   --prompt TEXT      the prompt the images were made from (adds the alignment metric)
   --metrics FILE     a JSON or YAML list of {id, label, positive, negative} (default: the ten paper metrics + alignment)
-  --json             machine output: {"model", "metrics", "images": [{"file", "scores"} | {"file", "error"}]}
+  --json             machine output: {"model", "modelDir", "metrics", "images": [{"file", "scores"} | {"file", "error"}]}
 ${CLIP_HELP}`;
 
 interface ImageResult {
@@ -63,7 +63,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   const shown = metrics.filter((m) => results.some((r) => r.scores?.[m.id] !== undefined));
   if (values.json) {
-    writeLine(io.stdout, JSON.stringify({ model: scorer.model, metrics: shown.map((m) => ({ id: m.id, label: m.label })), images: results }, null, 2));
+    writeLine(io.stdout, JSON.stringify({ model: scorer.model, modelDir: scorer.folder, metrics: shown.map((m) => ({ id: m.id, label: m.label })), images: results }, null, 2));
   } else {
     const width = Math.max(...shown.map((m) => m.label.length));
     for (const r of results) {
