@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
 describe('lazy model runtime', () => {
-  it('loading the CLI, its command table and the runtime's public surface loads neither transformers.js nor onnxruntime', function () {
+  it('loading the CLI, its command table and the runtime index loads neither transformers.js nor onnxruntime', function () {
     this.timeout(30_000);
     const root = path.resolve(__dirname, '../..');
     const script = `
