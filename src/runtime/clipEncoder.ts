@@ -3,7 +3,8 @@
  * the states a diffusion model's cross-attention reads), for the token-level predictor.
  *
  * CLIP's byte-level BPE cuts words into pieces and knows nothing of the source's emphasis syntax,
- * so the prompt is first split into words with their source ranges (promptWords), each word is
+ * so the prompt is first split into words with their source ranges by the engine's own prompt
+ * tokenizer (src/router/prompt, the lexical encoder's words: the same tokens), each word is
  * tokenised on its own (CLIP's pre-tokenizer splits at word boundaries anyway, so the pieces are
  * the ones a whole-prompt tokenisation gives), the pieces are run in context as one sequence, and
  * a word's feature is the mean of its pieces' states. Text between words that is not syntax
@@ -12,10 +13,11 @@
  * starts a new one. Emphasis weights travel on the tokens; features are not scaled by them.
  */
 import { RouteT2IError, throwIfAborted } from '../router/errors';
-import type { EncodedPrompt, EncoderContext, EncoderFactory, EncoderSpec, TokenEncoder } from '../router/types';
+import type { EncodedPrompt, EncoderContext, EncoderFactory, EncoderSpec, Token, TokenEncoder } from '../router/types';
 import { openClipModel, type ClipLoadOptions, type ClipModel } from './clipModel';
 import { checkDtype, checkModelId, DEFAULT_CLIP_MODEL, DEFAULT_DTYPE, type ClipDtype } from './modelStore';
-import { promptWords } from './promptWords';
+import { wordHash } from '../router/encoders';
+import { promptTokens } from '../router/prompt';
 
 export const CLIP_ENCODER_ID = 'clip';
 export const CLIP_ENCODER_VERSION = 1;
@@ -63,7 +65,7 @@ export class ClipTokenEncoder implements TokenEncoder {
     throwIfAborted(options.signal);
     const states = await this.clip.hiddenStates(windows, options.signal);
     let next = 0;
-    return plans.map(({ tokens, windows: ws }) => {
+    return plans.map(({ tokens, windows: ws }): EncodedPrompt => {
       const features = new Float32Array(tokens.length * dim);
       const counts = new Array<number>(tokens.length).fill(0);
       for (const window of ws) {
@@ -81,19 +83,21 @@ export class ClipTokenEncoder implements TokenEncoder {
       counts.forEach((c, t) => {
         if (c > 1) for (let j = 0; j < dim; j++) features[t * dim + j] /= c;
       });
-      return { tokens, features };
+      // The same word ids as the lexical encoder, so a learned word embedding works alike on both.
+      const wordIds = Uint32Array.from(tokens, (t) => wordHash(t.text.toLowerCase().replace(/['’]s$/, '')));
+      return { tokens, features, wordIds };
     });
   }
 
   /** The prompt's words and context as CLIP pieces, packed into windows of at most `capacity` pieces. */
   private plan(prompt: string, capacity: number) {
-    const words = promptWords(prompt);
+    const { syntax, tokens } = promptTokens(prompt);
     const items: Array<Item & { start: number }> = [
-      ...words.tokens.map((t, i) => ({ ids: this.clip.tokenIds(t.text), token: i, breakBefore: false, start: t.start })),
-      ...words.context.map((c) => ({ ids: this.clip.tokenIds(c.text), token: -1, breakBefore: false, start: c.start })),
+      ...tokens.map((t, i) => ({ ids: this.clip.tokenIds(t.text), token: i, breakBefore: false, start: t.start })),
+      ...contextRuns(syntax.masked, tokens).map((c) => ({ ids: this.clip.tokenIds(c.text), token: -1, breakBefore: false, start: c.start })),
     ].sort((a, b) => a.start - b.start);
-    for (const b of words.breaks) {
-      const first = items.find((item) => item.start > b);
+    for (const b of syntax.breaks) {
+      const first = items.find((item) => item.start >= b.end);
       if (first) first.breakBefore = true;
     }
     const windows: Item[][] = [];
@@ -111,7 +115,7 @@ export class ClipTokenEncoder implements TokenEncoder {
       used += ids.length;
     }
     if (current.length > 0) windows.push(current);
-    return { tokens: words.tokens, windows };
+    return { tokens, windows };
   }
 
   async dispose(): Promise<void> {
@@ -157,3 +161,21 @@ export function createClipEncoderFactory(defaults: ClipLoadOptions = {}): Encode
 }
 
 export const clipEncoderFactory: EncoderFactory = createClipEncoderFactory();
+
+/**
+ * Text between the words that is not syntax (the syntax is blanked in `masked`): commas, full
+ * stops, an escaped bracket. CLIP reads it as context; it is not a token.
+ */
+export function contextRuns(masked: string, tokens: readonly Token[]): Array<{ start: number; text: string }> {
+  const runs: Array<{ start: number; text: string }> = [];
+  const scan = (start: number, end: number) => {
+    for (const m of masked.slice(start, end).matchAll(/\S+/g)) runs.push({ start: start + m.index!, text: m[0] });
+  };
+  let from = 0;
+  for (const t of tokens) {
+    scan(from, t.start);
+    from = t.end;
+  }
+  scan(from, masked.length);
+  return runs;
+}

@@ -10,7 +10,7 @@ describe('lazy model runtime', () => {
       require('./src/cli/main.ts');
       require('./src/cli/encoders.ts');
       require('./src/runtime/index.ts');
-      const loaded = Object.keys(require.cache).filter((f) => /node_modules.*(transformers|onnxruntime|sharp)/.test(f));
+      const loaded = Object.keys(require.cache).filter((f) => /node_modules[\\/](@huggingface[\\/]transformers|onnxruntime-(node|web|common)|sharp)[\\/]/.test(f));
       process.stdout.write(JSON.stringify(loaded));
     `;
     const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8' });

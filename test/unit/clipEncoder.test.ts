@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { RouteT2IError } from '../../src/router/errors';
-import { clipEncoderFactory, ClipTokenEncoder } from '../../src/runtime/clipEncoder';
-import { promptWords } from '../../src/runtime/promptWords';
+import { promptTokens } from '../../src/router/prompt';
+import { clipEncoderFactory, ClipTokenEncoder, contextRuns } from '../../src/runtime/clipEncoder';
 import { tempDirs } from '../support/tmp';
 import { TEXT_HIDDEN, writeTinyClip, type TinyClip } from '../support/tinyClip';
 
@@ -75,8 +75,8 @@ describe('clip token encoder on the tiny CLIP', function () {
     for (const prompt of ["a cat's portrait, oil painting in the style of Vermeer", 'close-up photo of 3 dogs!', 'naïve café']) {
       const whole = tokenizer.encode(prompt, { add_special_tokens: false });
       assert.deepEqual(whole, tiny.tokenize(prompt));
-      const { tokens, context } = promptWords(prompt);
-      const parts = [...tokens.map((x) => ({ s: x.start, text: x.text })), ...context.map((c) => ({ s: c.start, text: c.text }))].sort((a, b) => a.s - b.s);
+      const { syntax, tokens } = promptTokens(prompt);
+      const parts = [...tokens.map((x) => ({ s: x.start, text: x.text })), ...contextRuns(syntax.masked, tokens).map((c) => ({ s: c.start, text: c.text }))].sort((a, b) => a.s - b.s);
       assert.deepEqual(parts.flatMap((p) => tokenizer.encode(p.text, { add_special_tokens: false })), whole, prompt);
     }
   });
