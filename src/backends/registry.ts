@@ -21,6 +21,9 @@ export const SECRET_NAMES: Readonly<Record<BackendName, string | undefined>> = O
   bfl: 'BFL_API_KEY',
 });
 
+/** Backends that cannot work without their key (the others' keys are optional). */
+export const REQUIRED_SECRETS: Readonly<Partial<Record<BackendName, true>>> = Object.freeze({ openai: true, stability: true, replicate: true, fal: true, bfl: true });
+
 /** The side each backend takes unless its config says otherwise. */
 export const DEFAULT_SIDES: Readonly<Record<BackendName, 'edge' | 'cloud'>> = Object.freeze({
   comfyui: 'edge',

@@ -26,19 +26,31 @@ export const CLIP_HELP = [
 ].join('\n');
 
 export function clipOptions(values: { 'models-dir'?: string; 'clip-model'?: string }, io: CliIO): ClipLoadOptions {
-  const env = io.env;
+  return clipLoadOptions({ modelsDir: values['models-dir'], model: values['clip-model'], cwd: io.cwd, env: io.env, signal: io.signal, onProgress: downloadProgress(io) });
+}
+
+/** CLIP options from explicit settings, falling back to the environment (ROUTET2I_*, HF_TOKEN). */
+export function clipLoadOptions(o: {
+  modelsDir?: string;
+  model?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onProgress?: (event: ModelProgress) => void;
+}): ClipLoadOptions {
+  const env = o.env;
   const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
-  const modelsDir = nonEmpty(values['models-dir']) ?? nonEmpty(env.ROUTET2I_MODELS_DIR);
+  const modelsDir = nonEmpty(o.modelsDir) ?? nonEmpty(env.ROUTET2I_MODELS_DIR);
   const dtype = nonEmpty(env.ROUTET2I_CLIP_DTYPE);
   return {
-    model: nonEmpty(values['clip-model']) ?? nonEmpty(env.ROUTET2I_CLIP_MODEL),
+    model: nonEmpty(o.model) ?? nonEmpty(env.ROUTET2I_CLIP_MODEL),
     dtype: dtype ? checkDtype(dtype) : undefined,
-    modelsDir: modelsDir ? path.resolve(io.cwd, modelsDir) : undefined,
+    modelsDir: modelsDir ? path.resolve(o.cwd, modelsDir) : undefined,
     cacheDir: defaultCacheDir(env),
     hubUrl: nonEmpty(env.ROUTET2I_HUB_URL),
     token: nonEmpty(env.HF_TOKEN),
-    signal: io.signal,
-    onProgress: downloadProgress(io),
+    signal: o.signal,
+    onProgress: o.onProgress,
   };
 }
 

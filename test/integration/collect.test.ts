@@ -167,12 +167,34 @@ describe('routet2i collect', function () {
     assert.equal(edge.received.length, 0);
   });
 
+  it('takes backends, their settings and the image size from the generation config file', async () => {
+    fs.writeFileSync(
+      path.join(work, 'routet2i.yaml'),
+      [
+        'edge: openai-compatible',
+        'cloud: openai',
+        'defaults: { width: 768, height: 512, negative: blurry }',
+        'backends:',
+        `  openai-compatible: { url: "${edge.url}" }`,
+        `  openai: { url: "${cloud.url}", model: dall-e-3 }`,
+      ].join('\n'),
+    );
+    const r = await runCommand(['collect', '--prompts', 'prompts.txt', '--config', 'routet2i.yaml', '--out', 'pairs.jsonl'], { cwd: work, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readPairs(path.join(work, 'pairs.jsonl')).length, 4);
+    assert.equal(edge.received[0]!.size, '768x512');
+    assert.equal(edge.received[0]!.negative_prompt, 'blurry');
+    const bad = await runCommand(['collect', '--prompts', 'prompts.txt', '--config', 'prompts.txt', '--out', 'x.jsonl'], { cwd: work, env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /prompts\.txt: the config must be an object of settings/);
+  });
+
   it('answers bad usage with exit 2 and bad settings with a one-line error', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['collect', '--prompts', 'prompts.txt', '--edge', 'comfyui', '--out', 'x.jsonl'], 2, /--cloud is required/],
       [args('x.jsonl', '--size', 'big'), 2, /--size must be WIDTHxHEIGHT/],
       [['collect', '--prompts', 'prompts.txt', '--edge', 'nonesuch', '--cloud', 'openai', '--out', 'x.jsonl'], 1, /nonesuch: unknown backend/],
-      [['collect', '--prompts', 'missing.txt', '--edge', 'openai-compatible', '--edge-url', 'http://127.0.0.1:9', '--cloud', 'openai', '--out', 'x.jsonl'], 1, /cannot read prompts file missing\.txt: ENOENT/],
+      [['collect', '--prompts', 'missing.txt', '--edge', 'openai-compatible', '--edge-url', 'http://127.0.0.1:9', '--cloud', 'openai', '--out', 'x.jsonl'], 1, /missing\.txt: no such file/],
     ];
     for (const [argv, code, message] of cases) {
       const r = await runCommand(argv, { cwd: work, env });

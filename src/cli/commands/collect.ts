@@ -1,16 +1,19 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import YAML from 'yaml';
+import { parseGenerationConfig, type GenerationFileConfig } from '../../backends/config';
 import { createBackend, envSecrets } from '../../backends/registry';
-import type { Backend, BackendConfig } from '../../backends/types';
-import { UsageError } from '../../router/errors';
+import type { Backend, BackendConfig, BackendName } from '../../backends/types';
+import { RouteT2IError, UsageError } from '../../router/errors';
+import { readPromptFile } from '../../router/inputs';
 import { DEFAULT_METRICS } from '../../router/metrics';
 import { MetricScorer } from '../../runtime/scorer';
 import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOptions';
 import { collectPairs, type CollectEvent } from '../collector';
 import { writeLine, type CliIO, type Command } from '../io';
-import { readPromptEntries } from '../promptFile';
 
-const usage = `Usage: routet2i collect --prompts FILE --edge NAME --cloud NAME --out PAIRS [options]
+const usage = `Usage: routet2i collect --prompts FILE --out PAIRS [--edge NAME] [--cloud NAME] [--config FILE] [options]
 
 Calibration data for your own pair of models: renders every prompt on the edge and the cloud
 backend (same seed and size), scores both images with CLIP on every metric, and appends one
@@ -22,9 +25,11 @@ Keys come from the environment (OPENAI_API_KEY, STABILITY_API_KEY, REPLICATE_API
 BFL_API_KEY, OPENAI_COMPATIBLE_API_KEY, A1111_AUTH).
 
 Options:
-  --prompts FILE        .txt, .jsonl, .csv/.tsv or .t2i prompts
+  --prompts FILE        .t2i, .txt, .tsv/.csv or .jsonl prompts (- for standard input)
   --edge NAME           the light-weight model's backend; --edge-url URL, --edge-model ID
   --cloud NAME          the large model's backend; --cloud-url URL, --cloud-model ID
+  --config FILE         the generation config file (JSON or YAML, as \`generate\` reads): its edge, cloud,
+                        backends.<name> settings and defaults (size, steps, negative); flags win
   --out PAIRS           the pairs file to append to (created if missing)
   --size WxH            image size (default 1024x1024; a prompt's own settings win)
   --steps N             sampling steps, where the backend takes them
@@ -44,6 +49,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     'cloud-url': { type: 'string' },
     'edge-model': { type: 'string' },
     'cloud-model': { type: 'string' },
+    config: { type: 'string' },
     out: { type: 'string' },
     size: { type: 'string' },
     steps: { type: 'string' },
@@ -55,24 +61,30 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     ...CLIP_FLAGS,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  for (const flag of ['prompts', 'edge', 'cloud', 'out'] as const) if (!values[flag]) throw new UsageError(`--${flag} is required`);
-  const size = /^(\d{2,5})x(\d{2,5})$/.exec(values.size ?? '1024x1024');
+  for (const flag of ['prompts', 'out'] as const) if (!values[flag]) throw new UsageError(`--${flag} is required`);
+  const file = values.config ? readGenerationConfig(values.config, io) : { defaults: {}, backends: {} };
+  const names = { edge: values.edge ?? file.edge, cloud: values.cloud ?? file.cloud };
+  for (const side of ['edge', 'cloud'] as const) if (!names[side]) throw new UsageError(`--${side} is required (or "${side}" in the --config file)`);
+  const size = /^(\d{2,5})x(\d{2,5})$/.exec(values.size ?? `${file.defaults.width ?? 1024}x${file.defaults.height ?? 1024}`);
   if (!size) throw new UsageError(`--size must be WIDTHxHEIGHT, e.g. 1024x1024 (got "${values.size}")`);
-  const steps = values.steps === undefined ? undefined : integerOption(values.steps, '--steps', 1, 1000, 0);
+  const steps = values.steps === undefined ? file.defaults.steps : integerOption(values.steps, '--steps', 1, 1000, 0);
   const seed = values.seed === undefined ? undefined : integerOption(values.seed, '--seed', 0, 2 ** 32 - 1, 0);
   const maxCost = values['max-cost'] === undefined ? undefined : numberOption(values['max-cost'], '--max-cost', 0, 1e9, 0);
 
   // Cheap checks first: backend settings and the prompts, before CLIP loads.
   const secrets = envSecrets(io.env);
   const backend = (side: 'edge' | 'cloud'): Backend => {
-    const config: BackendConfig = { side };
+    const name = names[side]!;
+    const config: BackendConfig = { ...(file.backends[name as BackendName] ?? {}), side };
     if (values[`${side}-url`]) config.url = values[`${side}-url`];
     if (values[`${side}-model`]) config.model = values[`${side}-model`];
-    return createBackend(values[side]!, config, secrets, { baseDir: io.cwd });
+    return createBackend(name, config, secrets, { baseDir: values.config ? path.dirname(path.resolve(io.cwd, values.config)) : io.cwd });
   };
   const edge = backend('edge');
   const cloud = backend('cloud');
-  const entries = readPromptEntries(values.prompts!, io);
+  const { entries } = await readPromptFile(values.prompts!, { cwd: io.cwd, stdin: io.stdin });
+  if (entries.length === 0) throw new RouteT2IError('no-prompts', `${values.prompts} holds no prompts`);
+  if (file.defaults.negative) for (const e of entries) e.negative ??= file.defaults.negative;
   const metrics = values.metrics ? readMetricsFile(values.metrics, io) : [...DEFAULT_METRICS];
   const out = path.resolve(io.cwd, values.out!);
 
@@ -157,6 +169,22 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
     drawn = false;
   };
   return { onEvent, finish };
+}
+
+function readGenerationConfig(file: string, io: CliIO): GenerationFileConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
+  } catch (e) {
+    throw new RouteT2IError('bad-config', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text); // YAML is a superset of JSON
+  } catch (e) {
+    throw new RouteT2IError('bad-config', `${file} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseGenerationConfig(raw, file);
 }
 
 function duration(seconds: number): string {
