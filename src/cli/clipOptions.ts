@@ -55,6 +55,7 @@ export function clipLoadOptions(o: {
 }
 
 const MB = 1024 * 1024;
+const bytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MB` : `${Math.ceil(n / 1024)} kB`);
 
 /** Download progress on stderr: a redrawn line on a terminal, a start and an end line otherwise. */
 export function downloadProgress(io: CliIO): (event: ModelProgress) => void {
@@ -63,7 +64,7 @@ export function downloadProgress(io: CliIO): (event: ModelProgress) => void {
     if (e.status === 'initiate') {
       io.stderr.write(`Downloading the CLIP model (${e.count} file${e.count === 1 ? '' : 's'}); this happens once.\n`);
     } else if (e.status === 'progress' && io.interactive) {
-      const size = e.total ? `${(e.loaded! / MB).toFixed(1)} of ${(e.total / MB).toFixed(1)} MB (${Math.floor(e.progress ?? 0)}%)` : `${(e.loaded! / MB).toFixed(1)} MB`;
+      const size = e.total ? `${bytes(e.loaded!)} of ${bytes(e.total)} (${Math.floor(e.progress ?? 0)}%)` : bytes(e.loaded!);
       io.stderr.write(`\r\x1b[2K  [${e.index}/${e.count}] ${e.file}: ${size}`);
       drawn = true;
     } else if (e.status === 'ready') {
