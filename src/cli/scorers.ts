@@ -1,5 +1,7 @@
 import type { QualityScorer } from '../backends/types';
 import type { Metric } from '../router/metrics';
+import { MetricScorer } from '../runtime/scorer';
+import { clipLoadOptions } from './clipOptions';
 
 /**
  * Metric scorers the CLI can measure generated images with (cascade and hybrid modes), by name. The
@@ -25,4 +27,13 @@ export interface ScorerContext {
 
 export type ScorerLoader = (context: ScorerContext) => Promise<ScorerHandle>;
 
-export const scorerLoaders: Record<string, ScorerLoader> = {};
+export const scorerLoaders: Record<string, ScorerLoader> = {
+  // The runtime's CLIP scorer; transformers.js loads only when a loader runs.
+  clip: async (context) => {
+    const scorer = await MetricScorer.create({
+      ...clipLoadOptions({ modelsDir: context.modelsDir, cwd: context.cwd, env: context.env, signal: context.signal }),
+      ...(context.metrics ? { metrics: context.metrics } : {}),
+    });
+    return { scorer: scorer.asQualityScorer, model: scorer.model, dispose: () => scorer.dispose() };
+  },
+};
