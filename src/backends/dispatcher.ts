@@ -305,7 +305,7 @@ export class Dispatcher {
     if (!this.config.scorer) {
       if (!this.warnedNoScorer) {
         this.warnedNoScorer = true;
-        emit({ type: 'warning', message: 'no metric scorer is available, so cascade cannot measure edge images: they are kept as rendered and never escalated (install the runtime\'s CLIP scorer to measure them)' });
+        emit({ type: 'warning', message: 'no metric scorer is available, so cascade cannot measure edge images: they are kept as rendered and never escalated (pass --scorer clip, with the CLIP model downloaded or --models-dir, to measure them)' });
       }
       out.unmeasured = true;
       out.why = `${out.plan.why}; kept the edge image unmeasured (no metric scorer available)`;

@@ -41,7 +41,7 @@ Options:
                   .yml or .json in the current folder, if present); see the README, "Backends"
   --model DIR     predictor folder (default: the shipped model)
   --models-dir D  local folder of encoder and scorer models (offline use)
-  --scorer NAME   metric scorer for cascade/hybrid (default: clip where available)
+  --scorer NAME   metric scorer for cascade/hybrid: clip (default) or none
   --out DIR       where images and sidecars go (default: generated)
   --dry-run       print the plan and the estimated cost; no network call, nothing written
   --json          machine-readable output on stdout (progress stays on stderr)
@@ -268,9 +268,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
   let scorer: ScorerHandle | undefined;
   if (mode !== 'predict') {
-    const name = values.scorer ?? (scorerLoaders.clip ? 'clip' : undefined);
-    if (values.scorer && !scorerLoaders[values.scorer]) {
-      throw new UsageError(`--scorer must be one of ${Object.keys(scorerLoaders).join(', ') || '(none available in this build)'} (got "${values.scorer}")`);
+    // `--scorer none` opts out of measuring: cascade then keeps edge images as rendered, and says so.
+    const name = values.scorer === 'none' ? undefined : (values.scorer ?? (scorerLoaders.clip ? 'clip' : undefined));
+    if (values.scorer && values.scorer !== 'none' && !scorerLoaders[values.scorer]) {
+      throw new UsageError(`--scorer must be none or one of ${Object.keys(scorerLoaders).join(', ') || '(none available in this build)'} (got "${values.scorer}")`);
     }
     if (name) scorer = await scorerLoaders[name]!({ cwd: io.cwd, env: io.env, signal: io.signal, modelsDir, metrics: predictor.metrics });
   }

@@ -170,7 +170,7 @@ describe('routet2i generate (loopback servers)', function () {
   });
 
   it('cascade without a scorer says so and keeps the edge images', async () => {
-    const r = await cli([...base(), '--mode', 'cascade', '--json'], { cwd, env });
+    const r = await cli([...base(), '--mode', 'cascade', '--scorer', 'none', '--json'], { cwd, env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /warning: no metric scorer is available, so cascade cannot measure edge images/);
     const out = JSON.parse(r.stdout) as JsonOut;
@@ -180,13 +180,13 @@ describe('routet2i generate (loopback servers)', function () {
 
   it('hybrid: cascades the uncertain prompts only', async () => {
     writeFileSync(join(cwd, 'routet2i.config.yaml'), 'hybrid:\n  band: 0.5\n');
-    const r = await cli([...base(), '--mode', 'hybrid', '--budget', '0.5', '--json'], { cwd, env });
+    const r = await cli([...base(), '--mode', 'hybrid', '--budget', '0.5', '--scorer', 'none', '--json'], { cwd, env });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as JsonOut;
     // A band of 0.5 around α ≤ 0.5 covers every PRS in [0, 1]: all uncertain.
     assert.ok(out.prompts.every((p) => p.action === 'cascade'));
     writeFileSync(join(cwd, 'routet2i.config.yaml'), 'hybrid:\n  band: 0\n');
-    const r2 = await cli([...base(), '--mode', 'hybrid', '--budget', '0.5', '--json'], { cwd, env });
+    const r2 = await cli([...base(), '--mode', 'hybrid', '--budget', '0.5', '--scorer', 'none', '--json'], { cwd, env });
     const out2 = JSON.parse(r2.stdout) as JsonOut;
     assert.ok(out2.prompts.every((p) => p.action !== 'cascade' || Math.abs(p.prs - out2.alpha) === 0));
     assert.ok(out2.prompts.some((p) => p.action === 'edge'));
