@@ -1,6 +1,7 @@
 // Bundles the CLI and the extension (and, once it exists, the webview). Native and
 // heavy runtime packages stay external: they are loaded lazily from node_modules.
 import * as esbuild from 'esbuild';
+import sveltePlugin from 'esbuild-svelte';
 import { existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
@@ -29,6 +30,23 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
+
+// The panel's webview (webview/, Svelte 5): a browser bundle with nothing external and nothing remote, its CSS beside
+// it (dist/webview/panel.js + panel.css). Always minified: it is what every panel loads.
+if (existsSync('webview/main.ts')) {
+  builds.push({
+    entryPoints: { panel: 'webview/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    target: ['chrome114'],
+    format: 'iife',
+    external: [],
+    minify: true,
+    mainFields: ['svelte', 'browser', 'module', 'main'],
+    conditions: ['svelte', 'browser', 'production'],
+    plugins: [sveltePlugin({ compilerOptions: { css: 'external', dev: false } })],
+  });
+}
 
 for (const b of builds) {
   const options = { ...common, ...b };

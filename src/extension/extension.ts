@@ -1,6 +1,8 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
 import { moduleLoadStart } from './loadClock';
 import * as vscode from 'vscode';
+import { registerPanel } from './panel';
+import { createTestPanelServices } from './panel/testServices';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
 
 const NEW_PROMPT_FILE = `# One prompt per paragraph; "negative:" attaches a negative prompt to the prompt above.
@@ -31,6 +33,9 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('Workspace trusted: leaving Restricted Mode')),
   );
+  // The panel (issue 6) over PanelServices. Until the editor core (issue 5) registers it with its own services, only
+  // the end-to-end suite (probe active) gets it, over services built straight on the engine.
+  if (probe.active) context.subscriptions.push(registerPanel(context, createTestPanelServices(context, probe), log));
 
   // Load: evaluating the bundle, then VS Code preparing the context; activate: our own start-up work.
   const end = performance.now();

@@ -1,0 +1,228 @@
+// One webview of the panel (the editor tab or the activity-bar view) bound to the core's PanelServices: answers the
+// webview's requests, forwards the core's events as notifications, and owns the webview's options and HTML.
+import { dirname } from 'node:path';
+import * as vscode from 'vscode';
+import { isUserError } from '../../router/errors';
+import type { PanelServices } from '../services';
+import { makeNonce, panelHtml } from './html';
+import {
+  answerRequest,
+  isRequestMessage,
+  notification,
+  PROTOCOL_VERSION,
+  type Notifications,
+  type NotificationMethod,
+  type RequestHandlers,
+  type Snapshot,
+} from './protocol';
+import { budgetView, calibrationView, GALLERY_LIMIT, galleryItemView, keyGallery, promptView } from './viewModel';
+
+/** Where the bundle lies inside the extension. */
+export const WEBVIEW_DIR = ['dist', 'webview'] as const;
+const SCRIPT = 'panel.js';
+const STYLE = 'panel.css';
+
+/** Remembers which generated-images folders the webviews may load from (workspace state). */
+const IMAGE_FOLDERS_KEY = 'routet2i.panel.imageFolders';
+
+/** Coalesces bursts of cursor moves and keystrokes into one message. */
+const PROMPT_COALESCE_MS = 40;
+
+/**
+ * "Calibrate on my models" as the panels see it: one run at a time, shared by every panel and view, so a run started
+ * in one shows as running in the other.
+ */
+export class CalibrationRun implements vscode.Disposable {
+  private current: Promise<void> | undefined;
+  private readonly finished = new vscode.EventEmitter<{ error?: string }>();
+  readonly onDidFinish = this.finished.event;
+
+  constructor(
+    private readonly services: PanelServices,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Starts a run unless one is going; resolves once it has started (not when it ends). */
+  start(): void {
+    if (this.current) return;
+    this.log.info('Panel: starting "Calibrate on my models"');
+    this.current = Promise.resolve()
+      .then(() => this.services.startCalibration())
+      .then(
+        () => this.finish({}),
+        (error: unknown) => {
+          const message = describeError(error);
+          this.log.error(`Panel: calibration failed: ${message}`);
+          this.finish({ error: message });
+        },
+      );
+  }
+
+  private finish(result: { error?: string }): void {
+    this.current = undefined;
+    this.finished.fire(result);
+  }
+
+  dispose(): void {
+    this.finished.dispose();
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (isUserError(error)) {
+    const hint = (error as { hint?: string }).hint;
+    return hint ? `${error.message} ${hint}` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface PanelHostContext {
+  extension: vscode.ExtensionContext;
+  services: PanelServices;
+  log: vscode.LogOutputChannel;
+  calibration: CalibrationRun;
+}
+
+/** What the host needs from a WebviewPanel or a WebviewView. */
+export interface WebviewTarget {
+  kind: Snapshot['host'];
+  webview: vscode.Webview;
+  isVisible(): boolean;
+}
+
+export class PanelHost implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly gallery = new Map<string, { image: string; sidecar: string }>();
+  private promptTimer: ReturnType<typeof setTimeout> | undefined;
+  private imageFolders: string[];
+  private disposed = false;
+
+  constructor(
+    private readonly target: WebviewTarget,
+    private readonly ctx: PanelHostContext,
+  ) {
+    this.imageFolders = ctx.extension.workspaceState.get<string[]>(IMAGE_FOLDERS_KEY, []).filter((f) => typeof f === 'string');
+    const { services } = ctx;
+    this.disposables.push(
+      target.webview.onDidReceiveMessage((message) => void this.receive(message)),
+      services.onDidChangeActivePrompt(() => this.schedulePrompt()),
+      services.onDidChangeMetric((metric) => this.notify('metric', { metric })),
+      services.onDidChangeBudget(() => this.notify('budgetChanged', {})),
+      services.onDidChangeGallery(() => this.notify('galleryChanged', {})),
+      ctx.calibration.onDidFinish((result) => this.notify('calibrationDone', result)),
+    );
+    this.render();
+  }
+
+  /** Sets the webview's options and HTML (again): the webview (re)loads with the state of this moment. */
+  render(): void {
+    const { webview } = this.target;
+    const bundle = vscode.Uri.joinPath(this.ctx.extension.extensionUri, ...WEBVIEW_DIR);
+    webview.options = {
+      enableScripts: true,
+      enableCommandUris: false,
+      enableForms: false,
+      localResourceRoots: [bundle, ...this.imageFolders.map((f) => vscode.Uri.file(f))],
+    };
+    webview.html = panelHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, SCRIPT)).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, STYLE)).toString(),
+      bootstrap: this.snapshot(),
+      title: 'RouteT2I',
+    });
+  }
+
+  snapshot(): Snapshot {
+    return {
+      protocol: PROTOCOL_VERSION,
+      at: Date.now(),
+      host: this.target.kind,
+      prompt: promptView(this.ctx.services.getActivePrompt()),
+      metric: this.ctx.services.getMetric(),
+    };
+  }
+
+  private readonly handlers: RequestHandlers = {
+    snapshot: () => this.snapshot(),
+    budget: async () => budgetView(await this.ctx.services.getBudget()),
+    gallery: async ({ limit }) => {
+      const items = await this.ctx.services.getGallery(Math.max(1, Math.min(GALLERY_LIMIT, Math.floor(limit) || GALLERY_LIMIT)));
+      this.allowImageFolders(items.map((i) => dirname(i.image)));
+      this.gallery.clear();
+      return keyGallery(items).map(({ key, item }) => {
+        this.gallery.set(key, { image: item.image, sidecar: item.sidecar });
+        const uri = this.target.webview.asWebviewUri(vscode.Uri.file(item.image));
+        // The file name alone would keep showing a regenerated image from the webview's cache.
+        return galleryItemView({ ...item, id: key }, uri.with({ query: `v=${encodeURIComponent(item.created)}` }).toString());
+      });
+    },
+    calibration: async () => calibrationView(await this.ctx.services.getCalibration(), this.ctx.calibration.running),
+    setMetric: ({ metric }) => {
+      if (typeof metric !== 'string' || !metric) throw new Error('setMetric needs a metric id');
+      if (metric !== this.ctx.services.getMetric()) this.ctx.services.setMetric(metric);
+      return null;
+    },
+    openImage: async ({ id }) => {
+      const item = typeof id === 'string' ? this.gallery.get(id) : undefined;
+      if (!item) throw new Error('That image is no longer in the gallery; it may have been moved or deleted.');
+      await this.ctx.services.openImage(item.image, item.sidecar);
+      return null;
+    },
+    startCalibration: () => {
+      this.ctx.calibration.start();
+      return null;
+    },
+  };
+
+  private async receive(message: unknown): Promise<void> {
+    if (!isRequestMessage(message)) {
+      this.ctx.log.warn(`Panel: ignored a malformed message from the webview`);
+      return;
+    }
+    const response = await answerRequest(this.handlers, message, (error) => {
+      if (!isUserError(error)) this.ctx.log.error(`Panel: "${message.method}" failed`, error);
+      return describeError(error);
+    });
+    if (!this.disposed) await this.target.webview.postMessage(response);
+  }
+
+  /**
+   * Lets the webviews load images from a generated-images folder. The roots can only be set with the HTML (changing
+   * them reloads the webview), so a folder seen for the first time is remembered and the webview reloaded once; it
+   * restores its own state and asks again.
+   */
+  private allowImageFolders(folders: string[]): void {
+    const fresh = [...new Set(folders)].filter((f) => !this.imageFolders.includes(f));
+    if (fresh.length === 0) return;
+    this.imageFolders = [...this.imageFolders, ...fresh].slice(-16);
+    void this.ctx.extension.workspaceState.update(IMAGE_FOLDERS_KEY, this.imageFolders);
+    this.ctx.log.info(`Panel: images from ${fresh.join(', ')}`);
+    this.render();
+  }
+
+  private schedulePrompt(): void {
+    if (this.promptTimer !== undefined || this.disposed) return;
+    this.promptTimer = setTimeout(() => {
+      this.promptTimer = undefined;
+      this.notify('prompt', { prompt: promptView(this.ctx.services.getActivePrompt()), at: Date.now() });
+    }, PROMPT_COALESCE_MS);
+  }
+
+  private notify<M extends NotificationMethod>(method: M, params: Notifications[M]): void {
+    // A hidden webview is not running; it asks for a fresh snapshot when it is shown again.
+    if (this.disposed || !this.target.isVisible()) return;
+    void this.target.webview.postMessage(notification(method, params));
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.promptTimer !== undefined) clearTimeout(this.promptTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,83 @@
+// The RouteT2I panel in VS Code: an editor tab (a WebviewPanel restored across reloads by its serializer) and a view
+// in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
+import * as vscode from 'vscode';
+import type { PanelServices } from '../services';
+import { CalibrationRun, PanelHost, WEBVIEW_DIR, type PanelHostContext } from './host';
+
+/** The WebviewPanel's view type (its serializer and `onWebviewPanel:` activation use it). */
+export const PANEL_VIEW_TYPE = 'routet2i.panel';
+/** The webview view in the activity-bar container `routet2i`. */
+export const PANEL_VIEW_ID = 'routet2i.panelView';
+
+export const PANEL_COMMANDS = {
+  /** Opens the panel beside the active editor (or reveals it), keeping the focus in the editor. */
+  openPanel: 'routet2i.openPanel',
+} as const;
+
+export function registerPanel(context: vscode.ExtensionContext, services: PanelServices, log: vscode.LogOutputChannel): vscode.Disposable {
+  const calibration = new CalibrationRun(services, log);
+  const ctx: PanelHostContext = { extension: context, services, log, calibration };
+  const hosts = new Set<PanelHost>();
+  let panel: vscode.WebviewPanel | undefined;
+
+  const adoptPanel = (webviewPanel: vscode.WebviewPanel): void => {
+    panel = webviewPanel;
+    webviewPanel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'panel.svg');
+    const host = new PanelHost({ kind: 'panel', webview: webviewPanel.webview, isVisible: () => webviewPanel.visible }, ctx);
+    hosts.add(host);
+    webviewPanel.onDidDispose(() => {
+      hosts.delete(host);
+      host.dispose();
+      if (panel === webviewPanel) panel = undefined;
+    });
+  };
+
+  const openPanel = (): void => {
+    if (panel) {
+      panel.reveal(undefined, true);
+      return;
+    }
+    const created = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      'RouteT2I',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      // The host sets the final options (with the images folders) before the HTML.
+      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, ...WEBVIEW_DIR)] },
+    );
+    adoptPanel(created);
+    log.info('Panel opened');
+  };
+
+  const disposables: vscode.Disposable[] = [
+    calibration,
+    vscode.commands.registerCommand(PANEL_COMMANDS.openPanel, openPanel),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      // The webview keeps its own UI state (getState/setState); the data comes fresh from the services.
+      async deserializeWebviewPanel(restored: vscode.WebviewPanel) {
+        if (panel && panel !== restored) {
+          restored.dispose();
+          return;
+        }
+        adoptPanel(restored);
+        log.info('Panel restored');
+      },
+    }),
+    vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, {
+      resolveWebviewView(view: vscode.WebviewView) {
+        const host = new PanelHost({ kind: 'view', webview: view.webview, isVisible: () => view.visible }, ctx);
+        hosts.add(host);
+        view.onDidDispose(() => {
+          hosts.delete(host);
+          host.dispose();
+        });
+      },
+    }),
+  ];
+
+  return new vscode.Disposable(() => {
+    for (const host of hosts) host.dispose();
+    hosts.clear();
+    panel?.dispose();
+    for (const d of disposables.splice(0)) d.dispose();
+  });
+}
