@@ -18,7 +18,7 @@ export function heatLevel(value: number, thresholds: { mild: number; strong: num
   if (!Number.isFinite(value)) return 0;
   const a = Math.abs(value);
   const size = a >= thresholds.strong ? 2 : a >= thresholds.mild ? 1 : 0;
-  return (value < 0 ? -size : size) as HeatLevel;
+  return (size === 0 ? 0 : value < 0 ? -size : size) as HeatLevel;
 }
 
 /**

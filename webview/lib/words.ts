@@ -1,5 +1,5 @@
 // The sentences the panel says about a prediction: the Pareto relation, the route's reason and the metric gaps.
-import type { MetricView, ParetoRelation, RouteReason, Scores, Side } from '../../src/extension/panel/protocol';
+import type { MetricView, ParetoRelation, Scores, Side } from '../../src/extension/panel/protocol';
 
 /** Metrics within this of each other read as a tie. */
 const TIE = 0.005;
@@ -36,20 +36,11 @@ export function paretoSentence(pareto: ParetoRelation, edge: Scores, cloud: Scor
 
 export const SIDE_LABEL: Record<Side, string> = { edge: 'Edge', cloud: 'Cloud' };
 
-/** A short label for why the policy chose the route. */
-export function reasonLabel(reason: RouteReason): string {
-  switch (reason) {
-    case 'edge-predicted-better':
-      return 'edge predicted at least as good';
-    case 'below-alpha':
-      return 'among the prompts that gain most from the cloud';
-    case 'above-alpha':
-      return 'cloud better, but not by enough to spend budget';
-    case 'money-cap':
-      return 'the monthly money cap would be exceeded';
-    case 'no-cloud':
-      return 'no cloud budget';
-  }
+/** The engine's lower-case phrase as a sentence: first letter up, full stop at the end. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  return `${t[0]!.toUpperCase()}${t.slice(1)}${/[.!?)]$/.test(t) ? '' : '.'}`;
 }
 
 /** Which side the PRS favours, in words (PRS > 0.5: edge). */

@@ -28,6 +28,9 @@ const IMAGE_FOLDERS_KEY = 'routet2i.panel.imageFolders';
 /** Coalesces bursts of cursor moves and keystrokes into one message. */
 const PROMPT_COALESCE_MS = 40;
 
+/** How long the first render waits to learn the images folders (so that showing the gallery needs no reload). */
+const FOLDERS_WAIT_MS = 1500;
+
 /**
  * "Calibrate on my models" as the panels see it: one run at a time, shared by every panel and view, so a run started
  * in one shows as running in the other.
@@ -101,7 +104,26 @@ export class PanelHost implements vscode.Disposable {
   private imageFolders: string[];
   private disposed = false;
 
-  constructor(
+  /**
+   * Binds a webview and renders it once the generated-images folders are known: they can only be allowed with the
+   * HTML, so learning them first spares the webview a reload when it asks for the gallery.
+   */
+  static async open(target: WebviewTarget, ctx: PanelHostContext): Promise<PanelHost> {
+    const host = new PanelHost(target, ctx);
+    try {
+      const items = await Promise.race([
+        ctx.services.getGallery(GALLERY_LIMIT),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), FOLDERS_WAIT_MS)),
+      ]);
+      host.rememberImageFolders(items.map((i) => dirname(i.image)));
+    } catch {
+      // The gallery request reports its own errors; the folders are learnt then.
+    }
+    if (!host.disposed) host.render();
+    return host;
+  }
+
+  private constructor(
     private readonly target: WebviewTarget,
     private readonly ctx: PanelHostContext,
   ) {
@@ -115,7 +137,6 @@ export class PanelHost implements vscode.Disposable {
       services.onDidChangeGallery(() => this.notify('galleryChanged', {})),
       ctx.calibration.onDidFinish((result) => this.notify('calibrationDone', result)),
     );
-    this.render();
   }
 
   /** Sets the webview's options and HTML (again): the webview (re)loads with the state of this moment. */
@@ -198,12 +219,17 @@ export class PanelHost implements vscode.Disposable {
    * restores its own state and asks again.
    */
   private allowImageFolders(folders: string[]): void {
+    if (this.rememberImageFolders(folders)) this.render();
+  }
+
+  /** Adds folders not allowed yet; true when there were any. */
+  private rememberImageFolders(folders: string[]): boolean {
     const fresh = [...new Set(folders)].filter((f) => !this.imageFolders.includes(f));
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return false;
     this.imageFolders = [...this.imageFolders, ...fresh].slice(-16);
     void this.ctx.extension.workspaceState.update(IMAGE_FOLDERS_KEY, this.imageFolders);
     this.ctx.log.info(`Panel: images from ${fresh.join(', ')}`);
-    this.render();
+    return true;
   }
 
   private schedulePrompt(): void {

@@ -2,7 +2,7 @@
 // in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
 import * as vscode from 'vscode';
 import type { PanelServices } from '../services';
-import { CalibrationRun, PanelHost, WEBVIEW_DIR, type PanelHostContext } from './host';
+import { CalibrationRun, PanelHost, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
 
 /** The WebviewPanel's view type (its serializer and `onWebviewPanel:` activation use it). */
 export const PANEL_VIEW_TYPE = 'routet2i.panel';
@@ -20,19 +20,35 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
   const hosts = new Set<PanelHost>();
   let panel: vscode.WebviewPanel | undefined;
 
-  const adoptPanel = (webviewPanel: vscode.WebviewPanel): void => {
-    panel = webviewPanel;
-    webviewPanel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'panel.svg');
-    const host = new PanelHost({ kind: 'panel', webview: webviewPanel.webview, isVisible: () => webviewPanel.visible }, ctx);
-    hosts.add(host);
-    webviewPanel.onDidDispose(() => {
-      hosts.delete(host);
-      host.dispose();
-      if (panel === webviewPanel) panel = undefined;
+  /** Binds a webview (panel or view) to a host for as long as it lives. */
+  const bind = async (
+    target: WebviewTarget,
+    onDidDispose: vscode.Event<void>,
+  ): Promise<void> => {
+    let disposed = false;
+    let host: PanelHost | undefined;
+    onDidDispose(() => {
+      disposed = true;
+      if (host) {
+        hosts.delete(host);
+        host.dispose();
+      }
     });
+    host = await PanelHost.open(target, ctx);
+    if (disposed) host.dispose();
+    else hosts.add(host);
   };
 
-  const openPanel = (): void => {
+  const adoptPanel = async (webviewPanel: vscode.WebviewPanel): Promise<void> => {
+    panel = webviewPanel;
+    webviewPanel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'panel.svg');
+    webviewPanel.onDidDispose(() => {
+      if (panel === webviewPanel) panel = undefined;
+    });
+    await bind({ kind: 'panel', webview: webviewPanel.webview, isVisible: () => webviewPanel.visible }, webviewPanel.onDidDispose);
+  };
+
+  const openPanel = async (): Promise<void> => {
     if (panel) {
       panel.reveal(undefined, true);
       return;
@@ -44,7 +60,7 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
       // The host sets the final options (with the images folders) before the HTML.
       { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, ...WEBVIEW_DIR)] },
     );
-    adoptPanel(created);
+    await adoptPanel(created);
     log.info('Panel opened');
   };
 
@@ -58,18 +74,13 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
           restored.dispose();
           return;
         }
-        adoptPanel(restored);
+        await adoptPanel(restored);
         log.info('Panel restored');
       },
     }),
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, {
       resolveWebviewView(view: vscode.WebviewView) {
-        const host = new PanelHost({ kind: 'view', webview: view.webview, isVisible: () => view.visible }, ctx);
-        hosts.add(host);
-        view.onDidDispose(() => {
-          hosts.delete(host);
-          host.dispose();
-        });
+        return bind({ kind: 'view', webview: view.webview, isVisible: () => view.visible }, view.onDidDispose);
       },
     }),
   ];

@@ -12,17 +12,7 @@ import { calibrateAlpha, decideRoute, DEFAULT_POLICY, explainDecision } from '..
 import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { TestProbe } from '../probe/testProbe';
 import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem, PanelServices } from '../services';
-
-/** Workspace-relative places the suite's fixtures use. */
-export const TEST_LAYOUT = {
-  images: 'generated',
-  ledger: '.routet2i/ledger.json',
-  monthlyCap: 10,
-  cloudShare: DEFAULT_POLICY.cloudShare,
-} as const;
-
-/** Commands the suite runs through the probe to act as the editor would. */
-export const TEST_COMMANDS = { setMetric: 'routet2i.test.panel.setMetric' } as const;
+import { TEST_COMMANDS, TEST_LAYOUT } from './testLayout';
 
 export function createTestPanelServices(context: vscode.ExtensionContext, probe: TestProbe): PanelServices {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
