@@ -47,7 +47,7 @@ describe('untrusted workspace', function () {
     assert.equal(extension.restricted, false);
     await workbench.statusBarItem('status.problems');
     assert.equal((await workbench.statusBar()).some((i) => i.id === 'status.workspaceTrust'), false, 'Restricted Mode indicator still shown');
-    await page.keyboard.press('Escape');
+    await workbench.closeModalEditor();
     await workbench.outputChannel('RouteT2I', /Workspace trusted: leaving Restricted Mode/);
     await session().screenshot('trusted');
   });

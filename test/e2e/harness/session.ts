@@ -83,6 +83,8 @@ export class Session {
         headless: true,
         args: CHROMIUM_ARGS,
         viewport: options.viewport ?? { width: 1400, height: 900 },
+        // Chromium keeps a crash database under the config home, whatever its profile: keep it in the session.
+        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'chromium-config'), XDG_CACHE_HOME: join(dir, 'chromium-cache') },
         // Our own handlers stop every group, Chromium's included (processes.ts).
         handleSIGINT: false,
         handleSIGTERM: false,
