@@ -143,7 +143,11 @@ export class Session {
     if (current === this) current = undefined;
     // Keep VS Code's own logs with the screenshots.
     const logs = join(this.server.userDataDir, 'logs');
-    if (existsSync(logs)) cpSync(logs, join(this.artifactsDir, 'vscode-logs'), { recursive: true });
+    try {
+      if (existsSync(logs)) cpSync(logs, join(this.artifactsDir, 'vscode-logs'), { recursive: true });
+    } catch (error) {
+      say(`could not keep VS Code's logs: ${(error as Error).message}`);
+    }
     await this.context.close().catch(() => undefined);
     const errors: string[] = [];
     if (this.chromiumGroup) await stopGroup(this.chromiumGroup).catch((e: Error) => errors.push(e.message));

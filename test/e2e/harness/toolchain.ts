@@ -18,7 +18,14 @@ export interface Toolchain {
   cacheDir: string;
 }
 
-export class ToolchainError extends Error {}
+/** A setup problem the user fixes (a missing package, a failed install): reported as its message, without a stack. */
+export class ToolchainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'e2e setup';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
 
 /** `$ROUTET2I_E2E_CACHE`, else `$XDG_CACHE_HOME/routet2i-e2e`, else `~/.cache/routet2i-e2e`. */
 export function cacheRoot(): string {
@@ -105,8 +112,13 @@ async function installInto(
   try {
     await build(partial, logFile);
     writeFileSync(join(partial, '.complete'), `${new Date().toISOString()}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(partial, dir);
+    if (isComplete(dir)) {
+      // Another run finished the same install meanwhile and may be using it: keep theirs.
+      rmSync(partial, { recursive: true, force: true });
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(partial, dir);
+    }
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
     throw error;

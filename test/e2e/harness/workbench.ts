@@ -384,7 +384,7 @@ export class Workbench {
   webviewFrames(extensionId?: string): Frame[] {
     return this.page.frames().filter((frame) => {
       const parent = frame.parentFrame();
-      if (!parent || !/\/webview\/|webview/.test(parent.url())) return false;
+      if (!parent || !parent.url().includes('webview')) return false;
       if (frame.name() !== 'active-frame' && !/fake\.html/.test(frame.url())) return false;
       return !extensionId || new URL(parent.url()).searchParams.get('extensionId')?.toLowerCase() === extensionId.toLowerCase();
     });
