@@ -6,7 +6,8 @@ import { createTestProbe, type TestProbe } from './probe/testProbe';
 // Every import above has been evaluated by now: the bundle's own loading cost ends here.
 const moduleLoadEnd = performance.now();
 
-const NEW_PROMPT_FILE = `# One prompt per paragraph; "negative:" attaches a negative prompt to the prompt above.
+const NEW_PROMPT_FILE = `# My prompts
+# One prompt per paragraph; "negative:" attaches a negative prompt to the prompt above.
 
 a portrait of an old fisherman, (weathered skin:1.2), soft window light
 negative: blurry, watermark

@@ -95,6 +95,10 @@ export class Session {
       const consoleLog = join(artifactsDir, 'browser-console.log');
       page.on('console', (m) => appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
       page.on('pageerror', (e) => appendFileSync(consoleLog, `[pageerror] ${e.message}\n`));
+      page.on('requestfailed', (r) => appendFileSync(consoleLog, `[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}\n`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) appendFileSync(consoleLog, `[http ${r.status()}] ${r.url()}\n`);
+      });
       await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
       const probe = new ProbeClient(server.probeDir);
       const workbench = new Workbench(page, server, probe);

@@ -42,10 +42,11 @@ describe('RouteT2I in the extension host', () => {
 
   it('comments lines with #', async () => {
     const editor = await openExample();
-    editor.selection = new vscode.Selection(7, 0, 7, 0);
-    const before = editor.document.lineAt(7).text;
+    const line = editor.document.getText().split('\n').findIndex((l) => l.startsWith('negative:'));
+    editor.selection = new vscode.Selection(line, 0, line, 0);
+    const before = editor.document.lineAt(line).text;
     await vscode.commands.executeCommand('editor.action.commentLine');
-    assert.equal(editor.document.lineAt(7).text, `# ${before}`);
+    assert.equal(editor.document.lineAt(line).text, `# ${before}`);
     await vscode.commands.executeCommand('undo');
   });
 });
