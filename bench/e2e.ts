@@ -1,6 +1,6 @@
 // The download and the start-up, measured on the real thing: the size of each platform's .vsix, and the activation
 // time of the installed extension in a real VS Code (code-server), as VS Code itself reports it and as the extension
-// logs it. `benchE2E()` is called by bench/index.ts; `node --import tsx bench/e2e.ts` runs it alone.
+// logs it. `e2eBench()` is the "editor" section of bench/index.ts; `node --import tsx bench/e2e.ts` runs it alone.
 import { join, resolve } from 'node:path';
 import { packageExtension } from '../scripts/package';
 import { prepareEnvironment } from '../test/e2e/harness/environment';
@@ -42,7 +42,7 @@ function spread(samples: number[]): Spread {
   return { median: round(median), min: round(sorted[0]!), max: round(sorted.at(-1)!), samples: samples.map(round) };
 }
 
-export async function benchE2E(options: { runs?: number; log?: (line: string) => void } = {}): Promise<E2EBench> {
+export async function e2eBench(options: { runs?: number; log?: (line: string) => void } = {}): Promise<E2EBench> {
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const packaged = await packageExtension({ log });
@@ -60,7 +60,7 @@ export async function benchE2E(options: { runs?: number; log?: (line: string) =>
       // A fresh profile each time: every activation is the first of its window.
       const session = await Session.start({ label: `bench-${run}` });
       try {
-        await session.workbench.openFile('portraits.t2i');
+        await session.workbench.openFile('examples/portraits.t2i');
         await session.probe.waitReady();
         const state = (await session.probe.call('state', {})) as { extension: { activation: { totalMs: number } } };
         selfMs.push(state.extension.activation.totalMs);
@@ -91,7 +91,7 @@ export async function benchE2E(options: { runs?: number; log?: (line: string) =>
 }
 
 if (require.main === module) {
-  benchE2E().then(
+  e2eBench().then(
     (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
     (error: Error) => {
       process.stderr.write(`bench e2e: ${error.message}\n`);

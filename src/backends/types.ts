@@ -1,5 +1,7 @@
 /** The one interface every generation backend (edge or cloud) implements. All network code lives under src/backends. */
 
+import type { Scores } from '../router/types';
+
 export interface GenerationRequest {
   prompt: string;
   negative?: string;
@@ -48,8 +50,61 @@ export interface Backend {
   /** Backend kind, e.g. `comfyui`, `openai`. */
   readonly name: string;
   readonly side: 'edge' | 'cloud';
+  /** The model (checkpoint, model id) this backend renders with, as the sidecar records it. */
+  readonly model: string;
+  /** The secret this backend reads its key from (e.g. `OPENAI_API_KEY`), if it needs one. */
+  readonly secretName?: string;
   generate(request: GenerationRequest, options?: GenerateOptions): Promise<GenerationResult>;
-  /** Cost in USD that a call with this request is expected to charge, without any network call. */
+  /**
+   * Cost in USD that a call with this request may charge, without any network call: an upper bound of the
+   * real charge, because the ledger reserves it and the monthly cap holds only if reservations cover charges.
+   */
   estimateCost(request: GenerationRequest): number;
   health(options?: { signal?: AbortSignal }): Promise<BackendHealth>;
 }
+
+/** The backends the registry knows. */
+export const BACKEND_NAMES = ['comfyui', 'a1111', 'openai-compatible', 'openai', 'stability', 'replicate', 'fal', 'bfl'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/**
+ * Where API keys come from: environment variables in the CLI, VS Code SecretStorage in the extension.
+ * Keys are read when first needed and are never logged, stored in settings or put in error messages.
+ */
+export interface SecretSource {
+  get(name: string): Promise<string | undefined> | string | undefined;
+}
+
+/**
+ * One backend's settings, as a config file or the extension's settings hold them. Every field is
+ * optional; each backend documents its own extras (README, "Backends").
+ */
+export interface BackendConfig {
+  /** Base URL of the server or API. */
+  url?: string;
+  /** Model, checkpoint or endpoint id. */
+  model?: string;
+  /** Override of the side (`openai-compatible` is edge by default, e.g. stable-diffusion.cpp's server). */
+  side?: 'edge' | 'cloud';
+  /** Price per image in USD, overriding the built-in table. */
+  price?: number;
+  /** Until a reply's headers arrive, ms. */
+  timeoutMs?: number;
+  /** Longest silence inside a reply or a progress stream, ms. */
+  idleTimeoutMs?: number;
+  /** Longest a whole generation may take, ms. */
+  maxWaitMs?: number;
+  /** Bounded retries of one request on 429/5xx. */
+  retries?: number;
+  /** First backoff between retries, ms (doubles each time); a Retry-After from the server wins. */
+  retryDelayMs?: number;
+  /** Between two polls of a submit-and-poll API, ms. */
+  pollIntervalMs?: number;
+  [key: string]: unknown;
+}
+
+/**
+ * Measures an image's quality per metric (the runtime's CLIP scorer implements it): used by cascade
+ * mode to decide whether an edge image is good enough.
+ */
+export type QualityScorer = (image: Uint8Array, prompt: string, options?: { signal?: AbortSignal }) => Promise<Scores>;

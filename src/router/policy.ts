@@ -1,5 +1,6 @@
 import { RouteT2IError } from './errors';
-import type { Side } from './types';
+import { metricSuperiority, type Normalisation } from './prs';
+import type { Scores, Side } from './types';
 
 /**
  * Cost-calibrated routing (DESIGN.md, "Routing under a cost budget"): a prompt goes to the cloud when
@@ -147,4 +148,92 @@ export function decideRoute(prs: number, alpha: number, cloudShare: number, conf
 export function routeBatch(prs: readonly number[], config: PolicyConfig, history: readonly number[] = []): { alpha: number; decisions: RouteDecision[] } {
   const alpha = calibrateAlpha(history.length ? [...history, ...prs] : prs, config.cloudShare);
   return { alpha, decisions: prs.map((p) => decideRoute(p, alpha, config.cloudShare, config)) };
+}
+
+/* ---- Generation modes: predict, cascade, hybrid (pure helpers for the dispatcher in src/backends) ---- */
+
+/**
+ * `predict`: route before generating (the paper). `cascade`: render on the edge, measure it, escalate to
+ * the cloud when it falls short. `hybrid`: cascade only where the prediction is uncertain.
+ */
+export type GenerationMode = 'predict' | 'cascade' | 'hybrid';
+export const GENERATION_MODES: readonly GenerationMode[] = ['predict', 'cascade', 'hybrid'];
+
+/** Which side may stand in when the other fails. `edge`: a failed cloud call falls back to the edge (free). */
+export type FallbackPolicy = 'none' | 'edge' | 'cloud' | 'both';
+export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['none', 'edge', 'cloud', 'both'];
+
+/** Used when cascade has neither a threshold nor a prediction to compare the measured edge image with. */
+export const DEFAULT_QUALITY_THRESHOLD = 0.5;
+
+/** Hybrid: a prediction is uncertain when its PRS lies within `band` of α. */
+export function isUncertain(prs: number, alpha: number, band: number): boolean {
+  return Math.abs(prs - alpha) <= band;
+}
+
+/** Weighted mean of the metrics present in `scores`, weights renormalised over them; undefined when none is. */
+export function weightedQuality(scores: Scores, weights: Scores): number | undefined {
+  let total = 0;
+  let w = 0;
+  for (const [m, wi] of Object.entries(weights)) {
+    const v = scores[m];
+    if (typeof v === 'number' && Number.isFinite(v) && wi > 0) {
+      total += wi * v;
+      w += wi;
+    }
+  }
+  if (w > 0) return total / w;
+  const vs = Object.values(scores).filter((v) => Number.isFinite(v));
+  return vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : undefined;
+}
+
+/** PRS over the metrics both vectors have (weights renormalised): measured edge scores against predicted cloud ones. */
+export function partialPrs(edge: Scores, cloud: Scores, n: Normalisation): number | undefined {
+  let prs = 0;
+  let w = 0;
+  for (const [m, wi] of Object.entries(n.weights)) {
+    const e = edge[m];
+    const c = cloud[m];
+    if (typeof e !== 'number' || typeof c !== 'number' || !(wi > 0)) continue;
+    prs += wi * metricSuperiority(e, c, m, n);
+    w += wi;
+  }
+  return w > 0 ? prs / w : undefined;
+}
+
+export interface EscalationVerdict {
+  escalate: boolean;
+  /** `threshold`: measured quality against a fixed bar; `prs`: measured edge vs. predicted cloud, against α. */
+  basis: 'threshold' | 'prs';
+  /** The measured value (quality or measured PRS) and the bar it was held to. */
+  value: number;
+  bar: number;
+}
+
+/**
+ * Cascade: should a measured edge image be redone on the cloud? With a threshold, when its weighted
+ * quality is below it. Without one, when its measured PRS against the cloud's predicted scores is below
+ * α — the same rule predict mode applies to predicted scores, now with the edge side measured.
+ */
+export function decideEscalation(
+  measuredEdge: Scores,
+  o: { threshold: number | null; alpha: number; weights: Scores; predictedCloud?: Scores; normalisation?: Normalisation },
+): EscalationVerdict | undefined {
+  if (o.threshold === null && o.predictedCloud && o.normalisation) {
+    const prs = partialPrs(measuredEdge, o.predictedCloud, o.normalisation);
+    if (prs !== undefined) return { escalate: prs < o.alpha, basis: 'prs', value: prs, bar: o.alpha };
+  }
+  const q = weightedQuality(measuredEdge, o.weights);
+  if (q === undefined) return undefined;
+  const bar = o.threshold ?? DEFAULT_QUALITY_THRESHOLD;
+  return { escalate: q < bar, basis: 'threshold', value: q, bar };
+}
+
+export function explainEscalation(v: EscalationVerdict): string {
+  const value = v.value.toFixed(2);
+  const bar = v.bar.toFixed(2);
+  if (v.basis === 'prs') {
+    return v.escalate ? `measured edge image falls short of the predicted cloud (measured PRS ${value} < α ${bar})` : `measured edge image good enough (measured PRS ${value} ≥ α ${bar})`;
+  }
+  return v.escalate ? `measured edge quality ${value} below the threshold ${bar}` : `measured edge quality ${value} meets the threshold ${bar}`;
 }

@@ -10,6 +10,8 @@ export interface PromptSource {
   end: number;
   /** 0-based line of `start`. */
   line: number;
+  /** Set where the format escapes characters (CSV `""`, JSON `\n`), so `prompt` is not the literal slice. */
+  escaped?: boolean;
 }
 
 /** Per-file or per-prompt generation settings (from `.t2i` front matter and the like). */
@@ -22,7 +24,8 @@ export interface PromptSettings {
   [key: string]: unknown;
 }
 
-/** One prompt read from an input file. `prompt` is the exact source text `input.slice(source.start, source.end)`. */
+/** One prompt read from an input file. `prompt` is the exact source text `input.slice(source.start, source.end)`,
+ * unless `source.escaped`. Inside `prompt`, `#` comment lines and the A1111 syntax are kept; the engine skips them. */
 export interface PromptEntry {
   id: string;
   prompt: string;
@@ -43,6 +46,8 @@ export interface Token {
 export interface EncodedPrompt {
   tokens: Token[];
   features: Float32Array;
+  /** Optional stable 32-bit hash of each token's normalised word, for a learned word embedding. */
+  wordIds?: Uint32Array;
 }
 
 /** What a predictor file records about the encoder it was trained with. */

@@ -1,5 +1,8 @@
 // The extension starts only when it is needed, and when a prompt file opens the user sees the language and the log.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES } from './harness/environment';
 import { useSession } from './harness/session';
 
 describe('activation on a .t2i file', function () {
@@ -15,13 +18,13 @@ describe('activation on a .t2i file', function () {
 
   it('activates on opening a .t2i file, which is in the T2I Prompt language', async () => {
     const { workbench, probe } = session();
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile('examples/portraits.t2i');
     assert.equal(await workbench.languageMode(/T2I Prompt/), 'T2I Prompt');
     const ready = await probe.waitReady();
     assert.equal(ready.extensionVersion, '0.1.0');
 
     const editor = await probe.call('editor', {});
-    assert.ok(editor?.uri.endsWith('/portraits.t2i'), `active editor is ${editor?.uri}`);
+    assert.ok(editor?.uri.endsWith('/examples/portraits.t2i'), `active editor is ${editor?.uri}`);
     assert.equal(editor?.languageId, 't2i-prompt');
     const { extension } = (await probe.call('state', {})) as {
       extension: { activation: { totalMs: number; loadMs: number; activateMs: number; hostMs: number }; restricted: boolean };
@@ -46,8 +49,9 @@ describe('activation on a .t2i file', function () {
 
   it('comments a line with # (the language configuration)', async () => {
     const { workbench, page } = session();
-    await workbench.openFile('portraits.t2i');
-    const line = 'negative: blurry, watermark';
+    await workbench.openFile('examples/portraits.t2i');
+    const line = readFileSync(join(EXAMPLES, 'portraits.t2i'), 'utf8').split('\n').find((l) => l.startsWith('negative:'));
+    assert.ok(line, 'examples/portraits.t2i has a negative: line');
     await workbench.waitForEditorLine(line);
     await workbench.activeEditor().locator('.view-line', { hasText: line }).click();
     await workbench.runCommand('Toggle Line Comment');

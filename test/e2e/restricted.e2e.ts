@@ -20,7 +20,7 @@ describe('untrusted workspace', function () {
 
   it('activates on a .t2i file and reports Restricted Mode in its state and its log', async () => {
     const { workbench, probe } = session();
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile('examples/portraits.t2i');
     await workbench.languageMode(/T2I Prompt/);
     await probe.waitReady();
     assert.deepEqual(await probe.call('trust', {}), { isTrusted: false });

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   // A copy, so the tests never change the committed example workspace.
   const workspace = mkdtempSync(join(tmpdir(), 'routet2i-electron-'));
   cpSync(join(ROOT, 'test', 'e2e', 'workspace'), workspace, { recursive: true });
+  cpSync(join(ROOT, 'examples'), join(workspace, 'examples'), { recursive: true });
   try {
     const exitCode = await runTests({
       extensionDevelopmentPath: ROOT,

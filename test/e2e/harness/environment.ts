@@ -12,6 +12,8 @@ import { tail } from './codeServer';
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const EXTENSION_ID = 'routet2i.routet2i';
 export const DEFAULT_WORKSPACE = join(REPO_ROOT, 'test', 'e2e', 'workspace');
+/** The repository's example prompt files, copied into every session's workspace as examples/ unless turned off. */
+export const EXAMPLES = join(REPO_ROOT, 'examples');
 
 export interface Environment {
   toolchain: Toolchain;

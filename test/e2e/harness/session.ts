@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './codeServer';
-import { DEFAULT_WORKSPACE, environment, skipped } from './environment';
+import { DEFAULT_WORKSPACE, EXAMPLES, environment, skipped } from './environment';
 import { ProbeClient } from './probe';
 import { adoptGroup, listProcesses, stopGroup } from './processes';
 import { say } from './say';
@@ -17,6 +17,8 @@ export interface SessionOptions {
   trusted?: boolean;
   /** Folder copied as the workspace (default test/e2e/workspace). */
   workspace?: string;
+  /** Copy the repository's examples/ into the workspace as examples/ (default true). */
+  examples?: boolean;
   /** User settings on top of the harness's defaults. */
   settings?: Record<string, unknown>;
   /** Extra environment for code-server and so for the extension host. */
@@ -68,6 +70,7 @@ export class Session {
       toolchain: env.toolchain,
       extensionsTemplate: env.extensionsTemplate,
       workspace: options.workspace ?? DEFAULT_WORKSPACE,
+      extraFolders: options.examples === false || !existsSync(EXAMPLES) ? {} : { examples: EXAMPLES },
       trusted: options.trusted ?? true,
       settings: options.settings ?? {},
       env: options.env ?? {},

@@ -7,7 +7,7 @@ const EXTENSION_ID = 'routet2i.routet2i';
 async function openExample(): Promise<vscode.TextEditor> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the runner opens the example workspace');
-  const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'portraits.t2i'));
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'examples', 'portraits.t2i'));
   return vscode.window.showTextDocument(document);
 }
 

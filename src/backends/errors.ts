@@ -1,0 +1,75 @@
+import { RouteT2IError } from '../router/errors';
+
+/**
+ * What went wrong talking to a generation backend. Stable, so the dispatcher can decide on retries
+ * and fallbacks without parsing messages.
+ */
+export type BackendErrorCode =
+  /** No reply within the time allowed, or a reply that stopped mid-stream. */
+  | 'timeout'
+  /** 429 after the bounded retries, or a Retry-After longer than we wait. */
+  | 'rate-limited'
+  /** 5xx after the bounded retries. */
+  | 'server'
+  /** A reply we cannot use: malformed JSON, a truncated body, a missing field, not an image. */
+  | 'bad-reply'
+  /** The provider refused the prompt or the image on content grounds. */
+  | 'content-filter'
+  /** Missing, wrong or insufficient credentials. */
+  | 'auth'
+  /** The run was cancelled through its AbortSignal. */
+  | 'cancelled'
+  /** The provider rejected the request itself (4xx other than the above). */
+  | 'bad-request'
+  /** The job ran and failed on the server. */
+  | 'failed'
+  /** Nothing listens at the address, or the name does not resolve. */
+  | 'unreachable'
+  /** The reply is larger than the size limit. */
+  | 'too-large'
+  /** The backend's configuration is wrong (unknown model, bad URL, bad workflow). */
+  | 'config';
+
+/**
+ * A backend failure the user can act on. It extends RouteT2IError so the CLI prints it on one line
+ * (exit 1). The message always starts with the backend's name and never contains a secret.
+ */
+export class BackendError extends RouteT2IError {
+  declare readonly code: BackendErrorCode;
+  constructor(
+    code: BackendErrorCode,
+    readonly backend: string,
+    message: string,
+    readonly details: {
+      /** HTTP status, where one was received. */
+      status?: number;
+      /** The server accepted the job (money may have been spent) before this failure. */
+      accepted?: boolean;
+      /** Retry-After the server asked for, in ms. */
+      retryAfterMs?: number;
+      hint?: string;
+    } = {},
+  ) {
+    super(code, `${backend}: ${message}`, details.hint);
+  }
+
+  /** Whether a later attempt could succeed without any change by the user. */
+  get transient(): boolean {
+    return this.code === 'timeout' || this.code === 'rate-limited' || this.code === 'server' || this.code === 'unreachable';
+  }
+}
+
+/** Replaces every secret (of 4+ characters) in `text` by `***`: server replies sometimes echo headers or keys. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length >= 4) out = out.split(s).join('***');
+  }
+  return out;
+}
+
+/** A short, single-line excerpt of a server's error text, safe to show. */
+export function excerpt(text: string, secrets: readonly (string | undefined)[], max = 240): string {
+  const one = redact(text, secrets).replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}

@@ -1,0 +1,94 @@
+import * as path from 'node:path';
+import { UsageError } from '../../router/errors';
+import { DEFAULT_HYPERPARAMETERS } from '../../router/model/train';
+import { crossValidate, evaluatePredictor, metricsFromIds, prepareData, type EvaluationResult } from '../../router/training';
+import { pairMetricIds } from '../../router/pairs';
+import { integerOption, parseCommandArgs } from '../args';
+import { parseWeights, readPairsFile } from '../data';
+import { encoderContext, encoderFactories } from '../encoders';
+import { fixed, table } from '../format';
+import { writeLine, type CliIO, type Command } from '../io';
+import { loadPredictorFor } from './route';
+
+const usage = `Usage: routet2i eval --data PAIRS [--model DIR | --folds K] [--seed S] [--weights m=w,…] [--json]
+
+Measures how well routing recovers the edge–cloud quality gap, for the learned router and for the
+baselines random (expected), length (longer prompts to the cloud first) and oracle (true gaps):
+APGR (area under the gap-recovered curve, 0.5 = random), CPT(50%) (cloud share needed to recover half
+the gap) and PGR(50%) (gap recovered with half the prompts on the cloud).
+
+  --model DIR     evaluate a trained predictor on the pairs (ranked by its PRS, scored by the data)
+  --folds K       K-fold cross-validation: train on K−1 folds, rank the held-out one (default 5)
+  --encoder NAME  encoder for cross-validation (default lexical)
+  --seed S        seed for the folds and training (default 1)
+  --weights m=w,… weights of the metrics in quality (default: their mean)
+  --json          machine-readable output`;
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      data: { type: 'string' },
+      model: { type: 'string' },
+      folds: { type: 'string' },
+      encoder: { type: 'string' },
+      'models-dir': { type: 'string' },
+      seed: { type: 'string' },
+      weights: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    false,
+  );
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (!values.data) throw new UsageError('--data PAIRS is required');
+  if (values.model && values.folds) throw new UsageError('use either --model or --folds, not both');
+  const seed = integerOption(values.seed, '--seed', 0, 2 ** 31 - 1, 1);
+  const weights = parseWeights(values.weights);
+  const pairs = await readPairsFile(values.data, io.cwd);
+  let result: EvaluationResult;
+  let mode: string;
+  if (values.model) {
+    const predictor = await loadPredictorFor(values.model, io, values['models-dir']);
+    result = await evaluatePredictor(predictor, pairs, { ...(weights ? { weights } : {}), signal: io.signal });
+    mode = `predictor ${predictor.name} (${path.relative(io.cwd, predictor.dir ?? '') || predictor.dir})`;
+  } else {
+    const folds = integerOption(values.folds, '--folds', 2, 100, 5);
+    const encoderId = values.encoder ?? 'lexical';
+    const factory = encoderFactories[encoderId];
+    if (!factory) throw new UsageError(`--encoder must be one of ${Object.keys(encoderFactories).join(', ')}`);
+    const encoder = await factory({ id: encoderId }, encoderContext(io, values['models-dir']));
+    try {
+      const data = await prepareData(pairs, encoder, { metrics: metricsFromIds(pairMetricIds(pairs)), signal: io.signal });
+      const cv = await crossValidate(data, encoder, {
+        folds,
+        seed,
+        hyperparameters: { ...DEFAULT_HYPERPARAMETERS, seed },
+        ...(weights ? { weights } : {}),
+        signal: io.signal,
+        onFold: (k, of) => {
+          if (io.interactive && !values.json) io.stderr.write(`\r\x1b[Kfold ${k} of ${of}…`);
+        },
+      });
+      if (io.interactive && !values.json) io.stderr.write('\r\x1b[K');
+      const { outOfFoldPrs: _prs, ...rest } = cv;
+      result = rest;
+    } finally {
+      await encoder.dispose?.();
+    }
+    mode = `${folds}-fold cross-validation (seed ${seed})`;
+  }
+  if (values.json) {
+    writeLine(io.stdout, JSON.stringify(result));
+    return 0;
+  }
+  writeLine(io.stdout, `${result.n} pairs · quality = mean of ${result.metrics.join(', ')} · ${mode}`);
+  const perFold = result.folds?.perFold;
+  const rows = [['router', 'APGR', 'CPT(50%)', 'PGR(50%)', ...(perFold ? ['APGR per fold'] : [])]];
+  for (const [name, r] of Object.entries(result.routers)) {
+    rows.push([name, fixed(r.apgr, 3), fixed(r.cpt50, 3), fixed(r.pgr50, 3), ...(perFold ? [`${fixed(perFold[name]!.mean.apgr, 3)} ± ${fixed(perFold[name]!.sd.apgr, 3)}`] : [])]);
+  }
+  writeLine(io.stdout, table(rows));
+  return 0;
+}
+
+export const evalCommand: Command = { summary: 'evaluate routing against random, length and oracle baselines', usage, run };

@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RouteT2IError, UsageError } from '../../router/errors';
+import { DEFAULT_METRICS } from '../../router/metrics';
+// The scorer module is light; it loads transformers.js itself, on first use.
+import { MetricScorer } from '../../runtime/scorer';
+import type { Scores } from '../../router/types';
+import { parseCommandArgs } from '../args';
+import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOptions';
+import { writeLine, type CliIO, type Command } from '../io';
+
+const usage = `Usage: routet2i score <image…> [--prompt TEXT] [--metrics FILE] [--models-dir DIR] [--json]
+
+Measures each image's quality with CLIP: for every metric, the two-way softmax of the image's
+similarity to the metric's positive and negative text (0–1, higher is better), and with --prompt
+the prompt alignment (CLIPScore). PNG, JPEG and WebP.
+
+Options:
+  --prompt TEXT      the prompt the images were made from (adds the alignment metric)
+  --metrics FILE     a JSON or YAML list of {id, label, positive, negative} (default: the ten paper metrics + alignment)
+  --json             machine output: {"model", "modelDir", "metrics", "images": [{"file", "scores"} | {"file", "error"}]}
+${CLIP_HELP}`;
+
+interface ImageResult {
+  file: string;
+  scores?: Scores;
+  error?: string;
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    prompt: { type: 'string' },
+    metrics: { type: 'string' },
+    json: { type: 'boolean' },
+    ...CLIP_FLAGS,
+  });
+  if (positionals.length === 0) throw new UsageError('name at least one image');
+  const metrics = values.metrics ? readMetricsFile(values.metrics, io) : [...DEFAULT_METRICS];
+  // Read every file first: a typo fails fast, before CLIP loads.
+  const images = positionals.map((file) => {
+    const full = path.resolve(io.cwd, file);
+    try {
+      return { file, bytes: new Uint8Array(fs.readFileSync(full)) };
+    } catch (e) {
+      throw new RouteT2IError('image-unreadable', `cannot read image ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  });
+  const scorer = await MetricScorer.create({ ...clipOptions(values, io), metrics });
+  const results: ImageResult[] = [];
+  const started = Date.now();
+  try {
+    for (const { file, bytes } of images) {
+      try {
+        results.push({ file, scores: await scorer.score(bytes, values.prompt, { name: file, signal: io.signal }) });
+      } catch (e) {
+        if (!(e instanceof RouteT2IError) || e.code !== 'bad-image') throw e;
+        results.push({ file, error: e.message });
+      }
+    }
+  } finally {
+    await scorer.dispose();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const shown = metrics.filter((m) => results.some((r) => r.scores?.[m.id] !== undefined));
+  if (values.json) {
+    writeLine(io.stdout, JSON.stringify({ model: scorer.model, modelDir: scorer.folder, metrics: shown.map((m) => ({ id: m.id, label: m.label })), images: results }, null, 2));
+  } else {
+    const width = Math.max(...shown.map((m) => m.label.length));
+    for (const r of results) {
+      writeLine(io.stdout, r.file);
+      if (r.error) writeLine(io.stdout, `  error: ${r.error}`);
+      else for (const m of shown) writeLine(io.stdout, `  ${m.label.padEnd(width)}  ${r.scores![m.id]!.toFixed(3)}`);
+    }
+    const skipped = metrics.length - shown.length;
+    const note = skipped > 0 && values.prompt === undefined ? ' (alignment needs --prompt)' : '';
+    writeLine(io.stderr, `${results.length} image${results.length === 1 ? '' : 's'} scored with ${scorer.model} in ${seconds.toFixed(2)} s${note}`);
+  }
+  const failed = results.filter((r) => r.error).length;
+  if (failed > 0) writeLine(io.stderr, `routet2i score: ${failed} of ${results.length} images could not be read`);
+  return failed > 0 ? 1 : 0;
+}
+
+export const scoreCommand: Command = { summary: 'measure images\' quality per metric with CLIP', usage, run };

@@ -1,0 +1,245 @@
+import winkNLP, { type WinkMethods } from 'wink-nlp';
+import winkModel from 'wink-eng-lite-web-model';
+import { promptTokens } from '../prompt';
+import type { EncodedPrompt, EncoderSpec, Token, TokenEncoder } from '../types';
+import { ANIMAL, BODY, CAMERA, COLOUR, LIGHTING, MATERIAL, NUMBER_WORDS, PERSON, QUALITY, SPATIAL, STYLE, TEXT } from './lexicon';
+
+/**
+ * The `lexical` encoder: word tokens with hand-named features, tagged by wink-nlp (part of speech,
+ * token type, stop words, negation) plus word lists, emphasis and position. Embedded, synchronous and
+ * fast enough to run on every keystroke; no download.
+ */
+
+export const LEXICAL_ENCODER_ID = 'lexical';
+export const LEXICAL_ENCODER_VERSION = 1;
+
+const UPOS = ['ADJ', 'ADP', 'ADV', 'AUX', 'CCONJ', 'DET', 'INTJ', 'NOUN', 'NUM', 'PART', 'PRON', 'PROPN', 'PUNCT', 'SCONJ', 'SYM', 'VERB', 'X'] as const;
+
+/** Feature names, in order; a predictor file records them, so a change here is a new encoder version. */
+export const LEXICAL_FEATURES: readonly string[] = Object.freeze([
+  'bias',
+  ...UPOS.map((p) => `pos:${p}`),
+  'type:number',
+  'type:emoji',
+  'type:other',
+  'colour',
+  'spatial',
+  'quoted',
+  'style',
+  'quality',
+  'lighting',
+  'camera',
+  'person',
+  'body',
+  'animal',
+  'text',
+  'count',
+  'material',
+  'artist',
+  'proper',
+  'stopword',
+  'negated',
+  'emphasis',
+  'emphasised',
+  'position',
+  'first-clause',
+  'last-clause',
+  'length',
+  'capitalised',
+  'digits',
+  'non-latin',
+  'after-77',
+]);
+
+const F = Object.fromEntries(LEXICAL_FEATURES.map((f, i) => [f, i])) as Record<string, number>;
+const DIM = LEXICAL_FEATURES.length;
+
+let nlp: WinkMethods | undefined;
+function tagger(): WinkMethods {
+  // Loading wink's model takes ~100 ms: only on first use.
+  nlp ??= winkNLP(winkModel as Parameters<typeof winkNLP>[0], ['pos', 'negation']);
+  return nlp;
+}
+
+interface Tagged {
+  start: number;
+  end: number;
+  pos: string;
+  type: string;
+  stop: boolean;
+  negated: boolean;
+}
+
+/** wink-nlp's tokens with their offsets: its tokenisation is lossless, so offsets follow from values and spaces. */
+function tag(text: string): Tagged[] {
+  const doc = tagger().readDoc(text);
+  const its = tagger().its;
+  const tokens = doc.tokens();
+  const values = tokens.out() as string[];
+  const spaces = tokens.out(its.precedingSpaces) as string[];
+  const pos = tokens.out(its.pos) as string[];
+  const types = tokens.out(its.type) as string[];
+  const stop = tokens.out(its.stopWordFlag) as unknown as boolean[];
+  const neg = tokens.out(its.negationFlag) as unknown as boolean[];
+  const out: Tagged[] = [];
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    at += spaces[i]!.length;
+    const v = values[i]!;
+    let start = at;
+    if (!text.startsWith(v, at)) {
+      const found = text.indexOf(v, at);
+      if (found < 0) continue;
+      start = found;
+    }
+    at = start + v.length;
+    out.push({ start, end: at, pos: pos[i]!, type: types[i]!, stop: Boolean(stop[i]), negated: Boolean(neg[i]) });
+  }
+  return out;
+}
+
+const QUOTES_OPEN = '"“«„';
+const QUOTES_CLOSE = '"”»“';
+
+/** Ranges inside quotation marks (where prompts ask for rendered text). */
+function quotedRanges(text: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let open = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (open < 0 && QUOTES_OPEN.includes(c)) open = i;
+    else if (open >= 0 && QUOTES_CLOSE.includes(c)) {
+      ranges.push([open, i]);
+      open = -1;
+    }
+  }
+  return ranges;
+}
+
+/** The form of a word that word lists and word ids use. */
+export function normalise(word: string): string {
+  return word.toLowerCase().replace(/['’]s$/, '');
+}
+
+function inList(list: Set<string>, w: string): boolean {
+  if (list.has(w)) return true;
+  if (w.endsWith('es') && list.has(w.slice(0, -2))) return true;
+  if (w.endsWith('s') && list.has(w.slice(0, -1))) return true;
+  if (w.includes('-')) return w.split('-').some((p) => list.has(p));
+  return false;
+}
+
+/** FNV-1a over the normalised word: stable across runs and machines. */
+export function wordHash(word: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < word.length; i++) {
+    h ^= word.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const LATIN = /^[\p{Script=Latin}\p{N}\p{P}\p{S}]+$/u;
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+
+export function encodeLexical(prompt: string): EncodedPrompt {
+  const { syntax, tokens } = promptTokens(prompt);
+  const n = tokens.length;
+  const features = new Float32Array(n * DIM);
+  const wordIds = new Uint32Array(n);
+  if (n === 0) return { tokens, features, wordIds };
+  const text = syntax.masked;
+  const tagged = tag(text);
+  const quotes = quotedRanges(text);
+  // Clause boundaries: commas, semicolons, full stops and BREAKs between words.
+  const clauseOf = new Int32Array(n);
+  let clause = 0;
+  for (let t = 1; t < n; t++) {
+    const gap = text.slice(tokens[t - 1]!.end, tokens[t]!.start);
+    if (/[,;.!?\n]/.test(gap) || syntax.breaks.some((b) => b.start >= tokens[t - 1]!.end && b.end <= tokens[t]!.start)) clause++;
+    clauseOf[t] = clause;
+  }
+  let k = 0; // sweep over wink's tokens
+  let q = 0; // sweep over quoted ranges
+  let afterBy = false;
+  for (let t = 0; t < n; t++) {
+    const tok: Token = tokens[t]!;
+    const row = t * DIM;
+    const set = (name: string, v = 1) => {
+      features[row + F[name]!] = v;
+    };
+    while (k < tagged.length && tagged[k]!.end <= tok.start) k++;
+    let info: Tagged | undefined;
+    for (let j = k; j < tagged.length && tagged[j]!.start < tok.end; j++) {
+      if (tagged[j]!.type !== 'punctuation') {
+        info = tagged[j];
+        break;
+      }
+    }
+    const word = normalise(tok.text);
+    wordIds[t] = wordHash(word);
+    set('bias');
+    const pos = info?.pos ?? (EMOJI.test(tok.text) ? 'SYM' : 'X');
+    set(`pos:${(UPOS as readonly string[]).includes(pos) ? pos : 'X'}`);
+    const type = info?.type ?? 'word';
+    if (type === 'number' || type === 'ordinal' || type === 'decade' || /^\d/.test(word)) set('type:number');
+    else if (type === 'emoji' || EMOJI.test(tok.text)) set('type:emoji');
+    else if (type !== 'word') set('type:other');
+    if (inList(COLOUR, word)) set('colour');
+    if (SPATIAL.has(word)) set('spatial');
+    while (q < quotes.length && quotes[q]![1] <= tok.start) q++;
+    if (q < quotes.length && quotes[q]![0] < tok.start && tok.end <= quotes[q]![1]) set('quoted');
+    if (inList(STYLE, word)) set('style');
+    if (inList(QUALITY, word)) set('quality');
+    if (inList(LIGHTING, word)) set('lighting');
+    if (inList(CAMERA, word)) set('camera');
+    if (inList(PERSON, word)) set('person');
+    if (inList(BODY, word)) set('body');
+    if (inList(ANIMAL, word)) set('animal');
+    if (inList(TEXT, word)) set('text');
+    if (NUMBER_WORDS.has(word) || pos === 'NUM') set('count');
+    if (inList(MATERIAL, word)) set('material');
+    // "by <artist>" up to the end of the clause.
+    if (t > 0 && clauseOf[t] !== clauseOf[t - 1]) afterBy = false;
+    if (afterBy) set('artist');
+    if (word === 'by') afterBy = true;
+    if (pos === 'PROPN' || (t > 0 && /^\p{Lu}/u.test(tok.text) && clauseOf[t] === clauseOf[t - 1])) set('proper');
+    if (info?.stop) set('stopword');
+    if (info?.negated) set('negated');
+    const logWeight = Math.log(tok.weight);
+    set('emphasis', logWeight);
+    if (Math.abs(logWeight) > 1e-6) set('emphasised');
+    set('position', n === 1 ? 0 : t / (n - 1));
+    if (clauseOf[t] === 0) set('first-clause');
+    if (clauseOf[t] === clause) set('last-clause');
+    set('length', Math.log1p(tok.text.length) / Math.log(16));
+    if (/^\p{Lu}/u.test(tok.text)) set('capitalised');
+    if (/\p{N}/u.test(tok.text)) set('digits');
+    if (!LATIN.test(tok.text) && !EMOJI.test(tok.text)) set('non-latin');
+    // CLIP-based models see 77 tokens; words far down a long prompt are often cut off.
+    if (t >= 60) set('after-77');
+  }
+  return { tokens, features, wordIds };
+}
+
+export class LexicalEncoder implements TokenEncoder {
+  /** Loads the tagger now rather than on the first prompt (so timings of the first prompt are fair). */
+  warmUp(): void {
+    tagger();
+  }
+
+  readonly spec: EncoderSpec = { id: LEXICAL_ENCODER_ID, version: LEXICAL_ENCODER_VERSION, dim: DIM, config: { features: [...LEXICAL_FEATURES] } };
+
+  encodeSync(prompt: string): EncodedPrompt {
+    return encodeLexical(prompt);
+  }
+
+  async encode(prompts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<EncodedPrompt[]> {
+    const out: EncodedPrompt[] = [];
+    for (const p of prompts) {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('cancelled');
+      out.push(encodeLexical(p));
+    }
+    return out;
+  }
+}

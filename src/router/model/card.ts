@@ -1,0 +1,60 @@
+import type { ModelFile } from './format';
+
+/** A model card (Markdown) written beside every trained predictor, from its own model.json. */
+
+const f = (x: unknown, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
+
+interface Figures {
+  apgr: number;
+  cpt50: number;
+  pgr50: number;
+}
+
+export function evaluationTable(evaluation: Record<string, unknown> | undefined): string {
+  const routers = evaluation?.routers as Record<string, Figures> | undefined;
+  if (!routers) return 'Not evaluated. Run `routet2i eval --data PAIRS --model DIR` or train with `--folds 5`.';
+  const perFold = (evaluation?.folds as { perFold?: Record<string, { mean: Figures; sd: Figures }> } | undefined)?.perFold;
+  const rows = ['| router | APGR | CPT(50%) | PGR(50%) |' + (perFold ? ' APGR per fold (mean ± sd) |' : ''), '|---|---|---|---|' + (perFold ? '---|' : '')];
+  for (const [name, r] of Object.entries(routers)) {
+    const pf = perFold?.[name];
+    rows.push(`| ${name} | ${f(r.apgr)} | ${f(r.cpt50)} | ${f(r.pgr50)} |` + (perFold ? ` ${pf ? `${f(pf.mean.apgr)} ± ${f(pf.sd.apgr)}` : '—'} |` : ''));
+  }
+  return rows.join('\n');
+}
+
+export function renderModelCard(file: ModelFile, extra = ''): string {
+  const t = file.training;
+  const hp = t.hyperparameters;
+  const ev = file.evaluation as Record<string, unknown> | undefined;
+  const evalLine = ev
+    ? ev.folds
+      ? `${(ev.folds as { k: number }).k}-fold cross-validation (seed ${(ev.folds as { seed: number }).seed}) on ${ev.n} pairs; metrics ${(ev.metrics as string[]).join(', ')}; quality = their mean.`
+      : `On ${ev.n} pairs; metrics ${(ev.metrics as string[]).join(', ')}.`
+    : '';
+  return `# Model card: ${file.name}
+
+${file.description ?? ''}
+
+| | |
+|---|---|
+| format | ${file.format} v${file.version} |
+| created | ${file.created} |
+| encoder | ${file.encoder.id} v${file.encoder.version} (${file.encoder.dim} features per token) |
+| metrics | ${file.metrics.map((m) => `${m.id} (${m.label})`).join(', ')} |
+| architecture | top-K ${file.architecture.topK}, gate rank ${file.architecture.rank}, hidden ${file.architecture.hidden}, word buckets ${file.architecture.wordBuckets} |
+| training data | ${t.data.source}, ${t.data.pairs} pairs |
+| training | Adam, lr ${hp.learningRate}, batch ${hp.batchSize}, weight decay ${hp.weightDecay}, gap weight ${hp.gapWeight}, seed ${hp.seed}; ${t.epochs} epochs, best ${t.bestEpoch} (early stopping on a ${Math.round(Number(hp.validationFraction) * 100)}% validation split), ${f(t.seconds, 1)} s |
+| PRS | Γ = ${file.normalisation.gamma}; weights ${Object.entries(file.normalisation.weights).map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')} |
+
+## Evaluation
+
+${evalLine}
+
+${evaluationTable(ev)}
+
+APGR is the area under the performance-gap-recovered curve over cloud shares 0…1 (0.5 = random, 1 = perfect);
+CPT(50%) is the cloud share needed to recover half the edge–cloud gap (lower is better); PGR(50%) is the gap
+recovered when half the prompts go to the cloud. \`random\` is the expected value of random routing; \`length\`
+sends longer prompts to the cloud first; \`oracle\` knows the true gaps.
+${extra}`;
+}

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { RouteT2IError } from '../errors';
+import { parseMetrics, type Metric } from '../metrics';
+import type { Normalisation } from '../prs';
+import type { EncoderSpec, Scores } from '../types';
+import { parameterShapes, Parameters, type Architecture } from './network';
+
+/**
+ * The predictor file format, version 1: a folder with `model.json` (everything but the weights, readable
+ * and diffable) and `weights.bin` (little-endian float32 tensors, located by the table in model.json and
+ * checked by SHA-256). model.json is written last, so a folder is either complete or refused.
+ */
+
+export const MODEL_FORMAT = 'routet2i-predictor';
+export const MODEL_VERSION = 1;
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Offset in float32 elements. */
+  offset: number;
+}
+
+export interface TrainingSummary {
+  data: { source: string; pairs: number; [key: string]: unknown };
+  hyperparameters: Record<string, unknown>;
+  epochs: number;
+  bestEpoch: number;
+  trainLoss: number;
+  validationLoss: number | null;
+  seconds: number;
+  [key: string]: unknown;
+}
+
+export interface ModelFile {
+  format: typeof MODEL_FORMAT;
+  version: typeof MODEL_VERSION;
+  name: string;
+  description?: string;
+  created: string;
+  metrics: Metric[];
+  encoder: EncoderSpec;
+  architecture: Architecture;
+  normalisation: Normalisation;
+  /** Mean token logit contribution per side and metric over the training prompts: impacts are relative to it. */
+  impactBaseline: { edge: Scores; cloud: Scores };
+  /** 101 quantiles of the training prompts' PRS: a cold-start history for α. */
+  prsReference: number[];
+  training: TrainingSummary;
+  /** Evaluation figures (cross-validation), as `routet2i eval --json` prints them. */
+  evaluation?: Record<string, unknown>;
+  weights: { file: string; sha256: string; dtype: 'float32'; tensors: TensorEntry[] };
+}
+
+export type ModelFileDraft = Omit<ModelFile, 'weights' | 'format' | 'version'>;
+
+/** Writes a predictor folder: weights first, model.json last, each through a temporary file and a rename. */
+export async function saveModel(dir: string, draft: ModelFileDraft, params: Parameters): Promise<ModelFile> {
+  await mkdir(dir, { recursive: true });
+  const floats = Float32Array.from(params.data);
+  const bytes = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
+  const tensors: TensorEntry[] = [];
+  let offset = 0;
+  for (const [name, shape] of parameterShapes(params.arch)) {
+    tensors.push({ name, shape, offset });
+    offset += shape.reduce((a, b) => a * b, 1);
+  }
+  const file: ModelFile = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    ...draft,
+    weights: { file: WEIGHTS_BIN, sha256: createHash('sha256').update(bytes).digest('hex'), dtype: 'float32', tensors },
+  };
+  await writeAtomic(path.join(dir, WEIGHTS_BIN), bytes);
+  await writeAtomic(path.join(dir, MODEL_JSON), JSON.stringify(file, null, 2) + '\n');
+  return file;
+}
+
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+function bad(dir: string, what: string, hint?: string): RouteT2IError {
+  return new RouteT2IError('bad-model', `${path.join(dir, MODEL_JSON)}: ${what}`, hint);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1_000_000;
+
+function scoresFor(dir: string, value: unknown, metrics: Metric[], what: string): Scores {
+  if (!isObject(value)) throw bad(dir, `${what} is missing`);
+  for (const m of metrics) {
+    if (typeof value[m.id] !== 'number' || !Number.isFinite(value[m.id])) throw bad(dir, `${what} has no number for metric "${m.id}"`);
+  }
+  return value as Scores;
+}
+
+/** Reads and checks a predictor folder. Any damage is a RouteT2IError naming the file and the problem. */
+export async function loadModel(dir: string): Promise<{ file: ModelFile; params: Parameters }> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, MODEL_JSON), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new RouteT2IError('no-model', `${dir}: no predictor here (${MODEL_JSON} is missing)`, 'train one with `routet2i train`, or leave --model out to use the shipped default');
+    }
+    throw e;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw bad(dir, `not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObject(raw)) throw bad(dir, 'not a predictor file');
+  if (raw.format !== MODEL_FORMAT) throw bad(dir, `not a RouteT2I predictor (format is ${JSON.stringify(raw.format)})`);
+  if (raw.version !== MODEL_VERSION) {
+    throw bad(dir, `predictor format version ${JSON.stringify(raw.version)} is not supported (this RouteT2I reads version ${MODEL_VERSION})`, 'retrain it with this version, or use the RouteT2I that wrote it');
+  }
+  const metrics = parseMetrics(raw.metrics, path.join(dir, MODEL_JSON));
+  const enc = raw.encoder;
+  if (!isObject(enc) || typeof enc.id !== 'string' || !isPosInt(enc.version) || !isPosInt(enc.dim) || enc.dim === 0 || !isObject(enc.config)) {
+    throw bad(dir, 'the encoder entry must have id, version, dim and config');
+  }
+  const arch = raw.architecture;
+  if (!isObject(arch)) throw bad(dir, 'the architecture entry is missing');
+  for (const key of ['metrics', 'inputDim', 'topK', 'rank', 'hidden', 'wordBuckets', 'wordDim'] as const) {
+    if (!isPosInt(arch[key])) throw bad(dir, `architecture.${key} must be a whole number`);
+  }
+  const architecture = arch as unknown as Architecture;
+  if (architecture.metrics !== metrics.length) throw bad(dir, `architecture.metrics (${architecture.metrics}) does not match the ${metrics.length} metrics listed`);
+  if (architecture.inputDim !== enc.dim) throw bad(dir, `architecture.inputDim (${architecture.inputDim}) does not match the encoder's width (${enc.dim})`);
+  if (architecture.topK < 1 || architecture.rank < 1 || architecture.hidden < 1) throw bad(dir, 'topK, rank and hidden must be at least 1');
+  const norm = raw.normalisation;
+  if (!isObject(norm)) throw bad(dir, 'the normalisation entry is missing');
+  const normalisation: Normalisation = {
+    muEdge: scoresFor(dir, norm.muEdge, metrics, 'normalisation.muEdge'),
+    muCloud: scoresFor(dir, norm.muCloud, metrics, 'normalisation.muCloud'),
+    gamma: norm.gamma as number,
+    weights: scoresFor(dir, norm.weights, metrics, 'normalisation.weights'),
+  };
+  if (!(typeof normalisation.gamma === 'number' && normalisation.gamma > 0 && Number.isFinite(normalisation.gamma))) throw bad(dir, 'normalisation.gamma must be a positive number');
+  const wsum = metrics.reduce((s, m) => s + normalisation.weights[m.id]!, 0);
+  if (Math.abs(wsum - 1) > 1e-3 || metrics.some((m) => normalisation.weights[m.id]! < 0)) throw bad(dir, `normalisation.weights must be non-negative and sum to 1 (they sum to ${wsum.toFixed(4)})`);
+  const base = raw.impactBaseline;
+  if (!isObject(base)) throw bad(dir, 'impactBaseline is missing');
+  const impactBaseline = { edge: scoresFor(dir, base.edge, metrics, 'impactBaseline.edge'), cloud: scoresFor(dir, base.cloud, metrics, 'impactBaseline.cloud') };
+  const prsReference = raw.prsReference;
+  if (!Array.isArray(prsReference) || !prsReference.every((v) => typeof v === 'number' && v >= 0 && v <= 1)) throw bad(dir, 'prsReference must be a list of numbers in [0, 1]');
+  const w = raw.weights;
+  if (!isObject(w) || typeof w.file !== 'string' || typeof w.sha256 !== 'string' || w.dtype !== 'float32' || !Array.isArray(w.tensors)) {
+    throw bad(dir, 'the weights entry must name a float32 file, its sha256 and its tensors');
+  }
+  if (path.basename(w.file) !== w.file) throw bad(dir, 'weights.file must be a file name inside the model folder');
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(dir, w.file));
+  } catch {
+    throw bad(dir, `its weights file ${w.file} is missing`);
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== w.sha256) throw bad(dir, `${w.file} is damaged (its SHA-256 does not match)`, 'retrain or restore the model folder');
+  const expected = parameterShapes(architecture);
+  const total = expected.reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
+  if (bytes.length !== total * 4) throw bad(dir, `${w.file} holds ${bytes.length / 4} numbers but the architecture needs ${total}`);
+  let offset = 0;
+  for (const [name, shape] of expected) {
+    const entry = (w.tensors as TensorEntry[]).find((t) => t && t.name === name);
+    if (!entry || JSON.stringify(entry.shape) !== JSON.stringify(shape) || entry.offset !== offset) {
+      throw bad(dir, `tensor "${name}" is missing or has the wrong shape or offset (expected ${JSON.stringify(shape)} at ${offset})`);
+    }
+    offset += shape.reduce((a, b) => a * b, 1);
+  }
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const data = Float64Array.from(floats);
+  if (!data.every(Number.isFinite)) throw bad(dir, `${w.file} holds values that are not finite numbers`);
+  const file = { ...(raw as unknown as ModelFile), metrics, architecture, normalisation, impactBaseline, prsReference: prsReference as number[] };
+  return { file, params: new Parameters(architecture, data) };
+}

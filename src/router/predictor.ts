@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { builtinEncoders } from './encoders';
+import { RouteT2IError, throwIfAborted } from './errors';
+import type { Metric } from './metrics';
+import { forward, tokenContributions, type NetInput, type Parameters } from './model/network';
+import { loadModel, MODEL_JSON, type ModelFile } from './model/format';
+import { paretoRelation, paretoRelativeSuperiority, type Normalisation } from './prs';
+import type { EncodedPrompt, EncoderContext, EncoderFactory, Prediction, Scores, TokenEncoder, TokenImpact } from './types';
+
+/** A loaded predictor: an encoder plus the network, ready to predict edge and cloud quality for prompts. */
+export class Predictor {
+  readonly metrics: Metric[];
+  readonly normalisation: Normalisation;
+  readonly prsReference: number[];
+
+  constructor(
+    readonly file: ModelFile,
+    readonly params: Parameters,
+    readonly encoder: TokenEncoder,
+    /** The folder it was loaded from, if any. */
+    readonly dir?: string,
+  ) {
+    this.metrics = file.metrics;
+    this.normalisation = file.normalisation;
+    this.prsReference = file.prsReference;
+  }
+
+  static async load(dir: string, options: { encoders?: Record<string, EncoderFactory>; context?: EncoderContext } = {}): Promise<Predictor> {
+    const { file, params } = await loadModel(dir);
+    const factories = { ...builtinEncoders, ...options.encoders };
+    const factory = factories[file.encoder.id];
+    if (!factory) {
+      throw new RouteT2IError('unknown-encoder', `${path.join(dir, MODEL_JSON)}: the predictor needs the "${file.encoder.id}" encoder, which is not available here (known: ${Object.keys(factories).join(', ')})`);
+    }
+    const encoder = await factory(file.encoder, { ...options.context, modelDir: dir });
+    if (encoder.spec.dim !== file.encoder.dim) {
+      throw new RouteT2IError('encoder-mismatch', `${path.join(dir, MODEL_JSON)}: the "${file.encoder.id}" encoder gives ${encoder.spec.dim} features per token; the predictor expects ${file.encoder.dim}`);
+    }
+    return new Predictor(file, params, encoder, dir);
+  }
+
+  get name(): string {
+    return this.file.name;
+  }
+
+  async predict(prompts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Prediction[]> {
+    const out: Prediction[] = [];
+    const chunk = 256;
+    for (let i = 0; i < prompts.length; i += chunk) {
+      throwIfAborted(options.signal);
+      const encoded = await this.encoder.encode(prompts.slice(i, i + chunk), options);
+      for (const e of encoded) out.push(this.predictEncoded(e));
+    }
+    return out;
+  }
+
+  /** Synchronous prediction, for encoders that need no I/O (the lexical one): the editor's hot path. */
+  predictSync(prompt: string): Prediction {
+    if (!this.encoder.encodeSync) throw new RouteT2IError('async-encoder', `the "${this.encoder.spec.id}" encoder cannot predict synchronously`);
+    return this.predictEncoded(this.encoder.encodeSync(prompt));
+  }
+
+  predictEncoded(encoded: EncodedPrompt): Prediction {
+    const n = encoded.tokens.length;
+    const input: NetInput = { n, features: encoded.features, ...(encoded.wordIds ? { wordIds: encoded.wordIds } : {}) };
+    const fw = forward(this.params, input);
+    const k = this.metrics.length;
+    const edge: Scores = {};
+    const cloud: Scores = {};
+    this.metrics.forEach((m, i) => {
+      edge[m.id] = fw.quality[i]!;
+      cloud[m.id] = fw.quality[k + i]!;
+    });
+    const contributions = tokenContributions(this.params, fw, n);
+    const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({ text: tok.text, start: tok.start, end: tok.end, impact: {}, cloudGain: {} }));
+    this.metrics.forEach((m, i) => {
+      const baseEdge = this.file.impactBaseline.edge[m.id]!;
+      const baseCloud = this.file.impactBaseline.cloud[m.id]!;
+      const tr = fw.traces[i]!;
+      for (const t of tokens) {
+        t.impact[m.id] = 0;
+        t.cloudGain[m.id] = 0;
+      }
+      // Relative to the average key token, so a word that helps as much as a typical one reads as 0.
+      for (let j = 0; j < tr.keys.length; j++) {
+        const t = tr.keys[j]!;
+        const a = tr.alpha[j]!;
+        const e = contributions[i * n + t]! - a * baseEdge;
+        const c = contributions[(k + i) * n + t]! - a * baseCloud;
+        tokens[t]!.impact[m.id] = e;
+        tokens[t]!.cloudGain[m.id] = c - e;
+      }
+    });
+    return {
+      edge,
+      cloud,
+      prs: paretoRelativeSuperiority(edge, cloud, this.metrics, this.normalisation),
+      pareto: paretoRelation(edge, cloud, this.metrics),
+      tokens,
+    };
+  }
+}
+
+/** The shipped default predictor's folder, found from wherever this code runs (bundle, sources, tests). */
+export function defaultModelDir(): string {
+  const candidates = [path.resolve(__dirname, '..', 'models', 'default'), path.resolve(__dirname, '..', '..', 'models', 'default'), path.resolve(__dirname, '..', '..', '..', 'models', 'default')];
+  return candidates.find((dir) => existsSync(path.join(dir, MODEL_JSON))) ?? candidates[0]!;
+}
+
+/** Tokens the edge is predicted to handle worst: most negative weighted impact on the edge, below `threshold`. */
+export function weakTokens(prediction: Prediction, metrics: readonly Metric[], weights: Scores, limit = 3, threshold = -0.05): Array<{ token: TokenImpact; score: number; worstMetric: string }> {
+  const scored = prediction.tokens.map((token) => {
+    let score = 0;
+    let worstMetric = metrics[0]?.id ?? '';
+    let worst = Infinity;
+    for (const m of metrics) {
+      const v = token.impact[m.id] ?? 0;
+      score += (weights[m.id] ?? 0) * v;
+      if (v < worst) {
+        worst = v;
+        worstMetric = m.id;
+      }
+    }
+    return { token, score, worstMetric };
+  });
+  return scored
+    .filter((s) => s.score < threshold)
+    .sort((a, b) => a.score - b.score)
+    .slice(0, limit);
+}

@@ -1,0 +1,277 @@
+import { RouteT2IError, throwIfAborted } from './errors';
+import { kFolds, routerFigures, routingCurve, sampleCurve, type RouterFigures } from './evaluate';
+import type { Metric } from './metrics';
+import { forward, SIDES, type NetInput } from './model/network';
+import type { ModelFile, ModelFileDraft } from './model/format';
+import { Rng } from './model/rng';
+import { architectureFor, DEFAULT_HYPERPARAMETERS, trainNetwork, type Hyperparameters, type TrainProgress, type TrainReport, type TrainSample } from './model/train';
+import { pairMetricIds, pairQuality } from './pairs';
+import { Predictor } from './predictor';
+import { promptTokens } from './prompt';
+import { uniformWeights, type Normalisation } from './prs';
+import type { EncodedPrompt, LabelledPair, Scores, TokenEncoder } from './types';
+
+/** Training data: pairs with their prompts encoded once (cross-validation reuses the encodings). */
+export interface PreparedData {
+  pairs: LabelledPair[];
+  encoded: EncodedPrompt[];
+  metrics: Metric[];
+}
+
+export interface FitOptions {
+  hyperparameters?: Partial<Hyperparameters>;
+  /** Γ of the PRS formula. */
+  gamma?: number;
+  /** Metric weights for PRS and quality (default equal). */
+  weights?: Scores;
+  /**
+   * Training targets per pair, where they differ from the pair's own scores (e.g. a less noisy estimate of
+   * the same quantity). Normalisation and evaluation always use the pairs' own scores.
+   */
+  targets?: Array<{ edge: Scores; cloud: Scores }>;
+  name?: string;
+  description?: string;
+  source?: string;
+  signal?: AbortSignal;
+  onEpoch?: (p: TrainProgress) => void;
+}
+
+export function metricsFromIds(ids: readonly string[], known: readonly Metric[] = []): Metric[] {
+  return ids.map((id) => known.find((m) => m.id === id) ?? { id, label: id.charAt(0).toUpperCase() + id.slice(1) });
+}
+
+export async function prepareData(pairs: LabelledPair[], encoder: TokenEncoder, options: { metrics?: Metric[]; signal?: AbortSignal } = {}): Promise<PreparedData> {
+  const ids = pairMetricIds(pairs);
+  const metrics = options.metrics ? options.metrics.filter((m) => ids.includes(m.id)) : metricsFromIds(ids);
+  if (metrics.length === 0) {
+    throw new RouteT2IError('bad-pairs', options.metrics ? 'none of the chosen metrics has scores on both sides in the pairs' : 'no metric has scores on both the edge and the cloud side');
+  }
+  throwIfAborted(options.signal);
+  const encoded = await encoder.encode(
+    pairs.map((p) => p.prompt),
+    options.signal ? { signal: options.signal } : {},
+  );
+  return { pairs, encoded, metrics };
+}
+
+function toSample(e: EncodedPrompt, target: { edge: Scores; cloud: Scores }, metrics: readonly Metric[]): TrainSample {
+  const k = metrics.length;
+  const targets = new Float64Array(SIDES * k);
+  const mask = new Uint8Array(SIDES * k);
+  metrics.forEach((m, i) => {
+    const ev = target.edge[m.id];
+    const cv = target.cloud[m.id];
+    if (ev !== undefined) {
+      targets[i] = ev;
+      mask[i] = 1;
+    }
+    if (cv !== undefined) {
+      targets[k + i] = cv;
+      mask[k + i] = 1;
+    }
+  });
+  return { input: netInput(e), targets, mask };
+}
+
+export function netInput(e: EncodedPrompt): NetInput {
+  return { n: e.tokens.length, features: e.features, ...(e.wordIds ? { wordIds: e.wordIds } : {}) };
+}
+
+function meanScores(pairs: readonly LabelledPair[], side: 'edge' | 'cloud', metrics: readonly Metric[]): Scores {
+  const out: Scores = {};
+  for (const m of metrics) {
+    let s = 0;
+    let c = 0;
+    for (const p of pairs) {
+      const v = p[side][m.id];
+      if (v !== undefined) {
+        s += v;
+        c++;
+      }
+    }
+    out[m.id] = c > 0 ? s / c : 0.5;
+  }
+  return out;
+}
+
+function quantiles(values: number[], count = 101): number[] {
+  const sorted = values.slice().sort((a, b) => a - b);
+  if (sorted.length === 0) return [];
+  return Array.from({ length: count }, (_, i) => {
+    const x = (i / (count - 1)) * (sorted.length - 1);
+    const lo = Math.floor(x);
+    const hi = Math.min(sorted.length - 1, lo + 1);
+    return Math.min(1, Math.max(0, sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo)));
+  });
+}
+
+/** Trains a predictor on the prepared pairs at `indices` (all by default). */
+export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options: FitOptions = {}, indices?: readonly number[]): { predictor: Predictor; report: TrainReport } {
+  const idx = indices ?? data.pairs.map((_, i) => i);
+  if (idx.length < 2) throw new RouteT2IError('too-few-pairs', `training needs at least 2 labelled pairs (got ${idx.length})`);
+  const hp: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...options.hyperparameters };
+  const { metrics } = data;
+  const pairs = idx.map((i) => data.pairs[i]!);
+  const samples = idx.map((i) => toSample(data.encoded[i]!, options.targets?.[i] ?? data.pairs[i]!, metrics));
+  const arch = architectureFor(metrics.length, encoder.spec.dim, hp);
+  const report = trainNetwork(samples, arch, hp, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
+  const weights = options.weights ?? uniformWeights(metrics);
+  const normalisation: Normalisation = { muEdge: meanScores(pairs, 'edge', metrics), muCloud: meanScores(pairs, 'cloud', metrics), gamma: options.gamma ?? 1, weights };
+
+  // Impact baseline: the mean pooled contribution W·z over the training prompts.
+  const k = metrics.length;
+  const sums = new Float64Array(SIDES * k);
+  let counted = 0;
+  for (const s of samples) {
+    if (s.input.n === 0) continue;
+    const fw = forward(report.params, s.input);
+    counted++;
+    for (let o = 0; o < SIDES * k; o++) {
+      const h = arch.hidden;
+      let v = 0;
+      for (let c = 0; c < h; c++) v += report.params.headWeights[o * h + c]! * fw.traces[o % k]!.pooled[c]!;
+      sums[o]! += v;
+    }
+  }
+  const base = (side: number): Scores => Object.fromEntries(metrics.map((m, i) => [m.id, counted ? sums[side * k + i]! / counted : 0]));
+  const draft: ModelFileDraft = {
+    name: options.name ?? 'custom',
+    ...(options.description ? { description: options.description } : {}),
+    created: new Date().toISOString(),
+    metrics,
+    encoder: encoder.spec,
+    architecture: arch,
+    normalisation,
+    impactBaseline: { edge: base(0), cloud: base(1) },
+    prsReference: [],
+    training: {
+      data: { source: options.source ?? 'pairs', pairs: pairs.length },
+      hyperparameters: { ...hp },
+      epochs: report.epochs,
+      bestEpoch: report.bestEpoch,
+      trainLoss: report.trainLoss,
+      validationLoss: report.validationLoss ?? null,
+      seconds: report.seconds,
+    },
+  };
+  const file = { ...draft, format: 'routet2i-predictor', version: 1, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
+  const predictor = new Predictor(file, report.params, encoder);
+  file.prsReference = quantiles(idx.map((i) => predictor.predictEncoded(data.encoded[i]!).prs));
+  return { predictor, report };
+}
+
+export type BaselineName = 'random' | 'length' | 'oracle';
+
+export interface EvaluationResult {
+  n: number;
+  metrics: string[];
+  routers: Record<string, RouterFigures>;
+  /** Per-fold figures (cross-validation only): mean and standard deviation over folds. */
+  folds?: { k: number; seed: number; perFold: Record<string, { mean: RouterFigures; sd: RouterFigures }> };
+  /** PGR against cloud share for the learned router, 21 points. */
+  curve?: Array<{ share: number; pgr: number }>;
+}
+
+function qualities(pairs: readonly LabelledPair[], metricIds: readonly string[], weights?: Scores): { edge: number[]; cloud: number[] } {
+  const edge: number[] = [];
+  const cloud: number[] = [];
+  for (const p of pairs) {
+    const q = pairQuality(p, metricIds, weights);
+    if (!q) throw new RouteT2IError('bad-pairs', `pair "${p.id}" has no metric scored on both sides`);
+    edge.push(q.edge);
+    cloud.push(q.cloud);
+  }
+  return { edge, cloud };
+}
+
+/** Orders for the baselines: each value is "route to the cloud earlier when higher". */
+export function baselineOrders(pairs: readonly LabelledPair[], edge: readonly number[], cloud: readonly number[]): Record<BaselineName, number[]> {
+  return {
+    random: pairs.map(() => 0),
+    length: pairs.map((p) => promptTokens(p.prompt).tokens.length),
+    oracle: pairs.map((_, i) => cloud[i]! - edge[i]!),
+  };
+}
+
+function allFigures(learned: readonly number[], pairs: readonly LabelledPair[], metricIds: readonly string[], weights?: Scores) {
+  const { edge, cloud } = qualities(pairs, metricIds, weights);
+  const orders = baselineOrders(pairs, edge, cloud);
+  return {
+    routet2i: routerFigures(learned, edge, cloud),
+    random: routerFigures(orders.random, edge, cloud),
+    length: routerFigures(orders.length, edge, cloud),
+    oracle: routerFigures(orders.oracle, edge, cloud),
+  };
+}
+
+/** Evaluates a trained predictor on pairs (no training): rank by its PRS, score by the pairs' metrics. */
+export async function evaluatePredictor(predictor: Predictor, pairs: LabelledPair[], options: { weights?: Scores; signal?: AbortSignal } = {}): Promise<EvaluationResult> {
+  const metricIds = pairMetricIds(pairs);
+  const predictions = await predictor.predict(
+    pairs.map((p) => p.prompt),
+    options.signal ? { signal: options.signal } : {},
+  );
+  const learned = predictions.map((p) => -p.prs);
+  const { edge, cloud } = qualities(pairs, metricIds, options.weights);
+  return {
+    n: pairs.length,
+    metrics: metricIds,
+    routers: allFigures(learned, pairs, metricIds, options.weights),
+    curve: sampleCurve(routingCurve(learned, edge, cloud).pgr),
+  };
+}
+
+const FIGURES = ['apgr', 'cpt50', 'pgr50'] as const;
+
+/**
+ * K-fold cross-validation: each fold's predictor is trained (with its own early-stopping split) on the
+ * other folds only and ranks the held-out fold. Figures are computed on the pooled out-of-fold PRS, and
+ * per fold (mean ± sd).
+ */
+export async function crossValidate(data: PreparedData, encoder: TokenEncoder, options: FitOptions & { folds: number; seed: number; onFold?: (fold: number, of: number) => void }): Promise<EvaluationResult & { outOfFoldPrs: number[] }> {
+  const { pairs } = data;
+  const metricIds = data.metrics.map((m) => m.id);
+  const rng = new Rng(options.seed);
+  const folds = kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs));
+  const prs = new Array<number>(pairs.length).fill(0.5);
+  const perFold: Array<Record<string, RouterFigures>> = [];
+  for (let f = 0; f < folds.length; f++) {
+    throwIfAborted(options.signal);
+    options.onFold?.(f + 1, folds.length);
+    const test = new Set(folds[f]);
+    const trainIdx = pairs.map((_, i) => i).filter((i) => !test.has(i));
+    const { predictor } = fitPredictor(data, encoder, { ...options, hyperparameters: { ...options.hyperparameters, seed: (options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed) + f } }, trainIdx);
+    for (const i of folds[f]!) prs[i] = predictor.predictEncoded(data.encoded[i]!).prs;
+    const foldPairs = folds[f]!.map((i) => pairs[i]!);
+    try {
+      perFold.push(allFigures(folds[f]!.map((i) => -prs[i]!), foldPairs, metricIds, options.weights));
+    } catch (e) {
+      // A fold where the cloud is not better on average has no PGR; the pooled figures still stand.
+      if (!(e instanceof RouteT2IError && e.code === 'no-gap')) throw e;
+    }
+  }
+  const learned = prs.map((p) => -p);
+  const { edge, cloud } = qualities(pairs, metricIds, options.weights);
+  const summary: Record<string, { mean: RouterFigures; sd: RouterFigures }> = {};
+  for (const router of ['routet2i', 'random', 'length', 'oracle']) {
+    const stat = (key: (typeof FIGURES)[number]) => {
+      const v = perFold.map((r) => r[router]![key]);
+      const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1));
+      return { mean, sd };
+    };
+    const s = Object.fromEntries(FIGURES.map((key) => [key, stat(key)]));
+    summary[router] = {
+      mean: { apgr: s.apgr!.mean, cpt50: s.cpt50!.mean, pgr50: s.pgr50!.mean },
+      sd: { apgr: s.apgr!.sd, cpt50: s.cpt50!.sd, pgr50: s.pgr50!.sd },
+    };
+  }
+  return {
+    n: pairs.length,
+    metrics: metricIds,
+    routers: allFigures(learned, pairs, metricIds, options.weights),
+    folds: { k: options.folds, seed: options.seed, perFold: summary },
+    curve: sampleCurve(routingCurve(learned, edge, cloud).pgr),
+    outOfFoldPrs: prs,
+  };
+}

@@ -1,0 +1,213 @@
+import { strict as assert } from 'node:assert';
+import { createBackend } from '../../../src/backends/registry';
+import type { GenerationProgress } from '../../../src/backends/types';
+import { startBfl } from '../../fixtures/servers/bfl';
+import { startFal } from '../../fixtures/servers/fal';
+import { startCdn } from '../../fixtures/servers/openai';
+import { startReplicate } from '../../fixtures/servers/replicate';
+import { rejectsWith } from '../../support/assert';
+import { fast, testDeps } from '../../support/deps';
+
+/** The submit-and-poll clouds: Replicate, fal.ai, Black Forest Labs. */
+
+const request = { prompt: 'a brass owl, studio light', negative: 'lowres', width: 1024, height: 768, seed: 11, steps: 4 };
+
+describe('submit-and-poll backends (loopback)', () => {
+  const open: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  async function cdn() {
+    const c = await startCdn();
+    open.push(c.server);
+    return c;
+  }
+
+  describe('Replicate', () => {
+    const TOKEN = 'r8_abcdefghijklmnop1234';
+
+    it('creates an official-model prediction, polls urls.get, downloads the output without the token', async () => {
+      const c = await cdn();
+      const r8 = await startReplicate({ token: TOKEN, cdnUrl: c.server.url });
+      open.push(r8.server);
+      const { deps } = testDeps({ REPLICATE_API_TOKEN: TOKEN });
+      const backend = createBackend('replicate', fast(r8.server.url, { preferWait: 0 }), deps.secrets, deps);
+      const progress: GenerationProgress[] = [];
+      const r = await backend.generate(request, { onProgress: (p) => progress.push(p) });
+      assert.deepEqual(Buffer.from(r.image), c.png);
+      assert.equal(r.cost, 0.003);
+      const [post] = r8.server.to('POST', '/v1/models/black-forest-labs/flux-schnell/predictions');
+      assert.equal(post!.headers.authorization, `Bearer ${TOKEN}`);
+      assert.equal(post!.headers.prefer, undefined);
+      assert.deepEqual(post!.json.input, { prompt: 'a brass owl, studio light', seed: 11, num_outputs: 1, output_format: 'png', aspect_ratio: '4:3', negative_prompt: 'lowres', num_inference_steps: 4 });
+      assert.ok(r8.server.to('GET', /^\/v1\/predictions\//).length >= 2);
+      assert.ok(progress.some((p) => p.status === 'running' && p.fraction === 0.5), 'progress read from the tqdm logs');
+      assert.equal(c.server.requests[0]!.headers.authorization, undefined);
+    });
+
+    it('uses Prefer: wait and a version id when configured', async () => {
+      const c = await cdn();
+      const r8 = await startReplicate({ token: TOKEN, cdnUrl: c.server.url });
+      open.push(r8.server);
+      const { deps } = testDeps({ REPLICATE_API_TOKEN: TOKEN });
+      const version = 'a'.repeat(64);
+      const backend = createBackend('replicate', fast(r8.server.url, { model: `stability-ai/sdxl:${version}`, price: 0.01, preferWait: 30 }), deps.secrets, deps);
+      await backend.generate(request);
+      const [post] = r8.server.to('POST', '/v1/predictions');
+      assert.equal(post!.headers.prefer, 'wait=30');
+      assert.equal(post!.json.version, version);
+      assert.equal(post!.json.input.width, 1024, 'non-FLUX models get width/height');
+      assert.equal(r8.server.to('GET', /^\/v1\/predictions\//).length, 0, 'no poll needed after a sync reply');
+    });
+
+    it('reports an NSFW failure as content-filter and a crash as failed', async () => {
+      const c = await cdn();
+      const nsfw = await startReplicate({ token: TOKEN, cdnUrl: c.server.url, behaviour: 'nsfw' });
+      const fail = await startReplicate({ token: TOKEN, cdnUrl: c.server.url, behaviour: 'fail' });
+      open.push(nsfw.server, fail.server);
+      const { deps } = testDeps({ REPLICATE_API_TOKEN: TOKEN });
+      await rejectsWith(createBackend('replicate', fast(nsfw.server.url, { preferWait: 0 }), deps.secrets, deps).generate(request), 'content-filter', /NSFW content detected/);
+      const e = await rejectsWith(createBackend('replicate', fast(fail.server.url, { preferWait: 0 }), deps.secrets, deps).generate(request), 'failed', /CUDA error/);
+      assert.equal(e.details.accepted, true);
+    });
+
+    it('cancellation reaches urls.cancel', async () => {
+      const c = await cdn();
+      const r8 = await startReplicate({ token: TOKEN, cdnUrl: c.server.url, behaviour: 'hang' });
+      open.push(r8.server);
+      const { deps } = testDeps({ REPLICATE_API_TOKEN: TOKEN });
+      const backend = createBackend('replicate', fast(r8.server.url, { preferWait: 0 }), deps.secrets, deps);
+      const ctl = new AbortController();
+      const p = backend.generate(request, { signal: ctl.signal, onProgress: (e) => e.status === 'running' && ctl.abort() });
+      await rejectsWith(p, 'cancelled');
+      const cancels = r8.server.to('POST', /\/cancel$/);
+      assert.equal(cancels.length, 1);
+      assert.equal(cancels[0]!.headers.authorization, `Bearer ${TOKEN}`);
+      assert.equal([...r8.preds.values()][0]!.status, 'canceled');
+    });
+
+    it('times out a prediction that never finishes', async () => {
+      const c = await cdn();
+      const r8 = await startReplicate({ token: TOKEN, cdnUrl: c.server.url, behaviour: 'hang' });
+      open.push(r8.server);
+      const { deps } = testDeps({ REPLICATE_API_TOKEN: TOKEN });
+      const backend = createBackend('replicate', fast(r8.server.url, { preferWait: 0, maxWaitMs: 100 }), deps.secrets, deps);
+      const e = await rejectsWith(backend.generate(request), 'timeout', /did not finish within/);
+      assert.equal(e.details.accepted, true);
+    });
+  });
+
+  describe('fal.ai', () => {
+    const KEY = 'fal-key-id:fal-key-secret-123';
+
+    it('submits to the queue, polls status, fetches the result and the image', async () => {
+      const c = await cdn();
+      const fal = await startFal({ key: KEY, cdnUrl: c.server.url });
+      open.push(fal.server);
+      const { deps } = testDeps({ FAL_KEY: KEY });
+      const backend = createBackend('fal', fast(fal.server.url, { model: 'fal-ai/flux/dev' }), deps.secrets, deps);
+      const progress: GenerationProgress[] = [];
+      const r = await backend.generate(request, { onProgress: (p) => progress.push(p) });
+      assert.deepEqual(Buffer.from(r.image), c.png);
+      assert.equal(r.seed, 11);
+      assert.equal(r.cost, 0.025, '0.79 MP bills as one megapixel');
+      const [post] = fal.server.to('POST', '/fal-ai/flux/dev');
+      assert.equal(post!.headers.authorization, `Key ${KEY}`);
+      assert.deepEqual(post!.json, { prompt: 'a brass owl, studio light', seed: 11, image_size: { width: 1024, height: 768 }, num_images: 1, output_format: 'png', enable_safety_checker: true, negative_prompt: 'lowres', num_inference_steps: 4 });
+      assert.ok(progress.some((p) => p.status === 'queued' && p.position === 0));
+      assert.ok(progress.some((p) => p.status === 'running'));
+      assert.equal(c.server.requests[0]!.headers.authorization, undefined);
+    });
+
+    it('reports the safety checker as content-filter and a runner error as failed', async () => {
+      const c = await cdn();
+      const nsfw = await startFal({ key: KEY, cdnUrl: c.server.url, behaviour: 'nsfw' });
+      const err = await startFal({ key: KEY, cdnUrl: c.server.url, behaviour: 'error' });
+      open.push(nsfw.server, err.server);
+      const { deps } = testDeps({ FAL_KEY: KEY });
+      await rejectsWith(createBackend('fal', fast(nsfw.server.url), deps.secrets, deps).generate(request), 'content-filter', /safety checker/);
+      await rejectsWith(createBackend('fal', fast(err.server.url), deps.secrets, deps).generate(request), 'failed', /runner/);
+    });
+
+    it('cancellation reaches cancel_url with PUT', async () => {
+      const c = await cdn();
+      const fal = await startFal({ key: KEY, cdnUrl: c.server.url, behaviour: 'hang' });
+      open.push(fal.server);
+      const { deps } = testDeps({ FAL_KEY: KEY });
+      const backend = createBackend('fal', fast(fal.server.url), deps.secrets, deps);
+      const ctl = new AbortController();
+      await rejectsWith(backend.generate(request, { signal: ctl.signal, onProgress: (e) => e.status === 'running' && ctl.abort() }), 'cancelled');
+      const [cancel] = fal.server.to('PUT', /\/cancel$/);
+      assert.ok(cancel);
+      assert.equal(cancel.headers.authorization, `Key ${KEY}`);
+      assert.equal([...fal.reqs.values()][0]!.cancelled, true);
+    });
+
+    it('retries a 429 on submit after its Retry-After', async () => {
+      const c = await cdn();
+      const fal = await startFal({ key: KEY, cdnUrl: c.server.url });
+      open.push(fal.server);
+      fal.server.fault('POST', '/fal-ai/flux/schnell', { status: 429, body: { detail: 'Too many requests' }, headers: { 'retry-after': '1' } });
+      const { deps, delays } = testDeps({ FAL_KEY: KEY });
+      await createBackend('fal', fast(fal.server.url), deps.secrets, deps).generate(request);
+      assert.equal(delays[0], 1000);
+      assert.equal(fal.server.to('POST', '/fal-ai/flux/schnell').length, 2);
+    });
+  });
+
+  describe('Black Forest Labs', () => {
+    const KEY = 'bfl-0123456789abcdef';
+
+    it('submits, polls polling_url, fetches the sample without the key; cost from the reply credits', async () => {
+      const c = await cdn();
+      const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url });
+      open.push(bfl.server);
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      const backend = createBackend('bfl', fast(bfl.server.url), deps.secrets, deps);
+      const progress: GenerationProgress[] = [];
+      const r = await backend.generate({ ...request, width: 1000, height: 750 }, { onProgress: (p) => progress.push(p) });
+      assert.deepEqual(Buffer.from(r.image), c.png);
+      assert.equal(r.cost, 0.04);
+      const [post] = bfl.server.to('POST', '/v1/flux-pro-1.1');
+      assert.equal(post!.headers['x-key'], KEY);
+      assert.deepEqual(post!.json, { prompt: 'a brass owl, studio light', seed: 11, prompt_upsampling: false, safety_tolerance: 2, output_format: 'png', width: 992, height: 736 });
+      assert.ok(bfl.server.to('GET', '/v1/get_result').every((g) => g.headers['x-key'] === KEY));
+      assert.ok(progress.some((p) => p.status === 'running' && p.fraction! > 0));
+      assert.equal(c.server.requests[0]!.headers['x-key'], undefined);
+    });
+
+    it('never sends the key to a polling URL on a foreign host', async () => {
+      const c = await cdn();
+      const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url, pollingHost: c.server.url });
+      open.push(bfl.server);
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      await createBackend('bfl', fast(bfl.server.url), deps.secrets, deps).generate(request);
+      assert.equal(c.server.to('GET', '/v1/get_result').length, 0);
+      assert.ok(bfl.server.to('GET', '/v1/get_result').length >= 3, 'polled its own get_result instead');
+    });
+
+    it('reports moderation as content-filter and Error as failed', async () => {
+      const c = await cdn();
+      const mod = await startBfl({ key: KEY, cdnUrl: c.server.url, behaviour: 'moderated' });
+      const err = await startBfl({ key: KEY, cdnUrl: c.server.url, behaviour: 'error' });
+      open.push(mod.server, err.server);
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      await rejectsWith(createBackend('bfl', fast(mod.server.url), deps.secrets, deps).generate(request), 'content-filter', /Content Moderated/);
+      await rejectsWith(createBackend('bfl', fast(err.server.url), deps.secrets, deps).generate(request), 'failed', /Error/);
+    });
+
+    it('a cancelled wait says the task may still be charged', async () => {
+      const c = await cdn();
+      const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url, behaviour: 'hang' });
+      open.push(bfl.server);
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      const ctl = new AbortController();
+      const e = await rejectsWith(
+        createBackend('bfl', fast(bfl.server.url), deps.secrets, deps).generate(request, { signal: ctl.signal, onProgress: (p) => p.status === 'running' && ctl.abort() }),
+        'cancelled',
+        /may still be charged/,
+      );
+      assert.equal(e.details.accepted, true);
+    });
+  });
+});
