@@ -1,7 +1,12 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
 import { moduleLoadStart } from './loadClock';
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Config } from './config';
+import { Ctx } from './ctx';
+import { LazyPanelServices } from './lazyServices';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
+import type { PanelHost } from './services';
 
 const NEW_PROMPT_FILE = `# One prompt per paragraph; "negative:" attaches a negative prompt to the prompt above.
 
@@ -9,11 +14,15 @@ a portrait of an old fisherman, (weathered skin:1.2), soft window light
 negative: blurry, watermark
 `;
 
+/** Languages whose documents may hold prompts (Markdown and plain text only where the setting enables them). */
+const PROMPT_LANGUAGES = new Set(['t2i-prompt', 'markdown', 'plaintext']);
+
 /** What activate() hands to the features built on it. */
 export interface RouteT2IContext {
   extension: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
   probe: TestProbe;
+  ctx: Ctx;
 }
 
 export function activate(context: vscode.ExtensionContext): RouteT2IContext {
@@ -22,7 +31,19 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   context.subscriptions.push(log);
   const probe = createTestProbe(context, log);
   const version = String(context.extension.packageJSON.version);
+  const config = new Config(log);
+  const ctx = new Ctx(context, log, probe, config);
+  context.subscriptions.push(config, ctx);
 
+  // The panel (src/extension/panel, issue 6) registers here once its host is merged:
+  //   panelHost = registerPanel(context, services);
+  // Until then "Open Panel" says the panel is not part of this build.
+  const services = new LazyPanelServices(ctx);
+  context.subscriptions.push(services);
+  ctx.whenCore((core) => services.wire(core.services));
+  const panelHost: PanelHost | undefined = undefined;
+
+  registerCommands(ctx, () => panelHost);
   context.subscriptions.push(
     vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
     vscode.commands.registerCommand('routet2i.newPromptFile', async () => {
@@ -32,11 +53,25 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('Workspace trusted: leaving Restricted Mode')),
   );
 
+  // The features start on the first document that may hold prompts (vscode-eslint's habit): activation itself only
+  // registers commands and listeners.
+  const wanted = (doc: vscode.TextDocument): boolean =>
+    doc.languageId === 't2i-prompt' || (PROMPT_LANGUAGES.has(doc.languageId) && (config.settings.analysis.languages as string[]).includes(doc.languageId));
+  const start = (): void => {
+    if (ctx.coreIfLoaded) return;
+    void ctx.core().catch(() => undefined);
+  };
+  if (vscode.workspace.textDocuments.some(wanted)) setTimeout(start, 0);
+  const watch = vscode.workspace.onDidOpenTextDocument((doc) => {
+    if (wanted(doc)) start();
+  });
+  context.subscriptions.push(watch, config.onDidChange(() => vscode.workspace.textDocuments.some(wanted) && start()));
+
   // Load: evaluating the bundle, then VS Code preparing the context; activate: our own start-up work.
   const end = performance.now();
   const activation = { totalMs: end - moduleLoadStart, loadMs: activateStart - moduleLoadStart, activateMs: end - activateStart };
   context.subscriptions.push(
-    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted })),
+    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted, coreLoaded: !!ctx.coreIfLoaded })),
   );
   const mode = vscode.workspace.isTrusted
     ? 'trusted workspace'
@@ -45,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     `RouteT2I ${version} activated in ${activation.totalMs.toFixed(1)} ms ` +
       `(load ${activation.loadMs.toFixed(1)} ms, activate ${activation.activateMs.toFixed(1)} ms; ${mode})`,
   );
-  return { extension: context, log, probe };
+  return { extension: context, log, probe, ctx };
 }
 
 export function deactivate(): void {
