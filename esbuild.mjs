@@ -16,7 +16,19 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
 ];
-if (existsSync('src/extension/extension.ts')) builds.push({ entryPoints: { extension: 'src/extension/extension.ts' } });
+if (existsSync('src/extension/extension.ts')) {
+  // The extension is three bundles: activation (small, loaded by VS Code), the core (engine, providers, backends;
+  // loaded on the first prompt document) and the training worker. `import('./core')` stays a require of dist/core.js.
+  const coreApart = {
+    name: 'core-apart',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/core$/ }, (args) => (args.importer.endsWith('ctx.ts') ? { path: './core.js', external: true } : undefined));
+    },
+  };
+  builds.push({ entryPoints: { extension: 'src/extension/extension.ts' }, plugins: [coreApart] });
+  if (existsSync('src/extension/core.ts')) builds.push({ entryPoints: { core: 'src/extension/core.ts' } });
+  if (existsSync('src/extension/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/trainWorker.ts' } });
+}
 
 const common = {
   bundle: true,

@@ -1,8 +1,11 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
 import { moduleLoadStart } from './loadClock';
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Config } from './config';
+import { Ctx } from './ctx';
+import { LazyPanelServices } from './lazyServices';
 import { registerPanel } from './panel';
-import { createTestPanelServices } from './panel/testServices';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
 
 // Every import above has been evaluated by now: the bundle's own loading cost ends here.
@@ -15,11 +18,15 @@ a portrait of an old fisherman, (weathered skin:1.2), soft window light
 negative: blurry, watermark
 `;
 
+/** Languages whose documents may hold prompts (Markdown and plain text only where the setting enables them). */
+const PROMPT_LANGUAGES = new Set(['t2i-prompt', 'markdown', 'plaintext']);
+
 /** What activate() hands to the features built on it. */
 export interface RouteT2IContext {
   extension: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
   probe: TestProbe;
+  ctx: Ctx;
 }
 
 export function activate(context: vscode.ExtensionContext): RouteT2IContext {
@@ -28,7 +35,18 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   context.subscriptions.push(log);
   const probe = createTestProbe(context, log);
   const version = String(context.extension.packageJSON.version);
+  const config = new Config(log);
+  const ctx = new Ctx(context, log, probe, config);
+  context.subscriptions.push(config, ctx);
 
+  // The panel (src/extension/panel) over the core's services, which load the core on first use.
+  const services = new LazyPanelServices(ctx);
+  context.subscriptions.push(services);
+  ctx.whenCore((core) => services.wire(core.services));
+  const panelHost = registerPanel(context, services, log);
+  context.subscriptions.push(panelHost);
+
+  registerCommands(ctx, () => panelHost);
   context.subscriptions.push(
     vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
     vscode.commands.registerCommand('routet2i.newPromptFile', async () => {
@@ -37,9 +55,20 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('Workspace trusted: leaving Restricted Mode')),
   );
-  // The panel (issue 6) over PanelServices. Until the editor core (issue 5) registers it with its own services, only
-  // the end-to-end suite (probe active) gets it, over services built straight on the engine.
-  if (probe.active) context.subscriptions.push(registerPanel(context, createTestPanelServices(context, probe), log));
+
+  // The features start on the first document that may hold prompts (vscode-eslint's habit): activation itself only
+  // registers commands and listeners.
+  const wanted = (doc: vscode.TextDocument): boolean =>
+    doc.languageId === 't2i-prompt' || (PROMPT_LANGUAGES.has(doc.languageId) && (config.settings.analysis.languages as string[]).includes(doc.languageId));
+  const start = (): void => {
+    if (ctx.coreIfLoaded) return;
+    void ctx.core().catch(() => undefined);
+  };
+  if (vscode.workspace.textDocuments.some(wanted)) setTimeout(start, 0);
+  const watch = vscode.workspace.onDidOpenTextDocument((doc) => {
+    if (wanted(doc)) start();
+  });
+  context.subscriptions.push(watch, config.onDidChange(() => vscode.workspace.textDocuments.some(wanted) && start()));
 
   // Ours: evaluating the bundle plus activate(). Not ours: VS Code preparing the extension context meanwhile.
   const end = performance.now();
@@ -47,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const activateMs = end - activateStart;
   const activation = { totalMs: loadMs + activateMs, loadMs, activateMs, hostMs: activateStart - moduleLoadEnd };
   context.subscriptions.push(
-    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted })),
+    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted, coreLoaded: !!ctx.coreIfLoaded })),
   );
   const mode = vscode.workspace.isTrusted
     ? 'trusted workspace'
@@ -56,7 +85,7 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     `RouteT2I ${version} activated in ${activation.totalMs.toFixed(1)} ms ` +
       `(load ${loadMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms; ${mode})`,
   );
-  return { extension: context, log, probe };
+  return { extension: context, log, probe, ctx };
 }
 
 export function deactivate(): void {

@@ -7,23 +7,19 @@ import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { parsePromptInput } from '../../src/router/inputs';
 import { defaultModelDir, Predictor } from '../../src/router/predictor';
-import { TEST_COMMANDS } from '../../src/extension/panel/testLayout';
 import { EXTENSION_ID } from './harness/environment';
 import { useSession, type Session } from './harness/session';
-import { CHARGES, GENERATED, OPEN_RESERVATION, writePanelFixtures } from './panel/fixtures';
+import { CHARGES, GENERATED, LAYOUT, OPEN_RESERVATION, writePanelFixtures } from './panel/fixtures';
 
 const PANEL = '[data-testid="routet2i-panel"]';
 
-interface PanelServicesProbe {
-  metric: string;
-  activePrompt: string | null;
-  calls: { setMetric: string[]; startCalibration: number; openImage: Array<{ image: string; sidecar?: string }> };
-}
+const PROMPT_FILE = 'examples/portraits.t2i';
 
-async function servicesState(session: Session): Promise<PanelServicesProbe> {
-  const state = (await session.probe.call('state', {})) as { panelServices?: PanelServicesProbe };
-  assert.ok(state.panelServices, 'the panel test services are not registered in the extension host');
-  return state.panelServices;
+/** The heat metric the editor uses, as its core reports it to the test probe. */
+async function editorMetric(session: Session): Promise<string> {
+  const state = (await session.probe.call('state', {})) as { engine?: { metric: string } };
+  assert.ok(state.engine, 'the editor core has not started');
+  return state.engine.metric;
 }
 
 /** Moves the cursor of the active editor to a 1-based line, as a user does with Go to Line. */
@@ -73,15 +69,19 @@ type PageGlobals = {
 const stripText = (frame: Frame): Promise<string> => frame.locator('[data-testid="heat-strip"]').innerText();
 
 describe('the RouteT2I panel', function () {
-  const session = useSession({ label: 'panel', viewport: { width: 1500, height: 940 } });
+  const session = useSession({
+    label: 'panel',
+    viewport: { width: 1500, height: 940 },
+    settings: { 'routet2i.policy.monthlyCap': LAYOUT.monthlyCap, 'routet2i.policy.cloudShare': LAYOUT.cloudShare },
+  });
   let prompts: Array<{ prompt: string; line: number }>;
   let predictor: Predictor;
 
   before(async function () {
     const s = session();
     await writePanelFixtures(s.server.workspace);
-    const text = readFileSync(join(s.server.workspace, 'portraits.t2i'), 'utf8');
-    const entries = parsePromptInput(text, 'portraits.t2i', 't2i').entries.map((e) => ({ prompt: e.prompt, line: e.source.line + 1 }));
+    const text = readFileSync(join(s.server.workspace, PROMPT_FILE), 'utf8');
+    const entries = parsePromptInput(text, PROMPT_FILE, 't2i').entries.map((e) => ({ prompt: e.prompt, line: e.source.line + 1 }));
     prompts = ['fisherman', 'lighthouse', 'fox'].map((word) => {
       const found = entries.find((e) => e.prompt.includes(word));
       assert.ok(found, `the workspace example has no prompt with "${word}"`);
@@ -93,13 +93,13 @@ describe('the RouteT2I panel', function () {
   it('opens beside the editor and shows what the engine predicts for the prompt at the cursor', async () => {
     const s = session();
     const { workbench, page, probe } = s;
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile(PROMPT_FILE);
     await probe.waitReady();
     await goToLine(page, prompts[0]!.line);
     await workbench.runCommand('RouteT2I: Open Panel');
     const frame = await panelFrame(s, 'panel');
     // The cursor stays in the editor: the panel opened beside it without taking the focus.
-    assert.equal((await probe.call('editor', {}))?.uri.endsWith('/portraits.t2i'), true);
+    assert.equal((await probe.call('editor', {}))?.uri.endsWith(`/${PROMPT_FILE}`), true);
 
     const expected = predictor.predictSync(prompts[0]!.prompt);
     await waitFor(() => stripText(frame), (t) => t.trim() === prompts[0]!.prompt.trim(), 'the heat strip');
@@ -144,15 +144,20 @@ describe('the RouteT2I panel', function () {
     const frame = await panelFrame(s, 'panel');
     const strip = frame.locator('[data-testid="heat-strip"]');
     assert.equal(await strip.getAttribute('data-metric'), 'verdict');
+    assert.equal(await editorMetric(s), 'verdict');
 
-    // Panel → editor: choose "Quality" in the panel's picker.
+    // Panel → editor: choose "Quality" in the panel's picker; the editor's heat follows.
     await frame.locator('[data-testid="metric-picker"]').click();
     await frame.getByRole('option', { name: 'Quality' }).click();
-    await waitFor(() => servicesState(s).then((p) => p.metric), (m) => m === 'quality', 'the editor\'s metric');
+    await waitFor(() => editorMetric(s), (m) => m === 'quality', 'the editor\'s heat metric');
     assert.equal(await strip.getAttribute('data-metric'), 'quality');
+    // Clicking in the panel took the focus from the editor: the panel still shows the prompt.
+    assert.equal((await stripText(frame)).trim(), prompts[0]!.prompt.trim());
 
-    // Editor → panel: the editor switches to "Alignment".
-    await s.probe.call('executeCommand', { command: TEST_COMMANDS.setMetric, args: ['alignment'] });
+    // Editor → panel: "Choose Heat Metric" in the editor picks "Alignment".
+    await s.workbench.runCommand('View: Focus First Editor Group');
+    await s.workbench.runCommand('RouteT2I: Choose Heat Metric…');
+    await s.workbench.pick(/Alignment$/);
     await waitFor(() => strip.getAttribute('data-metric'), (m) => m === 'alignment', 'the panel\'s heat metric');
     await waitFor(
       () => frame.locator('[data-testid="metric-picker"]').evaluate((el) => (el as unknown as { value: string }).value),
@@ -174,7 +179,7 @@ describe('the RouteT2I panel', function () {
     const focused = frame.locator('[data-testid="heat-strip"] [role="listitem"]:focus');
     assert.equal(await focused.getAttribute('data-start'), await words.nth(1).getAttribute('data-start'));
     const label = (await focused.getAttribute('aria-label')) ?? '';
-    assert.match(label, /^\u201c.+\u201d (strongly |slightly )?(raises|lowers|barely affects) Alignment \([+\u2212\u00b1]\d\.\d\d\)$/);
+    assert.match(label, /^\u201c.+\u201d (strongly |slightly )?(raises|lowers|hardly changes) the edge's Alignment \([+\u2212\u00b1]\d\.\d\d\)$/);
     assert.equal((await frame.locator('[data-testid="token-detail"] strong').innerText()).trim(), label);
     // The focus ring is visible.
     const outline = await focused.evaluate((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).outlineStyle);
@@ -237,10 +242,6 @@ describe('the RouteT2I panel', function () {
     await card.getByRole('button', { name: 'Open fisherman.png and its sidecar' }).click();
     await s.page.locator('.tabs-container .tab', { hasText: 'fisherman.png' }).first().waitFor({ timeout: 10_000 });
     await s.page.locator('.tabs-container .tab', { hasText: 'fisherman.json' }).first().waitFor({ timeout: 10_000 });
-    const { calls } = await servicesState(s);
-    assert.equal(calls.openImage.length, 1);
-    assert.match(calls.openImage[0]!.image, /generated\/fisherman\.png$/);
-    assert.match(calls.openImage[0]!.sidecar ?? '', /generated\/fisherman\.json$/);
     await s.screenshot('panel-gallery-opened');
   });
 
@@ -260,9 +261,11 @@ describe('the RouteT2I panel', function () {
     assert.match(await frame.locator('[data-testid="calibration"]').innerText(), new RegExp(`${predictor.file.training.data.pairs} prompt pairs`));
     await s.screenshot('panel-calibration');
 
+    // The button runs the editor's "Calibrate on My Models", which says what it needs first: two backends.
     await frame.locator('[data-testid="calibrate"]').click();
-    await waitFor(() => servicesState(s).then((p) => p.calls.startCalibration), (n) => n === 1, 'calibration started');
+    await s.workbench.waitForNotification(/calibration renders every prompt on both your edge and your cloud backend/);
     await waitFor(() => frame.locator('[data-testid="calibrate"]').innerText(), (t) => /Calibrate on my models/.test(t), 'the button after the run');
+    await s.screenshot('panel-calibrate-clicked');
   });
 
   it('follows the theme: light, high contrast, dark', async () => {
@@ -318,7 +321,7 @@ describe('the RouteT2I panel', function () {
     await s.workbench.runCommand('View: Close All Editor Groups');
     await s.page.locator('.activitybar .action-item a[aria-label^="RouteT2I"]').first().click();
     const frame = await panelFrame(s, 'view');
-    await s.workbench.openFile('portraits.t2i');
+    await s.workbench.openFile(PROMPT_FILE);
     await goToLine(s.page, prompts[0]!.line);
     await waitFor(() => stripText(frame), (t) => t.trim() === prompts[0]!.prompt.trim(), 'the view following the cursor');
     await s.screenshot('view-dark');

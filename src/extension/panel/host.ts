@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../router/errors';
-import type { PanelServices } from '../services';
+import type { ActivePromptState, PanelServices } from '../services';
 import { makeNonce, panelHtml } from './html';
 import {
   answerRequest,
@@ -88,6 +88,32 @@ export interface PanelHostContext {
   services: PanelServices;
   log: vscode.LogOutputChannel;
   calibration: CalibrationRun;
+  /** The prompt to show: the one at the cursor, or the last one while the focus is out of text editors. */
+  prompt: ActivePrompt;
+}
+
+/**
+ * The prompt the panels show. The core reports none while no text editor is active, which is the case as soon as the
+ * user clicks into the panel: the panel keeps showing the last prompt then, as long as its document is open.
+ */
+export class ActivePrompt {
+  private last: ActivePromptState | undefined;
+
+  constructor(private readonly services: PanelServices) {}
+
+  current(): ActivePromptState | undefined {
+    const state = this.services.getActivePrompt();
+    if (state) return (this.last = state);
+    const kept = this.last;
+    if (!vscode.window.activeTextEditor && kept && vscode.workspace.textDocuments.some((d) => d.uri.toString() === kept.uri)) return kept;
+    return (this.last = undefined);
+  }
+}
+
+/** `routet2i.heat.scale`, read as the editor reads it (0.05 to 20, else 1), so the strip buckets as the editor does. */
+export function heatScale(): number {
+  const value = vscode.workspace.getConfiguration('routet2i').get<unknown>('heat.scale');
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0.05 && value <= 20 ? value : 1;
 }
 
 /** What the host needs from a WebviewPanel or a WebviewView. */
@@ -97,7 +123,7 @@ export interface WebviewTarget {
   isVisible(): boolean;
 }
 
-export class PanelHost implements vscode.Disposable {
+export class WebviewBinding implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly gallery = new Map<string, { image: string; sidecar: string }>();
   private promptTimer: ReturnType<typeof setTimeout> | undefined;
@@ -108,8 +134,8 @@ export class PanelHost implements vscode.Disposable {
    * Binds a webview and renders it once the generated-images folders are known: they can only be allowed with the
    * HTML, so learning them first spares the webview a reload when it asks for the gallery.
    */
-  static async open(target: WebviewTarget, ctx: PanelHostContext): Promise<PanelHost> {
-    const host = new PanelHost(target, ctx);
+  static async open(target: WebviewTarget, ctx: PanelHostContext): Promise<WebviewBinding> {
+    const host = new WebviewBinding(target, ctx);
     try {
       const items = await Promise.race([
         ctx.services.getGallery(GALLERY_LIMIT),
@@ -136,6 +162,9 @@ export class PanelHost implements vscode.Disposable {
       services.onDidChangeBudget(() => this.notify('budgetChanged', {})),
       services.onDidChangeGallery(() => this.notify('galleryChanged', {})),
       ctx.calibration.onDidFinish((result) => this.notify('calibrationDone', result)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('routet2i.heat.scale')) this.schedulePrompt();
+      }),
     );
   }
 
@@ -164,7 +193,7 @@ export class PanelHost implements vscode.Disposable {
       protocol: PROTOCOL_VERSION,
       at: Date.now(),
       host: this.target.kind,
-      prompt: promptView(this.ctx.services.getActivePrompt()),
+      prompt: promptView(this.ctx.prompt.current(), heatScale()),
       metric: this.ctx.services.getMetric(),
     };
   }
@@ -236,7 +265,7 @@ export class PanelHost implements vscode.Disposable {
     if (this.promptTimer !== undefined || this.disposed) return;
     this.promptTimer = setTimeout(() => {
       this.promptTimer = undefined;
-      this.notify('prompt', { prompt: promptView(this.ctx.services.getActivePrompt()), at: Date.now() });
+      this.notify('prompt', { prompt: promptView(this.ctx.prompt.current(), heatScale()), at: Date.now() });
     }, PROMPT_COALESCE_MS);
   }
 

@@ -53,6 +53,8 @@ export interface PromptView {
   alpha: number;
   /** Why this route, in the engine's words. */
   why: string;
+  /** `routet2i.heat.scale`: multiplies the heat's bucket edges, as in the editor. */
+  heatScale: number;
 }
 
 export interface LedgerEntryView {

@@ -1,23 +1,30 @@
 // The RouteT2I panel in VS Code: an editor tab (a WebviewPanel restored across reloads by its serializer) and a view
 // in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
 import * as vscode from 'vscode';
-import type { PanelServices } from '../services';
-import { CalibrationRun, PanelHost, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
+import type { PanelHost, PanelServices } from '../services';
+import { ActivePrompt, CalibrationRun, WebviewBinding, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
 
 /** The WebviewPanel's view type (its serializer and `onWebviewPanel:` activation use it). */
 export const PANEL_VIEW_TYPE = 'routet2i.panel';
 /** The webview view in the activity-bar container `routet2i`. */
 export const PANEL_VIEW_ID = 'routet2i.panelView';
 
-export const PANEL_COMMANDS = {
-  /** Opens the panel beside the active editor (or reveals it), keeping the focus in the editor. */
-  openPanel: 'routet2i.openPanel',
-} as const;
+/** What registerPanel hands back: the core's "Open Panel" command, status bar item and CodeLens call `show()`. */
+export interface RegisteredPanel extends PanelHost {
+  /** Opens the panel beside the active editor, or reveals it, keeping the focus in the editor. */
+  show(): Promise<void>;
+  /** Closes the panel and unregisters its serializer and view provider. */
+  dispose(): void;
+}
 
-export function registerPanel(context: vscode.ExtensionContext, services: PanelServices, log: vscode.LogOutputChannel): vscode.Disposable {
+/**
+ * Registers the panel's serializer and the activity-bar view's provider over the core's services. The command
+ * `routet2i.openPanel` is the core's (src/extension/commands.ts); it calls `show()`.
+ */
+export function registerPanel(context: vscode.ExtensionContext, services: PanelServices, log: vscode.LogOutputChannel): RegisteredPanel {
   const calibration = new CalibrationRun(services, log);
-  const ctx: PanelHostContext = { extension: context, services, log, calibration };
-  const hosts = new Set<PanelHost>();
+  const ctx: PanelHostContext = { extension: context, services, log, calibration, prompt: new ActivePrompt(services) };
+  const hosts = new Set<WebviewBinding>();
   let panel: vscode.WebviewPanel | undefined;
 
   /** Binds a webview (panel or view) to a host for as long as it lives. */
@@ -26,7 +33,7 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
     onDidDispose: vscode.Event<void>,
   ): Promise<void> => {
     let disposed = false;
-    let host: PanelHost | undefined;
+    let host: WebviewBinding | undefined;
     onDidDispose(() => {
       disposed = true;
       if (host) {
@@ -34,7 +41,7 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
         host.dispose();
       }
     });
-    host = await PanelHost.open(target, ctx);
+    host = await WebviewBinding.open(target, ctx);
     if (disposed) host.dispose();
     else hosts.add(host);
   };
@@ -66,7 +73,6 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
 
   const disposables: vscode.Disposable[] = [
     calibration,
-    vscode.commands.registerCommand(PANEL_COMMANDS.openPanel, openPanel),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       // The webview keeps its own UI state (getState/setState); the data comes fresh from the services.
       async deserializeWebviewPanel(restored: vscode.WebviewPanel) {
@@ -85,10 +91,13 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
     }),
   ];
 
-  return new vscode.Disposable(() => {
-    for (const host of hosts) host.dispose();
-    hosts.clear();
-    panel?.dispose();
-    for (const d of disposables.splice(0)) d.dispose();
-  });
+  return {
+    show: openPanel,
+    dispose() {
+      for (const host of hosts) host.dispose();
+      hosts.clear();
+      panel?.dispose();
+      for (const d of disposables.splice(0)) d.dispose();
+    },
+  };
 }

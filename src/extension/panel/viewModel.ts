@@ -18,7 +18,7 @@ function finiteScores(scores: Scores | undefined): Scores {
 
 const finiteOr = (value: number, fallback: number): number => (Number.isFinite(value) ? value : fallback);
 
-export function promptView(state: ActivePromptState | undefined): PromptView | null {
+export function promptView(state: ActivePromptState | undefined, heatScale = 1): PromptView | null {
   if (!state) return null;
   const { prediction, decision } = state;
   const path = state.uri.replace(/[?#].*$/, '');
@@ -41,6 +41,7 @@ export function promptView(state: ActivePromptState | undefined): PromptView | n
     reason: decision.reason,
     alpha: finiteOr(decision.alpha, 0),
     why: state.why,
+    heatScale: Number.isFinite(heatScale) && heatScale > 0 ? heatScale : 1,
   };
 }
 

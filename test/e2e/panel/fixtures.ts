@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Ledger } from '../../../src/backends/ledger';
 import { SIDECAR_VERSION } from '../../../src/backends/output';
-import { TEST_LAYOUT } from '../../../src/extension/panel/testLayout';
+
+/** Where the core looks (its defaults): `routet2i.generation.outputFolder` and the workspace's ledger. */
+export const LAYOUT = { images: 'generated', ledger: '.routet2i/ledger.json', monthlyCap: 10, cloudShare: 0.3 } as const;
 
 export interface GeneratedFixture {
   id: string;
@@ -68,7 +70,7 @@ export const CHARGES = [
 export const OPEN_RESERVATION = { backend: 'openai', estimate: 0.04 };
 
 export async function writePanelFixtures(workspace: string, now = new Date()): Promise<void> {
-  const dir = join(workspace, TEST_LAYOUT.images);
+  const dir = join(workspace, LAYOUT.images);
   mkdirSync(dir, { recursive: true });
   for (const g of GENERATED) {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${g.colours[0]}"/><stop offset="1" stop-color="${g.colours[1]}"/></linearGradient></defs><rect width="256" height="256" fill="url(#g)"/><circle cx="170" cy="90" r="36" fill="${g.colours[0]}" opacity="0.8"/></svg>`;
@@ -80,7 +82,7 @@ export async function writePanelFixtures(workspace: string, now = new Date()): P
       negative: null,
       source: null,
       mode: 'predict',
-      budget: TEST_LAYOUT.cloudShare,
+      budget: LAYOUT.cloudShare,
       alpha: 0.2,
       route: g.route,
       why: g.route === 'cloud' ? 'cloud gains most here' : 'edge predicted at least as good',
@@ -96,7 +98,7 @@ export async function writePanelFixtures(workspace: string, now = new Date()): P
     };
     writeFileSync(join(dir, `${g.id}.json`), `${JSON.stringify(sidecar, null, 2)}\n`);
   }
-  const { ledger } = await Ledger.open({ file: join(workspace, TEST_LAYOUT.ledger), monthlyCap: TEST_LAYOUT.monthlyCap });
+  const { ledger } = await Ledger.open({ file: join(workspace, LAYOUT.ledger), monthlyCap: LAYOUT.monthlyCap });
   for (const c of CHARGES) {
     const r = await ledger.reserve(c.cost, { backend: c.backend, note: c.note });
     if (!r) throw new Error('the fixture ledger refused a charge');
