@@ -54,6 +54,8 @@ export class EngineHost implements vscode.Disposable {
   /** The engine, loading it first if needed; undefined when it cannot load (the state says why). */
   ready(): Promise<Engine | undefined> {
     if (this.current.status === 'ready') return Promise.resolve(this.current.engine);
+    // A failed load is not retried on every request (it would repeat its error): a settings change reloads.
+    if (this.current.status === 'error') return Promise.resolve(undefined);
     this.loading ??= this.load();
     return this.loading;
   }

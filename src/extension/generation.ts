@@ -138,7 +138,7 @@ export class Generator implements vscode.Disposable {
                 onPlan: (plan) => {
                   alpha = plan.alpha;
                 },
-                onEvent: (e) => this.report(e, progress, total),
+                onEvent: (e) => this.report(e, progress, total, (id) => byId.get(id)?.prompt.entry.id ?? id),
                 onOutcome: async (o) => {
                   const g = byId.get(o.id)!;
                   if (side && o.result) o.why = side === g.prompt.override?.side && !force ? `"# route: ${side}" in the file` : `generated on the ${side} on request`;
@@ -199,8 +199,8 @@ export class Generator implements vscode.Disposable {
     return { doc, prompts };
   }
 
-  private report(e: DispatchEvent, progress: vscode.Progress<{ message?: string; increment?: number }>, total: number): void {
-    const id = 'id' in e ? e.id.replace(/-\d{8}-\d{6}$/, '') : '';
+  private report(e: DispatchEvent, progress: vscode.Progress<{ message?: string; increment?: number }>, total: number, promptId: (id: string) => string): void {
+    const id = 'id' in e ? promptId(e.id) : e.type === 'done' ? promptId(e.outcome.id) : '';
     switch (e.type) {
       case 'start':
         progress.report({ message: `${id}: ${e.role === 'planned' ? '' : `${e.role}, `}${e.side} (${e.backend})…` });

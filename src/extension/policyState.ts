@@ -65,6 +65,7 @@ export class PolicyState implements vscode.Disposable {
       config.onDidChange(() => {
         this.priceCloud();
         void this.refresh();
+        this.emitter.fire();
       }),
       vscode.window.onDidChangeWindowState((s) => {
         if (s.focused) void this.refresh();
@@ -112,6 +113,7 @@ export class PolicyState implements vscode.Disposable {
   /** Re-reads the ledger (never writes it); concurrent calls share one read. */
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
+      const before = JSON.stringify([this.month, this.monthError]);
       try {
         this.month = await Ledger.peek({ file: this.ledgerFile, monthlyCap: this.config.settings.policy.monthlyCap });
         this.monthError = undefined;
@@ -123,7 +125,8 @@ export class PolicyState implements vscode.Disposable {
       } finally {
         this.refreshing = undefined;
       }
-      this.emitter.fire();
+      // Only a real change redraws (a focus change re-reads the ledger; the verdicts rarely move).
+      if (JSON.stringify([this.month, this.monthError]) !== before) this.emitter.fire();
     })();
     return this.refreshing;
   }

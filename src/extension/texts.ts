@@ -55,7 +55,7 @@ export function hoverMarkdown(token: TokenImpact, prediction: Prediction, verdic
   const lines = [
     `**${escapeMarkdown(token.text)}** ${what} (heat ${signed(value)})`,
     '',
-    '| metric | word: edge impact | word: cloud advantage | prompt: edge | prompt: cloud |',
+    '| metric | word impact | cloud gain | edge | cloud |',
     '|:--|--:|--:|--:|--:|',
     ...metrics.map(
       (m) =>
@@ -64,7 +64,7 @@ export function hoverMarkdown(token: TokenImpact, prediction: Prediction, verdic
     '',
     `Prompt: edge **${fixed(verdict.edge)}** · cloud **${fixed(verdict.cloud)}** · PRS **${fixed(verdict.prs)}** · ${PARETO_WORDS[verdict.pareto]} → **${verdict.route}** (${escapeMarkdown(verdict.why)})`,
     '',
-    '_Impacts are in logit units relative to an average key word; + raises the edge\'s predicted quality, and a + cloud advantage means the cloud handles the word better._',
+    "_Word impact: on the edge's predicted quality of the metric (logit units, against an average key word; + raises it). Cloud gain: how much more the word helps the cloud (+ favours the cloud). Edge, cloud: the prompt's predicted quality._",
   ];
   return lines.join('\n');
 }

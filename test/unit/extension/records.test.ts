@@ -25,7 +25,7 @@ function fakeBackend(side: 'edge' | 'cloud', price: number, behave: () => Promis
     model: 'm',
     estimateCost: (_r: GenerationRequest) => price,
     health: async () => ({ ok: true, detail: '' }),
-    async generate(request: GenerationRequest) {
+    async generate(_request: GenerationRequest) {
       b.calls++;
       await behave();
       return { image: new Uint8Array([1]), mime: 'image/png', backend: b.name, model: 'm', cost: price / 2, timings: { totalMs: 1 } };
