@@ -82,7 +82,7 @@ describe('the RouteT2I panel', function () {
     await writePanelFixtures(s.server.workspace);
     const text = readFileSync(join(s.server.workspace, PROMPT_FILE), 'utf8');
     const entries = parsePromptInput(text, PROMPT_FILE, 't2i').entries.map((e) => ({ prompt: e.prompt, line: e.source.line + 1 }));
-    prompts = ['fisherman', 'lighthouse', 'fox'].map((word) => {
+    prompts = ['fisherman', 'wooden sign', 'cat sitting'].map((word) => {
       const found = entries.find((e) => e.prompt.includes(word));
       assert.ok(found, `the workspace example has no prompt with "${word}"`);
       return found;
@@ -124,6 +124,16 @@ describe('the RouteT2I panel', function () {
     await waitFor(() => frame.locator('.facts').innerText(), (t) => /\$\d+\.\d\d\s+of \$10\.00/.test(t), 'money left');
     // Every word of the prompt that the engine scored is a heat-strip item with a spoken impact.
     assert.equal(await frame.locator('[data-testid="heat-strip"] [role="listitem"]').count(), expected.tokens.length);
+    // Coloured words take the editor's contributed heat colours from the theme.
+    const coloured = frame.locator('[data-testid="heat-strip"] [role="listitem"]:not([data-bucket="neutral"])');
+    assert.ok((await coloured.count()) > 0, 'no word of the prompt is coloured');
+    const fill = await coloured.first().evaluate((el) => {
+      const style = (globalThis as unknown as PageGlobals).getComputedStyle(el);
+      const bucket = el.getAttribute('data-bucket');
+      return { background: style.getPropertyValue('background-color'), theme: style.getPropertyValue(`--vscode-routet2i-heat.${bucket}.background`).trim() };
+    });
+    assert.ok(fill.theme, 'the theme has no colour for the heat bucket');
+    assert.notEqual(fill.background, 'rgba(0, 0, 0, 0)');
     await s.screenshot('panel-dark');
   });
 
@@ -151,8 +161,8 @@ describe('the RouteT2I panel', function () {
     await frame.getByRole('option', { name: 'Quality' }).click();
     await waitFor(() => editorMetric(s), (m) => m === 'quality', 'the editor\'s heat metric');
     assert.equal(await strip.getAttribute('data-metric'), 'quality');
-    // Clicking in the panel took the focus from the editor: the panel still shows the prompt.
-    assert.equal((await stripText(frame)).trim(), prompts[0]!.prompt.trim());
+    // Clicking in the panel took the focus from the editor: the panel still shows the prompt last at the cursor.
+    assert.equal((await stripText(frame)).trim(), prompts[1]!.prompt.trim());
 
     // Editor → panel: "Choose Heat Metric" in the editor picks "Alignment".
     await s.workbench.runCommand('View: Focus First Editor Group');
