@@ -1,8 +1,8 @@
 // Bundles the CLI and the extension (and, once it exists, the webview). Native and
 // heavy runtime packages stay external: they are loaded lazily from node_modules.
 import * as esbuild from 'esbuild';
-import sveltePlugin from 'esbuild-svelte';
 import { existsSync } from 'node:fs';
+import { webviewBuild } from './webview/build.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -60,22 +60,8 @@ const common = {
   legalComments: 'none',
 };
 
-// The panel's webview (webview/, Svelte 5): a browser bundle with nothing external and nothing remote, its CSS beside
-// it (dist/webview/panel.js + panel.css). Always minified: it is what every panel loads.
-if (existsSync('webview/main.ts')) {
-  builds.push({
-    entryPoints: { panel: 'webview/main.ts' },
-    outdir: 'dist/webview',
-    platform: 'browser',
-    target: ['chrome114'],
-    format: 'iife',
-    external: [],
-    minify: true,
-    mainFields: ['svelte', 'browser', 'module', 'main'],
-    conditions: ['svelte', 'browser', 'production'],
-    plugins: [sveltePlugin({ compilerOptions: { css: 'external', dev: false } })],
-  });
-}
+// The panel's webview (webview/, Svelte 5): see webview/build.mjs.
+if (existsSync('webview/main.ts')) builds.push(webviewBuild());
 
 for (const b of builds) {
   const options = { ...common, ...b };
