@@ -273,9 +273,12 @@ describe('the RouteT2I panel', function () {
 
     // The button runs the editor's "Calibrate on My Models", which says what it needs first: two backends.
     await frame.locator('[data-testid="calibrate"]').click();
-    await s.workbench.waitForNotification(/calibration renders every prompt on both your edge and your cloud backend/);
+    const toast = await s.workbench.waitForNotification(/calibration renders every prompt on both your edge and your cloud backend/);
     await waitFor(() => frame.locator('[data-testid="calibrate"]').innerText(), (t) => /Calibrate on my models/.test(t), 'the button after the run');
     await s.screenshot('panel-calibrate-clicked');
+    await toast.hover();
+    await toast.locator('.codicon-notifications-clear, .codicon-close').first().click();
+    await toast.waitFor({ state: 'hidden' });
   });
 
   it('follows the theme: light, high contrast, dark', async () => {
@@ -324,6 +327,21 @@ describe('the RouteT2I panel', function () {
     await frame.locator('[data-testid="budget"]').waitFor();
     assert.equal(await frame.locator('vscode-tabs').getAttribute('selected-index'), '1');
     await s.screenshot('panel-restored');
+  });
+
+  it('is restored with its state after the window reloads', async () => {
+    const s = session();
+    let frame = await panelFrame(s, 'panel');
+    await frame.locator('vscode-tab-header[data-tab="calibration"]').click();
+    await frame.locator('[data-testid="calibration"]').waitFor();
+    // Give the throttled setState time to land before the reload.
+    await s.page.waitForTimeout(500);
+    await s.workbench.runCommand('Developer: Reload Window');
+    await s.workbench.waitReady();
+    frame = await panelFrame(s, 'panel');
+    await frame.locator('[data-testid="calibration"]').waitFor({ timeout: 20_000 });
+    assert.equal(await frame.locator('vscode-tabs').getAttribute('selected-index'), '3');
+    await s.screenshot('panel-after-reload');
   });
 
   it('renders in the activity bar view too, following the cursor', async () => {
