@@ -3,7 +3,9 @@
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../router/errors';
-import type { ActivePromptState, PanelServices } from '../services';
+import type { PanelServices } from '../services';
+import { heatScale, type ActivePrompt } from './activePrompt';
+import { CalibrationRun, describeError } from './calibrationRun';
 import { makeNonce, panelHtml } from './html';
 import {
   answerRequest,
@@ -31,58 +33,6 @@ const PROMPT_COALESCE_MS = 40;
 /** How long the first render waits to learn the images folders (so that showing the gallery needs no reload). */
 const FOLDERS_WAIT_MS = 1500;
 
-/**
- * "Calibrate on my models" as the panels see it: one run at a time, shared by every panel and view, so a run started
- * in one shows as running in the other.
- */
-export class CalibrationRun implements vscode.Disposable {
-  private current: Promise<void> | undefined;
-  private readonly finished = new vscode.EventEmitter<{ error?: string }>();
-  readonly onDidFinish = this.finished.event;
-
-  constructor(
-    private readonly services: PanelServices,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
-
-  get running(): boolean {
-    return this.current !== undefined;
-  }
-
-  /** Starts a run unless one is going; resolves once it has started (not when it ends). */
-  start(): void {
-    if (this.current) return;
-    this.log.info('Panel: starting "Calibrate on my models"');
-    this.current = Promise.resolve()
-      .then(() => this.services.startCalibration())
-      .then(
-        () => this.finish({}),
-        (error: unknown) => {
-          const message = describeError(error);
-          this.log.error(`Panel: calibration failed: ${message}`);
-          this.finish({ error: message });
-        },
-      );
-  }
-
-  private finish(result: { error?: string }): void {
-    this.current = undefined;
-    this.finished.fire(result);
-  }
-
-  dispose(): void {
-    this.finished.dispose();
-  }
-}
-
-export function describeError(error: unknown): string {
-  if (isUserError(error)) {
-    const hint = (error as { hint?: string }).hint;
-    return hint ? `${error.message} ${hint}` : error.message;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
 export interface PanelHostContext {
   extension: vscode.ExtensionContext;
   services: PanelServices;
@@ -90,30 +40,6 @@ export interface PanelHostContext {
   calibration: CalibrationRun;
   /** The prompt to show: the one at the cursor, or the last one while the focus is out of text editors. */
   prompt: ActivePrompt;
-}
-
-/**
- * The prompt the panels show. The core reports none while no text editor is active, which is the case as soon as the
- * user clicks into the panel: the panel keeps showing the last prompt then, as long as its document is open.
- */
-export class ActivePrompt {
-  private last: ActivePromptState | undefined;
-
-  constructor(private readonly services: PanelServices) {}
-
-  current(): ActivePromptState | undefined {
-    const state = this.services.getActivePrompt();
-    if (state) return (this.last = state);
-    const kept = this.last;
-    if (!vscode.window.activeTextEditor && kept && vscode.workspace.textDocuments.some((d) => d.uri.toString() === kept.uri)) return kept;
-    return (this.last = undefined);
-  }
-}
-
-/** `routet2i.heat.scale`, read as the editor reads it (0.05 to 20, else 1), so the strip buckets as the editor does. */
-export function heatScale(): number {
-  const value = vscode.workspace.getConfiguration('routet2i').get<unknown>('heat.scale');
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0.05 && value <= 20 ? value : 1;
 }
 
 /** What the host needs from a WebviewPanel or a WebviewView. */

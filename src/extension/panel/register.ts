@@ -2,7 +2,9 @@
 // in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
 import * as vscode from 'vscode';
 import type { PanelHost, PanelServices } from '../services';
-import { ActivePrompt, CalibrationRun, WebviewBinding, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
+import { ActivePrompt } from './activePrompt';
+import { CalibrationRun } from './calibrationRun';
+import { WebviewBinding, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
 
 /** The WebviewPanel's view type (its serializer and `onWebviewPanel:` activation use it). */
 export const PANEL_VIEW_TYPE = 'routet2i.panel';
