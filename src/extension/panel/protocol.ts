@@ -171,6 +171,9 @@ export interface NotificationMessage<M extends NotificationMethod = Notification
 
 export type HostMessage = ResponseMessage | NotificationMessage;
 
+/** The most generations the gallery shows. */
+export const GALLERY_LIMIT = 24;
+
 /** Default time a request may take before the webview gives up on it. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 

@@ -4,10 +4,10 @@ import { basename } from 'node:path';
 import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from '../services';
 import type { BudgetView, CalibrationView, GalleryItemView, PromptView, RouterFigures, Scores } from './protocol';
 
+export { GALLERY_LIMIT } from './protocol';
+
 /** Ledger entries the budget view lists. */
 export const LEDGER_ROWS = 8;
-/** Generations the gallery shows. */
-export const GALLERY_LIMIT = 24;
 
 /** Finite numbers only; anything else (NaN, ±Infinity, missing) is dropped, since JSON cannot carry it. */
 function finiteScores(scores: Scores | undefined): Scores {
