@@ -1,12 +1,11 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
 import { moduleLoadStart } from './loadClock';
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
+import { registerCommands, registerPanelFallback } from './commands';
 import { Config } from './config';
 import { Ctx } from './ctx';
 import { LazyPanelServices } from './lazyServices';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
-import type { PanelHost } from './services';
 
 const NEW_PROMPT_FILE = `# One prompt per paragraph; "negative:" attaches a negative prompt to the prompt above.
 
@@ -35,15 +34,17 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const ctx = new Ctx(context, log, probe, config);
   context.subscriptions.push(config, ctx);
 
-  // The panel (src/extension/panel, issue 6) registers here once its host is merged:
-  //   panelHost = registerPanel(context, services);
-  // Until then "Open Panel" says the panel is not part of this build.
+  // ── The panel ──────────────────────────────────────────────────────────────────────────────────────────────────
+  // The panel (src/extension/panel, issue 6) registers here over the core's services, which load the core on first
+  // use. It provides "routet2i.openPanel" itself. Once it is merged, replace the fallback line with:
+  //   context.subscriptions.push(registerPanel(context, services, log));
   const services = new LazyPanelServices(ctx);
   context.subscriptions.push(services);
   ctx.whenCore((core) => services.wire(core.services));
-  const panelHost: PanelHost | undefined = undefined;
+  registerPanelFallback(ctx);
+  // ────────────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-  registerCommands(ctx, () => panelHost);
+  registerCommands(ctx);
   context.subscriptions.push(
     vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
     vscode.commands.registerCommand('routet2i.newPromptFile', async () => {
