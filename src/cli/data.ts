@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { RouteT2IError } from '../router/errors';
-import { parseMetrics, type Metric } from '../router/metrics';
 import { parsePairs } from '../router/pairs';
 import { decodeText } from '../router/text';
 import type { LabelledPair, Scores } from '../router/types';
@@ -21,18 +20,6 @@ async function readBytes(file: string, cwd: string, what: string): Promise<Buffe
 
 export async function readPairsFile(file: string, cwd: string): Promise<LabelledPair[]> {
   return parsePairs(decodeText(await readBytes(file, cwd, 'pairs file'), file), file);
-}
-
-export async function readMetricsFile(file: string, cwd: string): Promise<Metric[]> {
-  const text = decodeText(await readBytes(file, cwd, 'metrics file'), file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new RouteT2IError('bad-metrics', `${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const list = typeof value === 'object' && value !== null && !Array.isArray(value) && 'metrics' in value ? (value as { metrics: unknown }).metrics : value;
-  return parseMetrics(list, file);
 }
 
 /** `--weights quality=0.7,alignment=0.3` → normalised weights. */

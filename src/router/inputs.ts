@@ -60,6 +60,7 @@ export function parsePromptInput(text: string, file: string, format: InputFormat
 
 /** Reads and parses a prompt file (or standard input for `-`). */
 export async function readPromptFile(file: string, options: { cwd?: string; stdin?: NodeJS.ReadableStream } = {}): Promise<ParsedInput & { text: string }> {
+  const format = inputFormatOf(file);
   let bytes: Uint8Array;
   if (file === '-') {
     const chunks: Buffer[] = [];
@@ -78,9 +79,9 @@ export async function readPromptFile(file: string, options: { cwd?: string; stdi
   }
   const where = file === '-' ? 'standard input' : file;
   const text = decodeText(bytes, where);
-  const parsed = parsePromptInput(text, file === '-' ? '-' : file, inputFormatOf(file));
+  const parsed = parsePromptInput(text, file, format);
   if (parsed.entries.length === 0) {
-    throw new RouteT2IError('no-prompts', `${where}: no prompts found`, hintFor(inputFormatOf(file)));
+    throw new RouteT2IError('no-prompts', `${where}: no prompts found`, hintFor(format));
   }
   return { ...parsed, text };
 }

@@ -16,7 +16,7 @@ import { RouteT2IError, throwIfAborted } from '../router/errors';
 import type { EncodedPrompt, EncoderContext, EncoderFactory, EncoderSpec, Token, TokenEncoder } from '../router/types';
 import { openClipModel, type ClipLoadOptions, type ClipModel } from './clipModel';
 import { checkDtype, checkModelId, DEFAULT_CLIP_MODEL, DEFAULT_DTYPE, type ClipDtype } from './modelStore';
-import { wordHash } from '../router/encoders';
+import { normalise, wordHash } from '../router/encoders';
 import { promptTokens } from '../router/prompt';
 
 export const CLIP_ENCODER_ID = 'clip';
@@ -84,7 +84,7 @@ export class ClipTokenEncoder implements TokenEncoder {
         if (c > 1) for (let j = 0; j < dim; j++) features[t * dim + j] /= c;
       });
       // The same word ids as the lexical encoder, so a learned word embedding works alike on both.
-      const wordIds = Uint32Array.from(tokens, (t) => wordHash(t.text.toLowerCase().replace(/['’]s$/, '')));
+      const wordIds = Uint32Array.from(tokens, (t) => wordHash(normalise(t.text)));
       return { tokens, features, wordIds };
     });
   }

@@ -78,7 +78,7 @@ describe('calibration end to end: collect → train --encoder clip → route --m
     delete process.env.ROUTET2I_MODELS_DIR;
     let offline;
     try {
-      offline = await runCommand(['route', 'route.t2i', '--model', 'model-clip'], { cwd: work });
+      offline = await runCommand(['route', 'route.t2i', '--model', 'model-clip'], { cwd: work, env: { ROUTET2I_CACHE_DIR: process.env.ROUTET2I_CACHE_DIR, ROUTET2I_HUB_URL: hub } });
     } finally {
       for (const [k, v] of [['ROUTET2I_CACHE_DIR', saved.cache], ['ROUTET2I_HUB_URL', saved.hub], ['ROUTET2I_MODELS_DIR', saved.dir]] as const) {
         if (v === undefined) delete process.env[k];
@@ -86,6 +86,6 @@ describe('calibration end to end: collect → train --encoder clip → route --m
       }
     }
     assert.equal(offline.code, 1);
-    assert.equal(offline.stderr.trim(), `routet2i route: could not download Xenova/clip-vit-base-patch32 from ${hub}: ECONNREFUSED (check the connection, or point --models-dir at a local copy of the model)`);
+    assert.equal(offline.stderr.trim().split('\n').pop(), `routet2i route: could not download Xenova/clip-vit-base-patch32 from ${hub}: ECONNREFUSED (check the connection, or point --models-dir at a local copy of the model)`);
   });
 });

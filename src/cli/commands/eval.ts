@@ -5,7 +5,7 @@ import { crossValidate, evaluatePredictor, metricsFromIds, prepareData, type Eva
 import { pairMetricIds } from '../../router/pairs';
 import { integerOption, parseCommandArgs } from '../args';
 import { parseWeights, readPairsFile } from '../data';
-import { encoderFactories } from '../encoders';
+import { encoderContext, encoderFactories } from '../encoders';
 import { fixed, table } from '../format';
 import { writeLine, type CliIO, type Command } from '../io';
 import { loadPredictorFor } from './route';
@@ -56,7 +56,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const encoderId = values.encoder ?? 'lexical';
     const factory = encoderFactories[encoderId];
     if (!factory) throw new UsageError(`--encoder must be one of ${Object.keys(encoderFactories).join(', ')}`);
-    const encoder = await factory({ id: encoderId }, { signal: io.signal, ...(values['models-dir'] ? { modelsDir: path.resolve(io.cwd, values['models-dir']) } : {}) });
+    const encoder = await factory({ id: encoderId }, encoderContext(io, values['models-dir']));
     try {
       const data = await prepareData(pairs, encoder, { metrics: metricsFromIds(pairMetricIds(pairs)), signal: io.signal });
       const cv = await crossValidate(data, encoder, {

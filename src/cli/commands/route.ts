@@ -6,7 +6,7 @@ import { defaultModelDir, Predictor, weakTokens } from '../../router/predictor';
 import { PARETO_WORDS } from '../../router/prs';
 import type { Prediction, PromptEntry } from '../../router/types';
 import { numberOption, parseCommandArgs } from '../args';
-import { encoderFactories } from '../encoders';
+import { encoderContext, encoderFactories } from '../encoders';
 import { fixed, percent, shorten, signed } from '../format';
 import { writeLine, type CliIO, type Command } from '../io';
 
@@ -27,7 +27,7 @@ Options:
 
 export async function loadPredictorFor(model: string | undefined, io: CliIO, modelsDir?: string): Promise<Predictor> {
   const dir = model ? path.resolve(io.cwd, model) : defaultModelDir();
-  return Predictor.load(dir, { encoders: encoderFactories, context: { signal: io.signal, ...(modelsDir ? { modelsDir: path.resolve(io.cwd, modelsDir) } : {}) } });
+  return Predictor.load(dir, { encoders: encoderFactories, context: encoderContext(io, modelsDir) });
 }
 
 export interface RoutedPrompt {

@@ -9,8 +9,9 @@ import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../router/mode
 import { crossValidate, fitPredictor, metricsFromIds, prepareData } from '../../router/training';
 import { pairMetricIds } from '../../router/pairs';
 import { integerOption, numberOption, parseCommandArgs } from '../args';
-import { readMetricsFile, readPairsFile, parseWeights } from '../data';
-import { encoderFactories } from '../encoders';
+import { readMetricsFile } from '../clipOptions';
+import { readPairsFile, parseWeights } from '../data';
+import { encoderContext, encoderFactories } from '../encoders';
 import { fixed } from '../format';
 import { writeLine, type CliIO, type Command } from '../io';
 
@@ -24,7 +25,7 @@ Options:
   --out DIR           folder to write the predictor to (required)
   --encoder NAME      token encoder: ${Object.keys(encoderFactories).join(', ')} (default lexical)
   --models-dir DIR    local folder of encoder models (clip encoder, offline)
-  --metrics FILE      metric definitions (JSON list of {id, label, positive, negative}) for labels
+  --metrics FILE      metric definitions (JSON or YAML list of {id, label, positive, negative}) for labels
   --weights m=w,…     metric weights for PRS (default equal)
   --gamma Γ           PRS temperature (default 1)
   --folds K           also cross-validate with K folds and store the figures in the model (default: off)
@@ -85,14 +86,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (folds === 1) throw new UsageError('--folds must be 0 (off) or at least 2');
 
   const pairs = await readPairsFile(values.data, io.cwd);
-  const known: Metric[] | undefined = values.metrics ? await readMetricsFile(values.metrics, io.cwd) : undefined;
+  const known: Metric[] | undefined = values.metrics ? readMetricsFile(values.metrics, io) : undefined;
   const metrics = metricsFromIds(pairMetricIds(pairs), known);
   let weights = parseWeights(values.weights);
   if (weights) {
     for (const id of Object.keys(weights)) if (!metrics.some((m) => m.id === id)) throw new RouteT2IError('bad-weights', `--weights names "${id}", which the pairs do not score`);
     weights = Object.fromEntries(metrics.map((m) => [m.id, weights![m.id] ?? 0]));
   }
-  const context = { signal: io.signal, ...(values['models-dir'] ? { modelsDir: path.resolve(io.cwd, values['models-dir']) } : {}) };
+  const context = encoderContext(io, values['models-dir']);
   const progress = (line: string) => {
     if (io.interactive && !values.json) io.stderr.write(`\r\x1b[K${line}`);
   };

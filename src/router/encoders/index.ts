@@ -2,7 +2,7 @@ import { RouteT2IError } from '../errors';
 import type { EncoderFactory } from '../types';
 import { LEXICAL_ENCODER_ID, LEXICAL_ENCODER_VERSION, LEXICAL_FEATURES, LexicalEncoder } from './lexical';
 
-export { LexicalEncoder, encodeLexical, LEXICAL_FEATURES, LEXICAL_ENCODER_ID, wordHash } from './lexical';
+export { LexicalEncoder, encodeLexical, LEXICAL_FEATURES, LEXICAL_ENCODER_ID, normalise, wordHash } from './lexical';
 
 /** The embedded encoder. A saved spec must match this build's feature list exactly. */
 export const lexicalEncoderFactory: EncoderFactory = async (spec) => {

@@ -116,7 +116,8 @@ function quotedRanges(text: string): Array<[number, number]> {
   return ranges;
 }
 
-function normalise(word: string): string {
+/** The form of a word that word lists and word ids use. */
+export function normalise(word: string): string {
   return word.toLowerCase().replace(/['’]s$/, '');
 }
 

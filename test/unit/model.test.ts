@@ -1,0 +1,132 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LexicalEncoder } from '../../src/router/encoders';
+import { RouteT2IError } from '../../src/router/errors';
+import { loadModel, saveModel } from '../../src/router/model/format';
+import { defaultModelDir, Predictor, weakTokens } from '../../src/router/predictor';
+import { crossValidate, fitPredictor, prepareData } from '../../src/router/training';
+import { syntheticPairs } from '../support/pairs';
+import { tempDirs } from '../support/tmp';
+
+describe('predictor: training, files and predictions', function () {
+  this.timeout(60_000);
+  const tmp = tempDirs();
+  const encoder = new LexicalEncoder();
+  const pairs = syntheticPairs(160, 3);
+
+  async function trained(seed = 1) {
+    const data = await prepareData(pairs, encoder);
+    return fitPredictor(data, encoder, { hyperparameters: { seed, maxEpochs: 120 }, name: 'synthetic' });
+  }
+
+  it('is deterministic for a seed', async () => {
+    const a = await trained(5);
+    const b = await trained(5);
+    assert.deepEqual(Array.from(a.predictor.params.data), Array.from(b.predictor.params.data));
+    const c = await trained(6);
+    assert.notDeepEqual(Array.from(a.predictor.params.data), Array.from(c.predictor.params.data));
+  });
+
+  it('learns a known signal: the cloud gains on prompts with people, and the person words carry it', async () => {
+    const { predictor, report } = await trained();
+    assert.ok(report.bestEpoch > 1, `stopped at epoch ${report.bestEpoch}`);
+    const withPerson = predictor.predictSync('a woman with a red lamp, photo');
+    const without = predictor.predictSync('a red lamp, photo');
+    const gap = (p: typeof withPerson) => p.cloud.quality! - p.edge.quality!;
+    assert.ok(gap(withPerson) > gap(without) + 0.05, `gap ${gap(withPerson)} vs ${gap(without)}`);
+    assert.ok(withPerson.prs < without.prs);
+    const woman = withPerson.tokens.find((t) => t.text === 'woman')!;
+    assert.ok(woman.cloudGain.quality! > 0, 'the person word favours the cloud');
+    const weak = weakTokens(withPerson, predictor.metrics, predictor.normalisation.weights, 3, 0);
+    assert.equal(weak[0]?.token.text, 'woman', 'the person word is the weakest for the edge');
+  });
+
+  it('beats random routing in cross-validation on learnable data', async () => {
+    const data = await prepareData(pairs, encoder);
+    const r = await crossValidate(data, encoder, { folds: 4, seed: 2, hyperparameters: { maxEpochs: 80 } });
+    assert.ok(r.routers.routet2i!.apgr > 0.7, `APGR ${r.routers.routet2i!.apgr}`);
+    assert.ok(Math.abs(r.routers.random!.apgr - 0.5) < 1e-9);
+    assert.ok(r.routers.oracle!.apgr >= r.routers.routet2i!.apgr);
+  });
+
+  it('saves and loads a predictor that predicts the same', async () => {
+    const { predictor } = await trained();
+    const dir = tmp();
+    const { format: _f, version: _v, weights: _w, ...draft } = predictor.file;
+    await saveModel(dir, draft, predictor.params);
+    const loaded = await Predictor.load(dir);
+    const p = 'two men (fishing:1.2) on a boat at night';
+    const a = predictor.predictSync(p);
+    const b = loaded.predictSync(p);
+    assert.ok(Math.abs(a.prs - b.prs) < 1e-5, 'float32 storage keeps predictions');
+    assert.deepEqual(b.tokens.map((t) => t.text), ['two', 'men', 'fishing', 'on', 'a', 'boat', 'at', 'night']);
+    assert.deepEqual(loaded.metrics.map((m) => m.id), ['quality', 'alignment']);
+  });
+
+  async function savedCopy(): Promise<string> {
+    const { predictor } = await trained();
+    const dir = tmp();
+    const { format: _f, version: _v, weights: _w, ...draft } = predictor.file;
+    await saveModel(dir, draft, predictor.params);
+    return dir;
+  }
+
+  function editJson(dir: string, edit: (j: Record<string, any>) => void): void {
+    const file = path.join(dir, 'model.json');
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    edit(j);
+    writeFileSync(file, JSON.stringify(j));
+  }
+
+  const refuses = async (dir: string, pattern: RegExp) => {
+    await assert.rejects(Predictor.load(dir), (e: unknown) => e instanceof RouteT2IError && pattern.test(e.message));
+  };
+
+  it('refuses damaged, foreign and other-version files with a clear error', async () => {
+    const dir = await savedCopy();
+    const weights = readFileSync(path.join(dir, 'weights.bin'));
+    weights[10] = weights[10]! ^ 0xff;
+    writeFileSync(path.join(dir, 'weights.bin'), weights);
+    await refuses(dir, /weights\.bin is damaged/);
+
+    const v2 = await savedCopy();
+    editJson(v2, (j) => (j.version = 2));
+    await refuses(v2, /format version 2 is not supported/);
+
+    const foreign = await savedCopy();
+    editJson(foreign, (j) => (j.format = 'onnx'));
+    await refuses(foreign, /not a RouteT2I predictor/);
+
+    const noMu = await savedCopy();
+    editJson(noMu, (j) => delete j.normalisation.muEdge.quality);
+    await refuses(noMu, /muEdge has no number for metric "quality"/);
+
+    const badShape = await savedCopy();
+    editJson(badShape, (j) => (j.architecture.hidden = 9));
+    await refuses(badShape, /holds \d+ numbers but the architecture needs/);
+
+    const encoder2 = await savedCopy();
+    editJson(encoder2, (j) => (j.encoder.id = 'mystery'));
+    await refuses(encoder2, /needs the "mystery" encoder/);
+
+    const lexV = await savedCopy();
+    editJson(lexV, (j) => (j.encoder.version = 99));
+    await refuses(lexV, /lexical encoder version 99/);
+
+    const truncated = await savedCopy();
+    writeFileSync(path.join(truncated, 'model.json'), '{"format": "routet2i-pred');
+    await refuses(truncated, /not valid JSON/);
+
+    await refuses(tmp(), /no predictor here/);
+    await loadModel(await savedCopy());
+  });
+
+  it('ships a default model that loads and predicts both metrics', async () => {
+    const p = await Predictor.load(defaultModelDir());
+    const r = p.predictSync('a portrait of a woman, oil painting');
+    assert.deepEqual(Object.keys(r.edge).sort(), ['alignment', 'quality']);
+    assert.ok(r.prs > 0 && r.prs < 1);
+    assert.ok(p.file.evaluation, 'the shipped model carries its evaluation');
+  });
+});
