@@ -8,7 +8,7 @@ describe('harness helpers', function () {
 
   it('reads problems from the Problems view, matching the diagnostics the extension host has', async () => {
     const { workbench, probe } = session();
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile('examples/portraits.t2i');
     await probe.waitReady();
     await workbench.openFile('harness/broken.json');
     assert.equal(await workbench.languageMode(/JSON/), 'JSON');
@@ -33,7 +33,7 @@ describe('harness helpers', function () {
   it('runs a palette command and waits for the notification it raises', async () => {
     const { workbench, page } = session();
     await page.mouse.move(1, 1);
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile('examples/portraits.t2i');
     // The built-in merge-conflict extension warns when there is no conflict to go to.
     await workbench.runCommand('Merge Conflict: Next Conflict');
     const toast = await workbench.waitForNotification(/No merge conflicts found in this file/);
@@ -56,7 +56,7 @@ describe('harness helpers', function () {
 
   it('sets a user setting, which VS Code writes into the profile and the extension host sees', async () => {
     const { workbench, probe } = session();
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile('examples/portraits.t2i');
     await workbench.setSetting('editor.fontSize', 17);
     assert.equal(workbench.userSettings()['editor.fontSize'], 17);
     assert.equal((await probe.call('configuration', { key: 'editor.fontSize' })).value, 17);

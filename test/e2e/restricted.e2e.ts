@@ -20,7 +20,7 @@ describe('untrusted workspace', function () {
 
   it('activates on a .t2i file and reports Restricted Mode in its state and its log', async () => {
     const { workbench, probe } = session();
-    await workbench.openFile('portraits.t2i');
+    await workbench.openFile('examples/portraits.t2i');
     await workbench.languageMode(/T2I Prompt/);
     await probe.waitReady();
     assert.deepEqual(await probe.call('trust', {}), { isTrusted: false });
@@ -47,7 +47,7 @@ describe('untrusted workspace', function () {
     assert.equal(extension.restricted, false);
     await workbench.statusBarItem('status.problems');
     assert.equal((await workbench.statusBar()).some((i) => i.id === 'status.workspaceTrust'), false, 'Restricted Mode indicator still shown');
-    await page.keyboard.press('Escape');
+    await workbench.closeModalEditor();
     await workbench.outputChannel('RouteT2I', /Workspace trusted: leaving Restricted Mode/);
     await session().screenshot('trusted');
   });

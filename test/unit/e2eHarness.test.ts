@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveFileRpc } from '../../src/extension/probe/fileRpc';
 import { ProbeClient } from '../e2e/harness/probe';
+import { aptPlan } from '../e2e/harness/toolchain';
 import { adoptGroup, groupMembers, ownProcessGroup, startGroup, stopGroup } from '../e2e/harness/processes';
 
 describe('e2e harness', () => {
@@ -16,6 +17,11 @@ describe('e2e harness', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('process groups', () => {
+    before(function () {
+      // The harness reads /proc; it runs where code-server from npm runs (Linux x64).
+      if (process.platform !== 'linux') this.skip();
+    });
+
     it('stops a leader and the children it left behind, including one that ignores SIGTERM', async () => {
       // The leader exits at once; its two children (one deaf to SIGTERM) stay in its group, as code-server's do.
       const script = "trap '' TERM; sleep 300 & sh -c 'trap \"\" TERM; sleep 300' & exit 0";
@@ -28,6 +34,17 @@ describe('e2e harness', () => {
 
     it('refuses to adopt its own process group', () => {
       assert.throws(() => adoptGroup(ownProcessGroup(), 'self'), /it is ours/);
+    });
+  });
+
+  describe('system packages', () => {
+    it('installs them itself only as root with apt-get, and otherwise says what to run', () => {
+      assert.deepEqual(aptPlan(['chromium'], { root: true, aptGet: true }), { install: true });
+      const user = aptPlan(['chromium', 'libkrb5-dev'], { root: false, aptGet: true });
+      assert.equal(user.install, false);
+      assert.match((user as { message: string }).message, /chromium, libkrb5-dev are missing\. Run `sudo apt-get update && sudo apt-get install -y chromium libkrb5-dev`/);
+      const other = aptPlan(['chromium'], { root: true, aptGet: false });
+      assert.match((other as { message: string }).message, /chromium is missing\. Install chromium with your distribution's package manager/);
     });
   });
 

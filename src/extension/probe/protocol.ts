@@ -54,7 +54,11 @@ export interface ProbeMethods {
    * up edits made to settings.json behind its back, so tests change settings this way after start-up.
    */
   updateConfiguration: { params: { key: string; value: unknown; target?: 'user' | 'workspace' }; result: null };
-  /** Runs a command in the extension host and returns its result converted to JSON. */
+  /**
+   * Runs a command in the extension host and returns its result converted to JSON. Arguments arrive as JSON: a string
+   * that is a file:, untitled: or vscode-userdata: URI becomes a `Uri`, {line, character} a `Position` and
+   * {start, end} of those a `Range`.
+   */
   executeCommand: { params: { command: string; args?: unknown[] }; result: unknown };
   /** Workspace trust as the extension host sees it. */
   trust: { params: Record<string, never>; result: { isTrusted: boolean } };

@@ -32,6 +32,8 @@ export interface CodeServerOptions {
   extensionsTemplate: string;
   /** The folder copied as the session's workspace. */
   workspace: string;
+  /** Folders copied into the workspace as well, by name (e.g. the repository's examples/). */
+  extraFolders: Record<string, string>;
   /** false: start with workspace trust on, so the folder opens in Restricted Mode unless trusted. */
   trusted: boolean;
   settings: Record<string, unknown>;
@@ -66,6 +68,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   }
   cpSync(options.extensionsTemplate, extensionsDir, { recursive: true });
   cpSync(options.workspace, workspace, { recursive: true });
+  for (const [name, folder] of Object.entries(options.extraFolders)) cpSync(folder, join(workspace, name), { recursive: true });
   writeFileSync(settingsFile, `${JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2)}\n`);
   // Port 0: the system picks a free port and code-server prints it; no race with other runs.
   const config = join(dir, 'config.yaml');

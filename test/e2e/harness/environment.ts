@@ -1,6 +1,6 @@
 // What every session of a run shares: the toolchain, the .vsix under test installed once into a template extensions
 // folder, a temporary root, and the artifacts folder the run prints.
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageExtension } from '../../../scripts/package';
@@ -12,6 +12,8 @@ import { tail } from './codeServer';
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const EXTENSION_ID = 'routet2i.routet2i';
 export const DEFAULT_WORKSPACE = join(REPO_ROOT, 'test', 'e2e', 'workspace');
+/** The repository's example prompt files, copied into every session's workspace as examples/ unless turned off. */
+export const EXAMPLES = join(REPO_ROOT, 'examples');
 
 export interface Environment {
   toolchain: Toolchain;
@@ -68,7 +70,7 @@ export async function prepareEnvironment(): Promise<Environment | undefined> {
     vsixBytes = built!.bytes;
     say(`packaged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  vsixBytes ||= (await import('node:fs')).statSync(vsix).size;
+  vsixBytes ||= statSync(vsix).size;
 
   // Installed with code-server's own CLI, as a user would; each session copies the result.
   const extensionsTemplate = join(tempRoot, 'extensions-template');

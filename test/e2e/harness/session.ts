@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './codeServer';
-import { DEFAULT_WORKSPACE, environment, skipped } from './environment';
+import { DEFAULT_WORKSPACE, EXAMPLES, environment, skipped } from './environment';
 import { ProbeClient } from './probe';
 import { adoptGroup, listProcesses, stopGroup } from './processes';
 import { say } from './say';
@@ -17,6 +17,8 @@ export interface SessionOptions {
   trusted?: boolean;
   /** Folder copied as the workspace (default test/e2e/workspace). */
   workspace?: string;
+  /** Copy the repository's examples/ into the workspace as examples/ (default true). */
+  examples?: boolean;
   /** User settings on top of the harness's defaults. */
   settings?: Record<string, unknown>;
   /** Extra environment for code-server and so for the extension host. */
@@ -68,6 +70,7 @@ export class Session {
       toolchain: env.toolchain,
       extensionsTemplate: env.extensionsTemplate,
       workspace: options.workspace ?? DEFAULT_WORKSPACE,
+      extraFolders: options.examples === false || !existsSync(EXAMPLES) ? {} : { examples: EXAMPLES },
       trusted: options.trusted ?? true,
       settings: options.settings ?? {},
       env: options.env ?? {},
@@ -83,6 +86,8 @@ export class Session {
         headless: true,
         args: CHROMIUM_ARGS,
         viewport: options.viewport ?? { width: 1400, height: 900 },
+        // Chromium keeps a crash database under the config home, whatever its profile: keep it in the session.
+        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'chromium-config'), XDG_CACHE_HOME: join(dir, 'chromium-cache') },
         // Our own handlers stop every group, Chromium's included (processes.ts).
         handleSIGINT: false,
         handleSIGTERM: false,
@@ -93,6 +98,10 @@ export class Session {
       const consoleLog = join(artifactsDir, 'browser-console.log');
       page.on('console', (m) => appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
       page.on('pageerror', (e) => appendFileSync(consoleLog, `[pageerror] ${e.message}\n`));
+      page.on('requestfailed', (r) => appendFileSync(consoleLog, `[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}\n`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) appendFileSync(consoleLog, `[http ${r.status()}] ${r.url()}\n`);
+      });
       await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
       const probe = new ProbeClient(server.probeDir);
       const workbench = new Workbench(page, server, probe);
@@ -141,7 +150,11 @@ export class Session {
     if (current === this) current = undefined;
     // Keep VS Code's own logs with the screenshots.
     const logs = join(this.server.userDataDir, 'logs');
-    if (existsSync(logs)) cpSync(logs, join(this.artifactsDir, 'vscode-logs'), { recursive: true });
+    try {
+      if (existsSync(logs)) cpSync(logs, join(this.artifactsDir, 'vscode-logs'), { recursive: true });
+    } catch (error) {
+      say(`could not keep VS Code's logs: ${(error as Error).message}`);
+    }
     await this.context.close().catch(() => undefined);
     const errors: string[] = [];
     if (this.chromiumGroup) await stopGroup(this.chromiumGroup).catch((e: Error) => errors.push(e.message));

@@ -18,7 +18,14 @@ export interface Toolchain {
   cacheDir: string;
 }
 
-export class ToolchainError extends Error {}
+/** A setup problem the user fixes (a missing package, a failed install): reported as its message, without a stack. */
+export class ToolchainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'e2e setup';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
 
 /** `$ROUTET2I_E2E_CACHE`, else `$XDG_CACHE_HOME/routet2i-e2e`, else `~/.cache/routet2i-e2e`. */
 export function cacheRoot(): string {
@@ -105,8 +112,13 @@ async function installInto(
   try {
     await build(partial, logFile);
     writeFileSync(join(partial, '.complete'), `${new Date().toISOString()}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(partial, dir);
+    if (isComplete(dir)) {
+      // Another run finished the same install meanwhile and may be using it: keep theirs.
+      rmSync(partial, { recursive: true, force: true });
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(partial, dir);
+    }
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
     throw error;
@@ -118,16 +130,27 @@ function hasGssapiHeaders(): boolean {
   return ['/usr/include/gssapi/gssapi.h', '/usr/include/gssapi.h'].some((f) => existsSync(f));
 }
 
-async function aptInstall(packages: string[]): Promise<void> {
+const APT_WHY =
+  'the end-to-end suite needs Debian packages: chromium (the browser Playwright drives) and, to build code-server, ' +
+  'libkrb5-dev (GSSAPI headers for its kerberos module)';
+
+/** Whether we can install the packages ourselves; if not, the message that tells the user what to run. */
+export function aptPlan(packages: readonly string[], can: { root: boolean; aptGet: boolean }): { install: true } | { install: false; message: string } {
+  if (can.root && can.aptGet) return { install: true };
   const command = `apt-get install -y ${packages.join(' ')}`;
-  const why =
-    'the end-to-end suite needs Debian packages: chromium (the browser Playwright drives) and, to build code-server, ' +
-    'libkrb5-dev (GSSAPI headers for its kerberos module)';
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !existsSync('/usr/bin/apt-get')) {
-    throw new ToolchainError(`${why}. Run \`sudo apt-get update && sudo ${command}\` (or your distribution's equivalent), then run the tests again.`);
-  }
-  say(`${why}: running apt-get install -y ${packages.join(' ')}`);
+  const how = can.aptGet
+    ? `Run \`sudo apt-get update && sudo ${command}\``
+    : `Install ${packages.join(' and ')} with your distribution's package manager (on Debian or Ubuntu: \`sudo ${command}\`)`;
+  return { install: false, message: `${APT_WHY}, and ${packages.join(', ')} ${packages.length > 1 ? 'are' : 'is'} missing. ${how}, then run the tests again.` };
+}
+
+async function aptInstall(packages: string[]): Promise<void> {
+  const plan = aptPlan(packages, {
+    root: typeof process.getuid === 'function' && process.getuid() === 0,
+    aptGet: existsSync('/usr/bin/apt-get'),
+  });
+  if (!plan.install) throw new ToolchainError(plan.message);
+  say(`${APT_WHY}: running apt-get install -y ${packages.join(' ')}`);
   const logFile = join(cacheRoot(), 'apt-get.log');
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   try {

@@ -17,6 +17,15 @@ export interface ProblemRow {
   text: string;
 }
 
+export interface RunningExtension {
+  /** Display name, e.g. "RouteT2I". */
+  name: string;
+  /** Activated at start-up ("*" or onStartupFinished) rather than on an event. */
+  startup: boolean;
+  activationMs?: number;
+  text: string;
+}
+
 export type ThemeKind = 'light' | 'dark' | 'hc-dark' | 'hc-light';
 
 /** Theme labels as the Color Theme picker of VS Code 1.139 shows them. */
@@ -62,6 +71,9 @@ export class Workbench {
   ): Promise<Locator> {
     const widget = this.quickInput();
     if (fresh) {
+      if (await this.modalEditor().isVisible()) {
+        throw new Error(`cannot open the palette for ${what}: a modal editor is open (close it with closeModalEditor())`);
+      }
       // Start from a closed quick input, whatever an earlier step left open.
       if (await widget.isVisible()) {
         await this.page.keyboard.press('Escape');
@@ -137,6 +149,17 @@ export class Workbench {
         .map((l) => l.text),
     );
     return lines.map(plain);
+  }
+
+  /** Waits until a visible line of the active editor equals `line` (or matches it), and returns the lines. */
+  async waitForEditorLine(line: string | RegExp, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lines = await this.editorLines();
+      if (lines.some((l) => (typeof line === 'string' ? l === line : line.test(l)))) return lines;
+      if (Date.now() > deadline) throw new Error(`the editor shows no line ${line}; it shows:\n${lines.join('\n')}`);
+      await this.page.waitForTimeout(100);
+    }
   }
 
   // ---- status bar ---------------------------------------------------------------------------------------------------
@@ -300,6 +323,58 @@ export class Workbench {
     }
   }
 
+  // ---- Running Extensions -------------------------------------------------------------------------------------------
+
+  /**
+   * VS Code's own activation times (Developer: Show Running Extensions): the editor's measure of loading an extension's
+   * code and running its activate(). Leaves that editor open.
+   */
+  async runningExtensions(timeoutMs = 15_000): Promise<RunningExtension[]> {
+    await this.runCommand('Developer: Show Running Extensions', timeoutMs);
+    const list = this.page.locator('.runtime-extensions-editor .monaco-list');
+    const rows = list.locator('.monaco-list-row');
+    await rows.first().waitFor({ timeout: timeoutMs });
+    // The list renders only the rows in view: scroll through it, collecting rows by name.
+    const seen = new Map<string, RunningExtension>();
+    const box = await list.boundingBox();
+    for (let unchanged = 0; unchanged < 2; ) {
+      const before = seen.size;
+      for (const text of (await rows.allInnerTexts()).map(plain)) {
+        const [name = ''] = text.split('\n');
+        const activation = /(Startup )?Activation: (\d+(?:\.\d+)?)ms/.exec(text);
+        seen.set(name.trim(), { name: name.trim(), startup: !!activation?.[1], activationMs: activation ? Number(activation[2]) : undefined, text });
+      }
+      unchanged = seen.size === before ? unchanged + 1 : 0;
+      if (box) {
+        await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await this.page.mouse.wheel(0, box.height * 0.8);
+      }
+      await this.page.waitForTimeout(150);
+    }
+    await this.closeModalEditor();
+    return [...seen.values()];
+  }
+
+  // ---- modal editors ------------------------------------------------------------------------------------------------
+
+  /**
+   * VS Code opens some editors (Running Extensions, Workspace Trust, Settings…) as a modal over the workbench; while one
+   * is open the palette does not open.
+   */
+  modalEditor(): Locator {
+    return this.page.locator('.modal-editor-part');
+  }
+
+  async closeModalEditor(timeoutMs = 10_000): Promise<void> {
+    const modal = this.modalEditor();
+    if (!(await modal.isVisible())) return;
+    await this.page.keyboard.press('Escape');
+    if (await modal.waitFor({ state: 'hidden', timeout: 1000 }).then(() => true, () => false)) return;
+    // Escape does not reach the modal when focus is inside its content: use its Close action.
+    await modal.locator('.modal-editor-header .codicon-close, .modal-editor-header [aria-label^="Close"]').first().click();
+    await modal.waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
   // ---- webviews -----------------------------------------------------------------------------------------------------
 
   /**
@@ -309,7 +384,7 @@ export class Workbench {
   webviewFrames(extensionId?: string): Frame[] {
     return this.page.frames().filter((frame) => {
       const parent = frame.parentFrame();
-      if (!parent || !/\/webview\/|webview/.test(parent.url())) return false;
+      if (!parent || !parent.url().includes('webview')) return false;
       if (frame.name() !== 'active-frame' && !/fake\.html/.test(frame.url())) return false;
       return !extensionId || new URL(parent.url()).searchParams.get('extensionId')?.toLowerCase() === extensionId.toLowerCase();
     });
