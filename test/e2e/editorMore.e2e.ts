@@ -9,7 +9,7 @@ import { useSession } from './harness/session';
 import { say } from './harness/say';
 
 describe('prompts in Markdown, and a long prompt file', function () {
-  const session = useSession({ label: 'editor-more', workspace: join(WORKSPACES, 'prompts'), settings: { 'routet2i.analysis.languages': ['markdown'] } });
+  const session = useSession({ label: 'editor-more', workspace: join(WORKSPACES, 'prompts'), examples: false, settings: { 'routet2i.analysis.languages': ['markdown'] } });
 
   it('analyses ```t2i blocks of a Markdown file once RouteT2I runs, and leaves other blocks alone', async () => {
     const s = session();
@@ -69,6 +69,7 @@ describe('Restricted Mode in the editor', function () {
   const session = useSession({
     label: 'editor-restricted',
     workspace: join(WORKSPACES, 'untrusted'),
+    examples: false,
     trusted: false,
     settings: { 'security.workspace.trust.startupPrompt': 'never' },
   });
@@ -109,7 +110,7 @@ describe('Restricted Mode in the editor', function () {
     assert.equal(st.settings!.settings.policy!.cloudShare, 0.9);
     assert.match(st.engine!.message!, /Setting "routet2i\.model\.path": the folder .*models\/not-here does not exist/);
     await s.workbench.waitForNotification(/routet2i\.model\.path": the folder .* does not exist/);
-    await s.page.keyboard.press('Escape');
+    await s.workbench.closeModalEditor();
     await s.workbench.openFile('portraits.t2i');
     await s.screenshot('trusted-bad-model');
     assert.equal((await state(s)).status!.engine.severity, 'error');
