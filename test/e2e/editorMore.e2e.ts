@@ -34,6 +34,19 @@ describe('prompts in Markdown, and a long prompt file', function () {
     await s.screenshot('markdown');
   });
 
+  it('falls back from a wrong setting with a warning that names it and opens it', async () => {
+    const s = session();
+    await s.workbench.setSetting('routet2i.policy.cloudShare', 2);
+    const toast = await s.workbench.waitForNotification(/Setting "routet2i\.policy\.cloudShare" \(user settings\) must be a number from 0 to 1; got 2\. Using 0\.3 instead\./);
+    assert.equal((await state(s)).settings!.settings.policy!.cloudShare, 0.3);
+    await s.screenshot('bad-setting');
+    await toast.getByRole('button', { name: 'Open Setting' }).click();
+    await s.page.locator('.settings-editor .setting-item-contents', { hasText: /Cloud Share/ }).first().waitFor({ timeout: 15_000 });
+    await s.screenshot('bad-setting-opened');
+    await s.workbench.setSetting('routet2i.policy.cloudShare', undefined);
+    await s.workbench.closeModalEditor().catch(() => undefined);
+  });
+
   it('redraws the heat of a 200-prompt file within 50 ms of a pause in typing', async () => {
     const s = session();
     const file = join(s.server.workspace, 'long.t2i');
