@@ -14,7 +14,6 @@ export interface CliIO {
 }
 
 export interface Command {
-  summary: string;
   usage: string;
   run(argv: string[], io: CliIO): Promise<number>;
 }

@@ -30,11 +30,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     writeLine(io.stdout, VERSION);
     return 0;
   }
-  const command: Command | undefined = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
-  if (!command) {
+  const entry = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+  if (!entry) {
     writeLine(io.stderr, `routet2i: unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`);
     return 2;
   }
+  const command: Command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     writeLine(io.stdout, command.usage);
     return 0;

@@ -23,6 +23,15 @@ describe('harness helpers', function () {
     await session().screenshot('problems');
   });
 
+  it('opens the file at the path it is given when several files share its name', async () => {
+    const { workbench, probe } = session();
+    await workbench.openFile('harness/portraits.t2i');
+    assert.match((await probe.call('editor', {}))?.uri ?? '', /\/harness\/portraits\.t2i$/);
+    await workbench.openFile('examples/portraits.t2i');
+    assert.match((await probe.call('editor', {}))?.uri ?? '', /\/examples\/portraits\.t2i$/);
+    await workbench.openFile('harness/broken.json');
+  });
+
   it('hovers a word and reads the hover', async () => {
     const { workbench } = session();
     const text = await workbench.hoverAt('"steps"');

@@ -193,4 +193,4 @@ function duration(seconds: number): string {
   return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export const collectCommand: Command = { summary: 'render prompts on edge and cloud, score both, append labelled pairs', usage, run };
+export const collectCommand: Command = { usage, run };

@@ -91,4 +91,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const evalCommand: Command = { summary: 'evaluate routing against random, length and oracle baselines', usage, run };
+export const evalCommand: Command = { usage, run };

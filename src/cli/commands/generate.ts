@@ -392,4 +392,4 @@ function printPlan(
   writeLine(io.stdout, 'dry run: no request was sent, nothing was written');
 }
 
-export const generateCommand: Command = { summary: 'generate images on the edge or the cloud, as the cost policy says', usage, run };
+export const generateCommand: Command = { usage, run };

@@ -129,5 +129,5 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const routeCommand: Command = { summary: 'predict, compare and route prompts (edge or cloud)', usage, run };
+export const routeCommand: Command = { usage, run };
 

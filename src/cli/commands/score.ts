@@ -80,4 +80,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-export const scoreCommand: Command = { summary: 'measure images\' quality per metric with CLIP', usage, run };
+export const scoreCommand: Command = { usage, run };

@@ -139,4 +139,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-export const trainCommand: Command = { summary: 'train a predictor on labelled pairs', usage, run };
+export const trainCommand: Command = { usage, run };

@@ -17,7 +17,7 @@ export interface SessionOptions {
   trusted?: boolean;
   /** Folder copied as the workspace (default test/e2e/workspace). */
   workspace?: string;
-  /** Copy the repository's examples/ into the workspace as examples/ (default true). */
+  /** Copy the repository's examples/ into the workspace as examples/ (default: only with the default workspace). */
   examples?: boolean;
   /** User settings on top of the harness's defaults. */
   settings?: Record<string, unknown>;
@@ -70,7 +70,7 @@ export class Session {
       toolchain: env.toolchain,
       extensionsTemplate: env.extensionsTemplate,
       workspace: options.workspace ?? DEFAULT_WORKSPACE,
-      extraFolders: options.examples === false || !existsSync(EXAMPLES) ? {} : { examples: EXAMPLES },
+      extraFolders: (options.examples ?? !options.workspace) && existsSync(EXAMPLES) ? { examples: EXAMPLES } : {},
       trusted: options.trusted ?? true,
       settings: options.settings ?? {},
       env: options.env ?? {},

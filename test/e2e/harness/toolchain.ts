@@ -71,7 +71,8 @@ export async function ensureToolchain(): Promise<Toolchain> {
   const node = join(nodePackage, 'bin', 'node');
 
   if (needBuild) {
-    await installInto(codeServerDir, `code-server ${VERSIONS.codeServer} (builds native modules: a few minutes)`, async (dir, logFile) => {
+    say('code-server builds native modules against Node 24: this takes a few minutes, once');
+    await installInto(codeServerDir, `code-server ${VERSIONS.codeServer}`, async (dir, logFile) => {
       writeFileSync(join(dir, 'package.json'), '{"private": true}\n');
       // npm itself must run on Node 24: the scripts it starts find Node through npm's own executable.
       await run(node, [npmCli(), 'install', '--no-audit', '--no-fund', `code-server@${VERSIONS.codeServer}`], {

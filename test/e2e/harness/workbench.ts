@@ -64,7 +64,7 @@ export class Workbench {
    */
   private async quickPick(
     text: string,
-    match: (label: string) => boolean,
+    match: (label: string, description: string) => boolean,
     what: string,
     timeoutMs: number,
     fresh = true,
@@ -91,7 +91,8 @@ export class Workbench {
       for (let i = 0; i < count; i++) {
         const row = rows.nth(i);
         const label = plain((await row.locator('.label-name, .monaco-highlighted-label').first().textContent().catch(() => '')) ?? '');
-        if (match(label.trim())) return row;
+        const description = plain((await row.locator('.label-description').first().textContent({ timeout: 100 }).catch(() => '')) ?? '');
+        if (match(label.trim(), description.trim())) return row;
       }
       if (Date.now() > deadline) {
         const seen = plain((await rows.allInnerTexts()).slice(0, 8).join(' | '));
@@ -127,8 +128,11 @@ export class Workbench {
 
   /** Opens a workspace file through quick open (path relative to the workspace), and waits for its editor. */
   async openFile(relativePath: string, timeoutMs = 20_000): Promise<void> {
-    const name = relativePath.split('/').pop()!;
-    const row = await this.quickPick(relativePath, (label) => label === name, `file "${relativePath}"`, timeoutMs);
+    const parts = relativePath.split('/');
+    const name = parts.pop()!;
+    const dir = parts.join('/');
+    // The same name may exist in several folders: the row's description is its folder ('' at the top).
+    const row = await this.quickPick(relativePath, (label, description) => label === name && description === dir, `file "${relativePath}"`, timeoutMs);
     await row.click();
     await this.page
       .locator('.tabs-container .tab.active', { hasText: name })
