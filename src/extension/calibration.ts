@@ -37,6 +37,8 @@ export class Calibration {
       return;
     }
     this.running = true;
+    // Greys out the command while it runs (its `enablement` in the manifest).
+    void vscode.commands.executeCommand('setContext', 'routet2i.calibrating', true);
     try {
       await this.calibrate();
     } catch (error) {
@@ -50,6 +52,7 @@ export class Calibration {
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, 'Show Log').then((c) => c && this.log.show(true));
     } finally {
       this.running = false;
+      void vscode.commands.executeCommand('setContext', 'routet2i.calibrating', false);
     }
   }
 

@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import type { Core } from './core';
 import type { Ctx } from './ctx';
-import type { PanelHost } from './services';
 
 interface CommandSpec {
   /** Why it cannot act right now, or undefined when it can. */
@@ -46,8 +45,8 @@ export const CORE_COMMANDS: Record<string, CommandSpec> = {
   },
 };
 
-export function registerCommands(ctx: Ctx, panel: () => PanelHost | undefined): void {
-  const explain = (why: { message: string; actions?: Array<{ title: string; command: string; args?: unknown[] }> }) => {
+function explainer(ctx: Ctx) {
+  return (why: { message: string; actions?: Array<{ title: string; command: string; args?: unknown[] }> }): void => {
     ctx.log.info(why.message);
     const actions = why.actions ?? [];
     void vscode.window.showInformationMessage(why.message, ...actions.map((a) => a.title)).then((title) => {
@@ -55,6 +54,10 @@ export function registerCommands(ctx: Ctx, panel: () => PanelHost | undefined): 
       if (action) void vscode.commands.executeCommand(action.command, ...(action.args ?? []));
     });
   };
+}
+
+export function registerCommands(ctx: Ctx): void {
+  const explain = explainer(ctx);
   for (const [id, spec] of Object.entries(CORE_COMMANDS)) {
     ctx.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -71,16 +74,20 @@ export function registerCommands(ctx: Ctx, panel: () => PanelHost | undefined): 
       }),
     );
   }
+}
+
+/**
+ * "Open Panel" while this build has no panel: the panel's own registration (src/extension/panel) provides the command
+ * once it is merged, and then this is not registered.
+ */
+export function registerPanelFallback(ctx: Ctx): void {
+  const explain = explainer(ctx);
   ctx.push(
-    vscode.commands.registerCommand('routet2i.openPanel', async () => {
-      const host = panel();
-      if (!host) {
-        return explain({
-          message: 'The RouteT2I panel is not available in this build. The verdict of the prompt at the cursor is in the status bar and the CodeLens above each prompt.',
-          actions: [{ title: 'Show Log', command: 'routet2i.showLog' }],
-        });
-      }
-      await host.show();
-    }),
+    vscode.commands.registerCommand('routet2i.openPanel', () =>
+      explain({
+        message: 'The RouteT2I panel is not available in this build. The verdict of the prompt at the cursor is in the status bar and the CodeLens above each prompt.',
+        actions: [{ title: 'Show Log', command: 'routet2i.showLog' }],
+      }),
+    ),
   );
 }

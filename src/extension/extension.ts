@@ -39,14 +39,14 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const ctx = new Ctx(context, log, probe, config);
   context.subscriptions.push(config, ctx);
 
-  // The panel (src/extension/panel) over the core's services, which load the core on first use.
+  // The panel (src/extension/panel): "Open Panel", the editor tab and the activity-bar view, over the core's services,
+  // which load the core on first use.
   const services = new LazyPanelServices(ctx);
   context.subscriptions.push(services);
   ctx.whenCore((core) => services.wire(core.services));
-  const panelHost = registerPanel(context, services, log);
-  context.subscriptions.push(panelHost);
+  context.subscriptions.push(registerPanel(context, services, log));
 
-  registerCommands(ctx, () => panelHost);
+  registerCommands(ctx);
   context.subscriptions.push(
     vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
     vscode.commands.registerCommand('routet2i.newPromptFile', async () => {

@@ -79,12 +79,3 @@ export interface PanelServices {
   /** Opens an image (and, with `sidecar`, its sidecar beside it). */
   openImage(image: string, sidecar?: string): Promise<void>;
 }
-
-/**
- * What the panel host hands back when it registers (`registerPanel(context, services)`): the core's "Open Panel"
- * command, the status bar item and the CodeLens verdicts call `show()`.
- */
-export interface PanelHost {
-  show(): void | Thenable<void>;
-  dispose(): void;
-}

@@ -135,7 +135,7 @@ export class StatusController implements vscode.Disposable {
       this.language.text = `RouteT2I: ${state.engine.name}${this.analyzer.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
       this.language.busy = false;
       this.language.severity = this.analyzer.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
-      this.language.detail = this.analyzer.config.restricted ? 'Restricted Mode: the built-in predictor only, no generation' : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
+      this.language.detail = this.analyzer.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
       this.language.command = { title: 'Choose Metric', command: 'routet2i.chooseMetric' };
     }
   }

@@ -25,7 +25,7 @@ import { useSession } from './harness/session';
 const LENS = /^edge \d\.\d\d · cloud \d\.\d\d · (cloud better|edge better|mixed|tie), PRS \d\.\d\d → (edge|cloud)/;
 
 describe('the editor on a prompt file', function () {
-  const session = useSession({ label: 'editor', workspace: join(WORKSPACES, 'prompts') });
+  const session = useSession({ label: 'editor', workspace: join(WORKSPACES, 'prompts'), examples: false });
   const servers: TestServer[] = [];
   after(async () => {
     for (const s of servers) await s.close();

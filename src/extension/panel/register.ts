@@ -1,7 +1,7 @@
 // The RouteT2I panel in VS Code: an editor tab (a WebviewPanel restored across reloads by its serializer) and a view
 // in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
 import * as vscode from 'vscode';
-import type { PanelHost, PanelServices } from '../services';
+import type { PanelServices } from '../services';
 import { ActivePrompt } from './activePrompt';
 import { CalibrationRun } from './calibrationRun';
 import { WebviewBinding, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
@@ -11,29 +11,24 @@ export const PANEL_VIEW_TYPE = 'routet2i.panel';
 /** The webview view in the activity-bar container `routet2i`. */
 export const PANEL_VIEW_ID = 'routet2i.panelView';
 
-/** What registerPanel hands back: the core's "Open Panel" command, status bar item and CodeLens call `show()`. */
-export interface RegisteredPanel extends PanelHost {
+/** The commands the panel contributes (the status bar verdict runs "Open Panel" too). */
+export const PANEL_COMMANDS = {
   /** Opens the panel beside the active editor, or reveals it, keeping the focus in the editor. */
-  show(): Promise<void>;
-  /** Closes the panel and unregisters its serializer and view provider. */
-  dispose(): void;
-}
+  openPanel: 'routet2i.openPanel',
+} as const;
 
 /**
- * Registers the panel's serializer and the activity-bar view's provider over the core's services. The command
- * `routet2i.openPanel` is the core's (src/extension/commands.ts); it calls `show()`.
+ * Registers "Open Panel", the panel's serializer (an open panel comes back after a reload) and the activity-bar view's
+ * provider, all over the core's services. Disposing closes the panel and unregisters them.
  */
-export function registerPanel(context: vscode.ExtensionContext, services: PanelServices, log: vscode.LogOutputChannel): RegisteredPanel {
+export function registerPanel(context: vscode.ExtensionContext, services: PanelServices, log: vscode.LogOutputChannel): vscode.Disposable {
   const calibration = new CalibrationRun(services, log);
   const ctx: PanelHostContext = { extension: context, services, log, calibration, prompt: new ActivePrompt(services) };
   const hosts = new Set<WebviewBinding>();
   let panel: vscode.WebviewPanel | undefined;
 
   /** Binds a webview (panel or view) to a host for as long as it lives. */
-  const bind = async (
-    target: WebviewTarget,
-    onDidDispose: vscode.Event<void>,
-  ): Promise<void> => {
+  const bind = async (target: WebviewTarget, onDidDispose: vscode.Event<void>): Promise<void> => {
     let disposed = false;
     let host: WebviewBinding | undefined;
     onDidDispose(() => {
@@ -75,6 +70,7 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
 
   const disposables: vscode.Disposable[] = [
     calibration,
+    vscode.commands.registerCommand(PANEL_COMMANDS.openPanel, openPanel),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       // The webview keeps its own UI state (getState/setState); the data comes fresh from the services.
       async deserializeWebviewPanel(restored: vscode.WebviewPanel) {
@@ -93,13 +89,10 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
     }),
   ];
 
-  return {
-    show: openPanel,
-    dispose() {
-      for (const host of hosts) host.dispose();
-      hosts.clear();
-      panel?.dispose();
-      for (const d of disposables.splice(0)) d.dispose();
-    },
-  };
+  return new vscode.Disposable(() => {
+    for (const host of hosts) host.dispose();
+    hosts.clear();
+    panel?.dispose();
+    for (const d of disposables.splice(0)) d.dispose();
+  });
 }
