@@ -200,7 +200,7 @@ describe('the RouteT2I panel', function () {
 
     // Tabs: a tablist whose headers move with the arrow keys and open with Enter.
     const tabs = frame.getByRole('tab');
-    assert.deepEqual((await tabs.allInnerTexts()).map((t) => t.trim()), ['Prompt', 'Budget', 'Gallery', 'Calibration']);
+    assert.deepEqual((await tabs.allInnerTexts()).map((t) => t.trim()), ['Prompt', 'Budget', 'Gallery', 'Predictor']);
     await tabs.first().focus();
     await s.page.keyboard.press('ArrowRight');
     await s.page.keyboard.press('Enter');

@@ -9,7 +9,7 @@ export const TAB_LABELS: Record<TabId, string> = {
   prompt: 'Prompt',
   budget: 'Budget',
   gallery: 'Gallery',
-  calibration: 'Calibration',
+  calibration: 'Predictor',
 };
 
 export interface UiState {
