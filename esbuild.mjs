@@ -8,6 +8,22 @@ const watch = process.argv.includes('--watch');
 
 const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@huggingface/transformers'];
 
+/**
+ * ws tries `require('bufferutil')` and `require('utf-8-validate')` (optional native speed-ups) inside try/catch and
+ * works without them. We do not install them: bundle a stub that throws as a missing module does, so no bundle keeps
+ * a require of a package that is not there (and packaging does not look for it).
+ */
+const optionalNative = {
+  name: 'optional-native',
+  setup(build) {
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'optional-native' }));
+    build.onLoad({ filter: /.*/, namespace: 'optional-native' }, (args) => ({
+      contents: `const e = new Error("Cannot find module '${args.path}'"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   {
@@ -15,9 +31,22 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
 ];
-if (existsSync('src/extension/extension.ts')) builds.push({ entryPoints: { extension: 'src/extension/extension.ts' } });
+if (existsSync('src/extension/extension.ts')) {
+  // The extension is three bundles: activation (small, loaded by VS Code), the core (engine, providers, backends;
+  // loaded on the first prompt document) and the training worker. ctx.ts's `require('./core')` stays a require of dist/core.js.
+  const coreApart = {
+    name: 'core-apart',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/core$/ }, (args) => (args.importer.endsWith('ctx.ts') ? { path: './core.js', external: true } : undefined));
+    },
+  };
+  builds.push({ entryPoints: { extension: 'src/extension/extension.ts' }, plugins: [coreApart, optionalNative] });
+  if (existsSync('src/extension/core.ts')) builds.push({ entryPoints: { core: 'src/extension/core.ts' } });
+  if (existsSync('src/extension/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/trainWorker.ts' } });
+}
 
 const common = {
+  plugins: [optionalNative],
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -118,6 +118,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });
   const e2e = await optional('e2e', 'e2eBench');
   if (e2e) SECTIONS.editor = e2e;
+  const heat = await optional('heat', 'heatBench');
+  if (heat) SECTIONS.heat = heat;
   const panel = await optional('panel', 'panelBench');
   if (panel) SECTIONS.panel = panel;
   const only = values.only?.split(',').map((s) => s.trim());

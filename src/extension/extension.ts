@@ -1,6 +1,10 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
 import { moduleLoadStart } from './loadClock';
 import * as vscode from 'vscode';
+import { registerCommands, registerPanelFallback } from './commands';
+import { Config } from './config';
+import { Ctx } from './ctx';
+import { LazyPanelServices } from './lazyServices';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
 
 // Every import above has been evaluated by now: the bundle's own loading cost ends here.
@@ -13,11 +17,15 @@ a portrait of an old fisherman, (weathered skin:1.2), soft window light
 negative: blurry, watermark
 `;
 
+/** Languages whose documents may hold prompts (Markdown and plain text only where the setting enables them). */
+const PROMPT_LANGUAGES = new Set(['t2i-prompt', 'markdown', 'plaintext']);
+
 /** What activate() hands to the features built on it. */
 export interface RouteT2IContext {
   extension: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
   probe: TestProbe;
+  ctx: Ctx;
 }
 
 export function activate(context: vscode.ExtensionContext): RouteT2IContext {
@@ -26,7 +34,21 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   context.subscriptions.push(log);
   const probe = createTestProbe(context, log);
   const version = String(context.extension.packageJSON.version);
+  const config = new Config(log);
+  const ctx = new Ctx(context, log, probe, config);
+  context.subscriptions.push(config, ctx);
 
+  // ── The panel ──────────────────────────────────────────────────────────────────────────────────────────────────
+  // The panel (src/extension/panel, issue 6) registers here over the core's services, which load the core on first
+  // use. It provides "routet2i.openPanel" itself. Once it is merged, replace the fallback line with:
+  //   context.subscriptions.push(registerPanel(context, services, log));
+  const services = new LazyPanelServices(ctx);
+  context.subscriptions.push(services);
+  ctx.whenCore((core) => services.wire(core.services));
+  registerPanelFallback(ctx);
+  // ────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  registerCommands(ctx);
   context.subscriptions.push(
     vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
     vscode.commands.registerCommand('routet2i.newPromptFile', async () => {
@@ -36,13 +58,27 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('Workspace trusted: leaving Restricted Mode')),
   );
 
+  // The features start on the first document that may hold prompts (vscode-eslint's habit): activation itself only
+  // registers commands and listeners.
+  const wanted = (doc: vscode.TextDocument): boolean =>
+    doc.languageId === 't2i-prompt' || (PROMPT_LANGUAGES.has(doc.languageId) && (config.settings.analysis.languages as string[]).includes(doc.languageId));
+  const start = (): void => {
+    if (ctx.coreIfLoaded) return;
+    void ctx.core().catch(() => undefined);
+  };
+  if (vscode.workspace.textDocuments.some(wanted)) setTimeout(start, 0);
+  const watch = vscode.workspace.onDidOpenTextDocument((doc) => {
+    if (wanted(doc)) start();
+  });
+  context.subscriptions.push(watch, config.onDidChange(() => vscode.workspace.textDocuments.some(wanted) && start()));
+
   // Ours: evaluating the bundle plus activate(). Not ours: VS Code preparing the extension context meanwhile.
   const end = performance.now();
   const loadMs = moduleLoadEnd - moduleLoadStart;
   const activateMs = end - activateStart;
   const activation = { totalMs: loadMs + activateMs, loadMs, activateMs, hostMs: activateStart - moduleLoadEnd };
   context.subscriptions.push(
-    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted })),
+    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted, coreLoaded: !!ctx.coreIfLoaded })),
   );
   const mode = vscode.workspace.isTrusted
     ? 'trusted workspace'
@@ -51,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     `RouteT2I ${version} activated in ${activation.totalMs.toFixed(1)} ms ` +
       `(load ${loadMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms; ${mode})`,
   );
-  return { extension: context, log, probe };
+  return { extension: context, log, probe, ctx };
 }
 
 export function deactivate(): void {

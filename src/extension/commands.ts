@@ -1,0 +1,93 @@
+// Every command, as a table (rust-analyzer's habit): each exists from activation on, loads the core only when it acts,
+// and when it cannot act says why (Restricted Mode, no prompt editor, no panel) instead of doing nothing.
+import * as vscode from 'vscode';
+import type { Core } from './core';
+import type { Ctx } from './ctx';
+
+interface CommandSpec {
+  /** Why it cannot act right now, or undefined when it can. */
+  blocked?: (ctx: Ctx) => { message: string; actions?: Array<{ title: string; command: string; args?: unknown[] }> } | undefined;
+  run: (core: Core, ...args: unknown[]) => Promise<unknown>;
+}
+
+const restricted = (what: string) => (ctx: Ctx) =>
+  ctx.config.restricted
+    ? {
+        message: `RouteT2I does not ${what} in Restricted Mode: this workspace is not trusted, so its backend, policy and model settings are ignored.`,
+        actions: [{ title: 'Manage Workspace Trust', command: 'workbench.trust.manage' }],
+      }
+    : undefined;
+
+/** The commands that act through the core (the others are registered in extension.ts). */
+export const CORE_COMMANDS: Record<string, CommandSpec> = {
+  'routet2i.generate': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'cursor' }) },
+  'routet2i.generateSelection': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }) },
+  'routet2i.generateFile': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'file' }) },
+  'routet2i.generateOnEdge': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'edge') },
+  'routet2i.generateOnCloud': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'cloud') },
+  /** The CodeLens "Generate": one prompt named by its document and offset. */
+  'routet2i.generatePrompt': {
+    blocked: restricted('generate'),
+    run: (core, uri, offset) => {
+      if (!(uri instanceof vscode.Uri) || typeof offset !== 'number') return core.generate({ scope: 'cursor' });
+      return core.generate({ uri, offset });
+    },
+  },
+  'routet2i.chooseMetric': { run: (core) => core.chooseMetric() },
+  'routet2i.toggleHeat': { run: (core) => core.toggleHeat() },
+  'routet2i.setApiKey': { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
+  'routet2i.calibrate': { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
+  'routet2i.ignoreWord': {
+    run: async (core, word) => {
+      if (typeof word !== 'string' || !word.trim()) throw new Error('routet2i.ignoreWord needs the word to ignore');
+      return core.ignoreWord(word);
+    },
+  },
+};
+
+function explainer(ctx: Ctx) {
+  return (why: { message: string; actions?: Array<{ title: string; command: string; args?: unknown[] }> }): void => {
+    ctx.log.info(why.message);
+    const actions = why.actions ?? [];
+    void vscode.window.showInformationMessage(why.message, ...actions.map((a) => a.title)).then((title) => {
+      const action = actions.find((a) => a.title === title);
+      if (action) void vscode.commands.executeCommand(action.command, ...(action.args ?? []));
+    });
+  };
+}
+
+export function registerCommands(ctx: Ctx): void {
+  const explain = explainer(ctx);
+  for (const [id, spec] of Object.entries(CORE_COMMANDS)) {
+    ctx.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        const why = spec.blocked?.(ctx);
+        if (why) return explain(why);
+        try {
+          return await spec.run(await ctx.core(), ...args);
+        } catch (error) {
+          const message = (error as Error).message;
+          ctx.log.error(`${id}: ${message}`);
+          void vscode.window.showErrorMessage(`RouteT2I: ${message}`);
+          return undefined;
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * "Open Panel" while this build has no panel: the panel's own registration (src/extension/panel) provides the command
+ * once it is merged, and then this is not registered.
+ */
+export function registerPanelFallback(ctx: Ctx): void {
+  const explain = explainer(ctx);
+  ctx.push(
+    vscode.commands.registerCommand('routet2i.openPanel', () =>
+      explain({
+        message: 'The RouteT2I panel is not available in this build. The verdict of the prompt at the cursor is in the status bar and the CodeLens above each prompt.',
+        actions: [{ title: 'Show Log', command: 'routet2i.showLog' }],
+      }),
+    ),
+  );
+}

@@ -1,0 +1,66 @@
+// The pure half of "Generate": which prompts a command covers, the request each backend receives, the file names the
+// images get, and how `# route:` overrides and "Generate on edge/cloud" split the prompts into dispatcher runs.
+// No `vscode` here.
+import type { GenerationRequest } from '../backends/types';
+import { RouteT2IError } from '../router/errors';
+import type { Side } from '../router/types';
+import type { DocPrompt } from './regions';
+import { promptAt, promptsIn } from './regions';
+
+export type GenerateScope = 'cursor' | 'selection' | 'file';
+
+/** The prompts a generate command covers: the one at the cursor, those the selections touch, or all of them. */
+export function promptsFor(scope: GenerateScope, prompts: readonly DocPrompt[], cursor: number, selections: ReadonlyArray<{ start: number; end: number }>): DocPrompt[] {
+  if (scope === 'file') return [...prompts];
+  if (scope === 'selection') {
+    const nonEmpty = selections.filter((s) => s.end > s.start);
+    if (nonEmpty.length) return promptsIn(prompts, nonEmpty);
+  }
+  const p = promptAt(prompts, cursor);
+  return p ? [p] : [];
+}
+
+/** The request for one prompt: its file's or its own settings (front matter) over the extension's defaults. */
+export function requestFor(p: DocPrompt, defaults: { width: number; height: number; steps: number | null }, where: string): GenerationRequest {
+  const s: Record<string, unknown> = { ...p.settings };
+  const int = (key: string, fallback: number | undefined, min: number, max: number): number | undefined => {
+    const v = s[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new RouteT2IError('bad-settings', `${where}: prompt ${p.entry.id}: "${key}" must be a whole number from ${min} to ${max}`);
+    }
+    return v;
+  };
+  const { width: _w, height: _h, seed: _s, steps: _st, backend: _b, negative: _n, ...extra } = s;
+  const request: GenerationRequest = {
+    prompt: p.entry.prompt,
+    width: int('width', defaults.width, 64, 8192)!,
+    height: int('height', defaults.height, 64, 8192)!,
+  };
+  if (p.entry.negative) request.negative = p.entry.negative;
+  const seed = int('seed', undefined, 0, 2 ** 32 - 2);
+  if (seed !== undefined) request.seed = seed;
+  const steps = int('steps', defaults.steps ?? undefined, 1, 1000);
+  if (steps !== undefined) request.steps = steps;
+  if (Object.keys(extra).length) request.extra = extra;
+  return request;
+}
+
+/** A file stem that names the document, the prompt and the moment, so a second render never overwrites the first. */
+export function outputStem(documentName: string, promptId: string, at: Date): string {
+  const base = documentName.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_').slice(0, 40) || 'prompt';
+  const stamp = at.toISOString().replace(/\.\d{3}Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  return `${base}-${promptId}-${stamp}`;
+}
+
+/** Prompts grouped by the side they are forced to (`undefined`: the cost policy decides). A command's force wins. */
+export function groupByRoute<T extends { prompt: DocPrompt }>(items: readonly T[], force?: Side): Map<Side | undefined, T[]> {
+  const groups = new Map<Side | undefined, T[]>();
+  for (const item of items) {
+    const side = force ?? item.prompt.override?.side;
+    const list = groups.get(side) ?? [];
+    list.push(item);
+    groups.set(side, list);
+  }
+  return groups;
+}
