@@ -30,6 +30,8 @@ export interface DispatchItem {
   request: GenerationRequest;
   /** The predictor's output for the prompt; needed by predict and hybrid, and by cascade's default bar. */
   prediction?: Prediction;
+  /** A side the user chose for this prompt (a `# route:` line): the policy does not decide it, the ledger still caps it. */
+  force?: { side: Side; why: string };
 }
 
 export interface DispatchConfig {
@@ -160,6 +162,15 @@ export class Dispatcher {
     const entries = items.map((item): PlanEntry => {
       const price = cloud ? cloud.estimateCost(item.request) : 0;
       const p = item.prediction;
+      if (item.force) {
+        const backend = item.force.side === 'cloud' ? cloud : this.config.edge;
+        if (!backend) throw new RouteT2IError('no-backend', `prompt ${item.id}: ${item.force.why} asks for the ${item.force.side}, but no ${item.force.side} backend is configured`);
+        const estimate = item.force.side === 'cloud' ? price : 0;
+        money += estimate;
+        estimatedCost += estimate;
+        maxCost += estimate;
+        return { id: item.id, action: item.force.side, why: item.force.why, estimate, maxEstimate: estimate };
+      }
       if (mode === 'cascade' || (mode === 'hybrid' && p && isUncertain(p.prs, alpha, this.config.hybridBand))) {
         if (cloud && this.config.edge) cascadePrices.push(price);
         const why =

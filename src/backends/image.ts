@@ -58,3 +58,22 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   const buf = Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
+
+/**
+ * Of shapes written `W<sep>H` (`16:9`, `1024x1024`), the one whose aspect ratio is closest to width:height — on a
+ * log scale, so 2:1 and 1:2 are equally far from 1:1.
+ */
+export function nearestShape(width: number, height: number, shapes: readonly string[], sep: ':' | 'x'): string {
+  const want = Math.log(width / height);
+  let best = shapes[0]!;
+  let gap = Infinity;
+  for (const shape of shapes) {
+    const [w, h] = shape.split(sep).map(Number) as [number, number];
+    const g = Math.abs(Math.log(w / h) - want);
+    if (g < gap - 1e-9) {
+      gap = g;
+      best = shape;
+    }
+  }
+  return best;
+}

@@ -1,3 +1,4 @@
+import { nearestShape } from './image';
 import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { joinUrl, serverMessage, type HttpReply } from './http';
@@ -149,21 +150,6 @@ const DALLE3_PRICES: Record<string, [number, number]> = {
   hd: [0.08, 0.12],
 };
 
-function nearestSize(width: number, height: number, sizes: readonly string[]): string {
-  const want = Math.log(width / height);
-  let best = sizes[0]!;
-  let gap = Infinity;
-  for (const s of sizes) {
-    const [w, h] = s.split('x').map(Number) as [number, number];
-    const g = Math.abs(Math.log(w / h) - want);
-    if (g < gap - 1e-9) {
-      gap = g;
-      best = s;
-    }
-  }
-  return best;
-}
-
 /** OpenAI Images (cloud): gpt-image-1 (and -mini) priced from `usage`, dall-e-3 from the per-image table. */
 export class OpenAIBackend extends ImagesApiBackend {
   readonly name = 'openai';
@@ -190,7 +176,7 @@ export class OpenAIBackend extends ImagesApiBackend {
   }
 
   private size(req: GenerationRequest): string {
-    return this.family === 'dall-e-3' ? nearestSize(req.width, req.height, ['1024x1024', '1792x1024', '1024x1792']) : nearestSize(req.width, req.height, ['1024x1024', '1536x1024', '1024x1536']);
+    return this.family === 'dall-e-3' ? nearestShape(req.width, req.height, ['1024x1024', '1792x1024', '1024x1792'], 'x') : nearestShape(req.width, req.height, ['1024x1024', '1536x1024', '1024x1536'], 'x');
   }
 
   /**

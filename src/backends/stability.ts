@@ -1,3 +1,4 @@
+import { nearestShape } from './image';
 import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { joinUrl, serverMessage } from './http';
@@ -27,20 +28,9 @@ export const STABILITY_ASPECTS = ['21:9', '16:9', '3:2', '5:4', '1:1', '4:5', '2
 /** Aspect ratios the FLUX endpoints (Replicate's official FLUX models, BFL ultra) accept. */
 export const FLUX_ASPECTS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16', '9:21'] as const;
 
-/** The listed aspect ratio closest to width:height (on a log scale, so 2:1 and 1:2 are equally far from 1:1). */
+/** The listed aspect ratio closest to width:height, e.g. `16:9`. */
 export function nearestAspect(width: number, height: number, aspects: readonly string[] = STABILITY_ASPECTS): string {
-  const want = Math.log(width / height);
-  let best = '1:1';
-  let gap = Infinity;
-  for (const a of aspects) {
-    const [w, h] = a.split(':').map(Number) as [number, number];
-    const g = Math.abs(Math.log(w / h) - want);
-    if (g < gap - 1e-9) {
-      gap = g;
-      best = a;
-    }
-  }
-  return best;
+  return nearestShape(width, height, aspects, ':');
 }
 
 export class StabilityBackend extends BaseBackend {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { Ledger } from '../backends/ledger';
 import { REQUIRED_SECRETS } from '../backends/registry';
 import type { BackendName } from '../backends/types';
-import { collectPairs, type CollectEvent } from '../cli/collector';
+import { collectPairs, type CollectEvent } from '../backends/collect';
 import { CancelledError, RouteT2IError } from '../router/errors';
 import { parsePromptInput } from '../router/inputs';
 import { DEFAULT_METRICS } from '../router/metrics';

@@ -1,7 +1,9 @@
 // Where the prompts are in a document: the whole of a .t2i file, the ```t2i fenced blocks of a Markdown file, or the
 // lines of a plain-text file. Offsets are into the document's text, so `document.positionAt` maps them. No `vscode`.
 import { RouteT2IError } from '../router/errors';
-import { parsePromptInput, type InputFormat } from '../router/inputs';
+import { parsePromptInput, routeOverride, type InputFormat } from '../router/inputs';
+
+export { routeOverride } from '../router/inputs';
 import type { PromptEntry, PromptSettings, Side } from '../router/types';
 
 export interface DocPrompt {
@@ -111,29 +113,6 @@ export function fencedBlocks(text: string): Array<{ start: number; end: number }
   // An unclosed fence runs to the end of the document, as CommonMark says.
   if (open) blocks.push({ start: open.content, end: text.length });
   return blocks;
-}
-
-const ROUTE_LINE = /^[ \t]*#[ \t]*route[ \t]*:[ \t]*(cloud|edge)[ \t]*$/i;
-
-/**
- * The per-prompt route override: a comment line `# route: cloud` (or `edge`) among the comment lines directly above
- * the prompt, in the same paragraph. It travels with the file, shows in a diff, and the generate commands honour it.
- */
-export function routeOverride(text: string, promptStart: number): { side: Side; start: number; end: number } | undefined {
-  let lineStart = text.lastIndexOf('\n', promptStart - 1) + 1;
-  while (lineStart > 0) {
-    const prevEnd = lineStart - 1; // the '\n' ending the line above
-    const prevStart = text.lastIndexOf('\n', prevEnd - 1) + 1;
-    const line = text.slice(prevStart, prevEnd).replace(/\r$/, '');
-    if (!/^[ \t]*#/.test(line)) return undefined;
-    const m = ROUTE_LINE.exec(line);
-    if (m) {
-      const indent = /^[ \t]*/.exec(line)![0].length;
-      return { side: m[1]!.toLowerCase() as Side, start: prevStart + indent, end: prevEnd - (text[prevEnd - 1] === '\r' ? 1 : 0) };
-    }
-    lineStart = prevStart;
-  }
-  return undefined;
 }
 
 /** The prompt whose range holds `offset` (its end included, so a cursor just after the last word counts). */

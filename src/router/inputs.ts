@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RouteT2IError } from './errors';
 import { decodeText, lineOf, splitLines, type Line } from './text';
-import type { PromptEntry, PromptSettings } from './types';
+import type { PromptEntry, PromptSettings, Side } from './types';
 
 /**
  * Prompt inputs (DESIGN.md, "Prompt inputs"): `.t2i`, `.txt`, `.tsv`, `.csv`, `.jsonl`, or `-` for
@@ -106,6 +106,29 @@ function trimmedRange(text: string, start: number, end: number): [number, number
   return [start, end];
 }
 
+const ROUTE_LINE = /^[ \t]*#[ \t]*route[ \t]*:[ \t]*(cloud|edge)[ \t]*$/i;
+
+/**
+ * The per-prompt route override: a comment line `# route: cloud` (or `edge`) among the comment lines directly above
+ * the prompt, in the same paragraph. It travels with the file, shows in a diff, and the generate commands (editor and CLI) honour it.
+ */
+export function routeOverride(text: string, promptStart: number): { side: Side; start: number; end: number } | undefined {
+  let lineStart = text.lastIndexOf('\n', promptStart - 1) + 1;
+  while (lineStart > 0) {
+    const prevEnd = lineStart - 1; // the '\n' ending the line above
+    const prevStart = text.lastIndexOf('\n', prevEnd - 1) + 1;
+    const line = text.slice(prevStart, prevEnd).replace(/\r$/, '');
+    if (!/^[ \t]*#/.test(line)) return undefined;
+    const m = ROUTE_LINE.exec(line);
+    if (m) {
+      const indent = /^[ \t]*/.exec(line)![0].length;
+      return { side: m[1]!.toLowerCase() as Side, start: prevStart + indent, end: prevEnd - (text[prevEnd - 1] === '\r' ? 1 : 0) };
+    }
+    lineStart = prevStart;
+  }
+  return undefined;
+}
+
 const COMMENT = /^\s*#/;
 const NEGATIVE = /^(\s*)negative\s*:/i;
 
@@ -184,6 +207,8 @@ function parseT2i(text: string, file: string, lines: Line[], at: (o: number) => 
     };
     const neg = negative ?? (typeof settings.negative === 'string' ? settings.negative : undefined);
     if (neg !== undefined && neg !== '') entry.negative = neg;
+    const route = routeOverride(text, start);
+    if (route) entry.route = route;
     delete entry.settings.negative;
     entries.push(entry);
     i = j;

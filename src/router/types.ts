@@ -32,6 +32,8 @@ export interface PromptEntry {
   negative?: string;
   source: PromptSource;
   settings: PromptSettings;
+  /** A `# route: cloud|edge` comment line just above the prompt (`.t2i`): the user's choice, over the policy. */
+  route?: { side: Side; start: number; end: number };
 }
 
 /** A word of a prompt. `start`/`end` index the prompt string; `weight` is its emphasis (1 = none). */

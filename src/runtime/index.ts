@@ -16,5 +16,4 @@ export {
   type ModelLocation,
   type ModelProgress,
 } from './modelStore';
-export { PairsLog, type OpenedPairs } from './pairsLog';
 export { clipScore, CLIPSCORE_WEIGHT, contrastScore, isAlignment, LOGIT_SCALE, MetricScorer, type QualityScorer, type ScoreOptions } from './scorer';

@@ -41,9 +41,10 @@ describe('routet2i route / train / eval', function () {
     assert.equal(out.budget, 0.4);
     assert.ok(out.alpha > 0 && out.alpha <= 0.5);
     assert.ok(out.prompts.length >= 5);
-    const cloud = out.prompts.filter((p) => p.route === 'cloud').length;
-    assert.ok(cloud <= Math.floor(0.4 * out.prompts.length), 'the batch keeps to the budget');
-    assert.equal(out.cloudShare, cloud / out.prompts.length);
+    const cloud = out.prompts.filter((p) => p.route === 'cloud');
+    assert.equal(out.cloudShare, cloud.length / out.prompts.length);
+    assert.ok(cloud.every((p) => p.prs < out.alpha), 'the cloud gets only prompts below α');
+    assert.ok(out.prompts.filter((p) => p.route === 'edge').every((p) => p.prs >= out.alpha));
     const text = readFileSync(path.join(ROOT, files[0]!), 'utf8');
     for (const p of out.prompts) {
       assert.equal(text.slice(p.source.start, p.source.end), p.prompt);
@@ -80,6 +81,20 @@ describe('routet2i route / train / eval', function () {
     const text = readFileSync(path.join(dir, 'crlf.t2i'), 'utf8');
     assert.equal(text.slice(out.prompts[1]!.source.start, out.prompts[1]!.source.end), 'מגדלור בלילה');
     assert.deepEqual(out.prompts[0]!.tokens.map((t) => t.text), ['а', 'кот', '🐈', 'e\u0301te\u0301']);
+  });
+
+  it('keeps a large batch within its cloud budget', async () => {
+    const dir = tmp();
+    const subjects = ['a cat', 'two women dancing', 'a sign that says "hello"', 'a red car', 'an old man reading', 'a bowl of fruit', 'a castle at dusk', 'a child with a kite'];
+    const styles = ['oil painting', 'photo', 'watercolor', '3d render', 'close-up', 'at night', 'in the rain', 'anime'];
+    const lines = subjects.flatMap((s) => styles.flatMap((t) => [`${s}, ${t}`, `${s} in a field, ${t}, highly detailed`]));
+    writeFileSync(path.join(dir, 'many.txt'), lines.join('\n'));
+    const r = await runCommand(['route', 'many.txt', '--json', '--budget', '0.25'], { cwd: dir });
+    const out = JSON.parse(r.stdout) as RouteJson;
+    assert.equal(out.prompts.length, 128);
+    // α comes from the 101-point reference sample plus these 128 prompts: at most ⌊0.25·229⌋ values lie below it.
+    assert.ok(out.cloudShare <= Math.floor(0.25 * 229) / 128, `cloud share ${out.cloudShare}`);
+    assert.ok(out.cloudShare > 0);
   });
 
   it('routes a 1 MB prompt file', async () => {
@@ -144,7 +159,8 @@ describe('routet2i route / train / eval', function () {
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already holds a predictor \(pass --force/);
 
-    const r = await runCommand(['route', '-', '--model', 'mine', '--json', '--budget', '0.5'], { cwd: dir, stdin: 'a man with a red boat\na red boat\n' });
+    // A budget just above the share of person prompts in the training data (40%): they go first.
+    const r = await runCommand(['route', '-', '--model', 'mine', '--json', '--budget', '0.45'], { cwd: dir, stdin: 'a man with a small boat, photo\na small boat, photo\n' });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as RouteJson;
     assert.equal(out.model, 'mine');

@@ -88,3 +88,12 @@ describe('prompt inputs', () => {
     assert.deepEqual(splitLines('a\r\nb\rc\nd').map((l) => [l.start, l.end, l.text]), [[0, 1, 'a'], [3, 4, 'b'], [5, 6, 'c'], [7, 8, 'd']]);
   });
 });
+
+describe('route override lines', () => {
+  it('reads "# route: cloud|edge" among the comment lines just above a .t2i prompt', () => {
+    const text = '# route: cloud\nfirst\n\n# a note\n#route:EDGE\nsecond\n\n# route: cloud\n\nthird\n';
+    const { entries } = parsePromptInput(text, 'r.t2i');
+    assert.deepEqual(entries.map((e) => e.route?.side), ['cloud', 'edge', undefined]);
+    assert.equal(text.slice(entries[0]!.route!.start, entries[0]!.route!.end), '# route: cloud');
+  });
+});

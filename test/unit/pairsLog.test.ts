@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RouteT2IError } from '../../src/router/errors';
-import { PairsLog } from '../../src/runtime/pairsLog';
+import { PairsLog } from '../../src/router/pairsLog';
 import { tempDirs } from '../support/tmp';
 
 const pair = (id: string) => ({ id, prompt: `prompt ${id}`, edge: { a: 0.25 }, cloud: { a: 0.75 } });

@@ -10,7 +10,7 @@ import { DEFAULT_METRICS } from '../../router/metrics';
 import { MetricScorer } from '../../runtime/scorer';
 import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOptions';
-import { collectPairs, type CollectEvent } from '../collector';
+import { collectPairs, type CollectEvent } from '../../backends/collect';
 import { writeLine, type CliIO, type Command } from '../io';
 
 const usage = `Usage: routet2i collect --prompts FILE --out PAIRS [--edge NAME] [--cloud NAME] [--config FILE] [options]

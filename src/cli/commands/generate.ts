@@ -231,7 +231,12 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     entries.map((e) => e.entry.prompt),
     { signal: io.signal },
   );
-  const items: DispatchItem[] = entries.map(({ entry, settings }, i) => ({ id: entry.id, request: requestFor(entry, settings, config.defaults), prediction: predictions[i] }));
+  const items: DispatchItem[] = entries.map(({ entry, settings }, i) => ({
+    id: entry.id,
+    request: requestFor(entry, settings, config.defaults),
+    prediction: predictions[i],
+    ...(entry.route ? { force: { side: entry.route.side, why: `"# route: ${entry.route.side}" in the file` } } : {}),
+  }));
   const byId = new Map(entries.map(({ entry }, i) => [entry.id, { entry, prediction: predictions[i]! }]));
   const order = new Map(entries.map(({ entry }, i) => [entry.id, i]));
   const ledgerFile = config.ledger ? path.resolve(configDir, config.ledger) : path.join(io.cwd, '.routet2i', 'ledger.json');

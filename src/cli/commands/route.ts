@@ -63,8 +63,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   );
   const predictSeconds = (performance.now() - predictStart) / 1000;
   const prs = predictions.map((p) => p.prs);
-  // α is calibrated on the prompts routed together, so at most ⌊ρ·n⌋ of them go to the cloud.
-  const alpha = calibrateAlpha(prs, budget);
+  // α is calibrated as generate and the editor do: on the model's reference sample (its training prompts' PRS)
+  // plus the prompts routed together, so a small file is judged against typical prompts, a large one by itself.
+  const alpha = calibrateAlpha([...predictor.prsReference, ...prs], budget);
   const routed: RoutedPrompt[] = entries.map((entry, i) => {
     const d = decideRoute(prs[i]!, alpha, budget, policy);
     return { entry, prediction: predictions[i]!, route: d.route, reason: explainDecision(d, budget) };

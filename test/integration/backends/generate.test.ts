@@ -169,6 +169,21 @@ describe('routet2i generate (loopback servers)', function () {
     assert.ok(kept.every((p) => /share budget/.test(p.why)));
   });
 
+  it('honours "# route:" lines over the policy, and still books the cloud call in the ledger', async () => {
+    const lines = PROMPTS.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('a cat sitting'));
+    lines.splice(at, 0, '# route: cloud');
+    writeFileSync(join(cwd, 'prompts.t2i'), lines.join('\n'));
+    const r = await cli([...base(), '--budget', '0', '--json'], { cwd, env });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as JsonOut;
+    const forced = out.prompts.find((p) => p.prompt.startsWith('a cat sitting'))!;
+    assert.equal(forced.route, 'cloud');
+    assert.match(forced.why, /"# route: cloud" in the file/);
+    assert.deepEqual(out.summary.images, { edge: prs.length - 1, cloud: 1 });
+    assert.ok(out.summary.spent > 0);
+  });
+
   it('cascade without a scorer says so and keeps the edge images', async () => {
     const r = await cli([...base(), '--mode', 'cascade', '--scorer', 'none', '--json'], { cwd, env });
     assert.equal(r.code, 0, r.stderr);

@@ -7,8 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RouteT2IError } from '../router/errors';
-import type { LabelledPair } from '../router/types';
+import { RouteT2IError } from './errors';
+import type { LabelledPair } from './types';
 
 export interface OpenedPairs {
   /** Prompt of each id already in the file. */

@@ -6,11 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BackendError } from '../backends/errors';
-import type { Backend, GenerationRequest, GenerationResult } from '../backends/types';
+import { BackendError } from './errors';
+import type { Backend, GenerationRequest, GenerationResult } from './types';
 import { CancelledError, RouteT2IError, throwIfAborted } from '../router/errors';
 import type { LabelledPair, PromptEntry, Scores, Side } from '../router/types';
-import { PairsLog } from '../runtime/pairsLog';
+import { PairsLog } from '../router/pairsLog';
 
 export type ImageScorer = (image: Uint8Array, prompt: string, options: { name: string; signal?: AbortSignal }) => Promise<Scores>;
 
