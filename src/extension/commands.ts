@@ -75,19 +75,3 @@ export function registerCommands(ctx: Ctx): void {
     );
   }
 }
-
-/**
- * "Open Panel" while this build has no panel: the panel's own registration (src/extension/panel) provides the command
- * once it is merged, and then this is not registered.
- */
-export function registerPanelFallback(ctx: Ctx): void {
-  const explain = explainer(ctx);
-  ctx.push(
-    vscode.commands.registerCommand('routet2i.openPanel', () =>
-      explain({
-        message: 'The RouteT2I panel is not available in this build. The verdict of the prompt at the cursor is in the status bar and the CodeLens above each prompt.',
-        actions: [{ title: 'Show Log', command: 'routet2i.showLog' }],
-      }),
-    ),
-  );
-}
