@@ -6,7 +6,7 @@ import type { Prediction } from '../router/types';
 import { DocumentPrompts, type DocumentSource } from './analysis';
 import type { Config } from './config';
 import type { EngineHost } from './engineHost';
-import { VERDICT } from './heatScale';
+import { modelHeatFactor, VERDICT } from './heatScale';
 import type { PolicyState } from './policyState';
 import { kindOfLanguage, promptAt, type DocKind, type DocPrompt, type DocPrompts } from './regions';
 import { verdictOf, type PolicyView, type Verdict } from './verdict';
@@ -124,7 +124,7 @@ export class Analyzer implements vscode.Disposable {
 
   get heat(): { enabled: boolean; metric: string; scale: number } {
     const h = this.config.settings.heat;
-    return { enabled: h.enabled, metric: this.metric.current, scale: h.scale };
+    return { enabled: h.enabled, metric: this.metric.current, scale: h.scale * modelHeatFactor(this.engines.engine?.predictor.file.heat) };
   }
 
   dispose(): void {

@@ -34,6 +34,17 @@ export const THRESHOLDS = {
 } as const;
 
 /**
+ * How much larger a predictor's token impacts run than the shipped one's: its own 80th percentile of |impact| (stored
+ * in model.json at training) over the one THRESHOLDS come from. The editor multiplies `routet2i.heat.scale` by it, so a
+ * predictor trained on your own models colours about as many words as the shipped one does. 1 for files without it.
+ */
+export function modelHeatFactor(heat: { metric: readonly number[] } | undefined): number {
+  const p80 = heat?.metric[1];
+  if (p80 === undefined || !(p80 > 0)) return 1;
+  return Math.min(20, Math.max(0.05, p80 / THRESHOLDS.metric[1]));
+}
+
+/**
  * The value a token shows. For a metric: its impact on the edge's predicted quality of that metric (+ raises it). For
  * the verdict: minus its PRS-weighted cloud gain, so + means the word favours the edge (raises PRS) and − means it is
  * where the cloud pulls ahead.

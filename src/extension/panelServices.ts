@@ -60,6 +60,7 @@ export class CoreServices implements PanelServices, vscode.Disposable {
       why: v.why,
       metrics: this.analyzer.engines.metrics,
       weights: this.analyzer.engines.weights,
+      heatScale: this.analyzer.heat.scale,
     };
   }
 

@@ -23,6 +23,8 @@ export interface ActivePromptState {
   metrics: Metric[];
   /** Metric weights of PRS. */
   weights: Scores;
+  /** The multiplier of the heat's bucket edges the editor uses: `routet2i.heat.scale` × the predictor's own scale. */
+  heatScale?: number;
 }
 
 export interface BudgetState {

@@ -9,7 +9,7 @@ import { pairMetricIds, pairQuality } from './pairs';
 import { Predictor } from './predictor';
 import { promptTokens } from './prompt';
 import { uniformWeights, type Normalisation } from './prs';
-import type { EncodedPrompt, LabelledPair, Scores, TokenEncoder } from './types';
+import type { EncodedPrompt, LabelledPair, Prediction, Scores, TokenEncoder } from './types';
 
 /** Training data: pairs with their prompts encoded once (cross-validation reuses the encodings). */
 export interface PreparedData {
@@ -94,14 +94,16 @@ function meanScores(pairs: readonly LabelledPair[], side: 'edge' | 'cloud', metr
   return out;
 }
 
-function quantiles(values: number[], count = 101): number[] {
+/** `count` evenly spaced quantiles (linear interpolation); PRS values are clamped to [0, 1]. */
+function quantiles(values: number[], count = 101, clamp = true): number[] {
   const sorted = values.slice().sort((a, b) => a - b);
   if (sorted.length === 0) return [];
   return Array.from({ length: count }, (_, i) => {
     const x = (i / (count - 1)) * (sorted.length - 1);
     const lo = Math.floor(x);
     const hi = Math.min(sorted.length - 1, lo + 1);
-    return Math.min(1, Math.max(0, sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo)));
+    const q = sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo);
+    return clamp ? Math.min(1, Math.max(0, q)) : q;
   });
 }
 
@@ -156,8 +158,33 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
   };
   const file = { ...draft, format: 'routet2i-predictor', version: 1, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
   const predictor = new Predictor(file, report.params, encoder);
-  file.prsReference = quantiles(idx.map((i) => predictor.predictEncoded(data.encoded[i]!).prs));
+  const predictions = idx.map((i) => predictor.predictEncoded(data.encoded[i]!));
+  file.prsReference = quantiles(predictions.map((p) => p.prs));
+  file.heat = heatPercentiles(predictions, metrics, weights);
   return { predictor, report };
+}
+
+/** Percentiles 50/80/95 of the non-zero |impacts| (per metric) and |PRS-weighted cloud gains| (verdict). */
+function heatPercentiles(predictions: readonly Prediction[], metrics: readonly Metric[], weights: Scores): NonNullable<ModelFile['heat']> {
+  const metric: number[] = [];
+  const verdict: number[] = [];
+  for (const p of predictions) {
+    for (const t of p.tokens) {
+      let v = 0;
+      for (const m of metrics) {
+        const impact = Math.abs(t.impact[m.id] ?? 0);
+        if (impact > 0) metric.push(impact);
+        v += (weights[m.id] ?? 0) * (t.cloudGain[m.id] ?? 0);
+      }
+      if (v !== 0) verdict.push(Math.abs(v));
+    }
+  }
+  const at = (values: number[]): [number, number, number] => {
+    if (values.length === 0) return [0, 0, 0];
+    const q = quantiles(values, 101, false);
+    return [q[50]!, q[80]!, q[95]!];
+  };
+  return { metric: at(metric), verdict: at(verdict) };
 }
 
 export type BaselineName = 'random' | 'length' | 'oracle';

@@ -62,6 +62,9 @@ describe('predictor: training, files and predictions', function () {
     assert.ok(Math.abs(a.prs - b.prs) < 1e-5, 'float32 storage keeps predictions');
     assert.deepEqual(b.tokens.map((t) => t.text), ['two', 'men', 'fishing', 'on', 'a', 'boat', 'at', 'night']);
     assert.deepEqual(loaded.metrics.map((m) => m.id), ['quality', 'alignment']);
+    const heat = loaded.file.heat!;
+    assert.ok(heat.metric[0] > 0 && heat.metric[0] <= heat.metric[1] && heat.metric[1] <= heat.metric[2], 'impact percentiles in order');
+    assert.ok(heat.verdict[2] > 0);
   });
 
   async function savedCopy(): Promise<string> {

@@ -50,6 +50,12 @@ export interface WebviewTarget {
 }
 
 export class WebviewBinding implements vscode.Disposable {
+  /** The prompt at the cursor as the webview shows it, bucketed with the editor's own heat scale. */
+  private promptNow(): ReturnType<typeof promptView> {
+    const state = this.ctx.prompt.current();
+    return promptView(state, state?.heatScale ?? heatScale());
+  }
+
   private readonly disposables: vscode.Disposable[] = [];
   private readonly gallery = new Map<string, { image: string; sidecar: string }>();
   private promptTimer: ReturnType<typeof setTimeout> | undefined;
@@ -119,7 +125,7 @@ export class WebviewBinding implements vscode.Disposable {
       protocol: PROTOCOL_VERSION,
       at: Date.now(),
       host: this.target.kind,
-      prompt: promptView(this.ctx.prompt.current(), heatScale()),
+      prompt: this.promptNow(),
       metric: this.ctx.services.getMetric(),
     };
   }
@@ -191,7 +197,7 @@ export class WebviewBinding implements vscode.Disposable {
     if (this.promptTimer !== undefined || this.disposed) return;
     this.promptTimer = setTimeout(() => {
       this.promptTimer = undefined;
-      this.notify('prompt', { prompt: promptView(this.ctx.prompt.current(), heatScale()), at: Date.now() });
+      this.notify('prompt', { prompt: this.promptNow(), at: Date.now() });
     }, PROMPT_COALESCE_MS);
   }
 

@@ -50,6 +50,11 @@ export interface ModelFile {
   impactBaseline: { edge: Scores; cloud: Scores };
   /** 101 quantiles of the training prompts' PRS: a cold-start history for α. */
   prsReference: number[];
+  /**
+   * The 50th, 80th and 95th percentiles of the non-zero |token impacts| over the training prompts: per metric (impact on
+   * the edge's quality), and for the verdict (PRS-weighted cloud gain). Heat displays scale their colours by them.
+   */
+  heat?: { metric: [number, number, number]; verdict: [number, number, number] };
   training: TrainingSummary;
   /** Evaluation figures (cross-validation), as `routet2i eval --json` prints them. */
   evaluation?: Record<string, unknown>;
@@ -159,6 +164,9 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
   const impactBaseline = { edge: scoresFor(dir, base.edge, metrics, 'impactBaseline.edge'), cloud: scoresFor(dir, base.cloud, metrics, 'impactBaseline.cloud') };
   const prsReference = raw.prsReference;
   if (!Array.isArray(prsReference) || !prsReference.every((v) => typeof v === 'number' && v >= 0 && v <= 1)) throw bad(dir, 'prsReference must be a list of numbers in [0, 1]');
+  const heat = raw.heat;
+  const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+  if (heat !== undefined && !(isObject(heat) && triple(heat.metric) && triple(heat.verdict))) throw bad(dir, 'heat must hold three non-negative percentiles for "metric" and for "verdict"');
   const w = raw.weights;
   if (!isObject(w) || typeof w.file !== 'string' || typeof w.sha256 !== 'string' || w.dtype !== 'float32' || !Array.isArray(w.tensors)) {
     throw bad(dir, 'the weights entry must name a float32 file, its sha256 and its tensors');

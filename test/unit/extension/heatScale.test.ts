@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { BUCKETS, NEUTRAL, THRESHOLDS, VERDICT, bucketEdges, bucketOf, bucketTokens, heatValue } from '../../../src/extension/heatScale';
+import { BUCKETS, NEUTRAL, THRESHOLDS, VERDICT, bucketEdges, bucketOf, bucketTokens, heatValue, modelHeatFactor } from '../../../src/extension/heatScale';
 import type { TokenImpact } from '../../../src/router/types';
 
 const token = (text: string, impact: Record<string, number>, cloudGain: Record<string, number>, start = 0): TokenImpact => ({ text, start, end: start + text.length, impact, cloudGain });
@@ -48,5 +48,14 @@ describe('heat buckets', () => {
     assert.deepEqual(grouped[NEUTRAL], []);
     assert.deepEqual(grouped[BUCKETS.indexOf('strongRaise')], [{ start: 2, end: 5 }]);
     assert.deepEqual(grouped[BUCKETS.indexOf('lower')], [{ start: 6, end: 12 }]);
+  });
+});
+
+describe('heat scale of a predictor', () => {
+  it('scales the bucket edges by the predictor\'s own impact percentiles', () => {
+    assert.equal(modelHeatFactor(undefined), 1);
+    assert.equal(modelHeatFactor({ metric: [0.1, THRESHOLDS.metric[1] * 4, 0.5] }), 4);
+    assert.equal(modelHeatFactor({ metric: [0, 0, 0] }), 1, 'a model with no impacts keeps the default');
+    assert.equal(modelHeatFactor({ metric: [1, 100, 200] }), 20, 'clamped as the setting is');
   });
 });
