@@ -117,7 +117,36 @@ function quotedRanges(text: string): Array<[number, number]> {
 }
 
 /** The form of a word that word lists and word ids use. */
-export function normalise(word: string): string {
+export /** Word-list features, in feature order. */
+const LEXICONS: ReadonlyArray<[string, (w: string) => boolean]> = [
+  ['colour', (w) => inList(COLOUR, w)],
+  ['spatial', (w) => SPATIAL.has(w)],
+  ['style', (w) => inList(STYLE, w)],
+  ['quality', (w) => inList(QUALITY, w)],
+  ['lighting', (w) => inList(LIGHTING, w)],
+  ['camera', (w) => inList(CAMERA, w)],
+  ['person', (w) => inList(PERSON, w)],
+  ['body', (w) => inList(BODY, w)],
+  ['animal', (w) => inList(ANIMAL, w)],
+  ['text', (w) => inList(TEXT, w)],
+  ['count', (w) => NUMBER_WORDS.has(w)],
+  ['material', (w) => inList(MATERIAL, w)],
+];
+
+/** Words recur across prompts (and keystrokes): their list memberships are looked up once. */
+const flagCache = new Map<string, readonly string[]>();
+
+function lexiconFlags(word: string): readonly string[] {
+  let flags = flagCache.get(word);
+  if (flags === undefined) {
+    flags = LEXICONS.filter(([, test]) => test(word)).map(([name]) => name);
+    if (flagCache.size >= 50_000) flagCache.clear();
+    flagCache.set(word, flags);
+  }
+  return flags;
+}
+
+function normalise(word: string): string {
   return word.toLowerCase().replace(/['’]s$/, '');
 }
 
@@ -185,20 +214,10 @@ export function encodeLexical(prompt: string): EncodedPrompt {
     if (type === 'number' || type === 'ordinal' || type === 'decade' || /^\d/.test(word)) set('type:number');
     else if (type === 'emoji' || EMOJI.test(tok.text)) set('type:emoji');
     else if (type !== 'word') set('type:other');
-    if (inList(COLOUR, word)) set('colour');
-    if (SPATIAL.has(word)) set('spatial');
+    for (const flag of lexiconFlags(word)) set(flag);
     while (q < quotes.length && quotes[q]![1] <= tok.start) q++;
     if (q < quotes.length && quotes[q]![0] < tok.start && tok.end <= quotes[q]![1]) set('quoted');
-    if (inList(STYLE, word)) set('style');
-    if (inList(QUALITY, word)) set('quality');
-    if (inList(LIGHTING, word)) set('lighting');
-    if (inList(CAMERA, word)) set('camera');
-    if (inList(PERSON, word)) set('person');
-    if (inList(BODY, word)) set('body');
-    if (inList(ANIMAL, word)) set('animal');
-    if (inList(TEXT, word)) set('text');
-    if (NUMBER_WORDS.has(word) || pos === 'NUM') set('count');
-    if (inList(MATERIAL, word)) set('material');
+    if (pos === 'NUM') set('count');
     // "by <artist>" up to the end of the clause.
     if (t > 0 && clauseOf[t] !== clauseOf[t - 1]) afterBy = false;
     if (afterBy) set('artist');
