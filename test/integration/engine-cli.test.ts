@@ -64,7 +64,7 @@ describe('routet2i route / train / eval', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /examples\/portraits\.t2i:\d+ {2}"portrait of an old fisherman/);
     assert.match(r.stdout, /\n {2}edge {3}quality \d\.\d\d {2}alignment \d\.\d\d\n {2}cloud {2}quality/);
-    assert.match(r.stdout, /PRS \d\.\d\d · .* · → (edge|cloud) \(/);
+    assert.match(r.stdout, /PRS \d\.\d\d · .* · → (edge|cloud): /);
     assert.match(r.stdout, /weak tokens: /);
     assert.match(r.stdout, /\d+ prompts · budget 30% cloud · α \d\.\d\d · cloud share \d+% \(\d+\) · [\d,]+ prompts\/s · model default/);
   });

@@ -118,7 +118,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     writeLine(io.stdout, `${where}  "${shorten(entry.prompt)}"`);
     writeLine(io.stdout, `  edge   ${scores(prediction.edge)}`);
     writeLine(io.stdout, `  cloud  ${scores(prediction.cloud)}`);
-    writeLine(io.stdout, `  PRS ${fixed(prediction.prs)} · ${PARETO_WORDS[prediction.pareto]} · → ${route} (${reason})`);
+    writeLine(io.stdout, `  PRS ${fixed(prediction.prs)} · ${PARETO_WORDS[prediction.pareto]} · → ${route}: ${reason}`);
     const weak = weakTokens(prediction, predictor.metrics, weights);
     writeLine(io.stdout, `  weak tokens: ${weak.length ? weak.map((w) => `${w.token.text} (${label(w.worstMetric)} ${signed(w.token.impact[w.worstMetric]!)})`).join(', ') : 'none'}`);
     writeLine(io.stdout);

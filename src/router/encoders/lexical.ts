@@ -116,8 +116,7 @@ function quotedRanges(text: string): Array<[number, number]> {
   return ranges;
 }
 
-/** The form of a word that word lists and word ids use. */
-export /** Word-list features, in feature order. */
+/** Word-list features, in feature order. */
 const LEXICONS: ReadonlyArray<[string, (w: string) => boolean]> = [
   ['colour', (w) => inList(COLOUR, w)],
   ['spatial', (w) => SPATIAL.has(w)],
@@ -146,7 +145,8 @@ function lexiconFlags(word: string): readonly string[] {
   return flags;
 }
 
-function normalise(word: string): string {
+/** The form of a word that word lists and word ids use. */
+export function normalise(word: string): string {
   return word.toLowerCase().replace(/['’]s$/, '');
 }
 
