@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import type { HeatStats } from '../../src/extension/heat';
 import type { DiagnosticJson } from '../../src/extension/probe/protocol';
 import { makePng } from '../support/png';
 import { sendJson, TestServer } from '../support/server';
@@ -10,17 +11,8 @@ import type { Session } from './harness/session';
 
 export const WORKSPACES = join(__dirname, 'workspaces');
 
-export interface HeatState {
-  uri: string;
-  metric: string;
-  ms: number;
-  prompts: number;
-  tokens: number;
-  pending: number;
-  buckets: Record<string, Array<{ line: number; character: number; text: string }>>;
-  /** When it was drawn (ms since the epoch, extension host clock). */
-  at: number;
-}
+/** The heat the extension reports through the probe: what it drew, per visible editor. */
+export type HeatState = HeatStats;
 
 export interface ExtensionState {
   extension: { restricted: boolean; coreLoaded: boolean; activation: { totalMs: number; loadMs: number; activateMs: number } };
