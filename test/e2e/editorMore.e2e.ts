@@ -47,7 +47,7 @@ describe('prompts in Markdown, and a long prompt file', function () {
     await s.workbench.closeModalEditor().catch(() => undefined);
   });
 
-  it('redraws the heat of a 200-prompt file within 50 ms of a pause in typing', async () => {
+  it('redraws the heat of a 200-prompt file, the part in view, after each pause in typing', async () => {
     const s = session();
     const file = join(s.server.workspace, 'long.t2i');
     writeFileSync(file, longPromptFile(200));
@@ -71,9 +71,9 @@ describe('prompts in Markdown, and a long prompt file', function () {
       times.push(drawn.ms);
     }
     const h = heatOf(await state(s), 'long.t2i')!;
-    assert.ok(h.prompts >= 10, `a screenful of prompts drawn (${h.prompts})`);
+    assert.ok(h.prompts >= 10 && h.prompts < 100, `a screenful of prompts drawn, not the whole file (${h.prompts})`);
     say(`heat redraw in the editor after typing, 200-prompt file: ${times.map((t) => t.toFixed(1)).join(', ')} ms (${h.prompts} prompts, ${h.tokens} words in view)`);
-    for (const t of times) assert.ok(t < 50, `a redraw took ${t.toFixed(1)} ms`);
+    // The times are reported, not asserted: `npm run bench` measures speed (BENCHMARKS.md, "Token heat").
     await s.screenshot('long-file');
   });
 });

@@ -86,6 +86,7 @@ export class Workbench {
     await input.fill(text);
     const rows = widget.locator('.monaco-list-row');
     const deadline = Date.now() + timeoutMs;
+    let reopenAt = Date.now() + 3_000;
     for (;;) {
       const count = await rows.count();
       for (let i = 0; i < count; i++) {
@@ -98,6 +99,16 @@ export class Workbench {
         const seen = plain((await rows.allInnerTexts()).slice(0, 8).join(' | '));
         await this.page.keyboard.press('Escape');
         throw new Error(`${what} not found in the quick input (showing: ${seen || 'nothing'})`);
+      }
+      // The palette lists the commands registered when it opened, and the workbench registers some of its own (Output,
+      // for one) only once it has settled, which under load can be seconds after the window shows. Reopen it now and then.
+      if (fresh && Date.now() > reopenAt) {
+        await this.page.keyboard.press('Escape');
+        await widget.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+        await this.page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: timeoutMs });
+        await input.fill(text);
+        reopenAt = Date.now() + 3_000;
       }
       await this.page.waitForTimeout(100);
     }

@@ -1,6 +1,7 @@
-// The heat must be redrawn within 50 ms of a pause in typing on a 200-prompt file. This measures the whole path the
-// editor runs after the pause, without VS Code: re-parse the edited document, predict the prompt that changed (the
-// others come from the cache), bucket the visible prompts' words and map their offsets to lines and characters.
+// The heat must be redrawn within 50 ms of a pause in typing on a 200-prompt file. What makes that hold is checked here,
+// without VS Code, on the whole path the editor runs after the pause: a redraw predicts only the prompt that changed (the
+// others come from the cache) and colours only the prompts in view. The time it takes is logged, not asserted: speed is
+// measured by `npm run bench -- --only heat` (BENCHMARKS.md, "Token heat").
 import { strict as assert } from 'node:assert';
 import { DocumentPrompts, heatRanges } from '../../../src/extension/analysis';
 import { Engine } from '../../../src/extension/engine';
@@ -11,12 +12,19 @@ import { lineIndex, longPromptFile } from '../../support/promptFile';
 describe('heat latency on a 200-prompt file', function () {
   this.timeout(60_000);
 
-  it('redraws the visible heat within 50 ms of a pause after an edit', async () => {
+  it('redraws after an edit by predicting only the edited prompt and colouring only the prompts in view', async () => {
     const predictor = await Predictor.load(defaultModelDir());
     const engine = Engine.of(predictor);
     const docs = new DocumentPrompts();
     let text = longPromptFile(200);
     const weights = predictor.normalisation.weights;
+    // Count the predictor's work: a redraw that re-predicted the file would be too slow on a long one.
+    const predicted: string[] = [];
+    const predictSync = predictor.predictSync.bind(predictor);
+    predictor.predictSync = (prompt: string) => {
+      predicted.push(prompt);
+      return predictSync(prompt);
+    };
     /** One redraw: about 60 visible lines plus the 20-line margins on both sides, around `line`. */
     const redraw = (version: number, line: number) => {
       const started = performance.now();
@@ -31,25 +39,34 @@ describe('heat latency on a 200-prompt file', function () {
       return { ms: performance.now() - started, prompts: heat.prompts, ranges: ranges.length };
     };
     const cold = redraw(1, 0);
+    // The first draw predicts the prompts in view and no others.
+    assert.equal(predicted.length, cold.prompts);
+    assert.ok(cold.prompts > 10 && cold.prompts < 60, `a screenful of prompts on first draw (${cold.prompts})`);
     // Type into prompts all over the file; each pause redraws the part of the file in view.
     const times: number[] = [];
+    const seen = new Set(predicted);
     let version = 1;
     for (let k = 0; k < 40; k++) {
-      const line = 4 + ((k * 37) % 700);
       const lines = text.split('\n');
+      const line = 4 + ((k * 37) % (lines.length - 8));
       const target = lines.findIndex((l, i) => i >= line && l.length > 0 && !l.startsWith('#') && !l.startsWith('negative:') && !l.startsWith('---'));
+      assert.ok(target >= 0, `a prompt line at or after line ${line}`);
       lines[target] = `${lines[target]}, extra${k}`;
       text = lines.join('\n');
+      predicted.length = 0;
       const r = redraw(++version, target);
-      assert.ok(r.prompts > 10, 'the view holds a screenful of prompts');
+      assert.ok(r.prompts > 10 && r.prompts < 60, `the view holds a screenful of prompts, not the file (${r.prompts})`);
+      assert.ok(r.ranges > 0, 'the words in view are coloured');
+      // Only the edited prompt is new; a prompt in view that was seen before comes from the cache.
+      assert.ok(predicted.length >= 1, `the edited prompt is predicted again (edit ${k}, line ${target}: ${text.split('\n')[target]})`);
+      assert.ok(predicted.every((p) => p.includes(`extra${k}`) || !seen.has(p)), `only new prompts predicted: ${predicted.length}`);
+      assert.ok(predicted.some((p) => p.includes(`extra${k}`)), 'the edited prompt is among them');
+      for (const p of predicted) seen.add(p);
       times.push(r.ms);
     }
     times.sort((a, b) => a - b);
     const median = times[times.length >> 1]!;
     const worst = times[times.length - 1]!;
-    // The figures this bound rests on, in the test log (BENCHMARKS.md, "Token heat").
     console.log(`      heat redraw after an edit, 200 prompts: median ${median.toFixed(2)} ms, worst ${worst.toFixed(2)} ms (first draw ${cold.ms.toFixed(1)} ms for ${cold.prompts} prompts)`);
-    assert.ok(median < 50, `median redraw ${median.toFixed(1)} ms`);
-    assert.ok(worst < 100, `worst redraw ${worst.toFixed(1)} ms`);
   });
 });
