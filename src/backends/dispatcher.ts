@@ -3,10 +3,13 @@ import {
   calibrateAlpha,
   decideEscalation,
   decideRoute,
+  escalationAllowance,
   explainDecision,
   explainEscalation,
   isUncertain,
+  mayEscalate,
   weightedQuality,
+  type CascadeTally,
   type EscalationVerdict,
   type FallbackPolicy,
   type GenerationMode,
@@ -77,7 +80,7 @@ export interface Plan {
   /** Sum of the entries' expected cost (cascade counted at zero, its bound in `maxCost`). */
   estimatedCost: number;
   maxCost: number;
-  /** How many cloud calls cascade escalations may make in this batch (share budget). */
+  /** How many cloud calls this batch's cascades may make at most under the cloud share (bounds `maxCost`). */
   escalationBudget: number;
 }
 
@@ -146,15 +149,15 @@ export class Dispatcher {
 
   /**
    * Decides, with no network call, what each prompt will do and what it may cost. `committed` is what
-   * this month already holds (spent + reserved), so the plan shows where the cap will stop cloud calls.
+   * this month already holds (spent + reserved), so the plan shows where the cap will stop cloud calls;
+   * `cascade` is this month's cascade tally (none: the batch is counted on its own).
    */
-  plan(items: readonly DispatchItem[], committed = 0): Plan {
+  plan(items: readonly DispatchItem[], committed = 0, cascade: CascadeTally = { cascaded: 0, escalated: 0 }): Plan {
     const { mode, policy, cloud } = this.config;
     const missing = items.find((i) => !i.prediction);
     if (mode !== 'cascade' && missing) throw new RouteT2IError('no-prediction', `prompt ${missing.id}: ${mode} mode needs a prediction for every prompt`);
     const prs = items.filter((i) => i.prediction).map((i) => i.prediction!.prs);
     const alpha = calibrateAlpha(this.config.history?.length ? [...this.config.history, ...prs] : prs, policy.cloudShare);
-    const escalationBudget = Math.floor(policy.cloudShare * items.length + 1e-9);
     let money = committed;
     let estimatedCost = 0;
     let maxCost = 0;
@@ -203,6 +206,7 @@ export class Dispatcher {
       return { id: item.id, action, why, decision, uncertain: mode === 'hybrid' ? false : undefined, estimate, maxEstimate: estimate };
     });
     // At most `escalationBudget` cascades may escalate: the dearest of them bound the cost.
+    const escalationBudget = escalationAllowance(policy.cloudShare, cascade, cascadePrices.length);
     maxCost += cascadePrices.sort((a, b) => b - a).slice(0, escalationBudget).reduce((a, b) => a + b, 0);
     return { mode, alpha, entries, estimatedCost: round(estimatedCost), maxCost: round(maxCost), escalationBudget };
   }
@@ -222,9 +226,10 @@ export class Dispatcher {
       throw new RouteT2IError('no-ledger', `${cloud.name}: a paid cloud backend needs the money ledger`);
     }
     const status = this.config.ledger ? await this.config.ledger.status() : undefined;
-    const plan = this.plan(items, status ? status.spent + status.reserved : 0);
+    const plan = this.plan(items, status ? status.spent + status.reserved : 0, status?.cascade);
     options.onPlan?.(plan);
-    const state = { escalations: 0, budget: plan.escalationBudget };
+    // Without a ledger (a free cloud, no cap) the cascade share is counted over this batch alone.
+    const state: CascadeTally = { cascaded: 0, escalated: 0 };
     const outcomes: DispatchOutcome[] = new Array(items.length);
     let next = 0;
     const concurrency = Math.max(1, Math.min(this.config.concurrency ?? 1, items.length || 1));
@@ -246,7 +251,7 @@ export class Dispatcher {
     item: DispatchItem,
     entry: PlanEntry,
     alpha: number,
-    state: { escalations: number; budget: number },
+    state: CascadeTally,
     options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void },
   ): Promise<DispatchOutcome> {
     const out: DispatchOutcome = { id: item.id, request: item.request, plan: entry, why: entry.why, attempts: [], cost: 0 };
@@ -309,7 +314,7 @@ export class Dispatcher {
     item: DispatchItem,
     edge: GenerationResult,
     alpha: number,
-    state: { escalations: number; budget: number },
+    state: CascadeTally,
     options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void },
   ): Promise<DispatchOutcome> {
     const emit = options.onEvent ?? (() => undefined);
@@ -337,6 +342,9 @@ export class Dispatcher {
       return out;
     }
     out.escalation = verdict;
+    const wants = verdict.escalate && !!this.config.cloud;
+    const share = this.config.policy.cloudShare;
+    const { allowed, tally } = await this.countCascade(state, wants);
     if (!verdict.escalate) {
       out.why = explainEscalation(verdict);
       return out;
@@ -345,11 +353,11 @@ export class Dispatcher {
       out.why = `${explainEscalation(verdict)}, but no cloud backend is configured`;
       return out;
     }
-    if (state.escalations >= state.budget) {
-      out.why = `${explainEscalation(verdict)}, but the cloud share budget for this batch (${state.budget}) is used up`;
+    if (!allowed) {
+      const period = this.config.ledger ? 'this month' : 'this batch';
+      out.why = `${explainEscalation(verdict)}, but the cloud share budget is used up (${tally.escalated} of ${tally.cascaded} cascaded prompts ${period} escalated, share ${Math.round(share * 100)}%)`;
       return out;
     }
-    state.escalations++;
     emit({ type: 'escalate', id: item.id, why: explainEscalation(verdict) });
     try {
       out.result = await this.attempt('cloud', item, out, 'escalation', options);
@@ -358,8 +366,9 @@ export class Dispatcher {
       out.measured = await this.score(out.result, item, 'cloud', options);
       out.attempts[out.attempts.length - 1]!.measured = out.measured;
     } catch (e) {
+      // No cloud image came of it: the escalation does not count against the share.
+      await this.uncountEscalation(state);
       if (e instanceof MoneyCap) {
-        state.escalations--;
         out.why = `${explainEscalation(verdict)}, but the monthly money cap is reached: kept the edge image`;
       } else if (noFallback(e) && !(e instanceof BackendError && e.code === 'content-filter')) {
         throw e;
@@ -371,6 +380,21 @@ export class Dispatcher {
       out.measured = out.attempts.find((a) => a.side === 'edge' && a.ok)?.measured;
     }
     return out;
+  }
+
+  /** Counts a measured cascade, in the ledger's month where there is one, and says whether it may escalate. */
+  private async countCascade(batch: CascadeTally, wants: boolean): Promise<{ allowed: boolean; tally: CascadeTally }> {
+    const share = this.config.policy.cloudShare;
+    if (this.config.ledger) return this.config.ledger.countCascade(share, wants);
+    batch.cascaded++;
+    const allowed = wants && mayEscalate(share, batch);
+    if (allowed) batch.escalated++;
+    return { allowed, tally: { ...batch } };
+  }
+
+  private async uncountEscalation(batch: CascadeTally): Promise<void> {
+    if (this.config.ledger) await this.config.ledger.uncountEscalation();
+    else if (batch.escalated > 0) batch.escalated--;
   }
 
   /** Scores a final image for the sidecar where a scorer exists (learning from every generation). */

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
+import { mayEscalate, type CascadeTally } from '../router/policy';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -43,6 +44,8 @@ export interface LedgerEntry {
 interface MonthRecord {
   entries: LedgerEntry[];
   reservations: Record<string, Reservation>;
+  /** Cascade's cloud share this month: measured edge images and escalations (absent until the first cascade). */
+  cascade?: CascadeTally;
 }
 
 interface LedgerData {
@@ -57,6 +60,8 @@ export interface LedgerStatus {
   cap: number | null;
   /** What may still be committed this month; Infinity without a cap. */
   left: number;
+  /** Cascaded prompts this month and how many of them escalated to the cloud. */
+  cascade: CascadeTally;
 }
 
 export interface LedgerOptions {
@@ -195,13 +200,38 @@ export class Ledger {
     });
   }
 
+  /**
+   * Counts one cascaded prompt this month and, where it asks to escalate, decides under the lock whether this month's
+   * cloud share allows it (so parallel generations and other processes cannot overshoot it). `allowed` is false when
+   * the prompt did not ask.
+   */
+  async countCascade(cloudShare: number, wantsEscalation: boolean): Promise<{ allowed: boolean; tally: CascadeTally }> {
+    return this.update((data) => {
+      const month = this.month(data);
+      const tally = (month.cascade ??= { cascaded: 0, escalated: 0 });
+      tally.cascaded++;
+      const allowed = wantsEscalation && mayEscalate(cloudShare, tally);
+      if (allowed) tally.escalated++;
+      return { allowed, tally: { ...tally } };
+    });
+  }
+
+  /** Takes back an escalation that made no cloud image (the cap refused it, or the cloud failed). */
+  async uncountEscalation(): Promise<void> {
+    await this.update((data) => {
+      const tally = this.month(data).cascade;
+      if (tally && tally.escalated > 0) tally.escalated--;
+    });
+  }
+
   async status(): Promise<LedgerStatus> {
     const data = await this.read();
     const key = monthKey(this.now());
     const month = data.months[key] ?? { entries: [], reservations: {} };
     const spent = sum(month.entries.map((e) => e.cost));
     const reserved = sum(Object.values(month.reservations).map((r) => r.estimate));
-    return { month: key, spent, reserved, cap: this.cap, left: this.cap === null ? Infinity : Math.max(0, Math.round((this.cap - spent - reserved) * 1e9) / 1e9) };
+    const cascade = { cascaded: month.cascade?.cascaded ?? 0, escalated: month.cascade?.escalated ?? 0 };
+    return { month: key, spent, reserved, cap: this.cap, left: this.cap === null ? Infinity : Math.max(0, Math.round((this.cap - spent - reserved) * 1e9) / 1e9), cascade };
   }
 
   /** Settles, at their estimates, the reservations whose owners are gone (see the crash rule above). */
@@ -255,6 +285,8 @@ export class Ledger {
       if (!/^\d{4}-\d{2}$/.test(k) || !m || !Array.isArray(m.entries) || !m.reservations || typeof m.reservations !== 'object') throw this.damaged(`month "${k}" is malformed`);
       for (const e of m.entries) if (!(typeof e.cost === 'number' && e.cost >= 0)) throw this.damaged(`an entry of ${k} has no valid cost`);
       for (const r of Object.values(m.reservations)) if (!(typeof r.estimate === 'number' && r.estimate >= 0)) throw this.damaged(`a reservation of ${k} has no valid estimate`);
+      const c = m.cascade;
+      if (c !== undefined && !(c && Number.isInteger(c.cascaded) && Number.isInteger(c.escalated) && c.escalated >= 0 && c.cascaded >= c.escalated)) throw this.damaged(`the cascade tally of ${k} is malformed`);
     }
     return d;
   }

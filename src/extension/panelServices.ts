@@ -56,7 +56,8 @@ export class CoreServices implements PanelServices, vscode.Disposable {
       promptId: p.entry.id,
       prompt: p.entry.prompt,
       prediction,
-      decision: v.override ? { ...v.decision, route: v.override } : v.decision,
+      // The side Generate goes to first: a `# route:` line, or the edge of a cascade, before the prediction's route.
+      decision: v.route === v.decision.route ? v.decision : { ...v.decision, route: v.route },
       why: v.why,
       metrics: this.analyzer.engines.metrics,
       weights: this.analyzer.engines.weights,

@@ -95,6 +95,8 @@ export class PolicyState implements vscode.Disposable {
       committed: this.month ? this.month.spent + this.month.reserved : 0,
       cloudPrice: this.cloudPrice,
       cloudConfigured: settings.backends.cloud !== null,
+      mode: settings.policy.mode,
+      hybridBand: settings.policy.hybridBand,
     });
   }
 

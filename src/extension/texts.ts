@@ -23,7 +23,7 @@ export const PARETO_SHORT: Record<ParetoRelation, string> = {
 
 /** "edge 0.62 · cloud 0.74 · cloud better, PRS 0.31 → cloud" */
 export function lensTitle(v: Verdict): string {
-  const route = v.override ? `${v.route} (set in file)` : v.route;
+  const route = v.override ? `${v.route} (set in file)` : v.cascade ? 'edge, cloud if short' : v.route;
   return `edge ${fixed(v.edge)} · cloud ${fixed(v.cloud)} · ${PARETO_SHORT[v.pareto]}, PRS ${fixed(v.prs)} → ${route}`;
 }
 
@@ -98,7 +98,7 @@ export function ignoreTitle(word: string): string {
 /** Status bar text for the prompt at the cursor. */
 export function statusText(v: Verdict): string {
   const icon = v.route === 'cloud' ? '$(cloud)' : '$(device-desktop)';
-  return `${icon} ${v.route} · PRS ${fixed(v.prs)}`;
+  return `${icon} ${v.cascade ? 'cascade' : v.route} · PRS ${fixed(v.prs)}`;
 }
 
 export function budgetText(month: { spent: number; cap: number | null }): string {

@@ -171,6 +171,28 @@ export function isUncertain(prs: number, alpha: number, band: number): boolean {
   return Math.abs(prs - alpha) <= band;
 }
 
+/** Cascade's tally of one period (a month in the ledger, or one batch without a ledger). */
+export interface CascadeTally {
+  /** Prompts whose edge image was measured. */
+  cascaded: number;
+  /** Of those, the ones re-rendered on the cloud. */
+  escalated: number;
+}
+
+/**
+ * Cascade's cloud share: with `cascaded` prompts measured so far (the current one included), at most ⌈ρ·n⌉ of them may
+ * have escalated. Rounding up lets the first shortfall of a period escalate at any ρ > 0 — the editor generates one
+ * prompt at a time, and ⌊ρ·1⌋ = 0 would never escalate — while the period's share stays within ρ + 1/n.
+ */
+export function mayEscalate(cloudShare: number, tally: CascadeTally): boolean {
+  return tally.escalated < Math.ceil(cloudShare * tally.cascaded - 1e-9);
+}
+
+/** Escalations still allowed for `more` cascades after `tally`, at most `more` (bounds a plan's cost). */
+export function escalationAllowance(cloudShare: number, tally: CascadeTally, more: number): number {
+  return Math.max(0, Math.min(more, Math.ceil(cloudShare * (tally.cascaded + more) - 1e-9) - tally.escalated));
+}
+
 /** Weighted mean of the metrics present in `scores`, weights renormalised over them; undefined when none is. */
 export function weightedQuality(scores: Scores, weights: Scores): number | undefined {
   let total = 0;

@@ -2,31 +2,16 @@
 // edge server and a loopback cloud API, scores every image with CLIP (a tiny CLIP model the test writes; onnxruntime
 // loads from the .vsix), trains a predictor on a worker thread, and switches the workspace to it.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startImagesApi, type ImagesApi } from '../support/imagesApi';
-import { writeTinyClip } from '../support/tinyClip';
-import { heatOf, state, until, WORKSPACES } from './editorHelpers';
+import { configureLoopbackModels, heatOf, state, until, useLoopbackModels, WORKSPACES } from './editorHelpers';
 import { useSession } from './harness/session';
 
 describe('calibrating on the user\'s own models', function () {
-  const key = `sk-e2e-${randomBytes(8).toString('hex')}`;
-  let edge: ImagesApi | undefined;
-  let cloud: ImagesApi | undefined;
-  let clipDir = '';
-  before(async () => {
-    clipDir = mkdtempSync(join(tmpdir(), 'routet2i-e2e-clip-'));
-    writeTinyClip(clipDir);
+  const models = useLoopbackModels({
     // Portraits render darker on the edge: something for the predictor to learn.
-    edge = await startImagesApi({ colour: (p) => (/portrait|woman|hands/.test(p) ? [60, 50, 40] : [200, 190, 170]) });
-    cloud = await startImagesApi({ key, colour: () => [180, 170, 160] });
-  });
-  after(async () => {
-    await edge?.close();
-    await cloud?.close();
-    rmSync(clipDir, { recursive: true, force: true });
+    edge: (p) => (/portrait|woman|hands/.test(p) ? [60, 50, 40] : [200, 190, 170]),
+    cloud: () => [180, 170, 160],
   });
   const session = useSession({ label: 'editor-calibrate', workspace: join(WORKSPACES, 'prompts'), examples: false });
 
@@ -35,18 +20,7 @@ describe('calibrating on the user\'s own models', function () {
     const s = session();
     await s.workbench.openFile('portraits.t2i');
     await s.probe.waitReady();
-    await s.workbench.setSetting('routet2i.model.modelsDir', clipDir);
-    await s.workbench.setSetting('routet2i.backends.edge', 'openai-compatible');
-    await s.workbench.setSetting('routet2i.backends.cloud', 'openai');
-    await s.workbench.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: edge!.url }, openai: { url: cloud!.url, model: 'dall-e-3' } });
-    await s.workbench.setSetting('routet2i.generation.width', 512);
-    await s.workbench.setSetting('routet2i.generation.height', 512);
-    await s.workbench.setSetting('routet2i.policy.monthlyCap', 5);
-    await s.workbench.runCommand('RouteT2I: Set API Key…');
-    await s.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'OpenAI Images' }).first().click();
-    await s.page.locator('.quick-input-widget input[type="password"]').fill(key);
-    await s.page.keyboard.press('Enter');
-    await s.workbench.waitForNotification(/key is stored/);
+    await configureLoopbackModels(s, models());
 
     await s.workbench.runCommand('RouteT2I: Calibrate on My Models…');
     const dialog = await s.workbench.waitForDialog(/Calibrate on 5 prompts from portraits\.t2i\?/);
@@ -60,8 +34,8 @@ describe('calibrating on the user\'s own models', function () {
     const pairs = readFileSync(pairsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(pairs.length, 5);
     assert.equal(Object.keys(pairs[0].edge).length, 11, 'the ten paper metrics and alignment');
-    assert.equal(edge!.received.length, 5);
-    assert.equal(cloud!.received.length, 5);
+    assert.equal(models().edge.received.length, 5);
+    assert.equal(models().cloud.received.length, 5);
     assert.ok(existsSync(join(s.server.workspace, '.routet2i', 'models', 'calibrated-portraits', 'model.json')));
     const setting = await s.probe.call('configuration', { key: 'routet2i.model.path' });
     assert.equal((setting.inspect as { workspaceValue?: string }).workspaceValue, '.routet2i/models/calibrated-portraits');

@@ -1,12 +1,17 @@
 // What the editor scenarios read and do beyond the harness's helpers: the extension's own state through the probe,
-// CodeLens text, the quick-fix menu, clicking a word, and a loopback AUTOMATIC1111 edge server that renders a real PNG.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// CodeLens text, the quick-fix menu, clicking a word, setting an API key, loopback backends and a local CLIP for a session,
+// and a loopback AUTOMATIC1111 edge server that renders a real PNG.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { HeatStats } from '../../src/extension/heat';
 import type { DiagnosticJson } from '../../src/extension/probe/protocol';
+import { startImagesApi, type ImagesApi } from '../support/imagesApi';
 import { makePng } from '../support/png';
 import { sendJson, TestServer } from '../support/server';
+import { writeTinyClip } from '../support/tinyClip';
 import type { Session } from './harness/session';
 
 export const WORKSPACES = join(__dirname, 'workspaces');
@@ -169,4 +174,62 @@ export async function startEdgeServer(): Promise<{ server: TestServer; png: Buff
     )
     .on('GET', '/sdapi/v1/options', (_req, res) => sendJson(res, 200, { sd_model_checkpoint: 'v1-5-pruned-emaonly.safetensors [6ce0161689]' }));
   return { server, png };
+}
+
+/** Stores an API key the way a user does: Set API Key…, the backend's row, the masked input. */
+export async function setApiKey(session: Session, backendLabel: string, key: string): Promise<void> {
+  await session.workbench.runCommand('RouteT2I: Set API Key…');
+  await session.page.locator('.quick-input-widget .monaco-list-row', { hasText: backendLabel }).first().click();
+  await session.page.locator('.quick-input-widget input[type="password"]').fill(key);
+  await session.page.keyboard.press('Enter');
+  await session.workbench.waitForNotification(/key is stored/);
+}
+
+type Rgb = [number, number, number];
+
+export interface LoopbackModels {
+  clipDir: string;
+  edge: ImagesApi;
+  cloud: ImagesApi;
+  /** The cloud API's key. */
+  key: string;
+}
+
+/**
+ * Loopback images APIs for both sides (the cloud one wants a key) and a tiny CLIP copy, for the scenarios of a describe
+ * block: started before them, closed and removed after. `colour` picks each side's solid image per prompt.
+ */
+export function useLoopbackModels(colour: { edge: (prompt: string) => Rgb; cloud: (prompt: string) => Rgb }): () => LoopbackModels {
+  let models: LoopbackModels | undefined;
+  before(async () => {
+    const key = `sk-e2e-${randomBytes(8).toString('hex')}`;
+    const clipDir = mkdtempSync(join(tmpdir(), 'routet2i-e2e-clip-'));
+    writeTinyClip(clipDir);
+    models = { clipDir, key, edge: await startImagesApi({ colour: colour.edge }), cloud: await startImagesApi({ key, colour: colour.cloud }) };
+  });
+  after(async () => {
+    await models?.edge.close();
+    await models?.cloud.close();
+    if (models) rmSync(models.clipDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!models) throw new Error('the loopback models are not started (call useLoopbackModels inside describe)');
+    return models;
+  };
+}
+
+/**
+ * Points the workspace at the loopback models (openai-compatible on the edge, OpenAI DALL·E 3 on the cloud, its key in
+ * SecretStorage) and the local CLIP copy, at 512×512 under a $5 cap: what calibration and cascade need.
+ */
+export async function configureLoopbackModels(session: Session, m: LoopbackModels): Promise<void> {
+  const w = session.workbench;
+  await w.setSetting('routet2i.model.modelsDir', m.clipDir);
+  await w.setSetting('routet2i.backends.edge', 'openai-compatible');
+  await w.setSetting('routet2i.backends.cloud', 'openai');
+  await w.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: m.edge.url }, openai: { url: m.cloud.url, model: 'dall-e-3' } });
+  await w.setSetting('routet2i.generation.width', 512);
+  await w.setSetting('routet2i.generation.height', 512);
+  await w.setSetting('routet2i.policy.monthlyCap', 5);
+  await setApiKey(session, 'OpenAI Images', m.key);
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { calibrateAlpha, decideRoute, PrsHistory, routeBatch, validatePolicy, DEFAULT_POLICY } from '../../src/router/policy';
+import { calibrateAlpha, decideRoute, escalationAllowance, mayEscalate, PrsHistory, routeBatch, validatePolicy, DEFAULT_POLICY } from '../../src/router/policy';
 import { paretoRelation, paretoRelativeSuperiority, metricSuperiority } from '../../src/router/prs';
 
 const metrics = [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }];
@@ -33,6 +33,34 @@ describe('PRS, Pareto and routing policy', () => {
     }
     assert.equal(calibrateAlpha(prs, 1), 0.5);
     assert.equal(calibrateAlpha([], 0.3), 0.5);
+  });
+
+  it('lets cascade escalate ⌈ρ·n⌉ of n measured prompts, the first shortfall at any ρ > 0', () => {
+    const run = (share: number, n: number) => {
+      const t = { cascaded: 0, escalated: 0 };
+      const at: number[] = [];
+      for (let i = 1; i <= n; i++) {
+        t.cascaded++;
+        if (mayEscalate(share, t)) {
+          t.escalated++;
+          at.push(i);
+        }
+      }
+      return at;
+    };
+    assert.deepEqual(run(0.3, 10), [1, 4, 7]);
+    assert.deepEqual(run(0.3, 11), [1, 4, 7, 11]);
+    assert.deepEqual(run(0.5, 4), [1, 3]);
+    assert.deepEqual(run(0, 5), []);
+    assert.deepEqual(run(1, 3), [1, 2, 3]);
+    assert.deepEqual(run(0.1, 10), [1]);
+    // Floating point: 0.1·30 is 3.0000000000000004, still three.
+    assert.equal(run(0.1, 30).length, 3);
+    assert.equal(escalationAllowance(0.3, { cascaded: 0, escalated: 0 }, 1), 1);
+    assert.equal(escalationAllowance(0.3, { cascaded: 1, escalated: 1 }, 2), 0);
+    assert.equal(escalationAllowance(0.3, { cascaded: 1, escalated: 1 }, 10), 3);
+    assert.equal(escalationAllowance(0.5, { cascaded: 0, escalated: 0 }, 4), 2);
+    assert.equal(escalationAllowance(1, { cascaded: 5, escalated: 0 }, 2), 2, 'never more than the batch');
   });
 
   it('keeps a prompt on the edge when the money cap would be passed', () => {

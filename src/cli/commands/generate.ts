@@ -256,7 +256,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
   if (dryRun) {
     const month = await Ledger.peek({ file: ledgerFile, monthlyCap: policy.monthlyCap });
-    const plan = new Dispatcher(dispatchBase).plan(items, month.spent + month.reserved);
+    const plan = new Dispatcher(dispatchBase).plan(items, month.spent + month.reserved, month.cascade);
     printPlan(io, plan, { mode, budget, edge, cloud, month, byId, json: Boolean(values.json), predictor: predictor.name });
     return 0;
   }

@@ -145,4 +145,31 @@ describe('money ledger', () => {
     assert.equal(s.spent, 49.5);
     assert.equal(s.left, Infinity);
   });
+
+  it('keeps cascade\'s cloud share for the month: one prompt at a time, in parallel, taken back, and checked on read', async () => {
+    const file = tmpLedger();
+    let now = new Date('2025-03-10T12:00:00Z');
+    const { ledger } = await Ledger.open({ file, monthlyCap: null, now: () => now });
+    // ρ = 0.3, every prompt falling short, generated one at a time as the editor does: the 1st, 4th and 7th escalate (⌈0.3·10⌉ = 3).
+    const allowed: boolean[] = [];
+    for (let i = 0; i < 10; i++) allowed.push((await ledger.countCascade(0.3, true)).allowed);
+    assert.deepEqual(allowed.map((a, i) => (a ? i + 1 : 0)).filter(Boolean), [1, 4, 7]);
+    assert.deepEqual((await ledger.status()).cascade, { cascaded: 10, escalated: 3 });
+    // A prompt that met the bar counts as cascaded and is never "allowed".
+    assert.equal((await ledger.countCascade(0.3, false)).allowed, false);
+    // Taken back when no cloud image came of it.
+    await ledger.uncountEscalation();
+    assert.deepEqual((await ledger.status()).cascade, { cascaded: 11, escalated: 2 });
+    // Twenty at once in a new month: exactly ⌈0.3·20⌉ = 6 escalate, whatever the interleaving.
+    now = new Date('2025-04-01T00:00:00Z');
+    const burst = await Promise.all(Array.from({ length: 20 }, () => ledger.countCascade(0.3, true)));
+    assert.equal(burst.filter((b) => b.allowed).length, 6);
+    assert.deepEqual((await ledger.status()).cascade, { cascaded: 20, escalated: 6 });
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    assert.deepEqual(data.months['2025-03'].cascade, { cascaded: 11, escalated: 2 });
+    // A tally that cannot be true is a damaged ledger.
+    data.months['2025-04'].cascade = { cascaded: 2, escalated: 5 };
+    writeFileSync(file, JSON.stringify(data));
+    await assert.rejects(ledger.status(), (e: RouteT2IError) => e.code === 'ledger-damaged' && /cascade tally of 2025-04/.test(e.message));
+  });
 });

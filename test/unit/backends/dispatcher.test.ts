@@ -112,12 +112,44 @@ describe('dispatcher: the cost policy in force', () => {
     assert.deepEqual(out.map((o) => o.route), ['cloud', 'edge', 'cloud', 'edge']);
     assert.match(out[0]!.why, /measured edge quality 0\.20 below the threshold 0\.50: escalated/);
     assert.match(out[1]!.why, /meets the threshold/);
-    assert.match(out[3]!.why, /share budget for this batch \(2\) is used up/);
+    assert.match(out[3]!.why, /cloud share budget is used up \(2 of 4 cascaded prompts this month escalated, share 50%\)/);
+    assert.deepEqual((await l.status()).cascade, { cascaded: 4, escalated: 2 });
     assert.deepEqual(out[0]!.measured, { a: 0.95, b: 0.95 }, 'the final cloud image is measured too');
     assert.equal(out[0]!.attempts.length, 2);
     assert.equal(edge.calls.length, 4);
     assert.equal((await l.status()).spent, 0.05);
     assert.equal(events.filter((e) => e.type === 'escalate').length, 2);
+  });
+
+  it('cascade one prompt at a time (as the editor generates) escalates within the month\'s share, counted in the ledger', async () => {
+    const edge = new Fake('a1111', 'edge', 0);
+    const cloud = new Fake('fal', 'cloud', 0.025);
+    const scorer: QualityScorer = async (image) => (image[0] === 2 ? { a: 0.95, b: 0.95 } : { a: 0.1, b: 0.1 });
+    const l = await ledger(5);
+    const policy = validatePolicy({ cloudShare: 0.3 }, 't');
+    const routes: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      // A new dispatcher each time, as each editor command makes one: only the ledger remembers.
+      const d = new Dispatcher(config({ mode: 'cascade', edge, cloud, ledger: l, scorer, cascadeThreshold: 0.5, policy }));
+      const plan = d.plan(items([0.5]), 0, (await l.status()).cascade);
+      const [o] = await d.run(items([0.5]));
+      routes.push(`${o!.route}:${plan.escalationBudget}`);
+    }
+    // ⌈0.3·n⌉ escalations after n cascades: the 1st, 4th and 7th; each plan bounds its cost by what is left.
+    assert.deepEqual(routes, ['cloud:1', 'edge:0', 'edge:0', 'cloud:1', 'edge:0', 'edge:0', 'cloud:1']);
+    assert.deepEqual((await l.status()).cascade, { cascaded: 7, escalated: 3 });
+  });
+
+  it('cascade takes an escalation back when the money cap stops it', async () => {
+    const edge = new Fake('a1111', 'edge', 0);
+    const cloud = new Fake('fal', 'cloud', 0.05);
+    const scorer: QualityScorer = async () => ({ a: 0.1, b: 0.1 });
+    const l = await ledger(0.01);
+    const d = new Dispatcher(config({ mode: 'cascade', edge, cloud, ledger: l, scorer, cascadeThreshold: 0.5, policy: validatePolicy({ cloudShare: 1, monthlyCap: 0.01 }, 't') }));
+    const [o] = await d.run(items([0.5]));
+    assert.equal(o!.route, 'edge');
+    assert.match(o!.why, /monthly money cap is reached: kept the edge image/);
+    assert.deepEqual((await l.status()).cascade, { cascaded: 1, escalated: 0 });
   });
 
   it('cascade without a threshold compares the measured edge with the predicted cloud at α', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { VERDICT } from '../../../src/extension/heatScale';
-import { hoverMarkdown, lensTitle, removeTitle, signed, weakTokenMessage } from '../../../src/extension/texts';
+import { hoverMarkdown, lensTitle, removeTitle, signed, statusText, weakTokenMessage } from '../../../src/extension/texts';
 import { policyView, verdictOf } from '../../../src/extension/verdict';
 import { DEFAULT_POLICY } from '../../../src/router/policy';
 import type { Prediction } from '../../../src/router/types';
@@ -28,6 +28,27 @@ describe('what the editor says', () => {
     assert.equal(forced.route, 'edge');
     assert.match(lensTitle(forced), /→ edge \(set in file\)$/);
     assert.match(forced.why, /"# route: edge" in the file \(the policy alone would say cloud/);
+  });
+
+  it('says what Generate will do in cascade and hybrid modes: the edge first, the cloud if the measured image falls short', () => {
+    const cascade = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3 }, [0.4, 0.5, 0.6], { committed: 0, cloudPrice: 0.04, cloudConfigured: true, mode: 'cascade', hybridBand: 0.1 });
+    const v = verdictOf(prediction, weights, cascade);
+    assert.equal(v.route, 'edge');
+    assert.equal(v.cascade, true);
+    assert.equal(lensTitle(v), 'edge 0.62 · cloud 0.74 · cloud better, PRS 0.31 → edge, cloud if short');
+    assert.match(statusText(v), /cascade · PRS 0\.31$/);
+    assert.match(v.why, /^cascade: the edge renders first and the cloud redoes it if the measured quality falls short \(the prediction alone would say cloud: /);
+    // A `# route:` line still wins; no cloud backend means nothing to escalate to.
+    assert.equal(verdictOf(prediction, weights, cascade, 'cloud').cascade, undefined);
+    assert.equal(verdictOf(prediction, weights, { ...cascade, cloudConfigured: false }).cascade, undefined);
+    // Hybrid cascades only where |PRS − α| ≤ band.
+    const hybrid = { ...cascade, mode: 'hybrid' as const };
+    const near = verdictOf({ ...prediction, prs: hybrid.alpha + 0.05 }, weights, hybrid);
+    assert.equal(near.cascade, true);
+    assert.match(near.why, /^uncertain \(\|PRS − α\| ≤ 0\.1\), so cascade: /);
+    const far = verdictOf({ ...prediction, prs: 0.95, pareto: 'edge-dominates' }, weights, hybrid);
+    assert.equal(far.cascade, undefined);
+    assert.equal(far.route, 'edge');
   });
 
   it('routes to the edge once the month\'s money cap would be passed', () => {
