@@ -9,6 +9,7 @@ import { saveOutcome } from '../backends/output';
 import { REQUIRED_SECRETS } from '../backends/registry';
 import type { Backend, BackendName, QualityScorer } from '../backends/types';
 import { CancelledError, RouteT2IError } from '../router/errors';
+import { unusedFrontMatter } from '../router/inputs';
 import type { Metric } from '../router/metrics';
 import type { Prediction, Side } from '../router/types';
 import type { Analyzer } from './analyzer';
@@ -71,6 +72,8 @@ export class Generator implements vscode.Disposable {
     }
     const { doc, prompts } = await this.promptsOf(target);
     const settings = config.settings;
+    const unused = prompts.length ? unusedFrontMatter(vscode.workspace.asRelativePath(doc.uri), prompts[0]!.settings, 'choose backends in "routet2i.backends.edge" / ".cloud"') : undefined;
+    if (unused) this.log.warn(unused);
     const edge = force === 'cloud' ? undefined : this.backend('edge');
     const cloud = force === 'edge' ? undefined : this.backend('cloud');
     if (force && !(force === 'edge' ? edge : cloud)) {

@@ -85,7 +85,7 @@ export class CoreServices implements PanelServices, vscode.Disposable {
     const settings = this.analyzer.config.settings;
     return {
       month,
-      cloudShare: { used: thisMonth.length ? cloud / thisMonth.length : 0, budget: settings.policy.cloudShare, images: { edge, cloud } },
+      cloudShare: { used: thisMonth.length ? cloud / thisMonth.length : 0, budget: settings.policy.cloudShare, images: { edge, cloud }, ...(status ? { cascade: status.cascade } : {}) },
       money: {
         spent: status?.spent ?? 0,
         reserved: status?.reserved ?? 0,

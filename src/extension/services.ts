@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
 import type { LedgerEntry } from '../backends/ledger';
 import type { Metric } from '../router/metrics';
-import type { RouteDecision } from '../router/policy';
+import type { CascadeTally, RouteDecision } from '../router/policy';
 import type { Prediction, Scores } from '../router/types';
 
 /**
@@ -29,8 +29,8 @@ export interface ActivePromptState {
 
 export interface BudgetState {
   month: string;
-  /** Cloud share of this month's generations against the budget ρ. */
-  cloudShare: { used: number; budget: number; images: { edge: number; cloud: number } };
+  /** Cloud share of this month's generations against the budget ρ, and cascade's tally from the ledger. */
+  cloudShare: { used: number; budget: number; images: { edge: number; cloud: number }; cascade?: CascadeTally };
   money: { spent: number; reserved: number; cap: number | null; left: number; currency: 'USD' };
   /** Newest first. */
   latest: LedgerEntry[];

@@ -151,6 +151,7 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
       hyperparameters: { ...hp },
       epochs: report.epochs,
       bestEpoch: report.bestEpoch,
+      stopping: report.stopping,
       trainLoss: report.trainLoss,
       validationLoss: report.validationLoss ?? null,
       seconds: report.seconds,

@@ -93,7 +93,7 @@ export function cachedModelDir(cacheDir: string, model: string): string {
 export function localModelDir(modelsDir: string, model: string, files: readonly string[]): string {
   const root = path.resolve(modelsDir);
   if (!isDirectory(root)) {
-    throw new RouteT2IError('models-dir-missing', `models folder ${root} does not exist`, 'check --models-dir / the routet2i.modelsDir setting');
+    throw new RouteT2IError('models-dir-missing', `models folder ${root} does not exist`, 'check --models-dir / the routet2i.model.modelsDir setting');
   }
   const candidates = [root, path.join(root, ...checkModelId(model).split('/'))];
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'config.json'))) ?? candidates[1]!;

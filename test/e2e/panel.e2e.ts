@@ -9,7 +9,7 @@ import { parsePromptInput } from '../../src/router/inputs';
 import { defaultModelDir, Predictor } from '../../src/router/predictor';
 import { EXTENSION_ID } from './harness/environment';
 import { useSession, type Session } from './harness/session';
-import { CHARGES, GENERATED, LAYOUT, OPEN_RESERVATION, writePanelFixtures } from './panel/fixtures';
+import { CASCADE, CHARGES, GENERATED, LAYOUT, OPEN_RESERVATION, writePanelFixtures } from './panel/fixtures';
 
 const PANEL = '[data-testid="routet2i-panel"]';
 
@@ -222,6 +222,7 @@ describe('the RouteT2I panel', function () {
     assert.match(await rows.first().innerText(), new RegExp(CHARGES[CHARGES.length - 1]!.backend));
     const cloud = GENERATED.filter((g) => g.route === 'cloud').length;
     assert.match(await frame.locator('[data-testid="budget"]').innerText(), new RegExp(`${cloud} cloud, ${GENERATED.length - cloud} edge`));
+    assert.equal((await frame.locator('[data-testid="cascade-tally"]').innerText()).replace(/\s+/g, ' ').trim(), `Cascade: ${CASCADE.escalated} of ${CASCADE.cascaded} measured edge images redone on the cloud · at most ⌈ρ·n⌉`);
     const meter = frame.getByRole('meter', { name: 'Money spent this month' });
     assert.equal(Number(await meter.getAttribute('aria-valuemax')), 10);
     await s.screenshot('panel-budget');

@@ -154,7 +154,11 @@ describe('routet2i route / train / eval', function () {
     const report = JSON.parse(t.stdout);
     assert.equal(report.pairs, 120);
     assert.ok(report.evaluation.routers.routet2i.apgr > 0.6, JSON.stringify(report.evaluation.routers));
-    assert.match(readFileSync(path.join(dir, 'mine', 'README.md'), 'utf8'), /# Model card: mine/);
+    const card = readFileSync(path.join(dir, 'mine', 'README.md'), 'utf8');
+    assert.match(card, /# Model card: mine/);
+    // 120 pairs: the epochs come from 3 folds, then a final fit on every pair; the card says so, as model.json records.
+    assert.match(card, /epochs chosen on the mean validation curve of 3 folds \(\d+ epochs, best (\d+)\), then the final model trained on all 120 pairs for \1 epochs/);
+    assert.equal(JSON.parse(readFileSync(path.join(dir, 'mine', 'model.json'), 'utf8')).training.stopping, 'cross-validated');
     const again = await runCommand(['train', '--data', 'pairs.jsonl', '--out', 'mine'], { cwd: dir });
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already holds a predictor \(pass --force/);

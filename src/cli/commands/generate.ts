@@ -9,7 +9,7 @@ import { saveOutcome, type SavedFiles } from '../../backends/output';
 import { createBackend, envSecrets, isBackendName, REQUIRED_SECRETS } from '../../backends/registry';
 import { BACKEND_NAMES, type Backend, type BackendConfig, type GenerationRequest } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
-import { readPromptFile } from '../../router/inputs';
+import { readPromptFile, unusedFrontMatter } from '../../router/inputs';
 import { GENERATION_MODES, validatePolicy, type GenerationMode } from '../../router/policy';
 import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { PromptEntry } from '../../router/types';
@@ -215,6 +215,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const entries: { entry: PromptEntry; settings: Record<string, unknown> }[] = [];
   for (const file of positionals) {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
+    const unused = unusedFrontMatter(file, parsed.settings as Record<string, unknown>, 'choose backends with --edge/--cloud or the config file');
+    if (unused) writeLine(io.stderr, `warning: ${unused}`);
     for (const entry of parsed.entries) entries.push({ entry, settings: parsed.settings as Record<string, unknown> });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);

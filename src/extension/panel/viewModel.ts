@@ -55,6 +55,8 @@ export function budgetView(state: BudgetState, rows = LEDGER_ROWS): BudgetView {
       budget: finiteOr(cloudShare.budget, 0),
       edge: cloudShare.images.edge,
       cloud: cloudShare.images.cloud,
+      cascaded: cloudShare.cascade?.cascaded ?? 0,
+      escalated: cloudShare.cascade?.escalated ?? 0,
     },
     money: {
       spent: finiteOr(money.spent, 0),

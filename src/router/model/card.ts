@@ -1,4 +1,5 @@
 import type { ModelFile } from './format';
+import { CROSS_VALIDATED_STOPPING_BELOW, STOPPING_FOLDS } from './train';
 
 /** A model card (Markdown) written beside every trained predictor, from its own model.json. */
 
@@ -22,6 +23,18 @@ export function evaluationTable(evaluation: Record<string, unknown> | undefined)
   return rows.join('\n');
 }
 
+/** How the epochs were chosen, in words (files from before `stopping` was recorded: by the rule then in force). */
+function stoppingText(file: ModelFile): string {
+  const t = file.training;
+  const pairs = t.data.pairs;
+  const stopping = t.stopping ?? (pairs < CROSS_VALIDATED_STOPPING_BELOW && pairs >= 2 * STOPPING_FOLDS ? 'cross-validated' : 'holdout');
+  if (stopping === 'fixed') return `${t.epochs} epochs (fixed)`;
+  if (stopping === 'cross-validated') {
+    return `epochs chosen on the mean validation curve of ${STOPPING_FOLDS} folds (${t.epochs} epochs, best ${t.bestEpoch}), then the final model trained on all ${pairs} pairs for ${t.bestEpoch} epochs`;
+  }
+  return `${t.epochs} epochs, best ${t.bestEpoch} (early stopping on a ${Math.round(Number(t.hyperparameters.validationFraction) * 100)}% validation split)`;
+}
+
 export function renderModelCard(file: ModelFile, extra = ''): string {
   const t = file.training;
   const hp = t.hyperparameters;
@@ -43,7 +56,7 @@ ${file.description ?? ''}
 | metrics | ${file.metrics.map((m) => `${m.id} (${m.label})`).join(', ')} |
 | architecture | top-K ${file.architecture.topK}, gate rank ${file.architecture.rank}, hidden ${file.architecture.hidden}, word buckets ${file.architecture.wordBuckets} |
 | training data | ${t.data.source}, ${t.data.pairs} pairs |
-| training | Adam, lr ${hp.learningRate}, batch ${hp.batchSize}, weight decay ${hp.weightDecay}, gap weight ${hp.gapWeight}, seed ${hp.seed}; ${t.epochs} epochs, best ${t.bestEpoch} (early stopping on a ${Math.round(Number(hp.validationFraction) * 100)}% validation split), ${f(t.seconds, 1)} s |
+| training | Adam, lr ${hp.learningRate}, batch ${hp.batchSize}, weight decay ${hp.weightDecay}, gap weight ${hp.gapWeight}, seed ${hp.seed}; ${stoppingText(file)}, ${f(t.seconds, 1)} s |
 | PRS | Γ = ${file.normalisation.gamma}; weights ${Object.entries(file.normalisation.weights).map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')} |
 
 ## Evaluation

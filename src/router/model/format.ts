@@ -30,6 +30,8 @@ export interface TrainingSummary {
   hyperparameters: Record<string, unknown>;
   epochs: number;
   bestEpoch: number;
+  /** How the epoch count was chosen (absent in files written before it was recorded). */
+  stopping?: 'holdout' | 'cross-validated' | 'fixed';
   trainLoss: number;
   validationLoss: number | null;
   seconds: number;

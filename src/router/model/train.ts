@@ -175,7 +175,7 @@ class Trainer {
 
 /** Pairs counts below which the epoch count is chosen by cross-validation rather than one held-out split. */
 export const CROSS_VALIDATED_STOPPING_BELOW = 2000;
-const STOPPING_FOLDS = 3;
+export const STOPPING_FOLDS = 3;
 
 /**
  * Trains the network. Early stopping needs a validation loss; on small data one held-out split is too noisy

@@ -68,6 +68,8 @@ export const CHARGES = [
   { backend: 'fal', cost: 0.025, note: 'harbour at night' },
 ];
 export const OPEN_RESERVATION = { backend: 'openai', estimate: 0.04 };
+/** Cascade's tally this month: three edge images measured, the first redone on the cloud. */
+export const CASCADE = { cascaded: 3, escalated: 1 };
 
 export async function writePanelFixtures(workspace: string, now = new Date()): Promise<void> {
   const dir = join(workspace, LAYOUT.images);
@@ -104,6 +106,7 @@ export async function writePanelFixtures(workspace: string, now = new Date()): P
     if (!r) throw new Error('the fixture ledger refused a charge');
     await ledger.settle(r.id, c.cost);
   }
+  for (let i = 0; i < CASCADE.cascaded; i++) await ledger.countCascade(LAYOUT.cloudShare, i < CASCADE.escalated);
   // Reserved by a live process (this one), so the extension's reconcile keeps it open while the test runs.
   await ledger.reserve(OPEN_RESERVATION.estimate, { backend: OPEN_RESERVATION.backend, note: 'in flight' });
 }

@@ -140,6 +140,14 @@ describe('routet2i generate (loopback servers)', function () {
     assert.deepEqual(readdirSync(cwd), ['prompts.t2i']);
   });
 
+  it('says that a file\'s "backend" front matter is not used, and where backends are chosen', async () => {
+    writeFileSync(join(cwd, 'prompts.t2i'), PROMPTS.replace('steps: 4\n', 'steps: 4\nbackend: a1111\n'));
+    const r = await cli([...base(), '--dry-run'], { cwd, env: {} });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: prompts\.t2i: front matter "backend: a1111" is not used \(one edge and one cloud backend serve every file\); choose backends with --edge\/--cloud or the config file$/m);
+    assert.match(r.stdout, /dry run: no request was sent/);
+  });
+
   it('cascade: measures edge images with the scorer and escalates those that fall short, within the share', async () => {
     const edgeBytes = comfy.png;
     scorerLoaders.fixture = async () => ({
