@@ -1,7 +1,7 @@
 // Training a predictor on the pairs that calibration collected: the same steps as `routet2i train` (lexical encoder,
 // optional cross-validation, model card), as a function the training worker runs off the extension host's thread.
 // No `vscode` here.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { builtinEncoders } from '../router/encoders';
 import { RouteT2IError } from '../router/errors';
@@ -57,8 +57,7 @@ export async function trainFromPairs(request: TrainRequest, onProgress: (p: Trai
   const { predictor, report } = fitPredictor(data, encoder, { ...fit, onEpoch: (p) => onProgress({ phase: 'epoch', epoch: p.epoch, loss: p.trainLoss }) });
   const draft = { ...predictor.file, ...(evaluation ? { evaluation: { n: evaluation.n, metrics: evaluation.metrics, routers: evaluation.routers, folds: evaluation.folds, curve: evaluation.curve } } : {}) };
   const { format: _f, version: _v, weights: _w, ...rest } = draft;
-  const file = await saveModel(request.outDir, rest, predictor.params);
-  await writeFile(path.join(request.outDir, 'README.md'), renderModelCard(file));
+  const file = await saveModel(request.outDir, rest, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
   const r = evaluation?.routers;
   return {
     outDir: request.outDir,

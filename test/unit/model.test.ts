@@ -67,6 +67,36 @@ describe('predictor: training, files and predictions', function () {
     assert.ok(heat.verdict[2] > 0);
   });
 
+  it('saves all or nothing: a full disk halfway through leaves the predictor already there as it was', async () => {
+    const { predictor } = await trained();
+    const dir = await savedCopy();
+    const { readdirSync } = await import('node:fs');
+    const before = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f))]));
+    // The CommonJS object is the one the code under test calls through; its ES module view follows on sync.
+    const { createRequire, syncBuiltinESMExports } = await import('node:module');
+    const fsp = createRequire(__filename)('node:fs/promises') as typeof import('node:fs/promises');
+    const real = fsp.writeFile;
+    let calls = 0;
+    // The second file fails as a full disk does, after the first was written in full.
+    (fsp as { writeFile: unknown }).writeFile = async (...args: Parameters<typeof real>) => {
+      if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return real(...args);
+    };
+    syncBuiltinESMExports();
+    try {
+      const { format: _f, version: _v, weights: _w, ...draft } = predictor.file;
+      await assert.rejects(saveModel(dir, { ...draft, name: 'replacement' }, predictor.params, () => ({ 'README.md': '# card' })), /ENOSPC/);
+    } finally {
+      (fsp as { writeFile: unknown }).writeFile = real;
+      syncBuiltinESMExports();
+    }
+    assert.equal(calls, 2);
+    const after = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f))]));
+    assert.deepEqual(Object.keys(after).sort(), Object.keys(before).sort(), 'no temporary file left behind');
+    for (const f of Object.keys(before)) assert.ok(after[f]!.equals(before[f]!), `${f} unchanged`);
+    assert.equal((await Predictor.load(dir)).name, predictor.name);
+  });
+
   async function savedCopy(): Promise<string> {
     const { predictor } = await trained();
     const dir = tmp();

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { RouteT2IError, UsageError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
@@ -109,8 +108,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     if (io.interactive && !values.json) io.stderr.write('\r\x1b[K');
     const draft = { ...predictor.file, ...(evaluation ? { evaluation: { n: evaluation.n, metrics: evaluation.metrics, routers: evaluation.routers, folds: evaluation.folds, curve: evaluation.curve } } : {}) };
     const { format: _f, version: _v, weights: _w, ...rest } = draft;
-    const file = await saveModel(out, rest, predictor.params);
-    await writeFile(path.join(out, 'README.md'), renderModelCard(file));
+    const file = await saveModel(out, rest, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
     const summary = {
       out,
       name: file.name,

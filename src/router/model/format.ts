@@ -65,8 +65,12 @@ export interface ModelFile {
 
 export type ModelFileDraft = Omit<ModelFile, 'weights' | 'format' | 'version'>;
 
-/** Writes a predictor folder: weights first, model.json last, each through a temporary file and a rename. */
-export async function saveModel(dir: string, draft: ModelFileDraft, params: Parameters): Promise<ModelFile> {
+/**
+ * Writes a predictor folder all or nothing: every file (weights, model.json, and `extras` such as the model card, made
+ * from the finished model.json) goes to a temporary name first, and only when all are written are they renamed into
+ * place, model.json last. A full disk or a cancel while writing leaves a predictor already there as it was.
+ */
+export async function saveModel(dir: string, draft: ModelFileDraft, params: Parameters, extras?: (file: ModelFile) => Record<string, string>): Promise<ModelFile> {
   await mkdir(dir, { recursive: true });
   const floats = Float32Array.from(params.data);
   const bytes = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
@@ -82,13 +86,33 @@ export async function saveModel(dir: string, draft: ModelFileDraft, params: Para
     ...draft,
     weights: { file: WEIGHTS_BIN, sha256: createHash('sha256').update(bytes).digest('hex'), dtype: 'float32', tensors },
   };
-  await writeAtomic(path.join(dir, WEIGHTS_BIN), bytes);
-  await writeAtomic(path.join(dir, MODEL_JSON), JSON.stringify(file, null, 2) + '\n');
+  const contents: Array<[string, string | Uint8Array]> = [
+    ...Object.entries(extras?.(file) ?? {}),
+    [WEIGHTS_BIN, bytes],
+    [MODEL_JSON, JSON.stringify(file, null, 2) + '\n'],
+  ];
+  const staged: Array<[string, string]> = [];
+  try {
+    for (const [name, data] of contents) {
+      const target = path.join(dir, name);
+      const tmp = tempName(target);
+      staged.push([tmp, target]);
+      await writeFile(tmp, data);
+    }
+  } catch (e) {
+    await Promise.all(staged.map(([tmp]) => rm(tmp, { force: true })));
+    throw e;
+  }
+  for (const [tmp, target] of staged) await rename(tmp, target);
   return file;
 }
 
+function tempName(file: string): string {
+  return `${file}.${process.pid}.${Date.now()}.tmp`;
+}
+
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = tempName(file);
   try {
     await writeFile(tmp, data);
     await rename(tmp, file);
