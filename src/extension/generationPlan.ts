@@ -1,8 +1,8 @@
 // The pure half of "Generate": which prompts a command covers, the request each backend receives, the file names the
 // images get, and how `# route:` overrides and "Generate on edge/cloud" split the prompts into dispatcher runs.
 // No `vscode` here.
+import { requestFor as requestFromSettings } from '../backends/request';
 import type { GenerationRequest } from '../backends/types';
-import { RouteT2IError } from '../router/errors';
 import type { Side } from '../router/types';
 import type { DocPrompt } from './regions';
 import { promptAt, promptsIn } from './regions';
@@ -22,28 +22,7 @@ export function promptsFor(scope: GenerateScope, prompts: readonly DocPrompt[], 
 
 /** The request for one prompt: its file's or its own settings (front matter) over the extension's defaults. */
 export function requestFor(p: DocPrompt, defaults: { width: number; height: number; steps: number | null }, where: string): GenerationRequest {
-  const s: Record<string, unknown> = { ...p.settings };
-  const int = (key: string, fallback: number | undefined, min: number, max: number): number | undefined => {
-    const v = s[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new RouteT2IError('bad-settings', `${where}: prompt ${p.entry.id}: "${key}" must be a whole number from ${min} to ${max}`);
-    }
-    return v;
-  };
-  const { width: _w, height: _h, seed: _s, steps: _st, backend: _b, negative: _n, ...extra } = s;
-  const request: GenerationRequest = {
-    prompt: p.entry.prompt,
-    width: int('width', defaults.width, 64, 8192)!,
-    height: int('height', defaults.height, 64, 8192)!,
-  };
-  if (p.entry.negative) request.negative = p.entry.negative;
-  const seed = int('seed', undefined, 0, 2 ** 32 - 2);
-  if (seed !== undefined) request.seed = seed;
-  const steps = int('steps', defaults.steps ?? undefined, 1, 1000);
-  if (steps !== undefined) request.steps = steps;
-  if (Object.keys(extra).length) request.extra = extra;
-  return request;
+  return requestFromSettings(p.entry, p.settings, defaults, where);
 }
 
 /** A file stem that names the document, the prompt and the moment, so a second render never overwrites the first. */

@@ -7,7 +7,8 @@ import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome
 import { Ledger, type LedgerStatus } from '../../backends/ledger';
 import { saveOutcome, type SavedFiles } from '../../backends/output';
 import { createBackend, envSecrets, isBackendName, REQUIRED_SECRETS } from '../../backends/registry';
-import { BACKEND_NAMES, type Backend, type BackendConfig, type GenerationRequest } from '../../backends/types';
+import { requestFor } from '../../backends/request';
+import { BACKEND_NAMES, type Backend, type BackendConfig } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
 import { readPromptFile, unusedFrontMatter } from '../../router/inputs';
 import { GENERATION_MODES, validatePolicy, type GenerationMode } from '../../router/policy';
@@ -83,34 +84,6 @@ function urlOption(value: string | undefined, flag: string): string | undefined 
     // fall through
   }
   throw new UsageError(`${flag} must be an http(s) URL (got "${value}")`);
-}
-
-/** A prompt entry and the config's defaults → the request every backend receives. */
-function requestFor(entry: PromptEntry, fileSettings: Record<string, unknown>, defaults: GenerationFileConfig['defaults']): GenerationRequest {
-  const s: Record<string, unknown> = { ...fileSettings, ...entry.settings };
-  const int = (key: string, fallback: number | undefined, min: number, max: number): number | undefined => {
-    const v = s[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new RouteT2IError('bad-settings', `${entry.source.file}: prompt ${entry.id}: "${key}" must be a whole number from ${min} to ${max}`);
-    }
-    return v;
-  };
-  const { width: _w, height: _h, seed: _s, steps: _st, backend: _b, ...extra } = s;
-  const request: GenerationRequest = {
-    prompt: entry.prompt,
-    width: int('width', defaults.width ?? 1024, 64, 8192)!,
-    height: int('height', defaults.height ?? 1024, 64, 8192)!,
-  };
-  const negative = entry.negative ?? (typeof s.negative === 'string' ? s.negative : defaults.negative);
-  if (negative) request.negative = negative;
-  const seed = int('seed', undefined, 0, 2 ** 32 - 2);
-  if (seed !== undefined) request.seed = seed;
-  const steps = int('steps', defaults.steps, 1, 1000);
-  if (steps !== undefined) request.steps = steps;
-  delete extra.negative;
-  if (Object.keys(extra).length) request.extra = extra;
-  return request;
 }
 
 function money(x: number): string {
@@ -235,7 +208,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   );
   const items: DispatchItem[] = entries.map(({ entry, settings }, i) => ({
     id: entry.id,
-    request: requestFor(entry, settings, config.defaults),
+    request: requestFor(entry, { ...settings, ...entry.settings }, config.defaults, entry.source.file),
     prediction: predictions[i],
     ...(entry.route ? { force: { side: entry.route.side, why: `"# route: ${entry.route.side}" in the file` } } : {}),
   }));
