@@ -35,6 +35,8 @@ export interface DispatchItem {
   prediction?: Prediction;
   /** A side the user chose for this prompt (a `# route:` line): the policy does not decide it, the ledger still caps it. */
   force?: { side: Side; why: string };
+  /** A backend this prompt's file names (front matter `backend:`) in place of the run's one on that side. */
+  backends?: { edge?: Backend; cloud?: Backend };
 }
 
 export interface DispatchConfig {
@@ -153,7 +155,7 @@ export class Dispatcher {
    * `cascade` is this month's cascade tally (none: the batch is counted on its own).
    */
   plan(items: readonly DispatchItem[], committed = 0, cascade: CascadeTally = { cascaded: 0, escalated: 0 }): Plan {
-    const { mode, policy, cloud } = this.config;
+    const { mode, policy } = this.config;
     const missing = items.find((i) => !i.prediction);
     if (mode !== 'cascade' && missing) throw new RouteT2IError('no-prediction', `prompt ${missing.id}: ${mode} mode needs a prediction for every prompt`);
     const prs = items.filter((i) => i.prediction).map((i) => i.prediction!.prs);
@@ -163,10 +165,11 @@ export class Dispatcher {
     let maxCost = 0;
     const cascadePrices: number[] = [];
     const entries = items.map((item): PlanEntry => {
+      const { edge, cloud } = this.sides(item);
       const price = cloud ? cloud.estimateCost(item.request) : 0;
       const p = item.prediction;
       if (item.force) {
-        const backend = item.force.side === 'cloud' ? cloud : this.config.edge;
+        const backend = item.force.side === 'cloud' ? cloud : edge;
         if (!backend) throw new RouteT2IError('no-backend', `prompt ${item.id}: ${item.force.why} asks for the ${item.force.side}, but no ${item.force.side} backend is configured`);
         const estimate = item.force.side === 'cloud' ? price : 0;
         money += estimate;
@@ -175,12 +178,12 @@ export class Dispatcher {
         return { id: item.id, action: item.force.side, why: item.force.why, estimate, maxEstimate: estimate };
       }
       if (mode === 'cascade' || (mode === 'hybrid' && p && isUncertain(p.prs, alpha, this.config.hybridBand))) {
-        if (cloud && this.config.edge) cascadePrices.push(price);
+        if (cloud && edge) cascadePrices.push(price);
         const why =
           mode === 'cascade'
             ? 'cascade: edge first, cloud if the measured quality falls short'
             : `uncertain prediction (|PRS ${p!.prs.toFixed(2)} − α ${alpha.toFixed(2)}| ≤ ${this.config.hybridBand}): edge first, measured, cloud if it falls short`;
-        if (!this.config.edge) {
+        if (!edge) {
           estimatedCost += price;
           maxCost += price;
           return { id: item.id, action: 'cloud', why: 'no edge backend configured', estimate: price, maxEstimate: price };
@@ -191,7 +194,7 @@ export class Dispatcher {
       const decision = decideRoute(p.prs, alpha, cloud ? policy.cloudShare : 0, policy, { committed: money, cloudPrice: price });
       let action: PlannedAction = decision.route;
       let why = cloud ? explainDecision(decision, policy.cloudShare) : 'no cloud backend configured';
-      if (action === 'edge' && !this.config.edge) {
+      if (action === 'edge' && !edge) {
         action = 'cloud';
         why = 'no edge backend configured';
       }
@@ -220,10 +223,12 @@ export class Dispatcher {
     items: readonly DispatchItem[],
     options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void; onOutcome?: (o: DispatchOutcome) => Promise<void> | void; onPlan?: (plan: Plan) => void } = {},
   ): Promise<DispatchOutcome[]> {
-    const { cloud, ledger, policy } = this.config;
+    const { ledger, policy } = this.config;
     // Planning needs no ledger (a dry run); spending does.
-    if (cloud && !ledger && (policy.monthlyCap !== null || cloud.estimateCost({ prompt: '', width: 1024, height: 1024 }) > 0)) {
-      throw new RouteT2IError('no-ledger', `${cloud.name}: a paid cloud backend needs the money ledger`);
+    for (const cloud of new Set([this.config.cloud, ...items.map((i) => i.backends?.cloud)])) {
+      if (cloud && !ledger && (policy.monthlyCap !== null || cloud.estimateCost({ prompt: '', width: 1024, height: 1024 }) > 0)) {
+        throw new RouteT2IError('no-ledger', `${cloud.name}: a paid cloud backend needs the money ledger`);
+      }
     }
     const status = this.config.ledger ? await this.config.ledger.status() : undefined;
     const plan = this.plan(items, status ? status.spent + status.reserved : 0, status?.cascade);
@@ -257,6 +262,7 @@ export class Dispatcher {
     const out: DispatchOutcome = { id: item.id, request: item.request, plan: entry, why: entry.why, attempts: [], cost: 0 };
     const emit = options.onEvent ?? (() => undefined);
     const fb = this.config.fallback;
+    const sides = this.sides(item);
     try {
       if (entry.action === 'cloud') {
         try {
@@ -264,11 +270,11 @@ export class Dispatcher {
           out.route = 'cloud';
         } catch (e) {
           if (e instanceof MoneyCap) {
-            if (!this.config.edge) throw new RouteT2IError('money-cap', 'the monthly money cap is reached and no edge backend is configured');
+            if (!sides.edge) throw new RouteT2IError('money-cap', 'the monthly money cap is reached and no edge backend is configured');
             out.why = `${entry.why}; but the monthly money cap is reached, so the edge renders it`;
             out.result = await this.attempt('edge', item, out, 'fallback', options);
             out.route = 'edge';
-          } else if (!noFallback(e) && (fb === 'edge' || fb === 'both') && this.config.edge) {
+          } else if (!noFallback(e) && (fb === 'edge' || fb === 'both') && sides.edge) {
             emit({ type: 'fallback', id: item.id, from: 'cloud', to: 'edge', error: errorInfo(e).message });
             out.why = `${entry.why}; the cloud failed (${errorInfo(e).message}), so the edge rendered it`;
             out.result = await this.attempt('edge', item, out, 'fallback', options);
@@ -282,7 +288,7 @@ export class Dispatcher {
       try {
         edge = await this.attempt('edge', item, out, 'planned', options);
       } catch (e) {
-        if (!noFallback(e) && (fb === 'cloud' || fb === 'both') && this.config.cloud) {
+        if (!noFallback(e) && (fb === 'cloud' || fb === 'both') && sides.cloud) {
           emit({ type: 'fallback', id: item.id, from: 'edge', to: 'cloud', error: errorInfo(e).message });
           try {
             out.result = await this.attempt('cloud', item, out, 'fallback', options);
@@ -342,14 +348,15 @@ export class Dispatcher {
       return out;
     }
     out.escalation = verdict;
-    const wants = verdict.escalate && !!this.config.cloud;
+    const cloud = this.sides(item).cloud;
+    const wants = verdict.escalate && !!cloud;
     const share = this.config.policy.cloudShare;
     const { allowed, tally } = await this.countCascade(state, wants);
     if (!verdict.escalate) {
       out.why = explainEscalation(verdict);
       return out;
     }
-    if (!this.config.cloud) {
+    if (!cloud) {
       out.why = `${explainEscalation(verdict)}, but no cloud backend is configured`;
       return out;
     }
@@ -380,6 +387,11 @@ export class Dispatcher {
       out.measured = out.attempts.find((a) => a.side === 'edge' && a.ok)?.measured;
     }
     return out;
+  }
+
+  /** The backends that serve one prompt: its file's own where it names one, else the run's. */
+  private sides(item: DispatchItem): { edge?: Backend; cloud?: Backend } {
+    return { edge: item.backends?.edge ?? this.config.edge, cloud: item.backends?.cloud ?? this.config.cloud };
   }
 
   /** Counts a measured cascade, in the ledger's month where there is one, and says whether it may escalate. */
@@ -423,7 +435,7 @@ export class Dispatcher {
    * the job (safe side), else releases it.
    */
   private async attempt(side: Side, item: DispatchItem, out: DispatchOutcome, role: Attempt['role'], options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void }): Promise<GenerationResult> {
-    const backend = side === 'edge' ? this.config.edge : this.config.cloud;
+    const backend = this.sides(item)[side];
     if (!backend) throw new RouteT2IError('no-backend', `no ${side} backend is configured`, side === 'edge' ? 'pass --edge NAME or set "edge" in the config file' : 'pass --cloud NAME or set "cloud" in the config file');
     const estimate = backend.estimateCost(item.request);
     const ledger = this.config.ledger;

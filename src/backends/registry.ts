@@ -2,6 +2,7 @@ import { A1111Backend } from './a1111';
 import type { BackendDeps } from './base';
 import { BflBackend } from './bfl';
 import { ComfyUIBackend } from './comfyui';
+import { RouteT2IError } from '../router/errors';
 import { BackendError } from './errors';
 import { FalBackend } from './fal';
 import { OpenAIBackend, OpenAICompatibleBackend } from './openai';
@@ -38,6 +39,19 @@ export const DEFAULT_SIDES: Readonly<Record<BackendName, 'edge' | 'cloud'>> = Ob
 
 export function isBackendName(name: string): name is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * A prompt file's `backend:` front matter: the backend that renders the file's prompts on the side it usually serves
+ * (ComfyUI, AUTOMATIC1111 and OpenAI-compatible servers on the edge, the paid APIs on the cloud), in place of the run's
+ * one there. Undefined when the file names none; an unknown name is an error that names the file.
+ */
+export function fileBackend(value: unknown, where: string): { name: BackendName; side: 'edge' | 'cloud' } | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !isBackendName(value)) {
+    throw new RouteT2IError('bad-front-matter', `${where}: front matter "backend: ${String(value)}" is not a backend RouteT2I knows (${BACKEND_NAMES.join(', ')})`);
+  }
+  return { name: value, side: DEFAULT_SIDES[value] };
 }
 
 /** Secrets from environment variables: only the names the backends read are visible. */

@@ -6,15 +6,14 @@ import * as vscode from 'vscode';
 import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome } from '../backends/dispatcher';
 import { Ledger } from '../backends/ledger';
 import { saveOutcome } from '../backends/output';
-import { REQUIRED_SECRETS } from '../backends/registry';
+import { fileBackend, REQUIRED_SECRETS } from '../backends/registry';
 import type { Backend, BackendName, QualityScorer } from '../backends/types';
 import { CancelledError, RouteT2IError } from '../router/errors';
-import { unusedFrontMatter } from '../router/inputs';
 import type { Metric } from '../router/metrics';
 import type { Prediction, Side } from '../router/types';
 import type { Analyzer } from './analyzer';
 import { groupByRoute, outputStem, promptsFor, requestFor, type GenerateScope } from './generationPlan';
-import { buildBackend, policyConfig, type PolicyState } from './policyState';
+import { buildBackend, buildNamedBackend, policyConfig, type PolicyState } from './policyState';
 import type { DocPrompt } from './regions';
 import type { Secrets } from './secrets';
 import { money } from './texts';
@@ -72,15 +71,24 @@ export class Generator implements vscode.Disposable {
     }
     const { doc, prompts } = await this.promptsOf(target);
     const settings = config.settings;
-    const unused = prompts.length ? unusedFrontMatter(vscode.workspace.asRelativePath(doc.uri), prompts[0]!.settings, 'choose backends in "routet2i.backends.edge" / ".cloud"') : undefined;
-    if (unused) this.log.warn(unused);
     const edge = force === 'cloud' ? undefined : this.backend('edge');
     const cloud = force === 'edge' ? undefined : this.backend('cloud');
     if (force && !(force === 'edge' ? edge : cloud)) {
       throw new RouteT2IError('no-backend', `no ${force} backend is configured`, `set "routet2i.backends.${force}" and its "routet2i.backends.settings"`);
     }
     if (!edge && !cloud) throw new RouteT2IError('no-backend', 'no backend is configured', 'set "routet2i.backends.edge" and/or "routet2i.backends.cloud" in the settings');
-    for (const b of [edge, cloud]) {
+    const where = vscode.workspace.asRelativePath(doc.uri);
+    // A file's `backend:` front matter replaces the configured backend on that side for its prompts.
+    const named = new Map<string, Backend>();
+    const backendsOf = (p: DocPrompt): DispatchItem['backends'] => {
+      const wanted = fileBackend(p.settings.backend, where);
+      if (!wanted || (wanted.side === 'edge' ? edge : cloud)?.name === wanted.name) return undefined;
+      let backend = named.get(wanted.name);
+      if (!backend) named.set(wanted.name, (backend = buildNamedBackend(settings, wanted.name, wanted.side, this.secrets)));
+      return { [wanted.side]: backend };
+    };
+    const fileBackends = prompts.map(backendsOf);
+    for (const b of [edge, cloud, ...named.values()]) {
       if (b && REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!))) {
         throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
       }
@@ -92,12 +100,12 @@ export class Generator implements vscode.Disposable {
     if (!base) throw new RouteT2IError('no-folder', 'there is no folder to save images in', 'open a folder, or save the prompt file first');
     const outDir = path.resolve(base, settings.generation.outputFolder);
     const docName = path.basename(doc.uri.path);
-    const where = vscode.workspace.asRelativePath(doc.uri);
     const now = new Date();
     const items = await Promise.all(
-      prompts.map(async (p) => {
+      prompts.map(async (p, i) => {
         const prediction = (await engine.predict(p.entry.prompt)) as Prediction;
-        const item: DispatchItem = { id: outputStem(docName, p.entry.id, now), request: requestFor(p, settings.generation, where), prediction };
+        const backends = fileBackends[i];
+        const item: DispatchItem = { id: outputStem(docName, p.entry.id, now), request: requestFor(p, settings.generation, where), prediction, ...(backends ? { backends } : {}) };
         return { prompt: p, item };
       }),
     );
@@ -135,7 +143,8 @@ export class Generator implements vscode.Disposable {
             });
             let alpha = 0;
             await dispatcher.run(
-              group.map((g) => g.item),
+              // A prompt sent to one side keeps only that side's file backend: the other must not take it.
+              group.map((g) => (side && g.item.backends ? { ...g.item, backends: { [side]: g.item.backends[side] } } : g.item)),
               {
                 signal: abort.signal,
                 onPlan: (plan) => {

@@ -33,7 +33,11 @@ export function backendConfig(settings: Settings, name: string, side: 'edge' | '
 
 export function buildBackend(settings: Settings, side: 'edge' | 'cloud', secrets: SecretSource): Backend | undefined {
   const name = side === 'edge' ? settings.backends.edge : settings.backends.cloud;
-  if (!name) return undefined;
+  return name ? buildNamedBackend(settings, name, side, secrets) : undefined;
+}
+
+/** A backend by name on a side, with its settings from `routet2i.backends.settings` (a file's `backend:` front matter). */
+export function buildNamedBackend(settings: Settings, name: string, side: 'edge' | 'cloud', secrets: SecretSource): Backend {
   return createBackend(name, backendConfig(settings, name, side), secrets, { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath });
 }
 

@@ -254,15 +254,6 @@ function parseFrontMatter(yamlText: string, file: string): PromptSettings {
   return out;
 }
 
-/**
- * Front-matter keys that are read but do not act yet, with what to do instead: the backends of a run come from its
- * options (the CLI) or the settings (the editor), one edge and one cloud for all files, so a file cannot pick its own.
- */
-export function unusedFrontMatter(file: string, settings: Readonly<Record<string, unknown>>, instead: string): string | undefined {
-  if (typeof settings.backend !== 'string') return undefined;
-  return `${file}: front matter "backend: ${settings.backend}" is not used (one edge and one cloud backend serve every file); ${instead}`;
-}
-
 export interface Cell {
   value: string;
   start: number;

@@ -6,11 +6,11 @@ import { parseGenerationConfig, type GenerationFileConfig } from '../../backends
 import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome, type Plan } from '../../backends/dispatcher';
 import { Ledger, type LedgerStatus } from '../../backends/ledger';
 import { saveOutcome, type SavedFiles } from '../../backends/output';
-import { createBackend, envSecrets, isBackendName, REQUIRED_SECRETS } from '../../backends/registry';
+import { createBackend, envSecrets, fileBackend, isBackendName, REQUIRED_SECRETS } from '../../backends/registry';
 import { requestFor } from '../../backends/request';
 import { BACKEND_NAMES, type Backend, type BackendConfig } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
-import { readPromptFile, unusedFrontMatter } from '../../router/inputs';
+import { readPromptFile } from '../../router/inputs';
 import { GENERATION_MODES, validatePolicy, type GenerationMode } from '../../router/policy';
 import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { PromptEntry } from '../../router/types';
@@ -31,6 +31,8 @@ so the monthly cap is never passed.
 
 Backends (NAME): ${BACKEND_NAMES.join(', ')}. Keys come from the environment: OPENAI_API_KEY,
 STABILITY_API_KEY, REPLICATE_API_TOKEN, FAL_KEY, BFL_API_KEY (A1111_AUTH, OPENAI_COMPATIBLE_API_KEY optional).
+A .t2i file's front matter "backend: NAME" renders that file's prompts on NAME, on the side it serves.
+With several inputs, ids and image names start with the file's name (portraits-p1).
 
 Options:
   --mode M        predict (route before generating), cascade (edge first, measured, cloud when it falls
@@ -188,14 +190,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const entries: { entry: PromptEntry; settings: Record<string, unknown> }[] = [];
   for (const file of positionals) {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
-    const unused = unusedFrontMatter(file, parsed.settings as Record<string, unknown>, 'choose backends with --edge/--cloud or the config file');
-    if (unused) writeLine(io.stderr, `warning: ${unused}`);
-    for (const entry of parsed.entries) entries.push({ entry, settings: parsed.settings as Record<string, unknown> });
+    // Every .t2i file numbers its prompts p1, p2…: with several inputs the file's name keeps ids (and images) apart.
+    const prefix = positionals.length > 1 ? `${file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]+$/, '')}-` : '';
+    for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings as Record<string, unknown> });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);
   const seen = new Set<string>();
   for (const { entry } of entries) {
-    if (seen.has(entry.id)) throw new RouteT2IError('duplicate-id', `prompt id "${entry.id}" appears twice (${entry.source.file}); ids name the output files`);
+    if (seen.has(entry.id)) throw new RouteT2IError('duplicate-id', `prompt id "${entry.id}" appears twice (${entry.source.file}); ids name the output files`, positionals.length > 1 ? 'two inputs share a file name; rename one' : undefined);
     seen.add(entry.id);
   }
 
@@ -206,12 +208,25 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     entries.map((e) => e.entry.prompt),
     { signal: io.signal },
   );
-  const items: DispatchItem[] = entries.map(({ entry, settings }, i) => ({
-    id: entry.id,
-    request: requestFor(entry, { ...settings, ...entry.settings }, config.defaults, entry.source.file),
-    prediction: predictions[i],
-    ...(entry.route ? { force: { side: entry.route.side, why: `"# route: ${entry.route.side}" in the file` } } : {}),
-  }));
+  // A file's `backend:` front matter replaces the run's backend on that side for the file's prompts (one client per name).
+  const named = new Map<string, Backend>();
+  const backendsOf = (settings: Record<string, unknown>, where: string): DispatchItem['backends'] => {
+    const wanted = fileBackend(settings.backend, where);
+    if (!wanted || (wanted.side === 'edge' ? edge : cloud)?.name === wanted.name) return undefined;
+    let backend = named.get(wanted.name);
+    if (!backend) named.set(wanted.name, (backend = build(wanted.name, undefined, wanted.side)!));
+    return { [wanted.side]: backend };
+  };
+  const items: DispatchItem[] = entries.map(({ entry, settings }, i) => {
+    const backends = backendsOf(settings, entry.source.file);
+    return {
+      id: entry.id,
+      request: requestFor(entry, { ...settings, ...entry.settings }, config.defaults, entry.source.file),
+      prediction: predictions[i],
+      ...(entry.route ? { force: { side: entry.route.side, why: `"# route: ${entry.route.side}" in the file` } } : {}),
+      ...(backends ? { backends } : {}),
+    };
+  });
   const byId = new Map(entries.map(({ entry }, i) => [entry.id, { entry, prediction: predictions[i]! }]));
   const order = new Map(entries.map(({ entry }, i) => [entry.id, i]));
   const ledgerFile = config.ledger ? path.resolve(configDir, config.ledger) : path.join(io.cwd, '.routet2i', 'ledger.json');
@@ -236,7 +251,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
 
-  for (const b of [edge, cloud]) {
+  for (const b of [edge, cloud, ...named.values()]) {
     if (b && REQUIRED_SECRETS[b.name as keyof typeof REQUIRED_SECRETS] && !(await secrets.get(b.secretName!))) {
       throw new RouteT2IError('no-key', `${b.name}: no API key: set ${b.secretName} in the environment`);
     }

@@ -6,6 +6,7 @@ import { parsePromptInput } from '../../../src/router/inputs';
 import { calibrateAlpha } from '../../../src/router/policy';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import { scorerLoaders } from '../../../src/cli/scorers';
+import { startA1111 } from '../../fixtures/servers/a1111';
 import { startComfy } from '../../fixtures/servers/comfyui';
 import { startOpenAI } from '../../fixtures/servers/openai';
 import { cli } from '../../support/cli';
@@ -140,12 +141,33 @@ describe('routet2i generate (loopback servers)', function () {
     assert.deepEqual(readdirSync(cwd), ['prompts.t2i']);
   });
 
-  it('says that a file\'s "backend" front matter is not used, and where backends are chosen', async () => {
-    writeFileSync(join(cwd, 'prompts.t2i'), PROMPTS.replace('steps: 4\n', 'steps: 4\nbackend: a1111\n'));
-    const r = await cli([...base(), '--dry-run'], { cwd, env: {} });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^warning: prompts\.t2i: front matter "backend: a1111" is not used \(one edge and one cloud backend serve every file\); choose backends with --edge\/--cloud or the config file$/m);
-    assert.match(r.stdout, /dry run: no request was sent/);
+  it('renders a file\'s prompts on the backend its front matter names, in place of the run\'s one on that side', async () => {
+    const a1111 = await startA1111();
+    try {
+      writeFileSync(join(cwd, 'other.t2i'), '---\nbackend: a1111\nsize: 512x512\n---\na lighthouse on a cliff at dawn, oil painting\n');
+      writeFileSync(join(cwd, 'routet2i.config.yaml'), `backends:\n  a1111: { url: "${a1111.server.url}" }\n`);
+      const r = await cli([...base(), 'other.t2i', '--budget', '0', '--json'], { cwd, env });
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as JsonOut;
+      const other = out.prompts.find((p) => p.prompt.startsWith('a lighthouse'))!;
+      // Several inputs: ids (and image names) carry the file's name.
+      assert.equal(other.id, 'other-p1');
+      assert.ok(out.prompts.filter((p) => p !== other).every((p) => /^prompts-p\d$/.test(p.id)));
+      assert.ok(existsSync(join(cwd, 'generated', 'other-p1.png')));
+      assert.equal(other.backend, 'a1111');
+      assert.equal(other.route, 'edge');
+      assert.ok(out.prompts.filter((p) => p !== other).every((p) => p.backend === 'comfyui'), 'the other file keeps the run\'s edge');
+      assert.equal(a1111.server.to('POST', '/sdapi/v1/txt2img').length, 1);
+      assert.equal(comfy.server.to('POST', '/prompt').length, prs.length);
+      assert.equal(JSON.parse(readFileSync(other.sidecar!, 'utf8')).backend, 'a1111');
+      // A name RouteT2I does not know is refused before anything runs, naming the file.
+      writeFileSync(join(cwd, 'other.t2i'), '---\nbackend: dalle\n---\na fox\n');
+      const bad = await cli([...base(), 'other.t2i', '--dry-run'], { cwd, env: {} });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /other\.t2i: front matter "backend: dalle" is not a backend RouteT2I knows \(comfyui, a1111, /);
+    } finally {
+      await a1111.server.close();
+    }
   });
 
   it('cascade: measures edge images with the scorer and escalates those that fall short, within the share', async () => {
