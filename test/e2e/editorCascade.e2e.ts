@@ -2,9 +2,9 @@
 // image with CLIP (a tiny CLIP model the test writes; onnxruntime loads from the .vsix), escalates to a loopback cloud
 // API when it falls short, and keeps the month's cloud share across separate Generate commands through the ledger.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clickWord, configureLoopbackModels, state, useLoopbackModels, waitForLenses, WORKSPACES } from './editorHelpers';
+import { clickWord, configureLoopbackModels, startEdgeServer, state, useLoopbackModels, waitForLenses, WORKSPACES } from './editorHelpers';
 import { useSession } from './harness/session';
 
 interface Sidecar {
@@ -83,5 +83,34 @@ describe('cascade generation from the editor', function () {
     assert.deepEqual(months[0]!.entries.map((e) => [e.backend, e.cost]), [['openai', 0.04]]);
     await s.workbench.outputChannel('RouteT2I', /p2: edge \(openai-compatible, [^)]*\) in [\d.]+ s, \$0\.00 → generated\/portraits-p2-/);
     await s.screenshot('cascade-share-held');
+  });
+
+  it('renders a file\'s prompts on the backend its front matter names', async function () {
+    this.timeout(120_000);
+    const s = session();
+    const a1111 = await startEdgeServer();
+    try {
+      await s.workbench.setSetting('routet2i.policy.mode', 'predict');
+      await s.workbench.setSetting('routet2i.policy.cloudShare', 0);
+      await s.workbench.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: models().edge.url }, openai: { url: models().cloud.url, model: 'dall-e-3' }, a1111: { url: a1111.server.url } });
+      writeFileSync(join(s.server.workspace, 'lighthouse.t2i'), '---\nbackend: a1111\n---\na lighthouse on a cliff at dawn, oil painting\n');
+      await s.probe.call('executeCommand', { command: 'vscode.open', args: [`file://${join(s.server.workspace, 'lighthouse.t2i')}`] });
+      await s.page.locator('.tabs-container .tab.active', { hasText: 'lighthouse.t2i' }).waitFor();
+      await clickWord(s.page, 'lighthouse');
+      const before = models().edge.received.length;
+      await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
+      // The earlier scenario's "1 image" toast may still show: wait for this prompt's sidecar instead.
+      const dir = join(s.server.workspace, 'generated');
+      const sidecarName = () => readdirSync(dir).find((f) => /^lighthouse-p1-\d{8}-\d{6}\.json$/.test(f));
+      const deadline = Date.now() + 60_000;
+      while (!sidecarName() && Date.now() < deadline) await s.page.waitForTimeout(200);
+      const name = sidecarName();
+      assert.ok(name, `no sidecar for lighthouse.t2i in generated/: ${readdirSync(dir).join(', ')}`);
+      assert.equal(JSON.parse(readFileSync(join(dir, name!), 'utf8')).backend, 'a1111');
+      assert.equal(a1111.server.to('POST', '/sdapi/v1/txt2img').length, 1);
+      assert.equal(models().edge.received.length, before, 'the configured edge was not used for this file');
+    } finally {
+      await a1111.server.close();
+    }
   });
 });
