@@ -144,7 +144,6 @@ export class Dispatcher {
   private warnedNoScorer = false;
 
   constructor(private readonly config: DispatchConfig) {
-    if (!config.edge && !config.cloud) throw new RouteT2IError('no-backend', 'neither an edge nor a cloud backend is configured', 'pass --edge NAME and/or --cloud NAME');
     if (!(config.hybridBand >= 0 && config.hybridBand <= 0.5)) throw new RouteT2IError('bad-policy', 'the hybrid band must be from 0 to 0.5');
     if (config.cascadeThreshold !== null && !(config.cascadeThreshold >= 0 && config.cascadeThreshold <= 1)) throw new RouteT2IError('bad-policy', 'the cascade threshold must be from 0 to 1');
   }
@@ -166,6 +165,7 @@ export class Dispatcher {
     const cascadePrices: number[] = [];
     const entries = items.map((item): PlanEntry => {
       const { edge, cloud } = this.sides(item);
+      if (!edge && !cloud) throw new RouteT2IError('no-backend', `prompt ${item.id}: neither an edge nor a cloud backend is configured`, 'pass --edge NAME and/or --cloud NAME');
       const price = cloud ? cloud.estimateCost(item.request) : 0;
       const p = item.prediction;
       if (item.force) {

@@ -73,21 +73,25 @@ export class Generator implements vscode.Disposable {
     const settings = config.settings;
     const edge = force === 'cloud' ? undefined : this.backend('edge');
     const cloud = force === 'edge' ? undefined : this.backend('cloud');
-    if (force && !(force === 'edge' ? edge : cloud)) {
-      throw new RouteT2IError('no-backend', `no ${force} backend is configured`, `set "routet2i.backends.${force}" and its "routet2i.backends.settings"`);
-    }
-    if (!edge && !cloud) throw new RouteT2IError('no-backend', 'no backend is configured', 'set "routet2i.backends.edge" and/or "routet2i.backends.cloud" in the settings');
     const where = vscode.workspace.asRelativePath(doc.uri);
     // A file's `backend:` front matter replaces the configured backend on that side for its prompts.
     const named = new Map<string, Backend>();
     const backendsOf = (p: DocPrompt): DispatchItem['backends'] => {
       const wanted = fileBackend(p.settings.backend, where);
-      if (!wanted || (wanted.side === 'edge' ? edge : cloud)?.name === wanted.name) return undefined;
+      if (!wanted || (force && wanted.side !== force) || (wanted.side === 'edge' ? edge : cloud)?.name === wanted.name) return undefined;
       let backend = named.get(wanted.name);
       if (!backend) named.set(wanted.name, (backend = buildNamedBackend(settings, wanted.name, wanted.side, this.secrets)));
       return { [wanted.side]: backend };
     };
     const fileBackends = prompts.map(backendsOf);
+    // Every prompt needs a backend on the side it is sent to (or on either side), from the settings or its file.
+    const covered = (side: Side) => (side === 'edge' ? edge : cloud) || fileBackends.every((b) => b?.[side]);
+    if (force && !covered(force)) {
+      throw new RouteT2IError('no-backend', `no ${force} backend is configured`, `set "routet2i.backends.${force}" and its "routet2i.backends.settings"`);
+    }
+    if (!edge && !cloud && !fileBackends.every((b) => b)) {
+      throw new RouteT2IError('no-backend', 'no backend is configured', 'set "routet2i.backends.edge" and/or "routet2i.backends.cloud" in the settings');
+    }
     for (const b of [edge, cloud, ...named.values()]) {
       if (b && REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!))) {
         throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');

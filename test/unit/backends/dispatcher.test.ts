@@ -99,6 +99,22 @@ describe('dispatcher: the cost policy in force', () => {
     assert.equal(edge.calls.length + cloud.calls.length, 0);
   });
 
+  it('renders a prompt on its own backend where its file names one, in place of the run\'s on that side', async () => {
+    const edge = new Fake('comfyui', 'edge', 0);
+    const own = new Fake('a1111', 'edge', 0);
+    const cloud = new Fake('openai', 'cloud', 0.04);
+    const [a, b] = items([0.9, 0.9]);
+    const d = new Dispatcher(config({ edge, cloud, ledger: await ledger(5) }));
+    const out = await d.run([a!, { ...b!, backends: { edge: own } }]);
+    assert.deepEqual(out.map((o) => o.result?.backend), ['comfyui', 'a1111']);
+    assert.deepEqual([edge.calls.length, own.calls.length, cloud.calls.length], [1, 1, 0]);
+    // A run with no edge of its own: the file's backend serves its prompt; a prompt with no backend at all is refused.
+    const cloudOnly = new Dispatcher(config({ cloud, ledger: await ledger(5), policy: validatePolicy({ cloudShare: 0 }, 't') }));
+    assert.equal((await cloudOnly.run([{ ...a!, backends: { edge: own } }]))[0]!.result?.backend, 'a1111');
+    const none = new Dispatcher(config({}));
+    assert.throws(() => none.plan(items([0.5])), /prompt p1: neither an edge nor a cloud backend is configured/);
+  });
+
   it('cascade: measures each edge image and escalates those below the threshold, within the share budget', async () => {
     const edge = new Fake('a1111', 'edge', 0);
     const cloud = new Fake('fal', 'cloud', 0.025);
