@@ -7,7 +7,9 @@ import { webviewBuild } from './webview/build.mjs';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@huggingface/transformers'];
+// wink-eng-lite-web-model is 3.5 MB of plain JavaScript: shipped once in node_modules rather than copied into the core,
+// the training worker and the CLI bundles.
+const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@huggingface/transformers', 'wink-eng-lite-web-model'];
 
 /**
  * ws tries `require('bufferutil')` and `require('utf-8-validate')` (optional native speed-ups) inside try/catch and
