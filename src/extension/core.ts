@@ -76,7 +76,7 @@ export async function startCore(ctx: Ctx): Promise<Core> {
     // State the end-to-end suite reads (see src/extension/probe); nothing here when the harness is not listening.
     own(
       probe.provide('heat', () =>
-        vscode.window.visibleTextEditors.map((e) => heat.stats.get(e)).filter((s) => s !== undefined),
+        vscode.window.visibleTextEditors.map((e) => heat.statsOf(e)).filter((s) => s !== undefined),
       ),
     );
     own(probe.provide('status', () => status.snapshot()));

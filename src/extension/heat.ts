@@ -32,8 +32,8 @@ export class HeatController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly typing: KeyedDebouncer<vscode.TextEditor>;
   private readonly scrolling: KeyedThrottle<vscode.TextEditor>;
-  /** Per editor, the last redraw (for the probe and the log). */
-  readonly stats = new Map<vscode.TextEditor, HeatStats>();
+  /** Per editor, the last redraw: its figures and the ranges drawn (read by the test probe through `statsOf`). */
+  private readonly last = new Map<vscode.TextEditor, { stats: Omit<HeatStats, 'buckets'>; ranges: Partial<Record<Bucket, vscode.Range[]>> }>();
   private drawn = new Set<vscode.TextEditor>();
 
   constructor(
@@ -69,7 +69,18 @@ export class HeatController implements vscode.Disposable {
   drawAll(): void {
     for (const editor of vscode.window.visibleTextEditors) this.draw(editor);
     // Editors no longer visible lose their stats.
-    for (const editor of [...this.stats.keys()]) if (!vscode.window.visibleTextEditors.includes(editor)) this.stats.delete(editor);
+    for (const editor of [...this.last.keys()]) if (!vscode.window.visibleTextEditors.includes(editor)) this.last.delete(editor);
+  }
+
+  /** The last redraw of an editor with a sample of the words drawn per bucket: built on request, off the typing path. */
+  statsOf(editor: vscode.TextEditor): HeatStats | undefined {
+    const last = this.last.get(editor);
+    if (!last) return undefined;
+    const buckets: HeatStats['buckets'] = {};
+    for (const [bucket, ranges] of Object.entries(last.ranges) as Array<[Bucket, vscode.Range[]]>) {
+      buckets[bucket] = ranges.slice(0, 200).map((r) => ({ line: r.start.line, character: r.start.character, text: editor.document.getText(r) }));
+    }
+    return { ...last.stats, buckets };
   }
 
   /** Redraws one editor now. */
@@ -92,17 +103,17 @@ export class HeatController implements vscode.Disposable {
       return;
     }
     const ranges = heatRanges(found.prompts, visible, engine, heat, this.analyzer.engines.weights);
-    const sampled: HeatStats['buckets'] = {};
+    const drawn: Partial<Record<Bucket, vscode.Range[]>> = {};
     ranges.buckets.forEach((list, b) => {
       const type = this.types[b];
       if (!type) return;
       const vsRanges = list.map((r) => new vscode.Range(doc.positionAt(r.start), doc.positionAt(r.end)));
       editor.setDecorations(type, vsRanges);
-      if (vsRanges.length) sampled[BUCKETS[b]!] = vsRanges.slice(0, 200).map((r) => ({ line: r.start.line, character: r.start.character, text: doc.getText(r) }));
+      if (vsRanges.length) drawn[BUCKETS[b]!] = vsRanges;
     });
     this.drawn.add(editor);
     const ms = performance.now() - started;
-    this.stats.set(editor, { uri: doc.uri.toString(), metric: heat.metric, ms, prompts: ranges.prompts, tokens: ranges.tokens, pending: ranges.pending, buckets: sampled, at: Date.now() });
+    this.last.set(editor, { stats: { uri: doc.uri.toString(), metric: heat.metric, ms, prompts: ranges.prompts, tokens: ranges.tokens, pending: ranges.pending, at: Date.now() }, ranges: drawn });
     this.log.trace(`heat (${heat.metric}) ${doc.uri.path.split('/').pop()}: ${ranges.tokens} words in ${ranges.prompts} visible prompts in ${ms.toFixed(1)} ms${ranges.pending ? `, ${ranges.pending} pending` : ''}`);
   }
 
@@ -110,7 +121,7 @@ export class HeatController implements vscode.Disposable {
     if (!this.drawn.has(editor)) return;
     for (const type of this.types) if (type) editor.setDecorations(type, []);
     this.drawn.delete(editor);
-    this.stats.delete(editor);
+    this.last.delete(editor);
   }
 
   private createTypes(): void {
