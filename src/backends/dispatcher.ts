@@ -165,7 +165,6 @@ export class Dispatcher {
     const cascadePrices: number[] = [];
     const entries = items.map((item): PlanEntry => {
       const { edge, cloud } = this.sides(item);
-      if (!edge && !cloud) throw new RouteT2IError('no-backend', `prompt ${item.id}: neither an edge nor a cloud backend is configured`, 'pass --edge NAME and/or --cloud NAME');
       const price = cloud ? cloud.estimateCost(item.request) : 0;
       const p = item.prediction;
       if (item.force) {
@@ -177,6 +176,7 @@ export class Dispatcher {
         maxCost += estimate;
         return { id: item.id, action: item.force.side, why: item.force.why, estimate, maxEstimate: estimate };
       }
+      if (!edge && !cloud) throw new RouteT2IError('no-backend', `prompt ${item.id}: neither an edge nor a cloud backend is configured`, 'name one with --edge/--cloud or the config file (in VS Code: "routet2i.backends.edge" / ".cloud")');
       if (mode === 'cascade' || (mode === 'hybrid' && p && isUncertain(p.prs, alpha, this.config.hybridBand))) {
         if (cloud && edge) cascadePrices.push(price);
         const why =

@@ -131,6 +131,7 @@ export class Generator implements vscode.Disposable {
         try {
           for (const [side, group] of groups) {
             const mode = side ? 'predict' : settings.policy.mode;
+            const forcedWhy = (p: DocPrompt): string => (side === p.override?.side && !force ? `"# route: ${side}" in the file` : `generated on the ${side} on request`);
             if (mode !== 'predict' && !scorer) scorer = await this.scorer(abort.signal);
             const dispatcher = new Dispatcher({
               mode,
@@ -147,8 +148,8 @@ export class Generator implements vscode.Disposable {
             });
             let alpha = 0;
             await dispatcher.run(
-              // A prompt sent to one side keeps only that side's file backend: the other must not take it.
-              group.map((g) => (side && g.item.backends ? { ...g.item, backends: { [side]: g.item.backends[side] } } : g.item)),
+              // A prompt sent to one side goes there or nowhere: forced, with only that side's file backend.
+              group.map((g) => (side ? { ...g.item, force: { side, why: forcedWhy(g.prompt) }, ...(g.item.backends ? { backends: { [side]: g.item.backends[side] } } : {}) } : g.item)),
               {
                 signal: abort.signal,
                 onPlan: (plan) => {
@@ -157,7 +158,6 @@ export class Generator implements vscode.Disposable {
                 onEvent: (e) => this.report(e, progress, total, (id) => byId.get(id)?.prompt.entry.id ?? id),
                 onOutcome: async (o) => {
                   const g = byId.get(o.id)!;
-                  if (side && o.result) o.why = side === g.prompt.override?.side && !force ? `"# route: ${side}" in the file` : `generated on the ${side} on request`;
                   const saved = await this.save(o, g.prompt, g.item.prediction, outDir, { mode, budget: policy.cloudShare, alpha, where });
                   if (saved) {
                     done.push(saved);
