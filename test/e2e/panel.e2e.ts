@@ -222,7 +222,7 @@ describe('the RouteT2I panel', function () {
     assert.match(await rows.first().innerText(), new RegExp(CHARGES[CHARGES.length - 1]!.backend));
     const cloud = GENERATED.filter((g) => g.route === 'cloud').length;
     assert.match(await frame.locator('[data-testid="budget"]').innerText(), new RegExp(`${cloud} cloud, ${GENERATED.length - cloud} edge`));
-    assert.equal((await frame.locator('[data-testid="cascade-tally"]').innerText()).replace(/\s+/g, ' ').trim(), `Cascade: ${CASCADE.escalated} of ${CASCADE.cascaded} measured edge images redone on the cloud · at most ⌈ρ·n⌉`);
+    assert.equal((await frame.locator('[data-testid="cascade-tally"]').innerText()).replace(/\s+/g, ' ').trim(), `Cascade: ${CASCADE.escalated} of ${CASCADE.cascaded} measured edge images redone on the cloud · at most 1 at ρ 30%`);
     const meter = frame.getByRole('meter', { name: 'Money spent this month' });
     assert.equal(Number(await meter.getAttribute('aria-valuemax')), 10);
     await s.screenshot('panel-budget');

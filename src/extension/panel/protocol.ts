@@ -70,8 +70,8 @@ export interface LedgerEntryView {
 export interface BudgetView {
   /** `YYYY-MM`. */
   month: string;
-  /** `cascaded`/`escalated`: this month's prompts measured by cascade and those redone on the cloud. */
-  cloudShare: { used: number; budget: number; edge: number; cloud: number; cascaded: number; escalated: number };
+  /** `cascaded`/`escalated`: this month's prompts measured by cascade and those redone on the cloud, at most `escalationLimit`. */
+  cloudShare: { used: number; budget: number; edge: number; cloud: number; cascaded: number; escalated: number; escalationLimit: number };
   /** `cap` and `left` are null when there is no monthly cap. */
   money: { spent: number; reserved: number; cap: number | null; left: number | null; currency: string };
   /** Newest first. */

@@ -1,6 +1,7 @@
 // Turns what the core offers (services.ts) into the panel's plain-JSON views (protocol.ts). Pure: no `vscode`, so the
 // conversion is unit-tested; the host passes in how a file path becomes a webview URI.
 import { basename } from 'node:path';
+import { escalationAllowance } from '../../router/policy';
 import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from '../services';
 import type { BudgetView, CalibrationView, GalleryItemView, PromptView, RouterFigures, Scores } from './protocol';
 
@@ -57,6 +58,8 @@ export function budgetView(state: BudgetState, rows = LEDGER_ROWS): BudgetView {
       cloud: cloudShare.images.cloud,
       cascaded: cloudShare.cascade?.cascaded ?? 0,
       escalated: cloudShare.cascade?.escalated ?? 0,
+      // The policy's own rule: at most ⌈ρ·n⌉ of the n cascaded prompts.
+      escalationLimit: escalationAllowance(finiteOr(cloudShare.budget, 0), { cascaded: 0, escalated: 0 }, cloudShare.cascade?.cascaded ?? 0),
     },
     money: {
       spent: finiteOr(money.spent, 0),

@@ -50,9 +50,9 @@ describe('panel view models', () => {
     };
     const view = budgetView(state);
     assert.deepEqual(view.money, { spent: 1.2, reserved: 0.04, cap: null, left: null, currency: 'USD' });
-    assert.deepEqual(view.cloudShare, { used: 0.25, budget: 0.3, edge: 6, cloud: 2, cascaded: 0, escalated: 0 });
+    assert.deepEqual(view.cloudShare, { used: 0.25, budget: 0.3, edge: 6, cloud: 2, cascaded: 0, escalated: 0, escalationLimit: 0 });
     const cascading = budgetView({ ...state, cloudShare: { ...state.cloudShare, cascade: { cascaded: 5, escalated: 2 } } });
-    assert.deepEqual([cascading.cloudShare.cascaded, cascading.cloudShare.escalated], [5, 2]);
+    assert.deepEqual([cascading.cloudShare.cascaded, cascading.cloudShare.escalated, cascading.cloudShare.escalationLimit], [5, 2, 2]);
     assert.equal(view.latest.length, 8);
     assert.deepEqual(view.latest[0], { id: 'e0', backend: 'openai', cost: 0.04, estimate: 0.04, at: '2026-11-01T10:00:00Z', note: 'fox', reconciled: true });
     assert.equal('note' in view.latest[1]!, false);
