@@ -1,12 +1,12 @@
 import { CancelledError, RouteT2IError } from '../router/errors';
 import {
   calibrateAlpha,
+  cascadesFirst,
   decideEscalation,
   decideRoute,
   escalationAllowance,
   explainDecision,
   explainEscalation,
-  isUncertain,
   mayEscalate,
   weightedQuality,
   type CascadeTally,
@@ -177,7 +177,7 @@ export class Dispatcher {
         return { id: item.id, action: item.force.side, why: item.force.why, estimate, maxEstimate: estimate };
       }
       if (!edge && !cloud) throw new RouteT2IError('no-backend', `prompt ${item.id}: neither an edge nor a cloud backend is configured`, 'name one with --edge/--cloud or the config file (in VS Code: "routet2i.backends.edge" / ".cloud")');
-      if (mode === 'cascade' || (mode === 'hybrid' && p && isUncertain(p.prs, alpha, this.config.hybridBand))) {
+      if (cascadesFirst(mode, p?.prs, alpha, this.config.hybridBand)) {
         if (cloud && edge) cascadePrices.push(price);
         const why =
           mode === 'cascade'

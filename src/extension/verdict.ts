@@ -1,6 +1,6 @@
 // A prompt's verdict as the editor shows it: weighted edge and cloud quality, PRS, Pareto relation, and the route the
 // cost policy would take right now (α from the recent PRS history, this month's money). No `vscode` here.
-import { calibrateAlpha, decideRoute, explainDecision, isUncertain, weightedQuality, type GenerationMode, type PolicyConfig, type RouteDecision } from '../router/policy';
+import { calibrateAlpha, cascadesFirst, decideRoute, explainDecision, weightedQuality, type GenerationMode, type PolicyConfig, type RouteDecision } from '../router/policy';
 import type { ParetoRelation, Prediction, Scores, Side } from '../router/types';
 
 /** What the policy needs besides the prediction; built once per redraw, not per prompt. */
@@ -51,7 +51,7 @@ export function verdictOf(prediction: Prediction, weights: Scores, policy: Polic
   let why = explainDecision(decision, policy.config.cloudShare);
   // Mirrors the dispatcher's plan, so the verdict says what Generate will do.
   const cascade =
-    !override && policy.cloudConfigured && (policy.mode === 'cascade' || (policy.mode === 'hybrid' && isUncertain(prediction.prs, policy.alpha, policy.hybridBand)));
+    !override && policy.cloudConfigured && cascadesFirst(policy.mode, prediction.prs, policy.alpha, policy.hybridBand);
   if (override) why = `"# route: ${override}" in the file (the policy alone would say ${decision.route}: ${why})`;
   else if (cascade) {
     const reason = policy.mode === 'cascade' ? 'cascade' : `uncertain (|PRS − α| ≤ ${policy.hybridBand}), so cascade`;

@@ -171,6 +171,11 @@ export function isUncertain(prs: number, alpha: number, band: number): boolean {
   return Math.abs(prs - alpha) <= band;
 }
 
+/** Whether a prompt renders on the edge first and is measured: every prompt in cascade mode, uncertain ones in hybrid. */
+export function cascadesFirst(mode: GenerationMode, prs: number | undefined, alpha: number, band: number): boolean {
+  return mode === 'cascade' || (mode === 'hybrid' && prs !== undefined && isUncertain(prs, alpha, band));
+}
+
 /** Cascade's tally of one period (a month in the ledger, or one batch without a ledger). */
 export interface CascadeTally {
   /** Prompts whose edge image was measured. */
