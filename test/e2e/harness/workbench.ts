@@ -70,20 +70,35 @@ export class Workbench {
     fresh = true,
   ): Promise<Locator> {
     const widget = this.quickInput();
-    if (fresh) {
-      if (await this.modalEditor().isVisible()) {
-        throw new Error(`cannot open the palette for ${what}: a modal editor is open (close it with closeModalEditor())`);
-      }
-      // Start from a closed quick input, whatever an earlier step left open.
+    const input = widget.locator('input').first();
+    /** Opens the palette (from closed, whatever an earlier step left open) with `text` typed. */
+    const open = async (): Promise<void> => {
       if (await widget.isVisible()) {
         await this.page.keyboard.press('Escape');
         await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
       }
       await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: timeoutMs });
+      await input.fill(text, { timeout: 5_000 });
+    };
+    if (fresh) {
+      if (await this.modalEditor().isVisible()) {
+        throw new Error(`cannot open the palette for ${what}: a modal editor is open (close it with closeModalEditor())`);
+      }
+      // A webview that takes the focus a moment after a click closes the palette it just opened: open it again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await open();
+          break;
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          await this.page.waitForTimeout(300);
+        }
+      }
+    } else {
+      await input.waitFor({ state: 'visible', timeout: timeoutMs });
+      await input.fill(text);
     }
-    const input = widget.locator('input').first();
-    await input.waitFor({ state: 'visible', timeout: timeoutMs });
-    await input.fill(text);
     const rows = widget.locator('.monaco-list-row');
     const deadline = Date.now() + timeoutMs;
     let reopenAt = Date.now() + 3_000;
@@ -103,11 +118,7 @@ export class Workbench {
       // The palette lists the commands registered when it opened, and the workbench registers some of its own (Output,
       // for one) only once it has settled, which under load can be seconds after the window shows. Reopen it now and then.
       if (fresh && Date.now() > reopenAt) {
-        await this.page.keyboard.press('Escape');
-        await widget.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
-        await this.page.keyboard.press('F1');
-        await input.waitFor({ state: 'visible', timeout: timeoutMs });
-        await input.fill(text);
+        await open().catch(() => undefined);
         reopenAt = Date.now() + 3_000;
       }
       await this.page.waitForTimeout(100);
