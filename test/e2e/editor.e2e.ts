@@ -43,9 +43,12 @@ describe('the editor on a prompt file', function () {
     const words = colouredWords(verdict);
     assert.ok(words.length >= 5, `coloured: ${words.join(', ')}`);
     for (const w of words) assert.match(w, /^[\p{L}\p{N}'’-]+$/u, 'each decoration covers one word');
-    // On screen: decorated spans carry the decoration types' classes.
+    // On screen: decorated spans carry the decoration types' classes (the renderer paints a frame after the host draws).
+    const spans = s.page.locator('.editor-group-container.active .view-overlays [class*="ced-"]');
+    const painted = Date.now() + 10_000;
+    while ((await spans.count()) < words.length && Date.now() < painted) await s.page.waitForTimeout(100);
     const classes = await s.page.locator('.editor-group-container.active .view-overlays div div').evaluateAll((els) => [...new Set(els.map((e) => e.className))]);
-    const decorated = await s.page.locator('.editor-group-container.active .view-overlays [class*="ced-"]').count();
+    const decorated = await spans.count();
     assert.ok(decorated >= words.length, `${decorated} decorated spans on screen; classes: ${classes.join(' | ')}`);
     await s.screenshot('heat-verdict');
 
@@ -68,7 +71,9 @@ describe('the editor on a prompt file', function () {
 
     await s.workbench.runCommand('RouteT2I: Toggle Token Heat');
     await until(s, (st) => !heatOf(st, 'portraits.t2i') && st.settings?.settings.heat!.enabled === false, 'heat cleared');
-    assert.equal(await s.page.locator('.editor-group-container.active .view-overlays [class*="ced-"]').count(), 0, 'no decoration left on screen');
+    const cleared = Date.now() + 10_000;
+    while ((await spans.count()) > 0 && Date.now() < cleared) await s.page.waitForTimeout(100);
+    assert.equal(await spans.count(), 0, 'no decoration left on screen');
     await s.workbench.runCommand('RouteT2I: Toggle Token Heat');
     await until(s, (st) => heatOf(st, 'portraits.t2i'), 'heat back');
   });
