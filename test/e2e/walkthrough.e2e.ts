@@ -1,5 +1,6 @@
-// First use: the walkthrough is listed, its steps show their Markdown, and its button creates a prompt file.
 import assert from 'node:assert/strict';
+// First use: the walkthrough is listed, its steps show their Markdown, and its button creates a prompt file.
+import { pollAsync } from './harness/probe';
 import { useSession } from './harness/session';
 
 describe('first-use walkthrough', function () {
@@ -26,7 +27,14 @@ describe('first-use walkthrough', function () {
     await workbench.webviewFrame('h1:text("Prompt files")');
     await first.getByRole('button', { name: 'Create a prompt file' }).click();
     await workbench.languageMode(/T2I Prompt/);
-    assert.equal((await probe.call('editor', {}))?.languageId, 't2i-prompt');
+    // The status bar is the renderer's view; the extension host learns of the new editor a moment later, so wait for
+    // the host to report the language rather than reading it once (this read raced the host in 2 runs of 5).
+    let seen: string | undefined;
+    await pollAsync(
+      async () => ((seen = (await probe.call('editor', {}))?.languageId) === 't2i-prompt' ? true : undefined),
+      15_000,
+      () => `the extension host still reports the new editor's language as ${seen ?? 'nothing'}`,
+    );
     await session().screenshot('prompt-file-created');
     await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).click();
     await page.waitForFunction(

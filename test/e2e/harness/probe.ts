@@ -56,3 +56,14 @@ export async function poll<T>(read: () => T | undefined, timeoutMs: number, mess
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Like `poll`, for a read that must ask the extension host (each try awaits the answer before the next). */
+export async function pollAsync<T>(read: () => Promise<T | undefined>, timeoutMs: number, message: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
