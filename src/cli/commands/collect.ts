@@ -1,9 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { parseGenerationConfig, type GenerationFileConfig } from '../../generation/config';
 import { createBackend, envSecrets } from '../../backends/registry';
 import type { Backend, BackendConfig, BackendName } from '../../backends/types';
+import { READ_LIMITS, readFileBoundedSync } from '../../router/boundedRead';
 import { RouteT2IError, UsageError } from '../../router/errors';
 import { readPromptFile } from '../../router/inputs';
 import { DEFAULT_METRICS } from '../../router/metrics';
@@ -174,8 +174,9 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
 function readGenerationConfig(file: string, io: CliIO): GenerationFileConfig {
   let text: string;
   try {
-    text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
+    text = readFileBoundedSync(path.resolve(io.cwd, file), { limit: READ_LIMITS.config, what: 'config file', name: file }).toString('utf8');
   } catch (e) {
+    if (e instanceof RouteT2IError) throw e; // the reader's own one-line error: missing, a folder, over its limit
     throw new RouteT2IError('bad-config', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let raw: unknown;

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseGenerationConfig, type GenerationFileConfig } from '../../generation/config';
@@ -9,8 +8,9 @@ import { saveOutcome, type SavedFiles } from '../../generation/output';
 import { createBackend, envSecrets, fileBackend, isBackendName, REQUIRED_SECRETS } from '../../backends/registry';
 import { requestFor } from '../../generation/request';
 import { BACKEND_NAMES, type Backend, type BackendConfig } from '../../backends/types';
+import { READ_LIMITS, readFileBounded } from '../../router/boundedRead';
 import { RouteT2IError, UsageError } from '../../router/errors';
-import { readPromptFile } from '../../router/inputs';
+import { inputIdPrefix, readPromptFile } from '../../router/inputs';
 import { GENERATION_MODES, validatePolicy, type GenerationMode } from '../../router/policy';
 import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { PromptEntry } from '../../router/types';
@@ -58,8 +58,9 @@ async function loadConfig(file: string | undefined, io: CliIO): Promise<{ config
   if (!found) return { config: parseGenerationConfig(undefined, 'config'), dir: io.cwd };
   let text: string;
   try {
-    text = await readFile(found, 'utf8');
+    text = (await readFileBounded(found, { limit: READ_LIMITS.config, what: 'config file' })).toString('utf8');
   } catch (e) {
+    if (e instanceof RouteT2IError) throw e; // the reader's own one-line error: missing, a folder, over its limit
     throw new RouteT2IError('no-config', `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let raw: unknown;
@@ -190,8 +191,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const entries: { entry: PromptEntry; settings: Record<string, unknown> }[] = [];
   for (const file of positionals) {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
-    // Every .t2i file numbers its prompts p1, p2…: with several inputs the file's name keeps ids (and images) apart.
-    const prefix = positionals.length > 1 ? `${file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]+$/, '')}-` : '';
+    const prefix = inputIdPrefix(file, positionals.length);
     for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings as Record<string, unknown> });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);
