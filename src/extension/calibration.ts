@@ -14,7 +14,6 @@ import { DEFAULT_METRICS } from '../router/metrics';
 import type { PromptEntry } from '../router/types';
 import type { Analyzer } from './analyzer';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
-import { withLedger } from './ledgeredBackend';
 import { buildBackend } from './policyState';
 import type { Secrets } from './secrets';
 import { fixed, money } from './texts';
@@ -108,8 +107,11 @@ export class Calibration {
             const { ledger } = await Ledger.open({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
             collected = await collectPairs({
               entries,
-              edge: withLedger(edge, ledger, 'calibration'),
-              cloud: withLedger(cloud, ledger, 'calibration'),
+              edge,
+              cloud,
+              ledger,
+              note: 'calibration',
+              onWarning: (message) => this.log.warn(`Calibration: ${message}`),
               score: (image, prompt, options) => scorer.score(image, prompt, options),
               metrics: metrics.map((m) => m.id),
               scorerModel: scorer.model,

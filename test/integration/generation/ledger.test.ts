@@ -170,6 +170,6 @@ describe('money ledger', () => {
     // A tally that cannot be true is a damaged ledger.
     data.months['2025-04'].cascade = { cascaded: 2, escalated: 5 };
     writeFileSync(file, JSON.stringify(data));
-    await assert.rejects(ledger.status(), (e: RouteT2IError) => e.code === 'ledger-damaged' && /cascade tally of 2025-04/.test(e.message));
+    await assert.rejects(ledger.status(), (e: RouteT2IError) => e.code === 'ledger-damaged' && /2025-04: the cascade tally/.test(e.message));
   });
 });
