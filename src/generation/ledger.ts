@@ -124,6 +124,11 @@ export class Ledger {
     return { ledger, reconciled };
   }
 
+  /** A ledger to read and maintain explicitly (`routet2i ledger`): nothing is reconciled or written by opening it. */
+  static at(options: LedgerOptions): Ledger {
+    return new Ledger(options);
+  }
+
   /** This month's figures without taking the lock or writing anything (for a dry run). */
   static async peek(options: LedgerOptions): Promise<LedgerStatus> {
     return new Ledger(options).status();
@@ -300,7 +305,7 @@ export class Ledger {
 
   private damaged(why: string): RouteT2IError {
     // Refusing is the safe side: with an unreadable ledger we cannot know what was spent.
-    return new RouteT2IError('ledger-damaged', `the ledger ${this.file} is damaged (${why}); no cloud call is made until it is fixed`, `restore it, or run \`routet2i ledger --repair\` (keeps every readable record, moves the file aside)`);
+    return new RouteT2IError('ledger-damaged', `the ledger ${this.file} is damaged (${why}); no cloud call is made until it is fixed`, `restore it, or run \`routet2i ledger --repair\`, which keeps every readable record and moves the damaged file aside`);
   }
 
   private async write(data: LedgerData): Promise<void> {
