@@ -230,7 +230,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       model: 'm',
       estimateCost: () => 0.04,
       health: async () => ({ ok: true, detail: '' }),
-      generate: async () => ({ image: png, mime: 'image/png', backend: 'openai', model: 'm', cost: 0.03, timings: {} }),
+      generate: async () => ({ image: png, mime: 'image/png', backend: 'openai', model: 'm', cost: 0.03, timings: { totalMs: 1 } }),
     };
     const l = await ledger();
     let tries = 0;
