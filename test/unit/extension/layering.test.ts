@@ -38,7 +38,7 @@ function closure(entry: string): Set<string> {
   return seen;
 }
 
-const PURE = ['settings/settings', 'heat/heatScale', 'prompts/regions', 'prompts/analysis', 'predictor/engine', 'language/edits', 'lifecycle/debounce', 'verdict/verdict', 'language/texts', 'generate/generationPlan', 'panel/records', 'calibrate/ledgeredBackend', 'calibrate/calibrationTrain', 'calibrate/trainWorker'];
+const PURE = ['settings/settings', 'heat/heatScale', 'prompts/regions', 'prompts/analysis', 'predictor/engine', 'language/edits', 'lifecycle/debounce', 'verdict/verdict', 'language/texts', 'generate/generationPlan', 'panel/records', 'calibrate/calibrationTrain', 'calibrate/trainWorker'];
 
 describe('extension layering', () => {
   for (const name of PURE) {
