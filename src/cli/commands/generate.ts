@@ -23,8 +23,9 @@ const usage = `Usage: routet2i generate <input…> [--mode predict|cascade|hybri
 
 Generates every prompt where the cost policy sends it — the edge (your GPU server) or the cloud (a paid
 API) — and saves each image with a sidecar JSON (prompt, route and why, predicted and measured scores,
-backend, model, seed, cost, timings). Money is reserved in the workspace ledger before every cloud call,
-so the monthly cap is never passed.
+backend, model, seed, cost, timings). Money is reserved in the ledger before every cloud call, so the
+monthly cap is never passed, and a call the provider may have taken stays booked (docs/money.md); the
+ledger is .routet2i/ledger.json beside the config file (\`routet2i ledger\` shows it).
 
 Backends (NAME): ${BACKEND_NAMES.join(', ')}. Keys come from the environment: OPENAI_API_KEY,
 STABILITY_API_KEY, REPLICATE_API_TOKEN, FAL_KEY, BFL_API_KEY (A1111_AUTH, OPENAI_COMPATIBLE_API_KEY optional).
