@@ -1,3 +1,4 @@
+import { SecretSet } from '../shared/secrets';
 import { BackendError } from './errors';
 import { HttpClient, abortableSleep, type HttpSettings, type Sleep } from './http';
 import { decodeBase64, isCompleteImage, sniffImage, type ImageKind } from './image';
@@ -101,6 +102,8 @@ export interface CommonSettings {
   /** First backoff between retries (doubles each time, capped at 8 s); Retry-After wins over it. */
   retryDelayMs: number;
   price: number | undefined;
+  /** Send this backend's key over plain http to a non-loopback host (off: only https or loopback). */
+  allowInsecureHttp: boolean;
 }
 
 export function commonSettings(r: ConfigReader, defaults: { url?: string; timeoutMs?: number; maxWaitMs?: number; pollIntervalMs?: number }): CommonSettings {
@@ -113,6 +116,7 @@ export function commonSettings(r: ConfigReader, defaults: { url?: string; timeou
     retries: r.number('retries', 3, 0, 10),
     retryDelayMs: r.number('retryDelayMs', 500, 0, 60_000),
     price: r.number('price', undefined, 0, 1000),
+    allowInsecureHttp: r.boolean('allowInsecureHttp', false),
   };
 }
 
@@ -129,7 +133,7 @@ export abstract class BaseBackend implements Backend {
   readonly secretName?: string;
   protected readonly http: HttpClient;
   protected readonly settings: CommonSettings;
-  private readonly secretValues: string[] = [];
+  private readonly secretValues = new SecretSet();
   protected readonly sleep: Sleep;
   protected readonly clock: () => number;
 
@@ -144,7 +148,8 @@ export abstract class BaseBackend implements Backend {
     this.http = new HttpClient({
       ...deps.http,
       backend,
-      secrets: () => this.secretValues,
+      secrets: () => this.secretValues.list(),
+      allowInsecureHttp: this.settings.allowInsecureHttp,
       timeoutMs: this.settings.timeoutMs,
       idleTimeoutMs: this.settings.idleTimeoutMs,
       retry: { baseDelayMs: this.settings.retryDelayMs, ...deps.http?.retry, retries: this.settings.retries } as HttpSettings['retry'],
@@ -171,13 +176,13 @@ export abstract class BaseBackend implements Backend {
     const v = await this.deps.secrets.get(name);
     if (v === undefined || v === '') return undefined;
     const value = v.trim();
-    if (!this.secretValues.includes(value)) this.secretValues.push(value);
+    this.secretValues.add(value);
     return value;
   }
 
   /** Another form of a secret (an encoded header value) that must be scrubbed as well. */
   protected alsoSecret(value: string): void {
-    if (!this.secretValues.includes(value)) this.secretValues.push(value);
+    this.secretValues.add(value);
   }
 
   protected async requireSecret(name: string): Promise<string> {

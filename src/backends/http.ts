@@ -1,10 +1,13 @@
+import { credentialRefusal, isCredentialHeader, sameOrigin, withoutCredentials } from '../shared/secrets';
 import { BackendError, excerpt } from './errors';
 
 /**
  * The one HTTP layer every backend uses (Node's global fetch, i.e. undici): a deadline for the reply's
  * headers, an idle deadline between body chunks (a server that hangs mid-stream), a size limit,
  * bounded retries with backoff that honours Retry-After, cancellation through AbortSignal, and errors
- * that name the backend and never carry a secret.
+ * that name the backend and never carry a secret. Credentials go only where src/shared/secrets.ts allows
+ * (https, loopback, or the backend's `allowInsecureHttp`), and redirects are followed by hand so that no
+ * credential header crosses to another origin.
  */
 
 export interface RetryPolicy {
@@ -34,11 +37,14 @@ export interface HttpSettings {
   /** Values to scrub from any message (API keys, passwords). */
   secrets: () => readonly (string | undefined)[];
   fetch: typeof fetch;
+  /** The user's explicit opt-in to send credentials over plain http to a non-loopback host. */
+  allowInsecureHttp: boolean;
 }
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ retries: 3, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 });
 
 export const DEFAULT_HTTP: Readonly<Omit<HttpSettings, 'backend' | 'secrets'>> = Object.freeze({
+  allowInsecureHttp: false,
   timeoutMs: 60_000,
   idleTimeoutMs: 30_000,
   maxBytes: 64 * 1024 * 1024,
@@ -65,6 +71,12 @@ export interface HttpRequest {
    * 429, 500, 502, 503 and a refused connection; never after a timeout.
    */
   idempotent?: boolean;
+  /**
+   * The request creates a job on a queue (Replicate's create, fal's and BFL's submit): a 5xx or 408 may come
+   * after the job was queued, so it is retried on 429 only (as the official Replicate client does for non-GET
+   * requests) and any other failure after sending says `accepted`.
+   */
+  startsJob?: boolean;
   retries?: number;
   /** A status to hand back to the caller instead of failing (e.g. a 403 that means content moderation). */
   accept?: (status: number) => boolean;
@@ -137,6 +149,17 @@ function messageFrom(v: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** `error.code` of an OpenAI-style error body (`{error: {code}}`), if any. */
+export function errorCode(body: Uint8Array): string | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(body).toString('utf8')) as { error?: { code?: unknown; type?: unknown } };
+    const c = v?.error?.code ?? v?.error?.type;
+    return typeof c === 'string' ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type Failure = { kind: 'timeout' | 'idle' | 'cancelled' | 'network'; cause?: unknown };
@@ -214,8 +237,14 @@ export class HttpClient {
       const reply = outcome.reply;
       if ((reply.status >= 200 && reply.status < 300) || req.accept?.(reply.status)) return reply;
       const retryAfterMs = parseRetryAfter(reply.headers);
-      const transient = reply.status === 408 || reply.status === 429 || reply.status === 500 || reply.status === 502 || reply.status === 503 || (idempotent && reply.status === 504);
       const message = excerpt(serverMessage(reply.body, reply.headers.get('content-type')), this.settings.secrets());
+      // OpenAI answers an exhausted account with 429 `insufficient_quota`: a billing refusal, not a rate limit.
+      if (reply.status === 429 && errorCode(reply.body) === 'insufficient_quota') {
+        throw this.error('billing', `${what}: HTTP 429 — the account has no quota or credits left${message ? `: ${message}` : ''}`, { status: 429, hint: "check the provider account's billing" });
+      }
+      const transient = req.startsJob
+        ? reply.status === 429
+        : reply.status === 408 || reply.status === 429 || reply.status === 500 || reply.status === 502 || reply.status === 503 || (idempotent && reply.status === 504);
       if (transient && attempt < retries) {
         if (retryAfterMs !== undefined && retryAfterMs > this.settings.retry.maxRetryAfterMs) {
           throw this.error('rate-limited', `${what}: HTTP ${reply.status}; the server asks to wait ${seconds(retryAfterMs)}, longer than the ${seconds(this.settings.retry.maxRetryAfterMs)} allowed${message ? `: ${message}` : ''}`, { status: reply.status, retryAfterMs });
@@ -223,7 +252,10 @@ export class HttpClient {
         await this.pause(retryAfterMs ?? this.backoff(attempt), req.signal, what);
         continue;
       }
-      throw this.statusError(reply.status, what, message, attempt + 1, retryAfterMs);
+      const e = this.statusError(reply.status, what, message, attempt + 1, retryAfterMs);
+      // A queued job answered 5xx/408 may still run: keep it booked until the provider says otherwise.
+      if (req.startsJob && (reply.status >= 500 || reply.status === 408)) e.details.accepted = true;
+      throw e;
     }
   }
 
@@ -239,12 +271,20 @@ export class HttpClient {
     if (status === 401 || status === 403) {
       return this.error('auth', `${what}: HTTP ${status} — the credentials were refused${tail}`, { status, hint: 'check the API key or password for this backend' });
     }
+    if (status === 402) return this.error('billing', `${what}: HTTP 402 — the account has no credits left${tail}`, { status, hint: "check the provider account's billing" });
     if (status === 429) return this.error('rate-limited', `${what}: HTTP 429 (rate limited)${tries}${tail}`, { status, retryAfterMs });
     if (status >= 500) return this.error('server', `${what}: HTTP ${status} (server error)${tries}${tail}`, { status });
     if (status === 408) return this.error('timeout', `${what}: HTTP 408 (request timeout)${tries}${tail}`, { status });
     if (status === 413) return this.error('too-large', `${what}: HTTP 413 (request too large)${tail}`, { status });
     if (status === 404) return this.error('config', `${what}: HTTP 404 (not found; check the URL and model name)${tail}`, { status });
     return this.error('bad-request', `${what}: HTTP ${status}${tail}`, { status });
+  }
+
+  /** Refuses, before anything is sent, a credential header bound for a place src/shared/secrets.ts forbids. */
+  private checkCredentials(url: string, headers: Record<string, string>): void {
+    if (!Object.keys(headers).some(isCredentialHeader)) return;
+    const why = credentialRefusal(url, { allowInsecureHttp: this.settings.allowInsecureHttp });
+    if (why) throw this.error('config', `refusing to send the key: ${why}`, { hint: 'change the backend URL to https://' });
   }
 
   private backoff(attempt: number): number {
@@ -283,10 +323,35 @@ export class HttpClient {
     let timer: NodeJS.Timeout | undefined = setTimeout(() => fail('timeout'), timeoutMs);
     try {
       let res: Response;
-      try {
-        res = await this.settings.fetch(url, { method, headers, body: body as RequestInit["body"], signal: controller.signal, redirect: 'follow' });
-      } catch (e) {
-        return { failure: failure ?? { kind: 'network', cause: e } };
+      let current = url;
+      let hopHeaders = headers;
+      let hopMethod = method;
+      let hopBody = body;
+      for (let hop = 0; ; hop++) {
+        this.checkCredentials(current, hopHeaders);
+        try {
+          res = await this.settings.fetch(current, { method: hopMethod, headers: hopHeaders, body: hopBody as RequestInit['body'], signal: controller.signal, redirect: 'manual' });
+        } catch (e) {
+          return { failure: failure ?? { kind: 'network', cause: e } };
+        }
+        const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+        if (location === null) break;
+        await res.body?.cancel().catch(() => undefined);
+        if (hop >= 5) throw this.error('bad-reply', `${req.what ?? method}: more than 5 redirects`, { status: res.status });
+        let next: string;
+        try {
+          next = new URL(location, current).toString();
+        } catch {
+          throw this.error('bad-reply', `${req.what ?? method}: a redirect to something that is not a URL`, { status: res.status });
+        }
+        // fetch drops Authorization across origins but not custom headers (BFL's x-key): drop them all here.
+        if (!sameOrigin(current, next)) hopHeaders = withoutCredentials(hopHeaders);
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && hopMethod === 'POST')) {
+          hopMethod = 'GET';
+          hopBody = undefined;
+          hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([k]) => k.toLowerCase() !== 'content-type'));
+        }
+        current = next;
       }
       clearTimeout(timer);
       const lengthHeader = res.headers.get('content-length');
@@ -333,7 +398,7 @@ export class HttpClient {
           status: res.status,
           headers: res.headers,
           body: bytes,
-          url: res.url || url,
+          url: current,
           text: () => Buffer.from(bytes).toString('utf8'),
           json<T>(): T {
             try {
