@@ -1,4 +1,5 @@
 import { SecretSet } from '../shared/secrets';
+import { modelFor, staleCatalogWarning, type ModelEntry, type Provider } from './catalog';
 import { BackendError } from './errors';
 import { HttpClient, abortableSleep, type HttpSettings, type Sleep } from './http';
 import { decodeBase64, isCompleteImage, sniffImage, type ImageKind } from './image';
@@ -13,6 +14,10 @@ export interface BackendDeps {
   sleep?: Sleep;
   /** Milliseconds, monotonic. */
   clock?: () => number;
+  /** Today's date, for model shutdown dates and the price table's age (tests pin it). */
+  now?: () => Date;
+  /** Where once-per-run warnings go (a stale price table); defaults to process.emitWarning. */
+  warn?: (message: string) => void;
 }
 
 /** Reads one backend's config with a type, a default and a guard for every key; errors name the key. */
@@ -156,6 +161,21 @@ export abstract class BaseBackend implements Backend {
     });
     this.sleep = deps.sleep ?? deps.http?.sleep ?? abortableSleep;
     this.clock = deps.clock ?? (() => performance.now());
+  }
+
+  protected today(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /**
+   * The catalog's entry for this backend's model: refuses a model past its shutdown date or one with no price,
+   * and gives the once-per-run warning when the table is old.
+   */
+  protected catalogEntry(provider: Provider, id: string): ModelEntry | undefined {
+    const now = this.today();
+    const stale = staleCatalogWarning(now);
+    if (stale) (this.deps.warn ?? ((m: string) => process.emitWarning(m)))(stale);
+    return modelFor(provider, id, { price: this.settings.price, now, backend: this.name ?? provider });
   }
 
   protected reader(): ConfigReader {
