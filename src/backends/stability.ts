@@ -25,8 +25,6 @@ const CREDITS: Record<string, number> = {
 
 /** Aspect ratios the Stability v2beta endpoints accept. */
 export const STABILITY_ASPECTS = ['21:9', '16:9', '3:2', '5:4', '1:1', '4:5', '2:3', '9:16', '9:21'] as const;
-/** Aspect ratios the FLUX endpoints (Replicate's official FLUX models, BFL ultra) accept. */
-export const FLUX_ASPECTS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16', '9:21'] as const;
 
 /** The listed aspect ratio closest to width:height, e.g. `16:9`. */
 export function nearestAspect(width: number, height: number, aspects: readonly string[] = STABILITY_ASPECTS): string {
