@@ -45,6 +45,8 @@ export interface ModelEntry {
   price?: Price;
   /** YYYY-MM-DD: the provider's announced shutdown; from that day on the model is refused. */
   shutdown?: string;
+  /** The provider's API has no such endpoint (any more): refused at once, naming the successor. */
+  noEndpoint?: true;
   successor?: string;
   caps: Capabilities;
 }
@@ -137,6 +139,7 @@ const BFL: ModelEntry[] = [
   { provider: 'bfl', id: 'flux-pro-1.1-ultra', price: { perImage: 0.06 }, caps: { aspects: FLUX_ASPECTS, negative: false, seed: true } },
   { provider: 'bfl', id: 'flux-dev', price: { perImage: 0.025 }, caps: { dims: FLUX1_DIMS, steps: { min: 1, max: 50, field: 'steps' }, negative: false, seed: true } },
   { provider: 'bfl', id: 'flux-kontext-pro', price: { perImage: 0.04 }, caps: { aspects: KONTEXT_ASPECTS, negative: false, seed: true } },
+  { provider: 'bfl', id: 'flux-pro', noEndpoint: true, successor: 'flux-pro-1.1', caps: { dims: FLUX1_DIMS, negative: false, seed: true } },
   { provider: 'bfl', id: 'flux-kontext-max', price: { perImage: 0.08 }, caps: { aspects: KONTEXT_ASPECTS, negative: false, seed: true } },
 ];
 
@@ -177,13 +180,18 @@ export function isoDay(now: Date): string {
  */
 export function modelFor(provider: Provider, id: string, options: { price?: number; now: Date; backend: string }): ModelEntry | undefined {
   const entry = findModel(provider, id);
+  if (entry?.noEndpoint) {
+    throw new BackendError('config', options.backend, `model "${id}" has no endpoint in the provider's published API; use "${entry.successor ?? 'a current model'}" instead`, {
+      hint: `set "model": "${entry.successor ?? '…'}" for this backend`,
+    });
+  }
   if (entry?.shutdown && isoDay(options.now) >= entry.shutdown) {
     throw new BackendError('config', options.backend, `model "${id}" was shut down on ${entry.shutdown} (provider's announcement); use "${entry.successor ?? 'a current model'}" instead`, {
       hint: `set "model": "${entry.successor ?? '…'}" for this backend`,
     });
   }
   if (options.price === undefined && !entry?.price) {
-    const known = CATALOG.filter((m) => m.provider === provider && m.price && !m.shutdown).map((m) => m.id);
+    const known = CATALOG.filter((m) => m.provider === provider && m.price && !m.shutdown && !m.noEndpoint).map((m) => m.id);
     throw new BackendError('config', options.backend, `no price is known for model "${id}"; set "price" (USD per image) so the ledger can reserve it, or use one of ${known.join(', ')}`);
   }
   return entry;

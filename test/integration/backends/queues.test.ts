@@ -244,6 +244,47 @@ describe('submit-and-poll backends (loopback)', () => {
       await rejectsWith(createBackend('bfl', fast(err.server.url), deps.secrets, deps).generate(request), 'failed', /Error/);
     });
 
+    it('an Error carrying content_policy_violation is a refusal, not a plain failure', async () => {
+      const c = await cdn();
+      const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url, behaviour: 'policy' });
+      open.push(bfl.server);
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      await rejectsWith(createBackend('bfl', fast(bfl.server.url), deps.secrets, deps).generate(request), 'content-filter', /content_policy_violation/);
+    });
+
+    it('Kontext gets aspect_ratio only; flux-pro (no endpoint in the OpenAPI) is refused naming flux-pro-1.1', async () => {
+      const c = await cdn();
+      const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url });
+      open.push(bfl.server);
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      const r = await createBackend('bfl', fast(bfl.server.url, { model: 'flux-kontext-pro' }), deps.secrets, deps).generate({ ...request, width: 1344, height: 768 });
+      const [post] = bfl.server.to('POST', '/v1/flux-kontext-pro');
+      assert.equal(post!.json.aspect_ratio, '16:9');
+      assert.equal('width' in post!.json, false);
+      assert.equal(r.sent?.aspectRatio, '16:9');
+      assert.throws(() => createBackend('bfl', { model: 'flux-pro' }, deps.secrets, deps), /bfl: model "flux-pro" has no endpoint in the provider's published API; use "flux-pro-1.1"/);
+      // FLUX.2 [pro]: width and height in multiples of 16, priced per started megapixel as an upper bound.
+      const two = createBackend('bfl', fast(bfl.server.url, { model: 'flux-2-pro' }), deps.secrets, deps);
+      assert.equal(two.estimateCost({ ...request, width: 1440, height: 1440 }), 0.09);
+    });
+
+    it('x-key does not follow a redirect to another origin (fetch would carry the custom header)', async () => {
+      const c = await cdn();
+      const elsewhere = await startBfl({ cdnUrl: c.server.url });
+      const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url, redirectTo: elsewhere.server.url });
+      open.push(bfl.server, elsewhere.server);
+      // The task lives on the other host: submit one there so its get_result has something to serve.
+      const { deps } = testDeps({ BFL_API_KEY: KEY });
+      await createBackend('bfl', fast(elsewhere.server.url), deps.secrets, deps).generate(request);
+      const before = elsewhere.server.requests.length;
+      const backend = createBackend('bfl', fast(bfl.server.url), deps.secrets, deps);
+      await rejectsWith(backend.generate(request), 'failed', /Task not found/);
+      const followed = elsewhere.server.requests.slice(before).filter((q) => q.path === '/v1/get_result');
+      assert.ok(followed.length >= 1, 'the redirect was followed');
+      assert.ok(followed.every((q) => q.headers['x-key'] === undefined), 'without the key');
+      assert.ok(bfl.server.to('GET', '/v1/get_result').every((g) => g.headers['x-key'] === KEY), 'the key went to the API itself');
+    });
+
     it('a cancelled wait says the task may still be charged', async () => {
       const c = await cdn();
       const bfl = await startBfl({ key: KEY, cdnUrl: c.server.url, behaviour: 'hang' });
