@@ -161,7 +161,9 @@ describe('submit-and-poll backends (loopback)', () => {
       assert.equal(r.cost, 0.025, '0.79 MP bills as one megapixel');
       const [post] = fal.server.to('POST', '/fal-ai/flux/dev');
       assert.equal(post!.headers.authorization, `Key ${KEY}`);
-      assert.deepEqual(post!.json, { prompt: 'a brass owl, studio light', seed: 11, image_size: { width: 1024, height: 768 }, num_images: 1, output_format: 'png', enable_safety_checker: true, negative_prompt: 'lowres', num_inference_steps: 4 });
+      // FLUX dev has no negative prompt (fal's input schema): not sent, and the result says so.
+      assert.deepEqual(post!.json, { prompt: 'a brass owl, studio light', seed: 11, image_size: { width: 1024, height: 768 }, num_images: 1, output_format: 'png', enable_safety_checker: true, num_inference_steps: 4 });
+      assert.deepEqual(r.sent?.notes, ['negative prompt not sent (the model has no negative prompt)']);
       assert.ok(progress.some((p) => p.status === 'queued' && p.position === 0));
       assert.ok(progress.some((p) => p.status === 'running'));
       assert.equal(c.server.requests[0]!.headers.authorization, undefined);
@@ -175,6 +177,16 @@ describe('submit-and-poll backends (loopback)', () => {
       const { deps } = testDeps({ FAL_KEY: KEY });
       await rejectsWith(createBackend('fal', fast(nsfw.server.url), deps.secrets, deps).generate(request), 'content-filter', /safety checker/);
       await rejectsWith(createBackend('fal', fast(err.server.url), deps.secrets, deps).generate(request), 'failed', /runner/);
+    });
+
+    it('reads a refusal (422 content_policy_violation) from GET response_url: content-filter, not bad-request', async () => {
+      const c = await cdn();
+      const fal = await startFal({ key: KEY, cdnUrl: c.server.url, behaviour: 'policy' });
+      open.push(fal.server);
+      const { deps } = testDeps({ FAL_KEY: KEY });
+      const e = await rejectsWith(createBackend('fal', fast(fal.server.url), deps.secrets, deps).generate(request), 'content-filter', /content_policy_violation.*flagged by a content checker/);
+      assert.equal(e.details.accepted, true);
+      assert.equal(fal.server.to('GET', /^\/fal-ai\/flux\/requests\/[\w-]+$/).length, 1, 'the result is read once, not retried');
     });
 
     it('cancellation reaches cancel_url with PUT', async () => {
