@@ -92,7 +92,7 @@ export class BflBackend extends BaseBackend {
     if (sent.aspectRatio) body.aspect_ratio = sent.aspectRatio;
     else Object.assign(body, { width: sent.width, height: sent.height });
     if (sent.steps !== undefined) body.steps = sent.steps;
-    const submit = await this.http.json<SubmitReply>(joinUrl(this.settings.url, `v1/${this.model}`), { json: body, headers: auth, signal, what: 'submit', idempotent: false, startsJob: true });
+    const submit = await this.http.json<SubmitReply>(joinUrl(this.settings.url, `v1/${this.model}`), { json: body, headers: auth, signal, what: 'submit', idempotent: false });
     const id = this.need(submit.id, 'task id');
     const pollUrl = submit.polling_url && this.trusted(submit.polling_url) ? submit.polling_url : `${joinUrl(this.settings.url, 'v1/get_result')}?id=${encodeURIComponent(id)}`;
     onProgress?.({ status: 'queued' });

@@ -63,7 +63,7 @@ export class FalBackend extends BaseBackend {
     this.entry = this.catalogEntry('fal', this.model);
     this.caps = this.entry?.caps ?? { steps: { min: 1, max: 1000, field: 'num_inference_steps' }, negative: true, seed: true };
     this.safetyChecker = r.boolean('safetyChecker', true);
-    this.extraInput = r.object('input') ?? {};
+    this.extraInput = r.input('input', ['num_images', 'image_size', 'width', 'height', 'batch_size']);
   }
 
   estimateCost(request: GenerationRequest): number {
@@ -104,7 +104,7 @@ export class FalBackend extends BaseBackend {
     if (sent.negative) input.negative_prompt = sent.negative;
     if (sent.steps !== undefined && this.caps.steps) input[this.caps.steps.field] = sent.steps;
     Object.assign(input, this.extraInput);
-    const q = await this.http.json<QueueReply>(joinUrl(this.settings.url, this.model), { json: input, headers: auth, signal, what: 'queue submit', idempotent: false, startsJob: true });
+    const q = await this.http.json<QueueReply>(joinUrl(this.settings.url, this.model), { json: input, headers: auth, signal, what: 'queue submit', idempotent: false });
     const id = this.need(q.request_id, 'request_id');
     const base = `${this.app}/requests/${encodeURIComponent(id)}`;
     onProgress?.({ status: 'queued', position: q.queue_position });

@@ -61,7 +61,7 @@ export class ReplicateBackend extends BaseBackend {
     const passThrough: Capabilities = { steps: { min: 1, max: 1000, field: 'num_inference_steps' }, negative: true, seed: true, ...(this.owner?.startsWith('black-forest-labs/') ? { aspects: FLUX_ASPECTS } : {}) };
     const caps = this.entry?.caps ?? passThrough;
     this.caps = sizeInput === 'aspect_ratio' ? { ...caps, aspects: caps.aspects ?? FLUX_ASPECTS } : sizeInput === 'width_height' ? { ...caps, aspects: undefined } : caps;
-    this.extraInput = r.object('input') ?? {};
+    this.extraInput = r.input('input', ['num_outputs', 'num_images', 'batch_size', 'width', 'height', 'megapixels']);
   }
 
   estimateCost(): number {
@@ -109,7 +109,6 @@ export class ReplicateBackend extends BaseBackend {
       timeoutMs: Math.max(this.settings.timeoutMs, (this.preferWait + 30) * 1000),
       what: 'create prediction',
       idempotent: false,
-      startsJob: true,
     });
     const id = this.need(p.id, 'prediction id');
     let started: number | undefined;

@@ -49,13 +49,14 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     assert.equal(a.server.to('POST', '/sdapi/v1/interrupt').length, 1);
   });
 
-  it('retries a 503 and then succeeds; a 422 is a bad request naming the field', async () => {
+  it('does not send txt2img again after a 503 (the job may still run); a 422 is a bad request naming the field', async () => {
     a = await startA1111();
     const { deps, delays } = testDeps();
     const backend = createBackend('a1111', fast(a.server.url), deps.secrets, deps);
     a.server.fault('POST', '/sdapi/v1/txt2img', { status: 503, body: 'Service Unavailable' });
-    await backend.generate(request);
-    assert.ok(delays.length >= 1);
+    await rejectsWith(backend.generate(request), 'server', /HTTP 503/);
+    assert.equal(a.server.to('POST', '/sdapi/v1/txt2img').length, 1);
+    assert.equal(delays.filter((d) => d > 5).length, 0, 'no backoff before a second txt2img');
     a.server.fault('POST', '/sdapi/v1/txt2img', { status: 422, body: { detail: [{ loc: ['body', 'width'], msg: 'value is not a valid integer' }] } });
     await rejectsWith(backend.generate(request), 'bad-request', /HTTP 422: value is not a valid integer/);
   });
