@@ -138,7 +138,9 @@ function messageFrom(v: unknown): string | undefined {
   }
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    for (const key of ['message', 'error', 'detail', 'errors', 'msg', 'title', 'name']) {
+    // `detail`/`errors` before `error`: AUTOMATIC1111's handler answers {error: "HTTPException", detail: "Sampler not
+    // found", errors: "…"} (modules/api/api.py handle_exception), where `error` is only the exception's class name.
+    for (const key of ['message', 'detail', 'errors', 'error', 'msg', 'title', 'name']) {
       const m = messageFrom(o[key]);
       if (m) return m;
     }
