@@ -289,7 +289,7 @@ export class HttpClient {
   private checkCredentials(url: string, headers: Record<string, string>): void {
     if (!Object.keys(headers).some(isCredentialHeader)) return;
     const why = credentialRefusal(url, { allowInsecureHttp: this.settings.allowInsecureHttp });
-    if (why) throw this.error('config', `refusing to send the key: ${why}`, { hint: 'change the backend URL to https://' });
+    if (why) throw this.error('config', `refusing to send the key: ${why}`, { hint: 'change the backend URL to https://', notTaken: true });
   }
 
   private backoff(attempt: number): number {
