@@ -56,7 +56,7 @@ export interface CollectSummary {
 }
 
 /** Failures that will hit every prompt the same way: stop instead of burning through the list. */
-const FATAL = new Set(['auth', 'config', 'unreachable']);
+const FATAL = new Set(['auth', 'billing', 'config', 'unreachable']);
 const MAX_FAILURES_IN_A_ROW = 3;
 
 export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
