@@ -89,9 +89,11 @@ abstract class ImagesApiBackend extends BaseBackend {
  *   prompt after a `|` in the prompt; no seed input we can rely on.
  * - `openai`: OpenAI itself or a strict copy: no extras; GPT image models refuse `response_format`.
  * - `plain`: any other server: the standard fields only.
+ * - `auto` (the default): sd-server when its GET /v1/models lists `sd-cpp-local` (routes_openai.cpp), else `plain`,
+ *   so no server gets extras it would read as part of the prompt.
  */
-export const COMPATIBLE_SERVERS = ['sd-server', 'localai', 'openai', 'plain'] as const;
-export type CompatibleServer = (typeof COMPATIBLE_SERVERS)[number];
+export const COMPATIBLE_SERVERS = ['auto', 'sd-server', 'localai', 'openai', 'plain'] as const;
+export type CompatibleServer = Exclude<(typeof COMPATIBLE_SERVERS)[number], 'auto'>;
 
 /** Any OpenAI-compatible images endpoint; an edge server by default (a local stable-diffusion.cpp). */
 export class OpenAICompatibleBackend extends ImagesApiBackend {
@@ -99,7 +101,9 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
   readonly side: 'edge' | 'cloud';
   readonly model: string;
   override readonly secretName = 'OPENAI_COMPATIBLE_API_KEY';
-  private readonly server: CompatibleServer;
+  private readonly configuredServer: CompatibleServer | 'auto';
+  private server: CompatibleServer = 'plain';
+  private detected = false;
   /** Strip the emphasis syntax for servers that do not read it (stable-diffusion.cpp does; keep is the default). */
   private readonly plain: boolean;
 
@@ -109,7 +113,7 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
     this.side = r.side('edge');
     this.model = r.string('model', 'default');
     // `sendExtras: false` (the older setting) means: send the standard fields only.
-    this.server = r.boolean('sendExtras', true) ? r.oneOf('server', COMPATIBLE_SERVERS, 'sd-server') : 'plain';
+    this.configuredServer = r.boolean('sendExtras', true) ? r.oneOf('server', COMPATIBLE_SERVERS, 'auto') : 'plain';
     this.plain = r.oneOf('promptSyntax', ['keep', 'plain'] as const, 'keep') === 'plain';
   }
 
@@ -159,10 +163,28 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
     return { body, sent };
   }
 
+  /** `auto`: ask GET /v1/models once which server this is. */
+  private async detectServer(headers: Record<string, string>, signal: AbortSignal | undefined): Promise<void> {
+    if (this.detected) return;
+    if (this.configuredServer !== 'auto') this.server = this.configuredServer;
+    else {
+      try {
+        const base = /\/v1$/.test(this.settings.url) ? this.settings.url : joinUrl(this.settings.url, 'v1');
+        const list = await this.http.json<{ data?: { id?: string }[] }>(joinUrl(base, 'models'), { headers, signal, retries: 0, timeoutMs: Math.min(this.settings.timeoutMs, 10_000), what: 'GET /v1/models' });
+        this.server = list?.data?.some((m) => m?.id === 'sd-cpp-local') ? 'sd-server' : 'plain';
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        this.server = 'plain';
+      }
+    }
+    this.detected = true;
+  }
+
   async generate(request: GenerationRequest, options: GenerateOptions = {}): Promise<GenerationResult> {
     const t0 = this.clock();
     const key = await this.secret('OPENAI_COMPATIBLE_API_KEY');
     const seed = request.seed ?? randomSeed();
+    await this.detectServer(key ? { authorization: `Bearer ${key}` } : {}, options.signal);
     const { body, sent } = this.body(request, seed);
     const { bytes, mime } = await this.callImages(body, key ? { authorization: `Bearer ${key}` } : {}, options);
     const total = Math.round(this.clock() - t0);

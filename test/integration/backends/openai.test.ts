@@ -152,7 +152,7 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     assert.equal(cdn.server.requests[0]!.headers.authorization, undefined, 'the key never goes to another host');
   });
 
-  it('stable-diffusion.cpp sd-server: seed, negative prompt and steps inside <sd_cpp_extra_args>, as it reads them', async () => {
+  it('stable-diffusion.cpp sd-server (found by its /v1/models): seed, negative prompt and steps inside <sd_cpp_extra_args>, as it reads them', async () => {
     const sd = await startSdServer();
     servers.push(sd.server);
     const { deps } = testDeps();
@@ -162,6 +162,18 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     assert.deepEqual(sd.used, [{ prompt: 'a (heron:1.2) at dawn', negative_prompt: 'blurry, "text"', seed: 77, steps: 12, width: 768, height: 512 }]);
     assert.equal(r.seed, 77, 'the seed the server used');
     assert.deepEqual({ ...r.sent, notes: undefined }, { width: 768, height: 512, size: '768x512', negative: 'blurry, "text"', steps: 12, seed: 77, notes: undefined });
+    assert.equal(sd.server.to('GET', '/v1/models').length, 1, 'asked once which server it is');
+    await backend.generate(request);
+    assert.equal(sd.server.to('GET', '/v1/models').length, 1);
+  });
+
+  it('auto: a server that is not sd-server gets the standard fields only (no extras inside its prompt)', async () => {
+    const la = await startLocalAI();
+    servers.push(la.server);
+    const { deps } = testDeps();
+    const r = await createBackend('openai-compatible', fast(la.server.url), deps.secrets, deps).generate({ ...request, negative: 'lowres', steps: 15 });
+    assert.deepEqual(la.used, [{ positive: 'a watercolour heron', negative: undefined, step: undefined }]);
+    assert.equal(r.seed, undefined);
   });
 
   it('LocalAI: negative after "|", steps as `step`, no seed recorded', async () => {
