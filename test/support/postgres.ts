@@ -111,7 +111,7 @@ export async function startCluster(): Promise<PgCluster | { skip: string }> {
   }
   const port = await freePort();
   // Unix sockets in our own folder (Debian's /var/run/postgresql may not be ours); durability is not the point here.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`;
   const handle = { bin, data, ...(as ? { as } : {}) };
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const cluster: PgCluster = {
