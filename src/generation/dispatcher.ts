@@ -18,9 +18,9 @@ import {
 } from '../router/policy';
 import type { Normalisation } from '../router/prs';
 import type { Prediction, Scores, Side } from '../router/types';
-import { BackendError } from './errors';
+import { BackendError } from '../backends/errors';
 import type { Ledger } from './ledger';
-import type { Backend, GenerationProgress, GenerationRequest, GenerationResult, QualityScorer } from './types';
+import type { Backend, GenerationProgress, GenerationRequest, GenerationResult, QualityScorer } from '../backends/types';
 
 /**
  * The cost policy in force: which side renders each prompt, and what money may be spent. Decisions come
