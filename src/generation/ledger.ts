@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
+import type { KeyLimit, KeyStatus, ReserveMeta } from './ledgerStore';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -28,6 +29,8 @@ export interface Reservation {
   pid: number;
   host: string;
   note?: string;
+  /** The gateway key the call was made for (its id, never the key). */
+  key?: string;
 }
 
 export interface LedgerEntry {
@@ -37,6 +40,7 @@ export interface LedgerEntry {
   estimate: number;
   at: string;
   note?: string;
+  key?: string;
   /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
   reconciled?: boolean;
 }
@@ -98,6 +102,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** What one gateway key has spent and holds reserved this month. */
+function keyCommitted(month: MonthRecord, key: string): number {
+  return sum([...month.entries.filter((e) => e.key === key).map((e) => e.cost), ...Object.values(month.reservations).filter((r) => r.key === key).map((r) => r.estimate)]);
+}
+
 function sum(xs: number[]): number {
   return Math.round(xs.reduce((a, b) => a + b, 0) * 1e9) / 1e9;
 }
@@ -146,18 +155,25 @@ export class Ledger {
     return this.options.monthlyCap;
   }
 
+  get where(): string {
+    return this.options.file;
+  }
+
   /**
    * Reserves `estimate` USD for one call, or returns null when spent + reserved + estimate would pass
    * the cap. Atomic across processes.
    */
-  async reserve(estimate: number, meta: { backend: string; note?: string }): Promise<Reservation | null> {
+  async reserve(estimate: number, meta: ReserveMeta): Promise<Reservation | null> {
     if (!(Number.isFinite(estimate) && estimate >= 0)) throw new RouteT2IError('bad-estimate', `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`);
     return this.update((data) => {
       const month = this.month(data);
       const committed = sum([...month.entries.map((e) => e.cost), ...Object.values(month.reservations).map((r) => r.estimate)]);
       if (this.cap !== null && committed + estimate > this.cap + EPS) return null;
+      const key = meta.key;
+      if (key && key.cap !== null && keyCommitted(month, key.id) + estimate > key.cap + EPS) return null;
       const r: Reservation = { id: randomBytes(8).toString('hex'), backend: meta.backend, estimate, at: this.now().toISOString(), pid: this.pid, host: this.host };
       if (meta.note) r.note = meta.note;
+      if (key) r.key = key.id;
       month.reservations[r.id] = r;
       return r;
     });
@@ -173,6 +189,7 @@ export class Ledger {
           delete month.reservations[id];
           const entry: LedgerEntry = { id, backend: r.backend, cost, estimate: r.estimate, at: this.now().toISOString() };
           if (r.note) entry.note = r.note;
+          if (r.key) entry.key = r.key;
           month.entries.push(entry);
           return;
         }
@@ -234,6 +251,23 @@ export class Ledger {
     return { month: key, spent, reserved, cap: this.cap, left: this.cap === null ? Infinity : Math.max(0, Math.round((this.cap - spent - reserved) * 1e9) / 1e9), cascade };
   }
 
+  /** One gateway key's month. */
+  async keyStatus(key: KeyLimit): Promise<KeyStatus> {
+    const data = await this.read();
+    const m = monthKey(this.now());
+    const month = data.months[m] ?? { entries: [], reservations: {} };
+    const spent = sum(month.entries.filter((e) => e.key === key.id).map((e) => e.cost));
+    const reserved = sum(Object.values(month.reservations).filter((r) => r.key === key.id).map((r) => r.estimate));
+    return { key: key.id, month: m, spent, reserved, cap: key.cap, left: key.cap === null ? Infinity : Math.max(0, Math.round((key.cap - spent - reserved) * 1e9) / 1e9) };
+  }
+
+  /** This month's entries and open reservations, oldest first. */
+  async detail(): Promise<{ status: LedgerStatus; entries: LedgerEntry[]; reservations: Reservation[] }> {
+    const data = await this.read();
+    const month = data.months[monthKey(this.now())] ?? { entries: [], reservations: {} };
+    return { status: await this.status(), entries: month.entries, reservations: Object.values(month.reservations) };
+  }
+
   /** Settles, at their estimates, the reservations whose owners are gone (see the crash rule above). */
   async reconcile(): Promise<LedgerEntry[]> {
     const staleMs = this.options.staleReservationMs ?? 24 * 3600_000;
@@ -250,6 +284,7 @@ export class Ledger {
           delete month.reservations[r.id];
           const entry: LedgerEntry = { id: r.id, backend: r.backend, cost: r.estimate, estimate: r.estimate, at: this.now().toISOString(), reconciled: true };
           if (r.note) entry.note = r.note;
+          if (r.key) entry.key = r.key;
           month.entries.push(entry);
           done.push(entry);
         }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Pool, type PoolClient } from 'pg';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
-import { monthKey, type LedgerEntry, type LedgerStatus } from '../backends/ledger';
+import { monthKey, type LedgerEntry, type LedgerStatus } from './ledger';
 import type { GatewayStore, KeyLimit, KeyStatus, MoneyLedger, ReserveMeta } from './ledgerStore';
 
 /**

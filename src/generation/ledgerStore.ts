@@ -1,5 +1,5 @@
 import type { CascadeTally } from '../router/policy';
-import type { LedgerEntry, LedgerStatus } from '../backends/ledger';
+import type { LedgerEntry, LedgerStatus } from './ledger';
 
 /**
  * What every money ledger offers, whichever store holds it: the JSON file of one machine (ledger.ts) or a PostgreSQL
