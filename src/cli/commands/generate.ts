@@ -52,7 +52,7 @@ Options:
 
 const CONFIG_NAMES = ['routet2i.config.yaml', 'routet2i.config.yml', 'routet2i.config.json'];
 
-async function loadConfig(file: string | undefined, io: CliIO): Promise<{ config: GenerationFileConfig; dir: string; file?: string }> {
+export async function loadConfig(file: string | undefined, io: CliIO): Promise<{ config: GenerationFileConfig; dir: string; file?: string }> {
   const explicit = file !== undefined;
   const found = explicit ? path.resolve(io.cwd, file) : CONFIG_NAMES.map((n) => path.join(io.cwd, n)).find((p) => existsSync(p));
   if (!found) return { config: parseGenerationConfig(undefined, 'config'), dir: io.cwd };
