@@ -164,7 +164,6 @@ describe('gateway: OpenAI Images API on one machine', function () {
       // The provider may have taken the job: it stays booked (at the estimate), never released.
       const ledger = await until(async () => {
         const l = (await get(`${other.url}/v1/ledger`)).body;
-        if (process.env.DEBUG_GW) console.log(JSON.stringify(l));
         return l.reservations.length === 0 && l.entries.length === 1 ? l : undefined;
       }, 'the cancelled call to be settled');
       assert.equal(ledger.spent, 0.04);
