@@ -93,8 +93,9 @@ export interface ChildGateway {
 /** `routet2i serve` as a child process (so a test can kill it as a crash would). */
 export async function serveChild(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildGateway> {
   const root = resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src/cli/main.ts'), 'serve', '--port', '0', '--keys', 'keys.yaml', ...args], {
-    cwd: dir,
+  // Run from the repository (where tsx resolves), with the test's folder named explicitly.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--port', '0', '--keys', join(dir, 'keys.yaml'), '--config', join(dir, 'routet2i.config.json'), ...args], {
+    cwd: root,
     env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-provider-secret-123456', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
