@@ -44,6 +44,8 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** How many recent PRS values calibrate α. */
   historySize?: number;
+  /** How often the PRS history is re-read from the store. */
+  historyRefreshMs?: number;
 }
 
 export interface Gateway {
@@ -105,8 +107,42 @@ export function createGateway(o: GatewayOptions): Gateway {
     return key;
   };
 
-  /** α's history: the model's reference sample, then the store's recent PRS values (the newest win the window). */
-  const history = async (): Promise<number[]> => new PrsHistory(historySize, [...o.predictor.prsReference, ...(await o.store.recentPrs(historySize))]).snapshot();
+  /**
+   * α's history: the model's reference sample, then the store's recent PRS values (the newest win the window). It is
+   * re-read from the store at most every `historyRefreshMs` and written in batches: α moves slowly, and a read and a
+   * write per request would cost more than routing itself. Money is never cached.
+   */
+  const refreshMs = o.historyRefreshMs ?? 1000;
+  let cached: { at: number; values: number[] } | undefined;
+  let pending: number[] = [];
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    if (flushing || !pending.length) return flushing ?? Promise.resolve();
+    const batch = pending;
+    pending = [];
+    flushing = o.store
+      .recordPrs(batch)
+      .catch((e: Error) => log(`history: ${batch.length} PRS value(s) not recorded (${e.message})`))
+      .finally(() => {
+        flushing = undefined;
+        if (pending.length) void flush();
+      });
+    return flushing;
+  };
+  const history = async (): Promise<number[]> => {
+    if (!cached || performance.now() - cached.at > refreshMs) {
+      cached = { at: performance.now(), values: new PrsHistory(historySize, [...o.predictor.prsReference, ...(await o.store.recentPrs(historySize))]).snapshot() };
+    }
+    return new PrsHistory(historySize, [...cached.values, ...pending]).snapshot();
+  };
+  const remember = (prs: number): void => {
+    pending.push(prs);
+    if (cached) cached.values.push(prs);
+    void flush();
+  };
+  /** The lexical encoder predicts synchronously (no promise per token): the hot path. */
+  const predict = async (prompts: string[], signal: AbortSignal) =>
+    o.predictor.encoder.encodeSync ? prompts.map((p) => o.predictor.predictSync(p)) : o.predictor.predict(prompts, { signal });
 
   /** Which backends a request's `model` allows, and whether the policy's fallback applies. */
   const target = (model: string): { edge?: Backend; cloud?: Backend; force?: { side: Side; why: string }; fallback: FallbackPolicy } => {
@@ -160,7 +196,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   const images = async (req: IncomingMessage, res: ServerResponse, key: GatewayKey | undefined, signal: AbortSignal): Promise<Handled> => {
     const body = parseImagesRequest(await readJson(req, o.maxBodyBytes ?? MAX_BODY));
     const t = target(body.model);
-    const [prediction] = await o.predictor.predict([body.prompt], { signal });
+    const [prediction] = await predict([body.prompt], signal);
     const past = await history();
     const request: GenerationRequest = {
       prompt: body.prompt,
@@ -195,7 +231,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     let alpha = calibrateAlpha([...past, prediction!.prs], o.policy.cloudShare);
     const outcomes = await dispatcher.run(items, { signal, onPlan: (p) => (alpha = p.alpha) });
     // The history records what was routed, after its own α was decided (as a batch's prompts are in the CLI).
-    await o.store.recordPrs([prediction!.prs]);
+    remember(prediction!.prs);
     for (const out of outcomes) for (const a of out.attempts) if (a.cost > 0) metrics.spend.inc({ backend: a.backend }, a.cost);
     const made = outcomes.filter((x): x is DispatchOutcome & { result: NonNullable<DispatchOutcome['result']> } => Boolean(x.result));
     if (!made.length) {
@@ -249,7 +285,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     }
     const budget = raw.budget === undefined ? o.policy.cloudShare : raw.budget;
     if (typeof budget !== 'number' || !(budget >= 0 && budget <= 1)) throw invalid('"budget" must be a number from 0 to 1', 'budget');
-    const predictions = await o.predictor.predict(prompts as string[], { signal });
+    const predictions = await predict(prompts as string[], signal);
     const prs = predictions.map((p) => p.prs);
     const alpha = calibrateAlpha([...(await history()), ...prs], budget);
     const routed = predictions.map((p) => {
@@ -377,6 +413,7 @@ export function createGateway(o: GatewayOptions): Gateway {
       }, graceMs);
       await closed;
       clearTimeout(timer);
+      await flush();
       await o.store.close();
     },
   };
