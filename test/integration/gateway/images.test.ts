@@ -95,6 +95,41 @@ describe('gateway: OpenAI Images API on one machine', function () {
     }
   });
 
+  it("passes the provider's 429 on with Retry-After, and its refusal of a prompt as a 400", async () => {
+    const dir5 = mkdtempSync(join(tmpdir(), 'routet2i-gw-'));
+    writeGatewayConfig(dir5, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: 10, fallback: 'none' });
+    const gw = await serveInProcess(dir5, []);
+    try {
+    const before = cloudCalls();
+    cloud.server.fault('POST', '/v1/images/generations', { status: 429, body: { error: { message: 'Rate limit reached for images per minute.', type: 'requests', code: 'rate_limit_exceeded' } }, headers: { 'retry-after': '7' } });
+    const limited = await post(`${gw.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' });
+    assert.equal(limited.status, 429, JSON.stringify(limited.body));
+    assert.equal(limited.headers.get('retry-after'), '7');
+    assert.equal(limited.body.error.code, 'rate_limit_exceeded');
+    const refused = await post(`${gw.url}/v1/images/generations`, { prompt: 'something forbidden', model: 'cloud' });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'content_policy_violation');
+    assert.equal(cloudCalls() - before, 2);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('with model auto at the cap, the edge renders and the routet2i object says why', async () => {
+    const dir4 = mkdtempSync(join(tmpdir(), 'routet2i-gw-'));
+    writeGatewayConfig(dir4, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: 0, fallback: 'edge', budget: 1 });
+    const other = await serveInProcess(dir4, []);
+    try {
+      const res = await post(`${other.url}/v1/images/generations`, { prompt: 'a detailed map of an imaginary city with labelled districts', model: 'auto' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.headers.get('x-routet2i-route'), 'edge');
+      assert.match(res.body.routet2i.why, /cap/);
+      assert.equal(res.body.routet2i.cost, 0);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses a missing or wrong key with 401, and never logs a key', async () => {
     for (const key of [null, 'gw-wrong-key-000000000000000']) {
       const res = await post(`${gw.url}/v1/images/generations`, { prompt: 'x' }, key);
