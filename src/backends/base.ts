@@ -85,6 +85,21 @@ export class ConfigReader {
     return v as Record<string, unknown>;
   }
 
+  /**
+   * A backend's extra `input` object, refusing the keys that change how many images or pixels are bought: RouteT2I
+   * buys one image of the request's size per call, and that is what the ledger reserves.
+   */
+  input(key: string, bought: readonly string[]): Record<string, unknown> {
+    const o = this.object(key) ?? {};
+    const wrong = bought.filter((k) => k in o);
+    if (wrong.length) {
+      throw new BackendError('config', this.backend, `setting "${key}" must not set ${wrong.map((k) => `"${k}"`).join(', ')}: it changes how many images or pixels are bought, and the ledger books one image of the requested size per call`, {
+        hint: 'remove it; set the size with --size or the prompt file\'s front matter',
+      });
+    }
+    return o;
+  }
+
   side(fallback: 'edge' | 'cloud'): 'edge' | 'cloud' {
     return this.oneOf('side', ['edge', 'cloud'] as const, fallback);
   }
@@ -153,6 +168,11 @@ export abstract class BaseBackend implements Backend {
     this.clock = deps.clock ?? (() => performance.now());
   }
 
+  /** The longest one generate() may take in all; the metered call (src/generation) holds it whatever the server does. */
+  get maxWaitMs(): number {
+    return this.settings.maxWaitMs;
+  }
+
   protected reader(): ConfigReader {
     return new ConfigReader(this.name, this.config);
   }
@@ -183,7 +203,8 @@ export abstract class BaseBackend implements Backend {
   protected async requireSecret(name: string): Promise<string> {
     const v = await this.secret(name);
     if (v === undefined) {
-      throw this.fail('auth', `no API key: set ${name} in the environment (CLI) or store it with "RouteT2I: Set API Key" (VS Code)`);
+      // Nothing was sent: the provider cannot have taken a job.
+      throw this.fail('auth', `no API key: set ${name} in the environment (CLI) or store it with "RouteT2I: Set API Key" (VS Code)`, { notTaken: true });
     }
     return v;
   }

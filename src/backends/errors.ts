@@ -45,6 +45,12 @@ export class BackendError extends RouteT2IError {
       status?: number;
       /** The server accepted the job (money may have been spent) before this failure. */
       accepted?: boolean;
+      /**
+       * The provider positively did not take the job: the submit was never sent (no key, connection refused, cancelled
+       * before sending) or it answered the submit itself with 400, 401, 402, 403, 404, 413, 415, 422 or 429 before any job
+       * id. Only then may a paid call be released from the ledger or sent again (src/generation/metered.ts).
+       */
+      notTaken?: boolean;
       /** Retry-After the server asked for, in ms. */
       retryAfterMs?: number;
       hint?: string;
@@ -57,6 +63,14 @@ export class BackendError extends RouteT2IError {
   get transient(): boolean {
     return this.code === 'timeout' || this.code === 'rate-limited' || this.code === 'server' || this.code === 'unreachable';
   }
+}
+
+/** The answers to a submit that say the provider did not take the job (see `notTaken`). */
+export const NOT_TAKEN_STATUSES: ReadonlySet<number> = new Set([400, 401, 402, 403, 404, 413, 415, 422, 429]);
+
+/** Whether an error says the provider did not take the job; anything else may have been charged. */
+export function notTaken(e: unknown): boolean {
+  return e instanceof BackendError && e.details.notTaken === true;
 }
 
 /** Replaces every secret (of 4+ characters) in `text` by `***`: server replies sometimes echo headers or keys. */

@@ -64,7 +64,7 @@ export class FalBackend extends BaseBackend {
       throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
     }
     this.safetyChecker = r.boolean('safetyChecker', true);
-    this.extraInput = r.object('input') ?? {};
+    this.extraInput = r.input('input', ['num_images', 'image_size', 'width', 'height', 'batch_size']);
   }
 
   estimateCost(request: GenerationRequest): number {

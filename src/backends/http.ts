@@ -1,4 +1,4 @@
-import { BackendError, excerpt } from './errors';
+import { BackendError, NOT_TAKEN_STATUSES, excerpt } from './errors';
 
 /**
  * The one HTTP layer every backend uses (Node's global fetch, i.e. undici): a deadline for the reply's
@@ -61,8 +61,9 @@ export interface HttpRequest {
   maxBytes?: number;
   /**
    * Whether repeating the request is harmless. Defaults to true for GET/HEAD/PUT/DELETE. A request that
-   * is not idempotent (a paid submit) is retried only where the server says it did not take it: 408,
-   * 429, 500, 502, 503 and a refused connection; never after a timeout.
+   * is not idempotent (a paid submit) is retried only where the provider positively did not take it: a 429
+   * or a refused connection; never after a 5xx, a 408 or a timeout (the job may run and be charged). Its
+   * errors carry `notTaken` when the provider did not take it (see BackendError).
    */
   idempotent?: boolean;
   retries?: number;
@@ -184,17 +185,19 @@ export class HttpClient {
       body = JSON.stringify(req.json);
       headers['content-type'] ??= 'application/json';
     }
+    // Every attempt before this one of a paid submit was refused (not taken): a stop now sends nothing.
+    const unsent = idempotent ? {} : { notTaken: true };
     for (let attempt = 0; ; attempt++) {
-      if (req.signal?.aborted) throw this.error('cancelled', `${what} cancelled`);
+      if (req.signal?.aborted) throw this.error('cancelled', `${what} cancelled`, unsent);
       const outcome = await this.once(url, method, headers, body, req);
       if ('failure' in outcome) {
         const f = outcome.failure;
-        if (f.kind === 'cancelled') throw this.error('cancelled', `${what} cancelled`);
+        if (f.kind === 'cancelled') throw this.error('cancelled', `${what} cancelled`, { accepted: !idempotent });
         const code = errnoOf(f.cause);
         const notSent = code !== undefined && NOT_SENT.has(code);
         const retryable = f.kind === 'network' ? idempotent || notSent : idempotent && f.kind === 'timeout';
         if (retryable && attempt < retries) {
-          await this.pause(this.backoff(attempt), req.signal, what);
+          await this.pause(this.backoff(attempt), req.signal, what, unsent);
           continue;
         }
         // A paid submit that was sent and then failed may have been taken (and charged): say so.
@@ -206,7 +209,7 @@ export class HttpClient {
           throw this.error('timeout', `the reply to ${what} stopped arriving for ${seconds(req.idleTimeoutMs ?? this.settings.idleTimeoutMs)} (the server hangs mid-stream)`, { accepted });
         }
         if (notSent) {
-          throw this.error('unreachable', `cannot reach ${safeOrigin(url)} (${code}); is the server running and the URL right?`);
+          throw this.error('unreachable', `cannot reach ${safeOrigin(url)} (${code}); is the server running and the URL right?`, unsent);
         }
         const detail = (f.cause as Error)?.message ?? String(f.cause);
         throw this.error('bad-reply', `the reply to ${what} was cut off or the connection failed (${code ?? detail})`, { accepted });
@@ -214,16 +217,17 @@ export class HttpClient {
       const reply = outcome.reply;
       if ((reply.status >= 200 && reply.status < 300) || req.accept?.(reply.status)) return reply;
       const retryAfterMs = parseRetryAfter(reply.headers);
-      const transient = reply.status === 408 || reply.status === 429 || reply.status === 500 || reply.status === 502 || reply.status === 503 || (idempotent && reply.status === 504);
+      // A paid submit is sent again only after a 429 (not taken); a 5xx or 408 may hide a job that runs and is charged.
+      const transient = reply.status === 429 || (idempotent && (reply.status === 408 || reply.status === 500 || reply.status === 502 || reply.status === 503 || reply.status === 504));
       const message = excerpt(serverMessage(reply.body, reply.headers.get('content-type')), this.settings.secrets());
       if (transient && attempt < retries) {
         if (retryAfterMs !== undefined && retryAfterMs > this.settings.retry.maxRetryAfterMs) {
-          throw this.error('rate-limited', `${what}: HTTP ${reply.status}; the server asks to wait ${seconds(retryAfterMs)}, longer than the ${seconds(this.settings.retry.maxRetryAfterMs)} allowed${message ? `: ${message}` : ''}`, { status: reply.status, retryAfterMs });
+          throw this.error('rate-limited', `${what}: HTTP ${reply.status}; the server asks to wait ${seconds(retryAfterMs)}, longer than the ${seconds(this.settings.retry.maxRetryAfterMs)} allowed${message ? `: ${message}` : ''}`, { status: reply.status, retryAfterMs, ...unsent });
         }
-        await this.pause(retryAfterMs ?? this.backoff(attempt), req.signal, what);
+        await this.pause(retryAfterMs ?? this.backoff(attempt), req.signal, what, unsent);
         continue;
       }
-      throw this.statusError(reply.status, what, message, attempt + 1, retryAfterMs);
+      throw this.statusError(reply.status, what, message, attempt + 1, retryAfterMs, !idempotent);
     }
   }
 
@@ -233,7 +237,17 @@ export class HttpClient {
     return reply.json<T>();
   }
 
-  statusError(status: number, what: string, message: string, attempts: number, retryAfterMs?: number): BackendError {
+  /**
+   * The error for an HTTP status. `submit`: the status answers a paid submit itself (before any job id), so a
+   * 4xx of NOT_TAKEN_STATUSES marks the error `notTaken`.
+   */
+  statusError(status: number, what: string, message: string, attempts: number, retryAfterMs?: number, submit = false): BackendError {
+    const e = this.statusErrorOf(status, what, message, attempts, retryAfterMs);
+    if (submit && NOT_TAKEN_STATUSES.has(status)) (e.details as { notTaken?: boolean }).notTaken = true;
+    return e;
+  }
+
+  private statusErrorOf(status: number, what: string, message: string, attempts: number, retryAfterMs?: number): BackendError {
     const tail = message ? `: ${message}` : '';
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
     if (status === 401 || status === 403) {
@@ -253,13 +267,13 @@ export class HttpClient {
     return Math.round(cap / 2 + (cap / 2) * this.settings.random());
   }
 
-  private async pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  private async pause(ms: number, signal: AbortSignal | undefined, what: string, details: { notTaken?: boolean } = {}): Promise<void> {
     try {
       await this.settings.sleep(ms, signal);
     } catch {
-      throw this.error('cancelled', `${what} cancelled`);
+      throw this.error('cancelled', `${what} cancelled`, details);
     }
-    if (signal?.aborted) throw this.error('cancelled', `${what} cancelled`);
+    if (signal?.aborted) throw this.error('cancelled', `${what} cancelled`, details);
   }
 
   private async once(

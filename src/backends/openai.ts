@@ -55,8 +55,8 @@ abstract class ImagesApiBackend extends BaseBackend {
     });
     if (reply.status === 400) {
       const msg = serverMessage(reply.body, reply.headers.get('content-type'));
-      if (isRefusal(reply)) throw this.http.error('content-filter', `the prompt was refused by the provider's safety system: ${msg}`, { status: 400 });
-      throw this.http.statusError(400, 'POST /v1/images/generations', msg, 1);
+      if (isRefusal(reply)) throw this.http.error('content-filter', `the prompt was refused by the provider's safety system: ${msg}`, { status: 400, notTaken: true });
+      throw this.http.statusError(400, 'POST /v1/images/generations', msg, 1, undefined, true);
     }
     const parsed = reply.json<ImagesReply>();
     const item = parsed.data?.[0];

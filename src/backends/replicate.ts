@@ -68,7 +68,7 @@ export class ReplicateBackend extends BaseBackend {
     }
     this.preferWait = r.number('preferWait', 60, 0, 60);
     this.sizeInput = r.oneOf('sizeInput', ['aspect_ratio', 'width_height'] as const, this.owner?.startsWith('black-forest-labs/') ? 'aspect_ratio' : 'width_height');
-    this.extraInput = r.object('input') ?? {};
+    this.extraInput = r.input('input', ['num_outputs', 'num_images', 'batch_size', 'width', 'height', 'megapixels']);
   }
 
   estimateCost(): number {

@@ -93,9 +93,9 @@ export class StabilityBackend extends BaseBackend {
       } catch {
         name = undefined;
       }
-      if (reply.status === 403 && name === 'content_moderation') throw this.http.error('content-filter', `the prompt was flagged by content moderation: ${msg}`, { status: 403 });
-      if (reply.status === 402) throw this.http.error('auth', `${what}: HTTP 402 — the account has no credits left: ${msg}`, { status: 402 });
-      throw this.http.statusError(403, what, msg, 1);
+      if (reply.status === 403 && name === 'content_moderation') throw this.http.error('content-filter', `the prompt was flagged by content moderation: ${msg}`, { status: 403, notTaken: true });
+      if (reply.status === 402) throw this.http.error('auth', `${what}: HTTP 402 — the account has no credits left: ${msg}`, { status: 402, notTaken: true });
+      throw this.http.statusError(403, what, msg, 1, undefined, true);
     }
     const finish = reply.headers.get('finish-reason');
     if (finish === 'CONTENT_FILTERED') {

@@ -55,6 +55,8 @@ export interface Backend {
   /** The secret this backend reads its key from (e.g. `OPENAI_API_KEY`), if it needs one. */
   readonly secretName?: string;
   generate(request: GenerationRequest, options?: GenerateOptions): Promise<GenerationResult>;
+  /** The longest one `generate` may take in all (submit, queue, polls, download), ms; enforced by its caller too. */
+  readonly maxWaitMs?: number;
   /**
    * Cost in USD that a call with this request may charge, without any network call: an upper bound of the
    * real charge, because the ledger reserves it and the monthly cap holds only if reservations cover charges.

@@ -4,10 +4,10 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { Ledger } from '../backends/ledger';
+import { Ledger } from '../generation/ledger';
 import { REQUIRED_SECRETS } from '../backends/registry';
 import type { BackendName } from '../backends/types';
-import { collectPairs, type CollectEvent } from '../backends/collect';
+import { collectPairs, type CollectEvent } from '../generation/collect';
 import { CancelledError, RouteT2IError } from '../router/errors';
 import { parsePromptInput } from '../router/inputs';
 import { DEFAULT_METRICS } from '../router/metrics';

@@ -3,9 +3,9 @@
 // with its sidecar under the output folder, opened, and its cost is in the ledger.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome } from '../backends/dispatcher';
-import { Ledger } from '../backends/ledger';
-import { saveOutcome } from '../backends/output';
+import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome } from '../generation/dispatcher';
+import { Ledger } from '../generation/ledger';
+import { saveOutcome } from '../generation/output';
 import { fileBackend, REQUIRED_SECRETS } from '../backends/registry';
 import type { Backend, BackendName, QualityScorer } from '../backends/types';
 import { CancelledError, RouteT2IError } from '../router/errors';

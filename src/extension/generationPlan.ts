@@ -1,7 +1,7 @@
 // The pure half of "Generate": which prompts a command covers, the request each backend receives, the file names the
 // images get, and how `# route:` overrides and "Generate on edge/cloud" split the prompts into dispatcher runs.
 // No `vscode` here.
-import { requestFor as requestFromSettings } from '../backends/request';
+import { requestFor as requestFromSettings } from '../generation/request';
 import type { GenerationRequest } from '../backends/types';
 import type { Side } from '../router/types';
 import type { DocPrompt } from './regions';

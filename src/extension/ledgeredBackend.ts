@@ -2,7 +2,7 @@
 // through the dispatcher): the estimate is reserved first — the monthly cap refuses a call that would pass it — and
 // settled at the real cost, or at the estimate when the provider may have charged a failed call. No `vscode` here.
 import { BackendError } from '../backends/errors';
-import type { Ledger } from '../backends/ledger';
+import type { Ledger } from '../generation/ledger';
 import type { Backend, GenerateOptions, GenerationRequest, GenerationResult } from '../backends/types';
 import { RouteT2IError } from '../router/errors';
 

@@ -2,7 +2,7 @@
 // money from the ledger (re-read when the ledger file changes, also when the CLI writes it), and the cloud's price.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Ledger, type LedgerStatus } from '../backends/ledger';
+import { Ledger, type LedgerStatus } from '../generation/ledger';
 import { createBackend } from '../backends/registry';
 import type { Backend, BackendConfig, SecretSource } from '../backends/types';
 import { PrsHistory, validatePolicy, type PolicyConfig } from '../router/policy';

@@ -2,8 +2,8 @@
 // ledger entries. Read-only and tolerant: a file that is not ours is skipped. No `vscode` here.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { LedgerEntry } from '../backends/ledger';
-import { SIDECAR_VERSION } from '../backends/output';
+import type { LedgerEntry } from '../generation/ledger';
+import { SIDECAR_VERSION } from '../generation/output';
 import type { Scores } from '../router/types';
 import type { GalleryItem } from './services';
 

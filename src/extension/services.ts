@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { LedgerEntry } from '../backends/ledger';
+import type { LedgerEntry } from '../generation/ledger';
 import type { Metric } from '../router/metrics';
 import type { CascadeTally, RouteDecision } from '../router/policy';
 import type { Prediction, Scores } from '../router/types';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { parseGenerationConfig, type GenerationFileConfig } from '../../backends/config';
+import { parseGenerationConfig, type GenerationFileConfig } from '../../generation/config';
 import { createBackend, envSecrets } from '../../backends/registry';
 import type { Backend, BackendConfig, BackendName } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
@@ -10,7 +10,7 @@ import { DEFAULT_METRICS } from '../../router/metrics';
 import { MetricScorer } from '../../runtime/scorer';
 import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOptions';
-import { collectPairs, type CollectEvent } from '../../backends/collect';
+import { collectPairs, type CollectEvent } from '../../generation/collect';
 import { writeLine, type CliIO, type Command } from '../io';
 
 const usage = `Usage: routet2i collect --prompts FILE --out PAIRS [--edge NAME] [--cloud NAME] [--config FILE] [options]

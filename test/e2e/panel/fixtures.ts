@@ -3,8 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Ledger } from '../../../src/backends/ledger';
-import { SIDECAR_VERSION } from '../../../src/backends/output';
+import { Ledger } from '../../../src/generation/ledger';
+import { SIDECAR_VERSION } from '../../../src/generation/output';
 
 /** Where the core looks (its defaults): `routet2i.generation.outputFolder` and the workspace's ledger. */
 export const LAYOUT = { images: 'generated', ledger: '.routet2i/ledger.json', monthlyCap: 10, cloudShare: 0.3 } as const;

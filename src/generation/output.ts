@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DispatchOutcome } from './dispatcher';
-import { sniffImage } from './image';
+import { sniffImage } from '../backends/image';
 
 /**
  * Saving generated images with their sidecar JSON. Every file is written to a temporary name in the

@@ -1,6 +1,6 @@
 import { RouteT2IError } from '../router/errors';
 import type { PromptEntry } from '../router/types';
-import type { GenerationRequest } from './types';
+import type { GenerationRequest } from '../backends/types';
 
 /** What a run supplies where a prompt's settings are silent (the CLI's config file, the editor's settings). */
 export interface RequestDefaults {

@@ -18,9 +18,10 @@ import {
 } from '../router/policy';
 import type { Normalisation } from '../router/prs';
 import type { Prediction, Scores, Side } from '../router/types';
-import { BackendError } from './errors';
+import { BackendError } from '../backends/errors';
 import type { Ledger } from './ledger';
-import type { Backend, GenerationProgress, GenerationRequest, GenerationResult, QualityScorer } from './types';
+import { MoneyCapError, meteredGenerate, type MeteredOutcome } from './metered';
+import type { Backend, GenerationProgress, GenerationRequest, GenerationResult, QualityScorer } from '../backends/types';
 
 /**
  * The cost policy in force: which side renders each prompt, and what money may be spent. Decisions come
@@ -97,6 +98,8 @@ export interface Attempt {
   measured?: Scores;
   /** Why this attempt was made ("planned", "fallback", "escalation"). */
   role: 'planned' | 'fallback' | 'escalation';
+  /** A failed call that stays booked (the provider may have charged it): `cost` holds what was booked. */
+  booked?: boolean;
 }
 
 export interface DispatchOutcome {
@@ -430,43 +433,47 @@ export class Dispatcher {
   }
 
   /**
-   * One call to one side. A cloud call reserves its estimate first (MoneyCap when the cap refuses),
-   * settles the real cost on success, and on failure settles the estimate if the provider may have taken
-   * the job (safe side), else releases it.
+   * One call to one side, through the one metered call (metered.ts): MoneyCap when the cap refuses it; a failure
+   * that stays booked is recorded on the attempt (and said on the console), then thrown for the fallback to handle.
    */
   private async attempt(side: Side, item: DispatchItem, out: DispatchOutcome, role: Attempt['role'], options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void }): Promise<GenerationResult> {
     const backend = this.sides(item)[side];
     if (!backend) throw new RouteT2IError('no-backend', `no ${side} backend is configured`, side === 'edge' ? 'pass --edge NAME or set "edge" in the config file' : 'pass --cloud NAME or set "cloud" in the config file');
     const estimate = backend.estimateCost(item.request);
-    const ledger = this.config.ledger;
-    let reservation: { id: string } | null = null;
-    if (ledger && (side === 'cloud' || estimate > 0)) {
-      reservation = await ledger.reserve(estimate, { backend: backend.name, note: item.id });
-      if (!reservation) throw new MoneyCap();
-    }
-    options.onEvent?.({ type: 'start', id: item.id, side, backend: backend.name, role });
-    const attempt: Attempt = { side, backend: backend.name, ok: false, cost: 0, estimate, role };
-    out.attempts.push(attempt);
+    const emit = options.onEvent ?? (() => undefined);
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      emit({ type: 'start', id: item.id, side, backend: backend.name, role });
+    };
+    let metered: MeteredOutcome;
     try {
-      const result = await backend.generate(item.request, { signal: options.signal, onProgress: (progress) => options.onEvent?.({ type: 'progress', id: item.id, side, progress }) });
-      if (reservation) await ledger!.settle(reservation.id, result.cost);
-      attempt.ok = true;
-      attempt.cost = result.cost;
-      attempt.result = result;
-      out.cost = round(out.cost + result.cost);
-      return result;
+      metered = await meteredGenerate(backend, item.request, {
+        ledger: this.config.ledger,
+        note: item.id,
+        signal: options.signal,
+        onStart: start,
+        onProgress: (progress) => emit({ type: 'progress', id: item.id, side, progress }),
+        onWarning: (message) => emit({ type: 'warning', message: `prompt ${item.id}: ${message}` }),
+      });
     } catch (e) {
-      attempt.error = errorInfo(e);
-      if (reservation) {
-        const mayBeCharged = e instanceof BackendError ? e.details.accepted === true : true;
-        if (mayBeCharged) {
-          await ledger!.settle(reservation.id, estimate);
-          attempt.cost = estimate;
-          out.cost = round(out.cost + estimate);
-        } else await ledger!.release(reservation.id);
-      }
+      if (e instanceof MoneyCapError) throw new MoneyCap();
       throw e;
     }
+    const attempt: Attempt = { side, backend: backend.name, ok: metered.ok, cost: metered.cost, estimate, role };
+    out.attempts.push(attempt);
+    out.cost = round(out.cost + metered.cost);
+    if (metered.ok) {
+      attempt.result = metered.result;
+      return metered.result;
+    }
+    attempt.error = errorInfo(metered.error);
+    if (metered.booked && metered.cost > 0) {
+      attempt.booked = true;
+      emit({ type: 'warning', message: `prompt ${item.id}: ${backend.name} may have charged for the failed call (${attempt.error.message}); it stays booked at $${metered.cost.toFixed(3)}` });
+    }
+    throw metered.error;
   }
 }
 

@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BackendError } from './errors';
-import type { Backend, GenerationRequest, GenerationResult } from './types';
+import { BackendError } from '../backends/errors';
+import type { Backend, GenerationRequest, GenerationResult } from '../backends/types';
 import { CancelledError, RouteT2IError, throwIfAborted } from '../router/errors';
 import type { LabelledPair, PromptEntry, Scores, Side } from '../router/types';
 import { PairsLog } from '../router/pairsLog';

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dispatcher, type DispatchConfig, type DispatchEvent, type DispatchItem } from '../../../src/backends/dispatcher';
+import { Dispatcher, type DispatchConfig, type DispatchEvent, type DispatchItem } from '../../../src/generation/dispatcher';
 import { BackendError } from '../../../src/backends/errors';
-import { Ledger } from '../../../src/backends/ledger';
+import { Ledger } from '../../../src/generation/ledger';
 import type { Backend, GenerationRequest, GenerationResult, QualityScorer } from '../../../src/backends/types';
 import { CancelledError } from '../../../src/router/errors';
 import { validatePolicy } from '../../../src/router/policy';
@@ -207,16 +207,27 @@ describe('dispatcher: the cost policy in force', () => {
     assert.match(out[2]!.why, /measured edge image good enough/);
   });
 
-  it('falls back to the edge when the cloud fails; releases a refused call, settles one that may have been taken', async () => {
+  it('falls back to the edge when the cloud fails; releases a call the provider did not take, books every other', async () => {
     const edge = new Fake('comfyui', 'edge', 0);
     const refused = new Fake('openai', 'cloud', 0.04, () => {
-      throw new BackendError('server', 'openai', 'HTTP 500');
+      throw new BackendError('bad-request', 'openai', 'HTTP 400', { status: 400, notTaken: true });
     });
     const l1 = await ledger(5);
     const out1 = await new Dispatcher(config({ edge, cloud: refused, ledger: l1 })).run(items([0.1, 0.9]));
     assert.equal(out1[0]!.route, 'edge');
-    assert.match(out1[0]!.why, /the cloud failed \(openai: HTTP 500\), so the edge rendered it/);
+    assert.match(out1[0]!.why, /the cloud failed \(openai: HTTP 400\), so the edge rendered it/);
     assert.equal((await l1.status()).spent, 0);
+
+    const broken = new Fake('openai', 'cloud', 0.04, () => {
+      throw new BackendError('server', 'openai', 'HTTP 500');
+    });
+    const l0 = await ledger(5);
+    const events: DispatchEvent[] = [];
+    const out0 = await new Dispatcher(config({ edge, cloud: broken, ledger: l0 })).run(items([0.1, 0.9]), { onEvent: (e) => events.push(e) });
+    assert.equal(out0[0]!.route, 'edge');
+    assert.equal(out0[0]!.cost, 0.04, 'a 5xx may hide a job that runs: booked');
+    assert.equal((await l0.status()).spent, 0.04);
+    assert.ok(events.some((e) => e.type === 'warning' && /stays booked at \$0\.040/.test(e.message)), 'the console says the booking stays');
 
     const taken = new Fake('replicate', 'cloud', 0.04, () => {
       throw new BackendError('timeout', 'replicate', 'did not finish', { accepted: true });

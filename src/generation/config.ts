@@ -1,7 +1,7 @@
 import { RouteT2IError } from '../router/errors';
 import { FALLBACK_POLICIES, GENERATION_MODES, type FallbackPolicy, type GenerationMode } from '../router/policy';
-import { isBackendName } from './registry';
-import { BACKEND_NAMES, type BackendConfig, type BackendName } from './types';
+import { isBackendName } from '../backends/registry';
+import { BACKEND_NAMES, type BackendConfig, type BackendName } from '../backends/types';
 
 /**
  * The generation settings a config file (JSON or YAML) or the extension's settings hold. Every key is

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Ledger, monthKey } from '../../../src/backends/ledger';
+import { Ledger, monthKey } from '../../../src/generation/ledger';
 import { RouteT2IError } from '../../../src/router/errors';
 
 const run = promisify(execFile);
