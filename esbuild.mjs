@@ -36,7 +36,7 @@ const builds = [
 ];
 if (existsSync('src/extension/extension.ts')) {
   // The extension is three bundles: activation (small, loaded by VS Code), the core (engine, providers, backends;
-  // loaded on the first prompt document) and the training worker. ctx.ts's `require('./core')` stays a require of dist/core.js.
+  // loaded on the first prompt document) and the training worker. lifecycle/ctx.ts's `require('./core')` stays a require of dist/core.js.
   const coreApart = {
     name: 'core-apart',
     setup(build) {
@@ -44,8 +44,8 @@ if (existsSync('src/extension/extension.ts')) {
     },
   };
   builds.push({ entryPoints: { extension: 'src/extension/extension.ts' }, plugins: [coreApart, optionalNative] });
-  if (existsSync('src/extension/core.ts')) builds.push({ entryPoints: { core: 'src/extension/core.ts' } });
-  if (existsSync('src/extension/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/trainWorker.ts' } });
+  if (existsSync('src/extension/lifecycle/core.ts')) builds.push({ entryPoints: { core: 'src/extension/lifecycle/core.ts' } });
+  if (existsSync('src/extension/calibrate/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/calibrate/trainWorker.ts' } });
 }
 
 const common = {

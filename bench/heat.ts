@@ -2,9 +2,9 @@
 // without VS Code (the same path test/unit/extension/heatLatency.test.ts bounds at 50 ms): re-parse the edited
 // document, predict the edited prompt (the rest from the per-prompt cache), bucket the words in view and map their
 // offsets to lines and characters.
-import { DocumentPrompts, heatRanges } from '../src/extension/analysis';
-import { Engine } from '../src/extension/engine';
-import { VERDICT } from '../src/extension/heatScale';
+import { DocumentPrompts, heatRanges } from '../src/extension/prompts/analysis';
+import { Engine } from '../src/extension/predictor/engine';
+import { VERDICT } from '../src/extension/heat/heatScale';
 import { defaultModelDir, Predictor } from '../src/router/predictor';
 import { lineIndex, longPromptFile } from '../test/support/promptFile';
 

@@ -1,8 +1,8 @@
 // Every command, as a table (rust-analyzer's habit): each exists from activation on, loads the core only when it acts,
 // and when it cannot act says why (Restricted Mode, no prompt editor, no panel) instead of doing nothing.
 import * as vscode from 'vscode';
-import type { Core } from './core';
-import type { Ctx } from './ctx';
+import type { Core } from './lifecycle/coreApi';
+import type { Ctx } from './lifecycle/ctx';
 
 interface CommandSpec {
   /** Why it cannot act right now, or undefined when it can. */

@@ -1,10 +1,10 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
-import { moduleLoadStart } from './loadClock';
+import { moduleLoadStart } from './lifecycle/loadClock';
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Config } from './config';
-import { Ctx } from './ctx';
-import { LazyPanelServices } from './lazyServices';
+import { Config } from './settings/config';
+import { Ctx } from './lifecycle/ctx';
+import { LazyPanelServices } from './panel/lazyServices';
 import { registerPanel } from './panel';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import type { HeatStats } from '../../src/extension/heat';
+import type { HeatStats } from '../../src/extension/heat/heat';
 import type { DiagnosticJson } from '../../src/extension/probe/protocol';
 import { startImagesApi, type ImagesApi } from '../support/imagesApi';
 import { makePng } from '../support/png';

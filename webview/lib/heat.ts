@@ -1,8 +1,8 @@
 // The prompt as a heat strip: the text cut into segments, each word in the same one of seven buckets, with the same
-// theme colours and words, as the editor's token heat (src/extension/heatScale.ts and texts.ts, which are pure and
+// theme colours and words, as the editor's token heat (src/extension/heat/heatScale.ts and texts.ts, which are pure and
 // shared). Pure: segmentation, bucketing and the words a screen reader hears.
-import { BUCKET_WORDS, BUCKETS, bucketEdges, bucketOf, heatValue, type Bucket } from '../../src/extension/heatScale';
-import { metricLabel as editorMetricLabel, VERDICT_WORDS } from '../../src/extension/texts';
+import { BUCKET_WORDS, BUCKETS, bucketEdges, bucketOf, heatValue, type Bucket } from '../../src/extension/heat/heatScale';
+import { metricLabel as editorMetricLabel, VERDICT_WORDS } from '../../src/extension/language/texts';
 import { VERDICT_METRIC, type MetricView, type Scores, type TokenView } from '../../src/extension/panel/protocol';
 import { signed } from './format';
 

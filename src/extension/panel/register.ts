@@ -1,7 +1,7 @@
 // The RouteT2I panel in VS Code: an editor tab (a WebviewPanel restored across reloads by its serializer) and a view
 // in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
 import * as vscode from 'vscode';
-import type { PanelServices } from '../services';
+import type { PanelServices } from './services';
 import { ActivePrompt } from './activePrompt';
 import { CalibrationRun } from './calibrationRun';
 import { WebviewBinding, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';

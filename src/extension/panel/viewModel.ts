@@ -2,7 +2,7 @@
 // conversion is unit-tested; the host passes in how a file path becomes a webview URI.
 import { basename } from 'node:path';
 import { escalationAllowance } from '../../router/policy';
-import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from '../services';
+import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from './services';
 import type { BudgetView, CalibrationView, GalleryItemView, PromptView, RouterFigures, Scores } from './protocol';
 
 export { GALLERY_LIMIT } from './protocol';

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DocumentPrompts, heatRanges, tokenAt, weakWords, type DocumentSource } from '../../../src/extension/analysis';
-import { Engine } from '../../../src/extension/engine';
-import { NEUTRAL, VERDICT } from '../../../src/extension/heatScale';
+import { DocumentPrompts, heatRanges, tokenAt, weakWords, type DocumentSource } from '../../../src/extension/prompts/analysis';
+import { Engine } from '../../../src/extension/predictor/engine';
+import { NEUTRAL, VERDICT } from '../../../src/extension/heat/heatScale';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import type { EncodedPrompt, TokenEncoder } from '../../../src/router/types';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { removalRange, removeWord, routeOverrideEdit } from '../../../src/extension/edits';
-import { findPrompts } from '../../../src/extension/regions';
+import { removalRange, removeWord, routeOverrideEdit } from '../../../src/extension/language/edits';
+import { findPrompts } from '../../../src/extension/prompts/regions';
 
 /** Removes the first occurrence of `word` as the quick fix does. */
 function remove(prompt: string, word: string): string {

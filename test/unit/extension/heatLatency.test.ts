@@ -3,9 +3,9 @@
 // others come from the cache) and colours only the prompts in view. The time it takes is logged, not asserted: speed is
 // measured by `npm run bench -- --only heat` (BENCHMARKS.md, "Token heat").
 import { strict as assert } from 'node:assert';
-import { DocumentPrompts, heatRanges } from '../../../src/extension/analysis';
-import { Engine } from '../../../src/extension/engine';
-import { VERDICT } from '../../../src/extension/heatScale';
+import { DocumentPrompts, heatRanges } from '../../../src/extension/prompts/analysis';
+import { Engine } from '../../../src/extension/predictor/engine';
+import { VERDICT } from '../../../src/extension/heat/heatScale';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import { lineIndex, longPromptFile } from '../../support/promptFile';
 

@@ -38,7 +38,7 @@ function closure(entry: string): Set<string> {
   return seen;
 }
 
-const PURE = ['settings', 'heatScale', 'regions', 'analysis', 'engine', 'edits', 'debounce', 'verdict', 'texts', 'generationPlan', 'records', 'ledgeredBackend', 'calibrationTrain', 'trainWorker'];
+const PURE = ['settings/settings', 'heat/heatScale', 'prompts/regions', 'prompts/analysis', 'predictor/engine', 'language/edits', 'lifecycle/debounce', 'verdict/verdict', 'language/texts', 'generate/generationPlan', 'panel/records', 'calibrate/ledgeredBackend', 'calibrate/calibrationTrain', 'calibrate/trainWorker'];
 
 describe('extension layering', () => {
   for (const name of PURE) {
@@ -52,6 +52,6 @@ describe('extension layering', () => {
     const deps = [...closure(join(EXT, 'extension.ts'))].map((f) => (f.startsWith(ROOT) ? relative(ROOT, f) : f));
     const heavy = deps.filter((d) => /^src\/(router\/(predictor|encoders|inputs|training)|backends\/(registry|dispatcher|ledger|http)|runtime\/)/.test(d) || /^(wink-|yaml|@huggingface|onnxruntime)/.test(d));
     assert.deepEqual(heavy, []);
-    assert.ok(!deps.includes('src/extension/core.ts'), 'the core is required at run time, not imported');
+    assert.ok(!deps.includes('src/extension/lifecycle/core.ts'), 'the core is required at run time, not imported');
   });
 });

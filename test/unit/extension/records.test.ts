@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLedger } from '../../../src/extension/ledgeredBackend';
-import { readGallery, readLedgerEntries } from '../../../src/extension/records';
+import { withLedger } from '../../../src/extension/calibrate/ledgeredBackend';
+import { readGallery, readLedgerEntries } from '../../../src/extension/panel/records';
 import { BackendError } from '../../../src/backends/errors';
 import { Ledger } from '../../../src/generation/ledger';
 import { saveOutcome } from '../../../src/generation/output';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { VERDICT } from '../../../src/extension/heatScale';
-import { hoverMarkdown, lensTitle, removeTitle, signed, statusText, weakTokenMessage } from '../../../src/extension/texts';
-import { policyView, verdictOf } from '../../../src/extension/verdict';
+import { VERDICT } from '../../../src/extension/heat/heatScale';
+import { hoverMarkdown, lensTitle, removeTitle, signed, statusText, weakTokenMessage } from '../../../src/extension/language/texts';
+import { policyView, verdictOf } from '../../../src/extension/verdict/verdict';
 import { DEFAULT_POLICY } from '../../../src/router/policy';
 import type { Prediction } from '../../../src/router/types';
 

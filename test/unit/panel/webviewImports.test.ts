@@ -48,6 +48,6 @@ describe('panel webview imports', () => {
     assert.deepEqual(problems, []);
     // It did follow the imports into the shared modules.
     assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'extension', 'panel', 'protocol.ts'))));
-    assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'extension', 'heatScale.ts'))));
+    assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'extension', 'heat', 'heatScale.ts'))));
   });
 });

@@ -1,0 +1,147 @@
+// The status bar: the verdict of the prompt at the cursor with this month's money (click: the panel), and a language
+// status item for the predictor and the heat metric (vscode-eslint's habit: per-language state, updated only when it
+// changes).
+import * as vscode from 'vscode';
+import type { Analyzer } from '../prompts/analyzer';
+import { KeyedDebouncer } from '../lifecycle/debounce';
+import { PARETO_WORDS } from '../../router/prs';
+import { budgetText, fixed, metricLabel, money, statusText } from '../language/texts';
+import type { Verdict } from '../verdict/verdict';
+
+export interface StatusSnapshot {
+  visible: boolean;
+  text: string;
+  tooltip: string;
+  engine: { text: string; detail: string; busy: boolean; severity: 'information' | 'warning' | 'error' };
+}
+
+export class StatusController implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('routet2i.verdict', vscode.StatusBarAlignment.Right, 100);
+  private readonly language = vscode.languages.createLanguageStatusItem('routet2i.engine', { language: 't2i-prompt' });
+  private readonly disposables: vscode.Disposable[] = [this.item, this.language];
+  private readonly later = new KeyedDebouncer<'status'>(60, () => this.update());
+  private shown = '';
+  private lastVerdict: Verdict | undefined;
+
+  constructor(private readonly analyzer: Analyzer) {
+    this.item.name = 'RouteT2I verdict';
+    this.item.command = 'routet2i.openPanel';
+    this.language.name = 'RouteT2I predictor';
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor(() => this.update()),
+      vscode.window.onDidChangeTextEditorSelection(() => this.later.schedule('status')),
+      vscode.workspace.onDidChangeTextDocument(() => this.later.schedule('status')),
+      analyzer.onDidChange(() => this.later.schedule('status')),
+      analyzer.engines.onDidChange(() => this.updateLanguage()),
+      analyzer.metric.onDidChange(() => this.updateLanguage()),
+      analyzer.config.onDidChange(() => this.updateLanguage()),
+    );
+    this.updateLanguage();
+    this.update();
+  }
+
+  /** The verdict shown now (for the panel services). */
+  get verdict(): Verdict | undefined {
+    return this.lastVerdict;
+  }
+
+  snapshot(): StatusSnapshot {
+    return {
+      visible: this.shown !== '',
+      text: this.item.text,
+      tooltip: typeof this.item.tooltip === 'string' ? this.item.tooltip : (this.item.tooltip?.value ?? ''),
+      engine: {
+        text: this.language.text,
+        detail: this.language.detail ?? '',
+        busy: this.language.busy,
+        severity: this.language.severity === vscode.LanguageStatusSeverity.Error ? 'error' : this.language.severity === vscode.LanguageStatusSeverity.Warning ? 'warning' : 'information',
+      },
+    };
+  }
+
+  update(): void {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !this.analyzer.isAnalysed(editor.document)) return this.hide();
+    const month = this.analyzer.policy.status;
+    const budget = month ? budgetText(month) : 'ledger unreadable';
+    const p = this.analyzer.promptAt(editor.document, editor.selection.active);
+    const prediction = p && this.analyzer.prediction(p.entry.prompt);
+    let text: string;
+    let tooltip: vscode.MarkdownString;
+    if (p && prediction) {
+      const v = this.analyzer.verdict(p, prediction);
+      this.lastVerdict = v;
+      text = `${statusText(v)} · ${budget}`;
+      tooltip = new vscode.MarkdownString(
+        [
+          `**RouteT2I** — prompt ${p.entry.id}`,
+          '',
+          `Edge ${fixed(v.edge)} · cloud ${fixed(v.cloud)} · PRS ${fixed(v.prs)} (${PARETO_WORDS[v.pareto]})`,
+          '',
+          `Route: **${v.route}** — ${v.why}`,
+          '',
+          this.budgetLine(),
+          '',
+          'Click to open the RouteT2I panel.',
+        ].join('\n'),
+      );
+    } else {
+      this.lastVerdict = undefined;
+      text = `$(graph) RouteT2I · ${budget}`;
+      tooltip = new vscode.MarkdownString([`**RouteT2I** — ${p ? 'predicting…' : 'no prompt at the cursor'}`, '', this.budgetLine(), '', 'Click to open the RouteT2I panel.'].join('\n'));
+    }
+    const key = `${text}\n${tooltip.value}`;
+    if (key === this.shown) return;
+    this.shown = key;
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.accessibilityInformation = { label: text.replace(/\$\([\w-]+\)\s*/g, ''), role: 'button' };
+    this.item.show();
+  }
+
+  private budgetLine(): string {
+    const policy = this.analyzer.policy;
+    const month = policy.status;
+    if (!month) return `Money: the ledger cannot be read (${policy.ledgerProblem ?? 'unknown'}).`;
+    const cap = month.cap === null ? 'no monthly cap' : `cap ${money(month.cap)}, ${money(month.left)} left`;
+    return `This month (${month.month}): ${money(month.spent)} spent${month.reserved ? `, ${money(month.reserved)} reserved` : ''}; ${cap}; cloud share budget ${Math.round(this.analyzer.config.settings.policy.cloudShare * 100)}%.`;
+  }
+
+  private hide(): void {
+    if (this.shown === '') return;
+    this.shown = '';
+    this.lastVerdict = undefined;
+    this.item.hide();
+  }
+
+  private updateLanguage(): void {
+    const state = this.analyzer.engines.state;
+    const languages = ['t2i-prompt', ...this.analyzer.config.settings.analysis.languages];
+    this.language.selector = languages.map((language) => ({ language }));
+    const metric = metricLabel(this.analyzer.engines.metrics, this.analyzer.metric.current);
+    if (state.status === 'loading') {
+      this.language.text = 'RouteT2I: loading predictor';
+      this.language.busy = true;
+      this.language.severity = vscode.LanguageStatusSeverity.Information;
+      this.language.detail = state.modelDir;
+      this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
+    } else if (state.status === 'error') {
+      this.language.text = 'RouteT2I: no predictor';
+      this.language.busy = false;
+      this.language.severity = vscode.LanguageStatusSeverity.Error;
+      this.language.detail = state.message;
+      this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
+    } else {
+      this.language.text = `RouteT2I: ${state.engine.name}${this.analyzer.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
+      this.language.busy = false;
+      this.language.severity = this.analyzer.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+      this.language.detail = this.analyzer.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
+      this.language.command = { title: 'Choose Metric', command: 'routet2i.chooseMetric' };
+    }
+  }
+
+  dispose(): void {
+    this.later.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
