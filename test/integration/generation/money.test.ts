@@ -11,6 +11,7 @@ import { startBfl } from '../../fixtures/servers/bfl';
 import { startFal } from '../../fixtures/servers/fal';
 import { startOpenAI } from '../../fixtures/servers/openai';
 import { startReplicate } from '../../fixtures/servers/replicate';
+import { startStability } from '../../fixtures/servers/stability';
 import { makePng } from '../../support/png';
 import { TestServer, sendJson } from '../../support/server';
 import { fast, testDeps } from '../../support/deps';
@@ -135,6 +136,39 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     const call = meteredGenerate(backend, request, { ledger: l, signal: stop.signal });
     // Wait until the provider has the request, then stop.
     while (server.to('POST', SUBMIT).length === 0) await new Promise((r) => setImmediate(r));
+    stop.abort();
+    const out = await call;
+    assert.ok(!out.ok && out.booked && (out.error as BackendError).code === 'cancelled');
+    assert.equal((await l.status()).spent, 0.04);
+  });
+
+  it('Ctrl-C during a paid Stability request stays booked', async () => {
+    const st = await startStability({ key: 'sk-stability-000001' });
+    open.push(st.server);
+    st.server.fault('POST', /^\/v2beta\/stable-image\/generate\//, 'hang');
+    const { deps } = testDeps({ STABILITY_API_KEY: 'sk-stability-000001' });
+    const backend = createBackend('stability', fast(st.server.url, { model: 'core' }), deps.secrets, deps);
+    const l = await ledger();
+    const stop = new AbortController();
+    const call = meteredGenerate(backend, request, { ledger: l, signal: stop.signal });
+    while (st.server.to('POST', /^\/v2beta\//).length === 0) await new Promise((r) => setImmediate(r));
+    stop.abort();
+    const out = await call;
+    assert.ok(!out.ok && out.booked && (out.error as BackendError).code === 'cancelled');
+    assert.equal((await l.status()).spent, backend.estimateCost(request));
+  });
+
+  it('Ctrl-C while a Replicate prediction runs stays booked (it is cancelled on the server, but may be charged)', async () => {
+    const cdn = await TestServer.start();
+    open.push(cdn);
+    const r8 = await startReplicate({ token: 'r8_token_0000000002', cdnUrl: cdn.url, behaviour: 'hang' });
+    open.push(r8.server);
+    const { deps } = testDeps({ REPLICATE_API_TOKEN: 'r8_token_0000000002' });
+    const backend = createBackend('replicate', fast(r8.server.url, { model: 'black-forest-labs/flux-1.1-pro', preferWait: 0 }), deps.secrets, deps);
+    const l = await ledger();
+    const stop = new AbortController();
+    const call = meteredGenerate(backend, request, { ledger: l, signal: stop.signal });
+    while (r8.server.to('GET', /^\/v1\/predictions\//).length === 0) await new Promise((r) => setImmediate(r));
     stop.abort();
     const out = await call;
     assert.ok(!out.ok && out.booked && (out.error as BackendError).code === 'cancelled');
