@@ -71,7 +71,7 @@ export interface CollectSummary {
 }
 
 /** Failures that will hit every prompt the same way: stop instead of burning through the list. */
-const FATAL = new Set(['auth', 'config', 'unreachable']);
+const FATAL = new Set(['auth', 'billing', 'config', 'unreachable']);
 /** Ledger failures: nothing was sent, and every later prompt would meet them too. */
 const LEDGER_FATAL = new Set(['ledger-damaged', 'ledger-busy', 'disk-full', 'no-write', 'no-ledger', 'bad-estimate']);
 const MAX_FAILURES_IN_A_ROW = 3;

@@ -25,7 +25,7 @@ import { BACKEND_NAMES, type BackendConfig, type BackendName } from '../backends
  *   cloud: openai
  *   backends:                   # …and each backend's own settings
  *     comfyui: { url: "http://127.0.0.1:8188", workflow: flows/sdxl.json }
- *     openai: { model: gpt-image-1, quality: medium }
+ *     openai: { model: gpt-image-2.6-flare, quality: medium }
  */
 export interface GenerationFileConfig {
   mode?: GenerationMode;

@@ -85,6 +85,7 @@ export function sidecar(outcome: DispatchOutcome, ctx: SidecarContext, files: { 
     seed: r.seed ?? null,
     size: { width: outcome.request.width, height: outcome.request.height },
     steps: outcome.request.steps ?? null,
+    sent: r.sent ?? null,
     cost: outcome.cost,
     currency: 'USD',
     timings: r.timings,

@@ -106,14 +106,14 @@ describe('routet2i generate (loopback servers)', function () {
       assert.equal(side.size.width, 512);
       assert.equal(side.backend, p.route === 'edge' ? 'comfyui' : 'openai');
       assert.equal(typeof side.timings.totalMs, 'number');
-      assert.equal(side.cost, p.route === 'cloud' ? 0.04249 : 0);
+      assert.equal(side.cost, p.route === 'cloud' ? 0.03193 : 0);
     }
     assert.ok(!readdirSync(join(cwd, 'generated')).some((f) => f.endsWith('.tmp')));
     const ledger = JSON.parse(readFileSync(join(cwd, '.routet2i', 'ledger.json'), 'utf8'));
     const month = Object.values(ledger.months)[0] as { entries: { cost: number }[]; reservations: object };
     assert.equal(month.entries.length, cloud);
     assert.deepEqual(month.reservations, {});
-    assert.equal(out.summary.spent, Math.round(cloud * 0.04249 * 1e9) / 1e9);
+    assert.equal(out.summary.spent, Math.round(cloud * 0.03193 * 1e9) / 1e9);
     assert.deepEqual(out.summary.images, { edge: prs.length - cloud, cloud });
     assert.match(r.stderr, /\[1\/6\] p1: /);
   });
