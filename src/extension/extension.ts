@@ -5,7 +5,7 @@ import { registerCommands } from './commands';
 import { Config } from './settings/config';
 import { Ctx } from './lifecycle/ctx';
 import { LazyPanelServices } from './panel/lazyServices';
-import { registerPanel } from './panel';
+import { registerPanel } from './panel/register';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
 import { scrub } from '../shared/secrets';
 
