@@ -50,7 +50,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     const o = await startOpenAI({ key: KEY });
     open.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(o.server.url, { model: 'gpt-image-1', price: 0.04, retries: 2, ...extra }), deps.secrets, { ...deps, http: { ...deps.http, ...http } });
+    const backend = createBackend('openai', fast(o.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 2, ...extra }), deps.secrets, { ...deps, http: { ...deps.http, ...http } });
     return { server: o.server, backend };
   }
 
@@ -76,7 +76,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       res.end();
     });
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-1', price: 0.04 }), deps.secrets, deps);
+    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04 }), deps.secrets, deps);
     await staysBooked(backend, 'bad-reply', () => server.to('POST', SUBMIT).length);
   });
 
@@ -163,7 +163,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     });
     open.push({ close: async () => timers.forEach(clearInterval) });
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-1', price: 0.04, idleTimeoutMs: 2000, maxWaitMs: 400 }), deps.secrets, deps);
+    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04, idleTimeoutMs: 2000, maxWaitMs: 400 }), deps.secrets, deps);
     const l = await ledger();
     const out = await meteredGenerate(backend, request, { ledger: l });
     assert.ok(!out.ok && (out.error as BackendError).code === 'timeout' && /maxWaitMs/.test(out.error.message));
