@@ -28,6 +28,7 @@ function target(file: string, spec: string): string {
 }
 
 const ALLOWED: Record<string, string[]> = {
+  'src/shared': ['src/shared'],
   'src/router': ['src/router'],
   'src/runtime': ['src/runtime', 'src/router'],
   'src/backends': ['src/backends', 'src/router', 'src/shared'],
@@ -48,6 +49,7 @@ describe('source layout', () => {
           const where = `${path.relative(SRC, file)} imports ${spec}`;
           if (t.startsWith('src/')) assert.ok(allowed.includes(t), where);
           if (t === 'vscode') assert.equal(area, 'src/extension', where);
+          if (area === 'src/shared') assert.ok(t.startsWith('src/'), `${where}: src/shared is pure (no Node built-ins, no vscode, no packages)`);
           if (area === 'src/router') {
             assert.ok(!NETWORK.has(t), `${where}: the engine has no network code`);
             assert.ok(!['onnxruntime-node', 'sharp', '@huggingface/transformers'].includes(t), `${where}: the engine loads no native modules`);

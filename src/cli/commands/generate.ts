@@ -16,7 +16,7 @@ import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { PromptEntry } from '../../router/types';
 import { numberOption, parseCommandArgs } from '../args';
 import { encoderFactories } from '../encoders';
-import { fixed, percent, shorten } from '../format';
+import { fixed, money, percent, shorten } from '../format';
 import { writeLine, type CliIO, type Command } from '../io';
 import { scorerLoaders, type ScorerHandle } from '../scorers';
 
@@ -86,10 +86,6 @@ function urlOption(value: string | undefined, flag: string): string | undefined 
     // fall through
   }
   throw new UsageError(`${flag} must be an http(s) URL (got "${value}")`);
-}
-
-function money(x: number): string {
-  return `$${x.toFixed(x !== 0 && x < 0.01 ? 4 : 3)}`;
 }
 
 function monthLine(m: LedgerStatus): string {

@@ -18,7 +18,7 @@ import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrai
 import { withLedger } from './ledgeredBackend';
 import { buildBackend } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
-import { fixed, money } from '../language/texts';
+import { fixed, money } from '../../shared/presentation';
 import type { WorkerMessage } from './trainWorker';
 
 export class Calibration {

@@ -11,13 +11,13 @@ import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
 import { Generator, type Generated } from '../generate/generation';
 import { HeatController } from '../heat/heat';
-import { VERDICT } from '../heat/heatScale';
+import { VERDICT } from '../../shared/presentation';
 import { CoreServices } from '../panel/coreServices';
 import { PolicyState } from '../policy/policyState';
 import { PromptHovers, PromptQuickFixes, SELECTOR, VerdictLenses } from '../language/providers';
 import { Secrets } from '../apiKeys/secrets';
 import { StatusController } from '../status/status';
-import { metricLabel } from '../language/texts';
+import { metricLabel } from '../../shared/presentation';
 
 export async function startCore(ctx: CoreDeps): Promise<Core> {
   const { log, config, probe } = ctx;

@@ -10,8 +10,10 @@ import type { PredictorHost } from '../predictor/predictorHost';
 import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import { PARETO_WORDS } from '../../router/prs';
-import { budgetText, fixed, metricLabel, money, statusText } from '../language/texts';
+import { fixed, metricLabel, money } from '../../shared/presentation';
+import { budgetText, statusText } from '../language/texts';
 import type { Verdict } from '../verdict/verdict';
+import { COMMANDS } from '../../shared/commands';
 
 export interface StatusSnapshot {
   visible: boolean;
@@ -37,7 +39,7 @@ export class StatusController implements vscode.Disposable {
     redraw: Redraw,
   ) {
     this.item.name = 'RouteT2I verdict';
-    this.item.command = 'routet2i.openPanel';
+    this.item.command = COMMANDS.openPanel;
     this.language.name = 'RouteT2I predictor';
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
@@ -136,19 +138,19 @@ export class StatusController implements vscode.Disposable {
       this.language.busy = true;
       this.language.severity = vscode.LanguageStatusSeverity.Information;
       this.language.detail = state.modelDir;
-      this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
+      this.language.command = { title: 'Show Log', command: COMMANDS.showLog };
     } else if (state.status === 'error') {
       this.language.text = 'RouteT2I: no predictor';
       this.language.busy = false;
       this.language.severity = vscode.LanguageStatusSeverity.Error;
       this.language.detail = state.message;
-      this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
+      this.language.command = { title: 'Show Log', command: COMMANDS.showLog };
     } else {
       this.language.text = `RouteT2I: ${state.engine.name}${this.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
       this.language.busy = false;
       this.language.severity = this.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
       this.language.detail = this.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
-      this.language.command = { title: 'Choose Metric', command: 'routet2i.chooseMetric' };
+      this.language.command = { title: 'Choose Metric', command: COMMANDS.chooseMetric };
     }
   }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { VERDICT } from '../../../src/extension/heat/heatScale';
-import { hoverMarkdown, lensTitle, removeTitle, signed, statusText, weakTokenMessage } from '../../../src/extension/language/texts';
+import { VERDICT } from '../../../src/shared/presentation';
+import { hoverMarkdown, lensTitle, removeTitle, statusText, weakTokenMessage } from '../../../src/extension/language/texts';
+import { signed } from '../../../src/shared/presentation';
 import { policyView, verdictOf } from '../../../src/extension/verdict/verdict';
 import { DEFAULT_POLICY } from '../../../src/router/policy';
 import type { Prediction } from '../../../src/router/types';
@@ -81,6 +82,6 @@ describe('what the editor says', () => {
   it('signs numbers with a real minus and no "−0.00"', () => {
     assert.equal(signed(-0.214), '−0.21');
     assert.equal(signed(0.3), '+0.30');
-    assert.equal(signed(-0.0001), '0.00');
+    assert.equal(signed(-0.0001), '±0.00');
   });
 });
