@@ -31,11 +31,10 @@ export function hoverMarkdown(token: TokenImpact, prediction: Prediction, verdic
   const lines = [
     `**${escapeMarkdown(token.text)}** ${what} (heat ${signed(value)})`,
     '',
-    '| metric | word impact | cloud gain | edge | cloud |',
+    row(['metric', 'word impact', 'cloud gain', 'edge', 'cloud']),
     '|:--|--:|--:|--:|--:|',
-    ...metrics.map(
-      (m) =>
-        `| ${escapeMarkdown(m.label)} | ${signed(token.impact[m.id] ?? 0)} | ${signed(token.cloudGain[m.id] ?? 0)} | ${fixed(prediction.edge[m.id] ?? NaN)} | ${fixed(prediction.cloud[m.id] ?? NaN)} |`,
+    ...metrics.map((m) =>
+      row([escapeMarkdown(m.label), signed(token.impact[m.id] ?? 0), signed(token.cloudGain[m.id] ?? 0), fixed(prediction.edge[m.id] ?? NaN), fixed(prediction.cloud[m.id] ?? NaN)]),
     ),
     '',
     `Prompt: edge **${fixed(verdict.edge)}** · cloud **${fixed(verdict.cloud)}** · PRS **${fixed(verdict.prs)}** · ${PARETO_WORDS[verdict.pareto]} → **${verdict.route}** (${escapeMarkdown(verdict.why)})`,
@@ -79,6 +78,14 @@ export function statusText(v: Verdict): string {
 
 export function budgetText(month: { spent: number; cap: number | null }): string {
   return month.cap === null ? `${money(month.spent)} this month` : `${money(month.spent)} of ${money(month.cap)} this month`;
+}
+
+/**
+ * A table row whose cells after the first start with two no-break spaces: a hover draws tables without cell padding,
+ * so without them the headers run together ("word impactcloud gain").
+ */
+function row(cells: string[]): string {
+  return `| ${cells.map((c, i) => (i === 0 ? c : `&nbsp;&nbsp;${c}`)).join(' | ')} |`;
 }
 
 function escapeMarkdown(text: string): string {
