@@ -56,7 +56,9 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
 
   const openImage = async (image: string, sidecar?: string): Promise<void> => {
     await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(image), { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    // The sidecar joins the image's column: a second "Beside" would open yet another column.
+    const column = vscode.window.tabGroups.activeTabGroup.viewColumn;
+    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: column, preview: true, preserveFocus: true });
   };
   const services = own(new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () => calibration.run()));
   let lastGenerated: Generated[] = [];
