@@ -39,7 +39,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
 
   const heat = own(new HeatController(documents, predictors, metric, config, redraw, log));
   const diagnostics = own(new DiagnosticsController(documents, predictors, config, redraw, log));
-  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw));
+  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw, log));
   const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
   own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
   own(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));

@@ -29,6 +29,8 @@ export class StatusController implements vscode.Disposable {
   private readonly later = new KeyedDebouncer<'status'>(60, () => this.update());
   private shown = '';
   private lastVerdict: Verdict | undefined;
+  /** The side each prompt (by document and text) was last shown going to. */
+  private readonly sides = new Map<string, string>();
 
   constructor(
     private readonly documents: AnalysedDocuments,
@@ -37,6 +39,7 @@ export class StatusController implements vscode.Disposable {
     private readonly policy: PolicyState,
     private readonly config: Config,
     redraw: Redraw,
+    private readonly log: vscode.LogOutputChannel,
   ) {
     this.item.name = 'RouteT2I verdict';
     this.item.command = COMMANDS.openPanel;
@@ -57,6 +60,18 @@ export class StatusController implements vscode.Disposable {
   /** The verdict shown now (for the panel services). */
   get verdict(): Verdict | undefined {
     return this.lastVerdict;
+  }
+
+  /**
+   * Says in the log why the prompt at the cursor changed sides when nothing in it changed (the month's cap reached,
+   * the cloud share used up, α moved with the history): otherwise the status bar would flip without a word.
+   */
+  private noteSideChange(key: string, id: string, v: Verdict): void {
+    const side = v.cascade ? 'cascade' : v.route;
+    const before = this.sides.get(key);
+    this.sides.set(key, side);
+    if (this.sides.size > 500) this.sides.delete(this.sides.keys().next().value!);
+    if (before !== undefined && before !== side) this.log.info(`Prompt ${id} now goes to ${side === 'cascade' ? 'the edge first (cascade)' : `the ${side}`} instead of ${before === 'cascade' ? 'a cascade' : `the ${before}`}: ${v.why}`);
   }
 
   snapshot(): StatusSnapshot {
@@ -85,6 +100,7 @@ export class StatusController implements vscode.Disposable {
     if (p && prediction) {
       const v = this.policy.verdict(p, prediction);
       this.lastVerdict = v;
+      this.noteSideChange(`${editor.document.uri.toString()}#${p.entry.prompt}`, p.entry.id, v);
       text = `${statusText(v)} · ${budget}`;
       tooltip = new vscode.MarkdownString(
         [
