@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { parseGenerationConfig, type GenerationFileConfig } from '../../generation/config';
+import { loadGenerationConfig } from '../../generation/config';
 import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome, type Plan } from '../../generation/dispatcher';
 import { Ledger, type LedgerStatus } from '../../generation/ledger';
 import { saveOutcome, type SavedFiles } from '../../generation/output';
@@ -26,8 +23,9 @@ const usage = `Usage: routet2i generate <input…> [--mode predict|cascade|hybri
 
 Generates every prompt where the cost policy sends it — the edge (your GPU server) or the cloud (a paid
 API) — and saves each image with a sidecar JSON (prompt, route and why, predicted and measured scores,
-backend, model, seed, cost, timings). Money is reserved in the workspace ledger before every cloud call,
-so the monthly cap is never passed.
+backend, model, seed, cost, timings). Money is reserved in the ledger before every cloud call, so the
+monthly cap is never passed, and a call the provider may have taken stays booked (docs/money.md); the
+ledger is .routet2i/ledger.json beside the config file (\`routet2i ledger\` shows it).
 
 Backends (NAME): ${BACKEND_NAMES.join(', ')}. Keys come from the environment: OPENAI_API_KEY,
 STABILITY_API_KEY, REPLICATE_API_TOKEN, FAL_KEY, BFL_API_KEY (A1111_AUTH, OPENAI_COMPATIBLE_API_KEY optional).
@@ -49,27 +47,6 @@ Options:
   --dry-run       print the plan and the estimated cost; no network call, nothing written
   --json          machine-readable output on stdout (progress stays on stderr)
   -h, --help      this help`;
-
-const CONFIG_NAMES = ['routet2i.config.yaml', 'routet2i.config.yml', 'routet2i.config.json'];
-
-async function loadConfig(file: string | undefined, io: CliIO): Promise<{ config: GenerationFileConfig; dir: string; file?: string }> {
-  const explicit = file !== undefined;
-  const found = explicit ? path.resolve(io.cwd, file) : CONFIG_NAMES.map((n) => path.join(io.cwd, n)).find((p) => existsSync(p));
-  if (!found) return { config: parseGenerationConfig(undefined, 'config'), dir: io.cwd };
-  let text: string;
-  try {
-    text = await readFile(found, 'utf8');
-  } catch (e) {
-    throw new RouteT2IError('no-config', `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new RouteT2IError('bad-config', `${found}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-  return { config: parseGenerationConfig(raw, found), dir: path.dirname(found), file: found };
-}
 
 function backendName(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
@@ -161,7 +138,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const budgetFlag = values.budget === undefined ? undefined : numberOption(values.budget, '--budget', 0, 1, 0.3);
   const dryRun = Boolean(values['dry-run']);
 
-  const { config, dir: configDir } = await loadConfig(values.config, io);
+  const { config, dir: configDir, ledgerFile } = await loadGenerationConfig(values.config, io.cwd);
   const mode: GenerationMode = (values.mode as GenerationMode | undefined) ?? config.mode ?? 'predict';
   const budget = budgetFlag ?? config.budget ?? 0.3;
   const edgeName = edgeFlag ?? config.edge;
@@ -225,7 +202,6 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   const byId = new Map(entries.map(({ entry }, i) => [entry.id, { entry, prediction: predictions[i]! }]));
   const order = new Map(entries.map(({ entry }, i) => [entry.id, i]));
-  const ledgerFile = config.ledger ? path.resolve(configDir, config.ledger) : path.join(io.cwd, '.routet2i', 'ledger.json');
   const outDir = path.resolve(io.cwd, values.out ?? 'generated');
   const dispatchBase = {
     mode,

@@ -15,7 +15,6 @@ import type { PromptEntry } from '../../router/types';
 import type { Config } from '../settings/config';
 import type { PolicyState } from '../policy/policyState';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
-import { withLedger } from './ledgeredBackend';
 import { buildBackend } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
 import { fixed, money } from '../../shared/presentation';
@@ -110,8 +109,11 @@ export class Calibration {
             const { ledger } = await Ledger.open({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
             collected = await collectPairs({
               entries,
-              edge: withLedger(edge, ledger, 'calibration'),
-              cloud: withLedger(cloud, ledger, 'calibration'),
+              edge,
+              cloud,
+              ledger,
+              note: 'calibration',
+              onWarning: (message) => this.log.warn(`Calibration: ${message}`),
               score: (image, prompt, options) => scorer.score(image, prompt, options),
               metrics: metrics.map((m) => m.id),
               scorerModel: scorer.model,

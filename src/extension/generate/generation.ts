@@ -119,6 +119,14 @@ export class Generator implements vscode.Disposable {
       }),
     );
     const byId = new Map(items.map((i) => [i.item.id, i]));
+    // What each prompt's verdict shows (the plan of that prompt alone): a batch is planned together, so may differ.
+    const shown = new Map(
+      items.map((i) => {
+        const v = this.policy.verdict(i.prompt, i.item.prediction!);
+        return [i.item.id, v.cascade ? 'cascade' : v.route] as const;
+      }),
+    );
+    let differ = 0;
     const { ledger, reconciled } = await Ledger.open({ file: this.policy.ledgerFile, monthlyCap: settings.policy.monthlyCap });
     if (reconciled.length) this.log.warn(`Ledger: ${reconciled.length} reservation(s) left by an interrupted run counted as spent`);
     const policy = policyConfig(settings);
@@ -163,6 +171,7 @@ export class Generator implements vscode.Disposable {
                 onEvent: (e) => this.report(e, progress, total, (id) => byId.get(id)?.prompt.entry.id ?? id),
                 onOutcome: async (o) => {
                   const g = byId.get(o.id)!;
+                  if (shown.get(o.id) !== o.plan.action) differ++;
                   const saved = await this.save(o, g.prompt, g.item.prediction, outDir, { mode, budget: policy.cloudShare, alpha, where });
                   if (saved) {
                     done.push(saved);
@@ -184,7 +193,8 @@ export class Generator implements vscode.Disposable {
     const failed = total - done.length;
     const spent = done.reduce((a, d) => a + d.cost, 0);
     const edgeCount = done.filter((d) => d.route === 'edge').length;
-    const summary = `${done.length} image${done.length === 1 ? '' : 's'} (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''} → ${vscode.workspace.asRelativePath(outDir)}`;
+    const batchNote = differ ? `; ${differ} prompt${differ === 1 ? '' : 's'} planned otherwise than ${differ === 1 ? 'its' : 'their'} verdict (a batch is planned together: α over the batch, money across it)` : '';
+    const summary = `${done.length} image${done.length === 1 ? '' : 's'} (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''}${batchNote} → ${vscode.workspace.asRelativePath(outDir)}`;
     this.log.info(`Generation finished: ${summary}`);
     if (failed) void vscode.window.showWarningMessage(`RouteT2I: ${summary}`, 'Show Log').then((c) => c && this.log.show(true));
     else void vscode.window.showInformationMessage(`RouteT2I: ${summary}`);

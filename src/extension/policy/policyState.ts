@@ -101,6 +101,7 @@ export class PolicyState implements vscode.Disposable {
       committed: this.month ? this.month.spent + this.month.reserved : 0,
       cloudPrice: this.cloudPrice,
       cloudConfigured: settings.backends.cloud !== null,
+      edgeConfigured: settings.backends.edge !== null,
       mode: settings.policy.mode,
       hybridBand: settings.policy.hybridBand,
     });
