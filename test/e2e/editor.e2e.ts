@@ -87,8 +87,8 @@ describe('the editor on a prompt file', function () {
     assert.match(text, /Prompt: edge \d\.\d\d · cloud \d\.\d\d · PRS \d\.\d\d · .* → (edge|cloud)/);
     const rows = (await s.page.locator('.monaco-hover:not(.hidden) table tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
     assert.deepEqual(rows[0], 'metric word impact cloud gain edge cloud');
-    assert.match(rows[1]!, /^Quality [−+]?\d\.\d\d [−+]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
-    assert.match(rows[2]!, /^Alignment [−+]?\d\.\d\d [−+]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
+    assert.match(rows[1]!, /^Quality [−+±]?\d\.\d\d [−+±]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
+    assert.match(rows[2]!, /^Alignment [−+±]?\d\.\d\d [−+±]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
     await s.screenshot('hover');
     await s.page.mouse.move(1, 1);
   });
