@@ -31,7 +31,7 @@ export class JsonGatewayStore implements GatewayStore {
   }
 
   async month(): Promise<Awaited<ReturnType<GatewayStore['month']>>> {
-    const d = await this.json.detail();
+    const d = await this.json.details();
     return { status: d.status, entries: d.entries, reservations: d.reservations.map((r) => ({ id: r.id, backend: r.backend, estimate: r.estimate, at: r.at, ...(r.note ? { note: r.note } : {}) })) };
   }
 

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { createBackend, envSecrets, REQUIRED_SECRETS } from '../../backends/registry';
 import { DEFAULT_SIDES } from '../../backends/registry';
 import type { Backend, BackendConfig, BackendName } from '../../backends/types';
+import { loadGenerationConfig } from '../../generation/config';
 import { isDatabaseUrl, openGatewayStore } from '../../generation/gatewayStore';
 import { safeUrl } from '../../generation/ledgerPostgres';
 import { RouteT2IError, UsageError } from '../../router/errors';
@@ -12,7 +13,6 @@ import { loadKeys } from '../../server/keys';
 import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { encoderFactories } from '../encoders';
 import { writeLine, type CliIO, type Command } from '../io';
-import { loadConfig } from './generate';
 
 const usage = `Usage: routet2i serve [--config FILE] [--port N] [--host H] [--ledger FILE|URL] [--keys FILE]
 
@@ -57,7 +57,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const keys = await loadKeys(values.keys ? path.resolve(io.cwd, values.keys) : undefined, io.env);
   if (!keys && !loopback(host)) throw new UsageError(`--host ${host} opens the gateway to the network: give it keys (--keys FILE or ROUTET2I_GATEWAY_KEYS)`);
 
-  const { config, dir: configDir } = await loadConfig(values.config, io);
+  const { config, dir: configDir, ledgerFile } = await loadGenerationConfig(values.config, io.cwd);
   if (!config.edge && !config.cloud) throw new RouteT2IError('no-backend', 'the gateway needs an edge and/or a cloud backend ("edge"/"cloud" in the config file)', 'pass --config FILE');
   const mode = config.mode ?? 'predict';
   if (mode !== 'predict' && !(config.edge && config.cloud)) throw new RouteT2IError('bad-config', `mode ${mode} needs both an edge and a cloud backend`);
@@ -81,7 +81,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const ledgerSpec = values.ledger ?? config.ledger;
-  const ledger = ledgerSpec && isDatabaseUrl(ledgerSpec) ? ledgerSpec : path.resolve(configDir, ledgerSpec ?? path.join('.routet2i', 'ledger.json'));
+  // A database URL is used as given; a file named by --ledger is relative to the current folder, the config's own
+  // ledger (or the default) to the config file, as for generate.
+  const ledger =
+    ledgerSpec && isDatabaseUrl(ledgerSpec) ? ledgerSpec : values.ledger !== undefined ? path.resolve(io.cwd, values.ledger) : ledgerFile;
   const warn = (m: string) => writeLine(io.stderr, m);
   const modelDir = values.model ? path.resolve(io.cwd, values.model) : defaultModelDir();
   const modelsDir = values['models-dir'] ? path.resolve(io.cwd, values['models-dir']) : undefined;
