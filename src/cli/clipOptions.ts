@@ -49,6 +49,7 @@ export function clipLoadOptions(o: {
     cacheDir: defaultCacheDir(env),
     hubUrl: nonEmpty(env.ROUTET2I_HUB_URL),
     token: nonEmpty(env.HF_TOKEN),
+    trustHub: env.ROUTET2I_HUB_TRUST_TOKEN === '1',
     signal: o.signal,
     onProgress: o.onProgress,
   };

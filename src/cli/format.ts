@@ -22,3 +22,8 @@ export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 2))).join('').trimEnd()).join('\n');
 }
+
+/** An amount in USD, with enough digits for a fraction of a cent. */
+export function money(x: number): string {
+  return `$${x.toFixed(x !== 0 && x < 0.01 ? 4 : 3)}`;
+}

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { scrub } from '../shared/secrets';
 
 /** What a command may touch: injected so tests run commands in-process. */
 export interface CliIO {
@@ -18,6 +19,7 @@ export interface Command {
   run(argv: string[], io: CliIO): Promise<number>;
 }
 
+/** Writes one line; a password written in a URL or an echoed credential header never reaches the terminal. */
 export function writeLine(stream: Writable, line = ''): void {
-  stream.write(line + '\n');
+  stream.write(scrub(line, []) + '\n');
 }

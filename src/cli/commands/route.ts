@@ -103,6 +103,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         pareto: prediction.pareto,
         route,
         reason,
+        ...(prediction.truncated ? { truncated: prediction.truncated } : {}),
         tokens: prediction.tokens,
       })),
     };
@@ -120,6 +121,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     writeLine(io.stdout, `  cloud  ${scores(prediction.cloud)}`);
     writeLine(io.stdout, `  PRS ${fixed(prediction.prs)} · ${PARETO_WORDS[prediction.pareto]} · → ${route}: ${reason}`);
     const weak = weakTokens(prediction, predictor.metrics, weights);
+    if (prediction.truncated) writeLine(io.stdout, `  cut: ${prediction.truncated.reason}`);
     writeLine(io.stdout, `  weak tokens: ${weak.length ? weak.map((w) => `${w.token.text} (${label(w.worstMetric)} ${signed(w.token.impact[w.worstMetric]!)})`).join(', ') : 'none'}`);
     writeLine(io.stdout);
   }

@@ -12,9 +12,9 @@ import { CancelledError, RouteT2IError } from '../../router/errors';
 import { parsePromptInput } from '../../router/inputs';
 import { DEFAULT_METRICS } from '../../router/metrics';
 import type { PromptEntry } from '../../router/types';
-import type { Analyzer } from '../prompts/analyzer';
+import type { Config } from '../settings/config';
+import type { PolicyState } from '../policy/policyState';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
-import { withLedger } from './ledgeredBackend';
 import { buildBackend } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
 import { fixed, money } from '../language/texts';
@@ -24,7 +24,8 @@ export class Calibration {
   private running = false;
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly config: Config,
+    private readonly policy: PolicyState,
     private readonly secrets: Secrets,
     private readonly log: vscode.LogOutputChannel,
     /** The training worker's bundle (dist/trainWorker.js beside dist/core.js). */
@@ -57,7 +58,7 @@ export class Calibration {
   }
 
   private async calibrate(): Promise<void> {
-    const config = this.analyzer.config;
+    const config = this.config;
     if (config.restricted) throw new RouteT2IError('restricted', 'RouteT2I does not calibrate in Restricted Mode: this workspace is not trusted', 'trust the workspace to calibrate');
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new RouteT2IError('no-folder', 'calibration needs an open folder to keep its pairs and the new predictor in');
@@ -74,7 +75,7 @@ export class Calibration {
     const width = settings.generation.width;
     const height = settings.generation.height;
     const perPrompt = edge.estimateCost({ prompt: '', width, height }) + cloud.estimateCost({ prompt: '', width, height });
-    const ledgerFile = this.analyzer.policy.ledgerFile;
+    const ledgerFile = this.policy.ledgerFile;
     const month = await Ledger.peek({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
     const stem = path.basename(file).replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_') || 'prompts';
     const name = `calibrated-${stem}`;
@@ -108,8 +109,11 @@ export class Calibration {
             const { ledger } = await Ledger.open({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
             collected = await collectPairs({
               entries,
-              edge: withLedger(edge, ledger, 'calibration'),
-              cloud: withLedger(cloud, ledger, 'calibration'),
+              edge,
+              cloud,
+              ledger,
+              note: 'calibration',
+              onWarning: (message) => this.log.warn(`Calibration: ${message}`),
               score: (image, prompt, options) => scorer.score(image, prompt, options),
               metrics: metrics.map((m) => m.id),
               scorerModel: scorer.model,
@@ -134,7 +138,7 @@ export class Calibration {
           });
         } finally {
           sub.dispose();
-          void this.analyzer.policy.refresh();
+          void this.policy.refresh();
         }
       },
     );

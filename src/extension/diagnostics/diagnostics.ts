@@ -2,8 +2,11 @@
 // `weakTokens`), minus the workspace's ignored words, at the configured severity; plus the problems that stop a
 // prompt file from being read (bad front matter). Whole documents, computed in slices so a long file never blocks.
 import * as vscode from 'vscode';
-import { weakWords } from '../prompts/analysis';
-import type { Analyzer } from '../prompts/analyzer';
+import { weakWords } from '../prompts/promptCache';
+import type { Config } from '../settings/config';
+import type { AnalysedDocuments } from '../prompts/analysedDocuments';
+import type { PredictorHost } from '../predictor/predictorHost';
+import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import type { Severity } from '../settings/settings';
 import { weakTokenMessage } from '../language/texts';
@@ -29,7 +32,10 @@ export class DiagnosticsController implements vscode.Disposable {
   private readonly runs = new Map<string, number>();
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly config: Config,
+    redraw: Redraw,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.disposables.push(
@@ -41,7 +47,7 @@ export class DiagnosticsController implements vscode.Disposable {
         this.debouncer.cancel(doc);
         this.collection.delete(doc.uri);
       }),
-      analyzer.onDidChange((uri) => {
+      redraw.onDidChange((uri) => {
         for (const doc of vscode.workspace.textDocuments) if (uri === undefined || doc.uri.toString() === uri) this.debouncer.schedule(doc, 50);
       }),
     );
@@ -53,8 +59,8 @@ export class DiagnosticsController implements vscode.Disposable {
     const run = (this.runs.get(key) ?? 0) + 1;
     this.runs.set(key, run);
     const stale = () => this.runs.get(key) !== run || doc.isClosed;
-    const settings = this.analyzer.config.settings.diagnostics;
-    const found = this.analyzer.prompts(doc);
+    const settings = this.config.settings.diagnostics;
+    const found = this.documents.prompts(doc);
     if (!found) {
       this.collection.delete(doc.uri);
       return;
@@ -67,7 +73,7 @@ export class DiagnosticsController implements vscode.Disposable {
       d.code = PROMPT_FILE;
       return d;
     });
-    const engine = await this.analyzer.engines.ready();
+    const engine = await this.predictors.ready();
     if (stale()) return;
     if (engine && settings.severity !== 'off') {
       const metrics = engine.predictor.metrics;

@@ -11,7 +11,9 @@ import type { Backend, BackendName, QualityScorer } from '../../backends/types';
 import { CancelledError, RouteT2IError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
 import type { Prediction, Side } from '../../router/types';
-import type { Analyzer } from '../prompts/analyzer';
+import type { Config } from '../settings/config';
+import type { AnalysedDocuments } from '../prompts/analysedDocuments';
+import type { PredictorHost } from '../predictor/predictorHost';
 import { groupByRoute, outputStem, promptsFor, requestFor, type GenerateScope } from './generationPlan';
 import { buildBackend, buildNamedBackend, policyConfig, type PolicyState } from '../policy/policyState';
 import type { DocPrompt } from '../prompts/regions';
@@ -34,7 +36,9 @@ export class Generator implements vscode.Disposable {
   readonly onDidGenerate = this.emitter.event;
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly config: Config,
     private readonly policy: PolicyState,
     private readonly secrets: Secrets,
     private readonly log: vscode.LogOutputChannel,
@@ -65,7 +69,7 @@ export class Generator implements vscode.Disposable {
   }
 
   private async run(target: GenerateTarget, force?: Side): Promise<Generated[]> {
-    const config = this.analyzer.config;
+    const config = this.config;
     if (config.restricted) {
       throw new RouteT2IError('restricted', 'RouteT2I does not generate in Restricted Mode: this workspace is not trusted', 'trust the workspace (Manage Workspace Trust) to generate');
     }
@@ -97,7 +101,7 @@ export class Generator implements vscode.Disposable {
         throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
       }
     }
-    const engine = await this.analyzer.engines.ready();
+    const engine = await this.predictors.ready();
     if (!engine) throw new RouteT2IError('no-model', 'the predictor is not loaded (see the RouteT2I log)');
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
     const base = folder?.uri.fsPath ?? (doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined);
@@ -114,6 +118,14 @@ export class Generator implements vscode.Disposable {
       }),
     );
     const byId = new Map(items.map((i) => [i.item.id, i]));
+    // What each prompt's verdict shows (the plan of that prompt alone): a batch is planned together, so may differ.
+    const shown = new Map(
+      items.map((i) => {
+        const v = this.analyzer.verdict(i.prompt, i.item.prediction!);
+        return [i.item.id, v.cascade ? 'cascade' : v.route] as const;
+      }),
+    );
+    let differ = 0;
     const { ledger, reconciled } = await Ledger.open({ file: this.policy.ledgerFile, monthlyCap: settings.policy.monthlyCap });
     if (reconciled.length) this.log.warn(`Ledger: ${reconciled.length} reservation(s) left by an interrupted run counted as spent`);
     const policy = policyConfig(settings);
@@ -158,6 +170,7 @@ export class Generator implements vscode.Disposable {
                 onEvent: (e) => this.report(e, progress, total, (id) => byId.get(id)?.prompt.entry.id ?? id),
                 onOutcome: async (o) => {
                   const g = byId.get(o.id)!;
+                  if (shown.get(o.id) !== o.plan.action) differ++;
                   const saved = await this.save(o, g.prompt, g.item.prediction, outDir, { mode, budget: policy.cloudShare, alpha, where });
                   if (saved) {
                     done.push(saved);
@@ -179,7 +192,8 @@ export class Generator implements vscode.Disposable {
     const failed = total - done.length;
     const spent = done.reduce((a, d) => a + d.cost, 0);
     const edgeCount = done.filter((d) => d.route === 'edge').length;
-    const summary = `${done.length} image${done.length === 1 ? '' : 's'} (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''} → ${vscode.workspace.asRelativePath(outDir)}`;
+    const batchNote = differ ? `; ${differ} prompt${differ === 1 ? '' : 's'} planned otherwise than ${differ === 1 ? 'its' : 'their'} verdict (a batch is planned together: α over the batch, money across it)` : '';
+    const summary = `${done.length} image${done.length === 1 ? '' : 's'} (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''}${batchNote} → ${vscode.workspace.asRelativePath(outDir)}`;
     this.log.info(`Generation finished: ${summary}`);
     if (failed) void vscode.window.showWarningMessage(`RouteT2I: ${summary}`, 'Show Log').then((c) => c && this.log.show(true));
     else void vscode.window.showInformationMessage(`RouteT2I: ${summary}`);
@@ -187,19 +201,19 @@ export class Generator implements vscode.Disposable {
   }
 
   private backend(side: 'edge' | 'cloud'): Backend | undefined {
-    return buildBackend(this.analyzer.config.settings, side, this.secrets);
+    return buildBackend(this.config.settings, side, this.secrets);
   }
 
   private async promptsOf(target: GenerateTarget): Promise<{ doc: vscode.TextDocument; prompts: DocPrompt[] }> {
     if ('uri' in target) {
       const doc = await vscode.workspace.openTextDocument(target.uri);
-      const found = this.analyzer.prompts(doc);
+      const found = this.documents.prompts(doc);
       const p = found?.prompts.find((x) => x.start === target.offset) ?? found?.prompts.find((x) => target.offset >= x.start && target.offset <= x.end);
       if (!p) throw new RouteT2IError('no-prompt', `${vscode.workspace.asRelativePath(doc.uri)}: the prompt has moved or gone; try again`);
       return { doc, prompts: [p] };
     }
     const editor = vscode.window.activeTextEditor;
-    const found = editor && this.analyzer.prompts(editor.document);
+    const found = editor && this.documents.prompts(editor.document);
     if (!editor || !found) throw new RouteT2IError('no-prompt-file', 'open a .t2i prompt file (or a file in a language enabled by "routet2i.analysis.languages") to generate');
     if (found.errors.length) throw new RouteT2IError('bad-prompt-file', `${vscode.workspace.asRelativePath(editor.document.uri)}: ${found.errors[0]!.message}`);
     const doc = editor.document;
@@ -259,7 +273,7 @@ export class Generator implements vscode.Disposable {
     });
     const seconds = ((o.result.timings.totalMs ?? 0) / 1000).toFixed(1);
     this.log.info(`${p.entry.id}: ${o.route} (${o.result.backend}, ${o.result.model}) in ${seconds} s, ${money(o.cost)} → ${vscode.workspace.asRelativePath(files.image)}; ${o.why}`);
-    if (this.analyzer.config.settings.generation.openImage) {
+    if (this.config.settings.generation.openImage) {
       await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(files.image), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
     }
     return { image: files.image, sidecar: files.sidecar, route: o.route, cost: o.cost };
@@ -270,13 +284,13 @@ export class Generator implements vscode.Disposable {
     try {
       const { MetricScorer, isAlignment } = await import('../../runtime/scorer');
       const { defaultCacheDir } = await import('../../runtime/modelStore');
-      const modelsDir = this.analyzer.config.settings.model.modelsDir;
+      const modelsDir = this.config.settings.model.modelsDir;
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
       const scorer = await MetricScorer.create({
         ...(modelsDir ? { modelsDir: path.resolve(folder, modelsDir) } : { cacheDir: defaultCacheDir() }),
         signal,
         // The predictor's metrics that CLIP can measure (an alignment metric, or one with its two texts).
-        ...measurable(this.analyzer.engines.metrics, isAlignment),
+        ...measurable(this.predictors.metrics, isAlignment),
       });
       return { scorer: scorer.asQualityScorer, dispose: () => scorer.dispose() };
     } catch (error) {

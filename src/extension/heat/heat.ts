@@ -3,8 +3,12 @@
 // typing redraws after a pause, scrolling at most every 50 ms, and switching heat off or changing the metric clears at
 // once.
 import * as vscode from 'vscode';
-import { heatRanges } from '../prompts/analysis';
-import type { Analyzer } from '../prompts/analyzer';
+import { heatRanges } from '../prompts/promptCache';
+import type { Config } from '../settings/config';
+import type { AnalysedDocuments } from '../prompts/analysedDocuments';
+import type { MetricChoice } from './metricChoice';
+import type { PredictorHost } from '../predictor/predictorHost';
+import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer, KeyedThrottle } from '../lifecycle/debounce';
 import { BUCKETS, NEUTRAL, type Bucket } from './heatScale';
 
@@ -37,10 +41,14 @@ export class HeatController implements vscode.Disposable {
   private drawn = new Set<vscode.TextEditor>();
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly metric: MetricChoice,
+    config: Config,
+    redraw: Redraw,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.typing = new KeyedDebouncer(analyzer.config.settings.heat.debounceMs, (editor) => this.draw(editor));
+    this.typing = new KeyedDebouncer(config.settings.heat.debounceMs, (editor) => this.draw(editor));
     this.scrolling = new KeyedThrottle(50, (editor) => this.draw(editor));
     this.createTypes();
     this.disposables.push(
@@ -50,14 +58,14 @@ export class HeatController implements vscode.Disposable {
         if (e.contentChanges.length === 0) return;
         for (const editor of vscode.window.visibleTextEditors) if (editor.document === e.document) this.typing.schedule(editor);
       }),
-      analyzer.config.onDidChange((c) => {
+      config.onDidChange((c) => {
         if (c.keys.some((k) => k.startsWith('heat.'))) {
           // Rebuild the decoration types only when the heat settings change (Error Lens: dispose, then recreate).
-          this.typing.setDelay(analyzer.config.settings.heat.debounceMs);
+          this.typing.setDelay(config.settings.heat.debounceMs);
           this.createTypes();
         }
       }),
-      analyzer.onDidChange((uri) => {
+      redraw.onDidChange((uri) => {
         for (const editor of vscode.window.visibleTextEditors) {
           if (uri === undefined || editor.document.uri.toString() === uri) this.draw(editor);
         }
@@ -86,8 +94,8 @@ export class HeatController implements vscode.Disposable {
   /** Redraws one editor now. */
   draw(editor: vscode.TextEditor): void {
     const started = performance.now();
-    const heat = this.analyzer.heat;
-    const found = heat.enabled ? this.analyzer.prompts(editor.document) : undefined;
+    const heat = this.metric.heat;
+    const found = heat.enabled ? this.documents.prompts(editor.document) : undefined;
     if (!found) {
       this.clear(editor);
       return;
@@ -97,12 +105,12 @@ export class HeatController implements vscode.Disposable {
       start: doc.offsetAt(new vscode.Position(Math.max(0, r.start.line - MARGIN_LINES), 0)),
       end: doc.offsetAt(new vscode.Position(r.end.line + MARGIN_LINES, Number.MAX_SAFE_INTEGER)),
     }));
-    const engine = this.analyzer.engines.engine;
+    const engine = this.predictors.engine;
     if (!engine) {
       this.clear(editor);
       return;
     }
-    const ranges = heatRanges(found.prompts, visible, engine, heat, this.analyzer.engines.weights);
+    const ranges = heatRanges(found.prompts, visible, engine, heat, this.predictors.weights);
     const drawn: Partial<Record<Bucket, vscode.Range[]>> = {};
     ranges.buckets.forEach((list, b) => {
       const type = this.types[b];

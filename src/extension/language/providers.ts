@@ -1,8 +1,13 @@
 // The language features over prompts: hovers (a word's impact table), CodeLens verdicts (resolved only for the lenses
 // on screen), and quick fixes that show the predicted change before they act.
 import * as vscode from 'vscode';
-import { tokenAt } from '../prompts/analysis';
-import type { Analyzer } from '../prompts/analyzer';
+import { tokenAt } from '../prompts/promptCache';
+import type { MetricChoice } from '../heat/metricChoice';
+import type { Redraw } from '../lifecycle/redraw';
+import type { PolicyState } from '../policy/policyState';
+import type { PredictorHost } from '../predictor/predictorHost';
+import type { AnalysedDocuments } from '../prompts/analysedDocuments';
+import type { Config } from '../settings/config';
 import { SOURCE, WEAK_WORD } from '../diagnostics/diagnostics';
 import { removalRange, removeWord, routeOverrideEdit } from './edits';
 import type { DocPrompt } from '../prompts/regions';
@@ -12,18 +17,23 @@ import { hoverMarkdown, ignoreTitle, lensTitle, lensTooltip, removeTitle, routeT
 export const SELECTOR: vscode.DocumentSelector = [{ language: 't2i-prompt' }, { language: 'markdown' }, { language: 'plaintext' }];
 
 export class PromptHovers implements vscode.HoverProvider {
-  constructor(private readonly analyzer: Analyzer) {}
+  constructor(
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly policy: PolicyState,
+    private readonly metric: MetricChoice,
+  ) {}
 
   async provideHover(doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
-    const p = this.analyzer.promptAt(doc, position);
+    const p = this.documents.promptAt(doc, position);
     if (!p) return undefined;
-    const prediction = await this.analyzer.predict(p.entry.prompt);
+    const prediction = await this.predictors.predict(p.entry.prompt);
     if (!prediction) return undefined;
     const token = tokenAt(prediction, doc.offsetAt(position) - p.start);
     if (!token) return undefined;
-    const engines = this.analyzer.engines;
+    const predictors = this.predictors;
     const md = new vscode.MarkdownString(
-      hoverMarkdown(token, prediction, this.analyzer.verdict(p, prediction), engines.metrics, engines.weights, this.analyzer.heat),
+      hoverMarkdown(token, prediction, this.policy.verdict(p, prediction), predictors.metrics, predictors.weights, this.metric.heat),
     );
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(p.start + token.start), doc.positionAt(p.start + token.end)));
   }
@@ -44,13 +54,19 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
   readonly onDidChangeCodeLenses = this.emitter.event;
   private readonly sub: vscode.Disposable;
 
-  constructor(private readonly analyzer: Analyzer) {
-    this.sub = analyzer.onDidChange(() => this.emitter.fire());
+  constructor(
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly policy: PolicyState,
+    private readonly config: Config,
+    redraw: Redraw,
+  ) {
+    this.sub = redraw.onDidChange(() => this.emitter.fire());
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
-    if (!this.analyzer.config.settings.codeLens.enabled) return [];
-    const found = this.analyzer.prompts(doc);
+    if (!this.config.settings.codeLens.enabled) return [];
+    const found = this.documents.prompts(doc);
     if (!found) return [];
     const lenses: vscode.CodeLens[] = [];
     for (const p of found.prompts) {
@@ -72,12 +88,12 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
   /** Called for the lenses on screen only: the prediction is computed (or awaited) here. */
   async resolveCodeLens(lens: vscode.CodeLens): Promise<vscode.CodeLens> {
     if (!(lens instanceof VerdictLens)) return lens;
-    const prediction = await this.analyzer.predict(lens.prompt.entry.prompt);
+    const prediction = await this.predictors.predict(lens.prompt.entry.prompt);
     if (!prediction) {
       lens.command = { title: 'RouteT2I: no predictor (see the log)', command: 'routet2i.showLog' };
       return lens;
     }
-    const v = this.analyzer.verdict(lens.prompt, prediction);
+    const v = this.policy.verdict(lens.prompt, prediction);
     lens.command = { title: lensTitle(v), tooltip: lensTooltip(v), command: 'routet2i.openPanel' };
     return lens;
   }
@@ -91,26 +107,30 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
 export class PromptQuickFixes implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
 
-  constructor(private readonly analyzer: Analyzer) {}
+  constructor(
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly policy: PolicyState,
+  ) {}
 
   async provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
-    const found = this.analyzer.prompts(doc);
+    const found = this.documents.prompts(doc);
     if (!found) return [];
-    const engine = await this.analyzer.engines.ready();
+    const engine = await this.predictors.ready();
     if (!engine) return [];
-    const view = this.analyzer.policy.view();
+    const view = this.policy.view();
     const actions: vscode.CodeAction[] = [];
     const text = doc.getText();
     for (const diagnostic of context.diagnostics) {
       if (diagnostic.source !== SOURCE || diagnostic.code !== WEAK_WORD) continue;
-      const p = this.analyzer.promptAt(doc, diagnostic.range.start);
+      const p = this.documents.promptAt(doc, diagnostic.range.start);
       if (!p) continue;
       const start = doc.offsetAt(diagnostic.range.start) - p.start;
       const end = doc.offsetAt(diagnostic.range.end) - p.start;
       const word = p.entry.prompt.slice(start, end);
       const before = await engine.predict(p.entry.prompt);
       const after = await engine.predictUncached(removeWord(p.entry.prompt, start, end));
-      const remove = new vscode.CodeAction(removeTitle(word, this.analyzer.verdict(p, before, view), this.analyzer.verdict(p, after, view)), vscode.CodeActionKind.QuickFix);
+      const remove = new vscode.CodeAction(removeTitle(word, this.policy.verdict(p, before, view), this.policy.verdict(p, after, view)), vscode.CodeActionKind.QuickFix);
       const cut = removalRange(p.entry.prompt, start, end);
       remove.edit = new vscode.WorkspaceEdit();
       remove.edit.delete(doc.uri, new vscode.Range(doc.positionAt(p.start + cut.start), doc.positionAt(p.start + cut.end)));
@@ -123,10 +143,10 @@ export class PromptQuickFixes implements vscode.CodeActionProvider {
       actions.push(ignore);
     }
     // Routing the prompt under the cursor, with or without a diagnostic.
-    const p = this.analyzer.promptAt(doc, range.start);
+    const p = this.documents.promptAt(doc, range.start);
     if (p) {
       const prediction = await engine.predict(p.entry.prompt);
-      const v = this.analyzer.verdict(p, prediction, view);
+      const v = this.policy.verdict(p, prediction, view);
       for (const side of ['cloud', 'edge'] as const) {
         // Offer the side the policy would not take, and never the override already there.
         if (p.override?.side === side || (!p.override && v.decision.route === side)) continue;

@@ -2,15 +2,17 @@
 // activation code as dist/core.js (see esbuild.mjs), so the engine, its word tagger and the backends load only then.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Analyzer, MetricChoice } from '../prompts/analyzer';
+import { MetricChoice } from '../heat/metricChoice';
+import { AnalysedDocuments } from '../prompts/analysedDocuments';
+import { Redraw } from './redraw';
 import { Calibration } from '../calibrate/calibration';
 import type { Core, CoreDeps } from './coreApi';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
-import { EngineHost } from '../predictor/engineHost';
+import { PredictorHost } from '../predictor/predictorHost';
 import { Generator, type Generated } from '../generate/generation';
 import { HeatController } from '../heat/heat';
 import { VERDICT } from '../heat/heatScale';
-import { CoreServices } from '../panel/panelServices';
+import { CoreServices } from '../panel/coreServices';
 import { PolicyState } from '../policy/policyState';
 import { PromptHovers, PromptQuickFixes, SELECTOR, VerdictLenses } from '../language/providers';
 import { Secrets } from '../apiKeys/secrets';
@@ -24,28 +26,29 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     disposables.push(d);
     return d;
   };
-  const engines = own(new EngineHost(config, log));
+  const predictors = own(new PredictorHost(config, log));
   const secrets = new Secrets(ctx.extension.secrets, log);
-  const metric = own(new MetricChoice(ctx.extension.workspaceState, config, engines, log));
-  const policy = own(new PolicyState(ctx.extension, config, engines, secrets, log));
-  const analyzer = own(new Analyzer(config, engines, policy, metric));
-  const generator = own(new Generator(analyzer, policy, secrets, log));
-  const calibration = new Calibration(analyzer, secrets, log, path.join(__dirname, 'trainWorker.js'));
-  own(config.onDidChange((c) => (c.engine ? void engines.reload() : undefined)));
-  await engines.ready();
+  const metric = own(new MetricChoice(ctx.extension.workspaceState, config, predictors, log));
+  const policy = own(new PolicyState(ctx.extension, config, predictors, secrets, log));
+  const documents = own(new AnalysedDocuments(config));
+  const redraw = own(new Redraw([predictors.onDidChange, predictors.onDidPredict, policy.onDidChange, metric.onDidChange, config.onDidChange]));
+  const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
+  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'));
+  own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
+  await predictors.ready();
 
-  const heat = own(new HeatController(analyzer, log));
-  const diagnostics = own(new DiagnosticsController(analyzer, log));
-  const status = own(new StatusController(analyzer));
-  const lenses = own(new VerdictLenses(analyzer));
-  own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(analyzer)));
+  const heat = own(new HeatController(documents, predictors, metric, config, redraw, log));
+  const diagnostics = own(new DiagnosticsController(documents, predictors, config, redraw, log));
+  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw));
+  const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
+  own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
   own(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
-  own(vscode.languages.registerCodeActionsProvider(SELECTOR, new PromptQuickFixes(analyzer), { providedCodeActionKinds: PromptQuickFixes.kinds }));
+  own(vscode.languages.registerCodeActionsProvider(SELECTOR, new PromptQuickFixes(documents, predictors, policy), { providedCodeActionKinds: PromptQuickFixes.kinds }));
 
   // "The editor holds prompts" for menus and key bindings.
   const setContext = () => {
     const editor = vscode.window.activeTextEditor;
-    void vscode.commands.executeCommand('setContext', 'routet2i.promptEditor', !!editor && analyzer.isAnalysed(editor.document));
+    void vscode.commands.executeCommand('setContext', 'routet2i.promptEditor', !!editor && documents.isAnalysed(editor.document));
   };
   own(vscode.window.onDidChangeActiveTextEditor(setContext));
   own(config.onDidChange(setContext));
@@ -55,7 +58,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(image), { viewColumn: vscode.ViewColumn.Beside, preview: true });
     if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
   };
-  const services = own(new CoreServices(analyzer, generator, openImage, () => calibration.run()));
+  const services = own(new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () => calibration.run()));
   let lastGenerated: Generated[] = [];
   own(generator.onDidGenerate((g) => (lastGenerated = g)));
 
@@ -69,8 +72,8 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     own(probe.provide('status', () => status.snapshot()));
     own(
       probe.provide('engine', () => {
-        const s = engines.state;
-        return { status: s.status, modelDir: s.modelDir, name: engines.engine?.name ?? null, metrics: engines.metrics.map((m) => m.id), metric: metric.current, message: s.status === 'error' ? s.message : null, cached: engines.engine?.cached ?? 0 };
+        const s = predictors.state;
+        return { status: s.status, modelDir: s.modelDir, name: predictors.engine?.name ?? null, metrics: predictors.metrics.map((m) => m.id), metric: metric.current, message: s.status === 'error' ? s.message : null, cached: predictors.engine?.cached ?? 0 };
       }),
     );
     own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
@@ -82,7 +85,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     services,
     generate: (target, force) => generator.generate(target, force),
     async chooseMetric() {
-      const engine = await engines.ready();
+      const engine = await predictors.ready();
       const metrics = engine?.predictor.metrics ?? [];
       const current = metric.current;
       const items = [

@@ -4,12 +4,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Ledger, type LedgerStatus } from '../../generation/ledger';
 import { createBackend } from '../../backends/registry';
+import type { Prediction } from '../../router/types';
 import type { Backend, BackendConfig, SecretSource } from '../../backends/types';
 import { PrsHistory, validatePolicy, type PolicyConfig } from '../../router/policy';
 import type { Config } from '../settings/config';
-import type { EngineHost } from '../predictor/engineHost';
+import type { PredictorHost } from '../predictor/predictorHost';
 import type { Settings } from '../settings/settings';
-import { policyView, type PolicyView } from '../verdict/verdict';
+import type { DocPrompt } from '../prompts/regions';
+import { policyView, verdictOf, type PolicyView, type Verdict } from '../verdict/verdict';
 
 const HISTORY_KEY = 'routet2i.prsHistory';
 
@@ -54,7 +56,7 @@ export class PolicyState implements vscode.Disposable {
   constructor(
     private readonly extension: vscode.ExtensionContext,
     private readonly config: Config,
-    private readonly engines: EngineHost,
+    private readonly predictors: PredictorHost,
     private readonly secrets: SecretSource,
     private readonly log: vscode.LogOutputChannel,
   ) {
@@ -94,19 +96,25 @@ export class PolicyState implements vscode.Disposable {
   /** The policy as it stands now, for verdicts: α from the predictor's reference PRS plus this workspace's history. */
   view(): PolicyView {
     const settings = this.config.settings;
-    const reference = this.engines.engine?.predictor.prsReference ?? [];
+    const reference = this.predictors.engine?.predictor.prsReference ?? [];
     return policyView(policyConfig(settings), [...reference, ...this.history.snapshot()], {
       committed: this.month ? this.month.spent + this.month.reserved : 0,
       cloudPrice: this.cloudPrice,
       cloudConfigured: settings.backends.cloud !== null,
+      edgeConfigured: settings.backends.edge !== null,
       mode: settings.policy.mode,
       hybridBand: settings.policy.hybridBand,
     });
   }
 
+  /** A prompt's verdict under the policy as it stands (or `view`, to judge several prompts against one snapshot). */
+  verdict(p: DocPrompt, prediction: Prediction, view: PolicyView = this.view()): Verdict {
+    return verdictOf(prediction, this.predictors.weights, view, p.override?.side);
+  }
+
   /** The PRS values of this workspace's recent prompts, newest last (the dispatcher calibrates α on them too). */
   historyValues(): number[] {
-    return [...(this.engines.engine?.predictor.prsReference ?? []), ...this.history.snapshot()];
+    return [...(this.predictors.engine?.predictor.prsReference ?? []), ...this.history.snapshot()];
   }
 
   /** Records the PRS of generated prompts, so α follows what this workspace actually renders. */

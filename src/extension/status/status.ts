@@ -2,7 +2,12 @@
 // status item for the predictor and the heat metric (vscode-eslint's habit: per-language state, updated only when it
 // changes).
 import * as vscode from 'vscode';
-import type { Analyzer } from '../prompts/analyzer';
+import type { Config } from '../settings/config';
+import type { AnalysedDocuments } from '../prompts/analysedDocuments';
+import type { MetricChoice } from '../heat/metricChoice';
+import type { PolicyState } from '../policy/policyState';
+import type { PredictorHost } from '../predictor/predictorHost';
+import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import { PARETO_WORDS } from '../../router/prs';
 import { budgetText, fixed, metricLabel, money, statusText } from '../language/texts';
@@ -23,7 +28,14 @@ export class StatusController implements vscode.Disposable {
   private shown = '';
   private lastVerdict: Verdict | undefined;
 
-  constructor(private readonly analyzer: Analyzer) {
+  constructor(
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly metric: MetricChoice,
+    private readonly policy: PolicyState,
+    private readonly config: Config,
+    redraw: Redraw,
+  ) {
     this.item.name = 'RouteT2I verdict';
     this.item.command = 'routet2i.openPanel';
     this.language.name = 'RouteT2I predictor';
@@ -31,10 +43,10 @@ export class StatusController implements vscode.Disposable {
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
       vscode.window.onDidChangeTextEditorSelection(() => this.later.schedule('status')),
       vscode.workspace.onDidChangeTextDocument(() => this.later.schedule('status')),
-      analyzer.onDidChange(() => this.later.schedule('status')),
-      analyzer.engines.onDidChange(() => this.updateLanguage()),
-      analyzer.metric.onDidChange(() => this.updateLanguage()),
-      analyzer.config.onDidChange(() => this.updateLanguage()),
+      redraw.onDidChange(() => this.later.schedule('status')),
+      predictors.onDidChange(() => this.updateLanguage()),
+      metric.onDidChange(() => this.updateLanguage()),
+      config.onDidChange(() => this.updateLanguage()),
     );
     this.updateLanguage();
     this.update();
@@ -61,15 +73,15 @@ export class StatusController implements vscode.Disposable {
 
   update(): void {
     const editor = vscode.window.activeTextEditor;
-    if (!editor || !this.analyzer.isAnalysed(editor.document)) return this.hide();
-    const month = this.analyzer.policy.status;
+    if (!editor || !this.documents.isAnalysed(editor.document)) return this.hide();
+    const month = this.policy.status;
     const budget = month ? budgetText(month) : 'ledger unreadable';
-    const p = this.analyzer.promptAt(editor.document, editor.selection.active);
-    const prediction = p && this.analyzer.prediction(p.entry.prompt);
+    const p = this.documents.promptAt(editor.document, editor.selection.active);
+    const prediction = p && this.predictors.prediction(p.entry.prompt);
     let text: string;
     let tooltip: vscode.MarkdownString;
     if (p && prediction) {
-      const v = this.analyzer.verdict(p, prediction);
+      const v = this.policy.verdict(p, prediction);
       this.lastVerdict = v;
       text = `${statusText(v)} · ${budget}`;
       tooltip = new vscode.MarkdownString(
@@ -100,11 +112,11 @@ export class StatusController implements vscode.Disposable {
   }
 
   private budgetLine(): string {
-    const policy = this.analyzer.policy;
+    const policy = this.policy;
     const month = policy.status;
     if (!month) return `Money: the ledger cannot be read (${policy.ledgerProblem ?? 'unknown'}).`;
     const cap = month.cap === null ? 'no monthly cap' : `cap ${money(month.cap)}, ${money(month.left)} left`;
-    return `This month (${month.month}): ${money(month.spent)} spent${month.reserved ? `, ${money(month.reserved)} reserved` : ''}; ${cap}; cloud share budget ${Math.round(this.analyzer.config.settings.policy.cloudShare * 100)}%.`;
+    return `This month (${month.month}): ${money(month.spent)} spent${month.reserved ? `, ${money(month.reserved)} reserved` : ''}; ${cap}; cloud share budget ${Math.round(this.config.settings.policy.cloudShare * 100)}%.`;
   }
 
   private hide(): void {
@@ -115,10 +127,10 @@ export class StatusController implements vscode.Disposable {
   }
 
   private updateLanguage(): void {
-    const state = this.analyzer.engines.state;
-    const languages = ['t2i-prompt', ...this.analyzer.config.settings.analysis.languages];
+    const state = this.predictors.state;
+    const languages = ['t2i-prompt', ...this.config.settings.analysis.languages];
     this.language.selector = languages.map((language) => ({ language }));
-    const metric = metricLabel(this.analyzer.engines.metrics, this.analyzer.metric.current);
+    const metric = metricLabel(this.predictors.metrics, this.metric.current);
     if (state.status === 'loading') {
       this.language.text = 'RouteT2I: loading predictor';
       this.language.busy = true;
@@ -132,10 +144,10 @@ export class StatusController implements vscode.Disposable {
       this.language.detail = state.message;
       this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
     } else {
-      this.language.text = `RouteT2I: ${state.engine.name}${this.analyzer.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
+      this.language.text = `RouteT2I: ${state.engine.name}${this.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
       this.language.busy = false;
-      this.language.severity = this.analyzer.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
-      this.language.detail = this.analyzer.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
+      this.language.severity = this.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+      this.language.detail = this.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
       this.language.command = { title: 'Choose Metric', command: 'routet2i.chooseMetric' };
     }
   }

@@ -17,7 +17,7 @@ const prediction: Prediction = {
   pareto: 'cloud-dominates',
   tokens: [{ text: 'hands', start: 0, end: 5, impact: { quality: -0.21, alignment: -0.05 }, cloudGain: { quality: 0.3, alignment: 0.02 } }],
 };
-const view = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3 }, [0.4, 0.5, 0.6], { committed: 0, cloudPrice: 0.04, cloudConfigured: true });
+const view = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3 }, [0.4, 0.5, 0.6], { committed: 0, cloudPrice: 0.04, cloudConfigured: true, edgeConfigured: true });
 
 describe('what the editor says', () => {
   it('writes the CodeLens verdict as the issue shows it', () => {
@@ -31,7 +31,7 @@ describe('what the editor says', () => {
   });
 
   it('says what Generate will do in cascade and hybrid modes: the edge first, the cloud if the measured image falls short', () => {
-    const cascade = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3 }, [0.4, 0.5, 0.6], { committed: 0, cloudPrice: 0.04, cloudConfigured: true, mode: 'cascade', hybridBand: 0.1 });
+    const cascade = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3 }, [0.4, 0.5, 0.6], { committed: 0, cloudPrice: 0.04, cloudConfigured: true, edgeConfigured: true, mode: 'cascade', hybridBand: 0.1 });
     const v = verdictOf(prediction, weights, cascade);
     assert.equal(v.route, 'edge');
     assert.equal(v.cascade, true);
@@ -45,14 +45,14 @@ describe('what the editor says', () => {
     const hybrid = { ...cascade, mode: 'hybrid' as const };
     const near = verdictOf({ ...prediction, prs: hybrid.alpha + 0.05 }, weights, hybrid);
     assert.equal(near.cascade, true);
-    assert.match(near.why, /^uncertain \(\|PRS − α\| ≤ 0\.1\), so cascade: /);
+    assert.match(near.why, /^uncertain prediction \(\|PRS \d\.\d\d − α \d\.\d\d\| ≤ 0\.1\), so cascade: /);
     const far = verdictOf({ ...prediction, prs: 0.95, pareto: 'edge-dominates' }, weights, hybrid);
     assert.equal(far.cascade, undefined);
     assert.equal(far.route, 'edge');
   });
 
   it('routes to the edge once the month\'s money cap would be passed', () => {
-    const capped = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3, monthlyCap: 1 }, [0.4, 0.5, 0.6], { committed: 0.99, cloudPrice: 0.04, cloudConfigured: true });
+    const capped = policyView({ ...DEFAULT_POLICY, cloudShare: 0.3, monthlyCap: 1 }, [0.4, 0.5, 0.6], { committed: 0.99, cloudPrice: 0.04, cloudConfigured: true, edgeConfigured: true });
     const v = verdictOf(prediction, weights, capped);
     assert.equal(v.route, 'edge');
     assert.match(v.why, /money cap/);

@@ -5,13 +5,13 @@ import * as vscode from 'vscode';
 import { builtinEncoders } from '../../router/encoders';
 import { RouteT2IError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
-import type { EncoderFactory, Scores } from '../../router/types';
+import type { EncoderFactory, Prediction, Scores } from '../../router/types';
 import type { Config } from '../settings/config';
-import { checkModelDir, Engine, resolveModelDir } from './engine';
+import { checkModelDir, CachedPredictor, resolveModelDir } from './cachedPredictor';
 
-export type EngineState =
+export type PredictorState =
   | { status: 'loading'; modelDir: string }
-  | { status: 'ready'; engine: Engine; modelDir: string; isDefault: boolean; ms: number }
+  | { status: 'ready'; engine: CachedPredictor; modelDir: string; isDefault: boolean; ms: number }
   | { status: 'error'; message: string; modelDir: string };
 
 /** The folder relative paths in settings are resolved against. */
@@ -19,11 +19,11 @@ export function workspaceDir(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
-export class EngineHost implements vscode.Disposable {
-  private current: EngineState = { status: 'loading', modelDir: '' };
-  private loading: Promise<Engine | undefined> | undefined;
+export class PredictorHost implements vscode.Disposable {
+  private current: PredictorState = { status: 'loading', modelDir: '' };
+  private loading: Promise<CachedPredictor | undefined> | undefined;
   private generation = 0;
-  private readonly emitter = new vscode.EventEmitter<EngineState>();
+  private readonly emitter = new vscode.EventEmitter<PredictorState>();
   readonly onDidChange = this.emitter.event;
   private readonly predicted = new vscode.EventEmitter<string[]>();
   /** Prompts whose (asynchronous) prediction just arrived. */
@@ -35,11 +35,11 @@ export class EngineHost implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  get state(): EngineState {
+  get state(): PredictorState {
     return this.current;
   }
 
-  get engine(): Engine | undefined {
+  get engine(): CachedPredictor | undefined {
     return this.current.status === 'ready' ? this.current.engine : undefined;
   }
 
@@ -52,7 +52,7 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /** The engine, loading it first if needed; undefined when it cannot load (the state says why). */
-  ready(): Promise<Engine | undefined> {
+  ready(): Promise<CachedPredictor | undefined> {
     if (this.current.status === 'ready') return Promise.resolve(this.current.engine);
     // A failed load is not retried on every request (it would repeat its error): a settings change reloads.
     if (this.current.status === 'error') return Promise.resolve(undefined);
@@ -60,8 +60,18 @@ export class EngineHost implements vscode.Disposable {
     return this.loading;
   }
 
+  /** Cached, or computed now (lexical encoder); undefined while pending or before the predictor is ready. */
+  prediction(prompt: string): Prediction | undefined {
+    return this.engine?.prediction(prompt);
+  }
+
+  /** Waits for the predictor and the prediction, whatever the encoder. */
+  async predict(prompt: string): Promise<Prediction | undefined> {
+    return (await this.ready())?.predict(prompt);
+  }
+
   /** Drops the engine and loads it again (new model folder, trust granted). */
-  reload(): Promise<Engine | undefined> {
+  reload(): Promise<CachedPredictor | undefined> {
     this.loading = this.load();
     return this.loading;
   }
@@ -74,7 +84,7 @@ export class EngineHost implements vscode.Disposable {
     this.predicted.dispose();
   }
 
-  private async load(): Promise<Engine | undefined> {
+  private async load(): Promise<CachedPredictor | undefined> {
     const mine = ++this.generation;
     const settings = this.config.settings;
     const { dir, isDefault } = resolveModelDir(settings.model.path, workspaceDir());
@@ -84,7 +94,7 @@ export class EngineHost implements vscode.Disposable {
     try {
       if (!isDefault) checkModelDir(dir, 'Setting "routet2i.model.path"');
       const modelsDir = settings.model.modelsDir ? path.resolve(workspaceDir() ?? '', settings.model.modelsDir) : undefined;
-      const engine = await Engine.load({ modelDir: dir, encoders: await encoderFactories(modelsDir), context: modelsDir ? { modelsDir } : {} });
+      const engine = await CachedPredictor.load({ modelDir: dir, encoders: await encoderFactories(modelsDir), context: modelsDir ? { modelsDir } : {} });
       if (mine !== this.generation) {
         engine.dispose();
         return this.engine;
@@ -112,7 +122,7 @@ export class EngineHost implements vscode.Disposable {
     }
   }
 
-  private set(state: EngineState): void {
+  private set(state: PredictorState): void {
     this.current = state;
     this.emitter.fire(state);
   }

@@ -31,7 +31,7 @@ export function checkModelDir(dir: string, setting: string): void {
   if (!existsSync(path.join(dir, MODEL_JSON))) throw new RouteT2IError('no-model', `${setting}: ${dir} holds no ${MODEL_JSON}, so it is not a predictor folder`);
 }
 
-export class Engine {
+export class CachedPredictor {
   private readonly cache = new Map<string, Prediction>();
   private readonly pending = new Map<string, Array<{ resolve: (p: Prediction) => void; reject: (e: unknown) => void }>>();
   private readonly listeners = new Set<(prompts: string[]) => void>();
@@ -44,15 +44,15 @@ export class Engine {
     private readonly cacheSize: number,
   ) {}
 
-  static async load(options: EngineOptions = {}): Promise<Engine> {
+  static async load(options: EngineOptions = {}): Promise<CachedPredictor> {
     const dir = options.modelDir || defaultModelDir();
     const predictor = await Predictor.load(dir, { encoders: options.encoders, context: options.context });
-    return new Engine(predictor, options.cacheSize ?? 5000);
+    return new CachedPredictor(predictor, options.cacheSize ?? 5000);
   }
 
   /** An engine over a predictor already loaded (tests, and the calibration that just trained one). */
-  static of(predictor: Predictor, cacheSize = 5000): Engine {
-    return new Engine(predictor, cacheSize);
+  static of(predictor: Predictor, cacheSize = 5000): CachedPredictor {
+    return new CachedPredictor(predictor, cacheSize);
   }
 
   /** Predictions come back synchronously (the lexical encoder): the editor's hot path. */

@@ -2,7 +2,12 @@
 // route, the heat metric, money, the gallery and the predictor in use, with events when any of them change.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Analyzer } from '../prompts/analyzer';
+import type { Config } from '../settings/config';
+import type { AnalysedDocuments } from '../prompts/analysedDocuments';
+import type { MetricChoice } from '../heat/metricChoice';
+import type { PolicyState } from '../policy/policyState';
+import type { PredictorHost } from '../predictor/predictorHost';
+import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import type { Generator } from '../generate/generation';
 import { readGallery, readLedgerEntries } from './records';
@@ -22,7 +27,12 @@ export class CoreServices implements PanelServices, vscode.Disposable {
   private lastKey = '';
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly documents: AnalysedDocuments,
+    private readonly predictors: PredictorHost,
+    private readonly metric: MetricChoice,
+    private readonly policy: PolicyState,
+    private readonly config: Config,
+    redraw: Redraw,
     generator: Generator,
     private readonly openImageCommand: (image: string, sidecar?: string) => Promise<void>,
     private readonly calibrate: () => Promise<void>,
@@ -32,9 +42,9 @@ export class CoreServices implements PanelServices, vscode.Disposable {
       vscode.window.onDidChangeActiveTextEditor(schedule),
       vscode.window.onDidChangeTextEditorSelection(schedule),
       vscode.workspace.onDidChangeTextDocument(schedule),
-      analyzer.onDidChange(schedule),
-      analyzer.metric.onDidChange((m) => this.metricEmitter.fire(m)),
-      analyzer.policy.onDidChange(() => this.budgetEmitter.fire()),
+      redraw.onDidChange(schedule),
+      metric.onDidChange((m) => this.metricEmitter.fire(m)),
+      policy.onDidChange(() => this.budgetEmitter.fire()),
       generator.onDidGenerate(() => {
         this.galleryEmitter.fire();
         this.budgetEmitter.fire();
@@ -46,10 +56,10 @@ export class CoreServices implements PanelServices, vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
     const doc = editor.document;
-    const p = this.analyzer.promptAt(doc, editor.selection.active);
-    const prediction = p && this.analyzer.prediction(p.entry.prompt);
+    const p = this.documents.promptAt(doc, editor.selection.active);
+    const prediction = p && this.predictors.prediction(p.entry.prompt);
     if (!p || !prediction) return undefined;
-    const v = this.analyzer.verdict(p, prediction);
+    const v = this.policy.verdict(p, prediction);
     return {
       uri: doc.uri.toString(),
       range: { start: p.start, end: p.end, line: doc.positionAt(p.start).line },
@@ -59,22 +69,22 @@ export class CoreServices implements PanelServices, vscode.Disposable {
       // The side Generate goes to first: a `# route:` line, or the edge of a cascade, before the prediction's route.
       decision: v.route === v.decision.route ? v.decision : { ...v.decision, route: v.route },
       why: v.why,
-      metrics: this.analyzer.engines.metrics,
-      weights: this.analyzer.engines.weights,
-      heatScale: this.analyzer.heat.scale,
+      metrics: this.predictors.metrics,
+      weights: this.predictors.weights,
+      heatScale: this.metric.heat.scale,
     };
   }
 
   getMetric(): string {
-    return this.analyzer.metric.current;
+    return this.metric.current;
   }
 
   setMetric(id: string): void {
-    void this.analyzer.metric.set(id);
+    void this.metric.set(id);
   }
 
   async getBudget(): Promise<BudgetState> {
-    const policy = this.analyzer.policy;
+    const policy = this.policy;
     await policy.refresh();
     const status = policy.status;
     const month = status?.month ?? new Date().toISOString().slice(0, 7);
@@ -82,7 +92,7 @@ export class CoreServices implements PanelServices, vscode.Disposable {
     const thisMonth = gallery.filter((g) => g.created.startsWith(month));
     const cloud = thisMonth.filter((g) => g.route === 'cloud').length;
     const edge = thisMonth.length - cloud;
-    const settings = this.analyzer.config.settings;
+    const settings = this.config.settings;
     return {
       month,
       cloudShare: { used: thisMonth.length ? cloud / thisMonth.length : 0, budget: settings.policy.cloudShare, images: { edge, cloud }, ...(status ? { cascade: status.cascade } : {}) },
@@ -100,12 +110,12 @@ export class CoreServices implements PanelServices, vscode.Disposable {
   async getGallery(limit: number): Promise<GalleryItem[]> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     if (!folder) return [];
-    return readGallery(path.resolve(folder, this.analyzer.config.settings.generation.outputFolder), limit);
+    return readGallery(path.resolve(folder, this.config.settings.generation.outputFolder), limit);
   }
 
   async getCalibration(): Promise<CalibrationState> {
-    const engine = await this.analyzer.engines.ready();
-    const state = this.analyzer.engines.state;
+    const engine = await this.predictors.ready();
+    const state = this.predictors.state;
     if (!engine) throw new Error(state.status === 'error' ? state.message : 'the predictor is not loaded');
     const file = engine.predictor.file;
     const evaluation = file.evaluation as { n?: number; routers?: Record<string, { apgr: number; cpt50: number; pgr50: number }>; curve?: Array<{ share: number; pgr: number }> } | undefined;
