@@ -121,7 +121,7 @@ export class Generator implements vscode.Disposable {
     // What each prompt's verdict shows (the plan of that prompt alone): a batch is planned together, so may differ.
     const shown = new Map(
       items.map((i) => {
-        const v = this.analyzer.verdict(i.prompt, i.item.prediction!);
+        const v = this.policy.verdict(i.prompt, i.item.prediction!);
         return [i.item.id, v.cascade ? 'cascade' : v.route] as const;
       }),
     );
