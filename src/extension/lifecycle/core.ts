@@ -6,6 +6,7 @@ import { MetricChoice } from '../heat/metricChoice';
 import { AnalysedDocuments } from '../prompts/analysedDocuments';
 import { Redraw } from './redraw';
 import { Calibration } from '../calibrate/calibration';
+import { WorkLearning } from '../calibrate/learning';
 import type { Core, CoreDeps } from './coreApi';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
@@ -33,7 +34,8 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const documents = own(new AnalysedDocuments(config));
   const redraw = own(new Redraw([predictors.onDidChange, predictors.onDidPredict, policy.onDidChange, metric.onDidChange, config.onDidChange]));
   const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
-  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'));
+  const learning = own(new WorkLearning(config, log, path.join(__dirname, 'trainWorker.js')));
+  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'), learning);
   own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
   await predictors.ready();
 
