@@ -37,6 +37,7 @@ export const CORE_COMMANDS: Record<string, CommandSpec> = {
   'routet2i.toggleHeat': { run: (core) => core.toggleHeat() },
   'routet2i.setApiKey': { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
   'routet2i.calibrate': { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
+  'routet2i.compareOnBoth': { blocked: restricted('compare on both sides'), run: (core) => core.compareOnBoth() },
   'routet2i.ignoreWord': {
     run: async (core, word) => {
       if (typeof word !== 'string' || !word.trim()) throw new Error('routet2i.ignoreWord needs the word to ignore');

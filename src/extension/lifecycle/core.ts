@@ -7,6 +7,7 @@ import { AnalysedDocuments } from '../prompts/analysedDocuments';
 import { Redraw } from './redraw';
 import { Calibration } from '../calibrate/calibration';
 import { WorkLearning } from '../calibrate/learning';
+import { CompareOnBoth } from '../compare/compareOnBoth';
 import type { Core, CoreDeps } from './coreApi';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
@@ -36,6 +37,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
   const learning = own(new WorkLearning(config, log, path.join(__dirname, 'trainWorker.js')));
   const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'), learning);
+  const compare = own(new CompareOnBoth(documents, predictors, config, policy, secrets, learning, log));
   own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
   await predictors.ready();
 
@@ -80,6 +82,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     );
     own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
     own(probe.provide('generated', () => lastGenerated));
+    own(probe.provide('learning', () => ({ last: learning.last ?? null, compared: compare.last ?? null })));
     own(probe.provide('diagnosticsCount', () => [...vscode.workspace.textDocuments].map((d) => ({ uri: d.uri.toString(), count: diagnostics.collection.get(d.uri)?.length ?? 0 }))));
   }
 
@@ -108,6 +111,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     },
     setApiKey: (backend) => secrets.setApiKey(backend),
     calibrate: () => calibration.run(),
+    compareOnBoth: () => compare.run(),
     async ignoreWord(word: string) {
       const words = [...new Set([...config.settings.diagnostics.ignoredWords, word.toLowerCase()])];
       const where = await config.update('diagnostics.ignoredWords', words, 'workspace');
