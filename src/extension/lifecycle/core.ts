@@ -37,6 +37,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
   const learning = own(new WorkLearning(config, log, path.join(__dirname, 'trainWorker.js')));
   const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'), learning);
+  own(generator.onDidMeasureBoth((m) => learning.measured(m.prompt, m.edge, m.cloud, m.sides, m.labels, 'cascade', m.seed)));
   const compare = own(new CompareOnBoth(documents, predictors, config, policy, secrets, learning, log));
   own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
   await predictors.ready();
