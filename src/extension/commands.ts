@@ -37,6 +37,8 @@ export const CORE_COMMANDS: Record<string, CommandSpec> = {
   'routet2i.toggleHeat': { run: (core) => core.toggleHeat() },
   'routet2i.setApiKey': { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
   'routet2i.calibrate': { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
+  'routet2i.uncalibratedHelp': { run: (core) => core.uncalibratedHelp() },
+  'routet2i.useCascadeMode': { blocked: restricted('change the routing mode'), run: (core) => core.useCascadeMode() },
   'routet2i.compareOnBoth': { blocked: restricted('compare on both sides'), run: (core) => core.compareOnBoth() },
   'routet2i.ignoreWord': {
     run: async (core, word) => {

@@ -8,6 +8,7 @@ import { Redraw } from './redraw';
 import { Calibration } from '../calibrate/calibration';
 import { WorkLearning } from '../calibrate/learning';
 import { CompareOnBoth } from '../compare/compareOnBoth';
+import { UncalibratedPair } from '../calibrate/uncalibrated';
 import type { Core, CoreDeps } from './coreApi';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
@@ -44,6 +45,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
 
   const heat = own(new HeatController(documents, predictors, metric, config, redraw, log));
   const diagnostics = own(new DiagnosticsController(documents, predictors, config, redraw, log));
+  const uncalibrated = own(new UncalibratedPair(documents, predictors, config));
   const status = own(new StatusController(documents, predictors, metric, policy, config, redraw));
   const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
   own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
@@ -83,7 +85,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     );
     own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
     own(probe.provide('generated', () => lastGenerated));
-    own(probe.provide('learning', () => ({ last: learning.last ?? null, compared: compare.last ?? null })));
+    own(probe.provide('learning', () => ({ last: learning.last ?? null, compared: compare.last ?? null, calibration: uncalibrated.state ?? null })));
     own(probe.provide('diagnosticsCount', () => [...vscode.workspace.textDocuments].map((d) => ({ uri: d.uri.toString(), count: diagnostics.collection.get(d.uri)?.length ?? 0 }))));
   }
 
@@ -113,6 +115,8 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     setApiKey: (backend) => secrets.setApiKey(backend),
     calibrate: () => calibration.run(),
     compareOnBoth: () => compare.run(),
+    uncalibratedHelp: () => uncalibrated.help(),
+    useCascadeMode: () => uncalibrated.useCascadeMode(),
     async ignoreWord(word: string) {
       const words = [...new Set([...config.settings.diagnostics.ignoredWords, word.toLowerCase()])];
       const where = await config.update('diagnostics.ignoredWords', words, 'workspace');
