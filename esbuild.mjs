@@ -13,13 +13,13 @@ const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@hu
 
 /**
  * ws tries `require('bufferutil')` and `require('utf-8-validate')` (optional native speed-ups) inside try/catch and
- * works without them. We do not install them: bundle a stub that throws as a missing module does, so no bundle keeps
+ * works without them; pg does the same with `require('pg-native')` (only for its native client, which we do not use). We do not install them: bundle a stub that throws as a missing module does, so no bundle keeps
  * a require of a package that is not there (and packaging does not look for it).
  */
 const optionalNative = {
   name: 'optional-native',
   setup(build) {
-    build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'optional-native' }));
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate|pg-native)$/ }, (args) => ({ path: args.path, namespace: 'optional-native' }));
     build.onLoad({ filter: /.*/, namespace: 'optional-native' }, (args) => ({
       contents: `const e = new Error("Cannot find module '${args.path}'"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
       loader: 'js',

@@ -15,7 +15,7 @@ import {
 import type { Normalisation } from '../router/prs';
 import type { Prediction, Scores, Side } from '../router/types';
 import { BackendError } from '../backends/errors';
-import type { Ledger } from './ledger';
+import type { MoneyLedger } from './ledgerStore';
 import { MoneyCapError, meteredGenerate, type MeteredOutcome } from './metered';
 import { planPrompt, type PlanEntry } from './plan';
 
@@ -45,7 +45,7 @@ export interface DispatchConfig {
   edge?: Backend;
   cloud?: Backend;
   /** Required whenever a cloud backend is set: it enforces the monthly cap. */
-  ledger?: Ledger;
+  ledger?: MoneyLedger;
   /** Measures images for cascade; without it cascade keeps edge images unmeasured, and says so. */
   scorer?: QualityScorer;
   /** The predictor's μ, Γ and metric weights (for measured quality and measured PRS). */

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
 import { FileLock, diskProblem, pidAlive } from './fileLock';
+import type { KeyLimit, KeyStatus, ReserveMeta } from './ledgerStore';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -29,6 +30,8 @@ export interface Reservation {
   pid: number;
   host: string;
   note?: string;
+  /** The gateway key the call was made for (its id, never the key). */
+  key?: string;
 }
 
 export interface LedgerEntry {
@@ -38,6 +41,7 @@ export interface LedgerEntry {
   estimate: number;
   at: string;
   note?: string;
+  key?: string;
   /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
   reconciled?: boolean;
 }
@@ -87,6 +91,11 @@ const EPS = 1e-9;
 
 export function monthKey(d: Date): string {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** What one gateway key has spent and holds reserved this month. */
+function keyCommitted(month: MonthRecord, key: string): number {
+  return sum([...month.entries.filter((e) => e.key === key).map((e) => e.cost), ...Object.values(month.reservations).filter((r) => r.key === key).map((r) => r.estimate)]);
 }
 
 function sum(xs: number[]): number {
@@ -142,18 +151,25 @@ export class Ledger {
     return this.options.monthlyCap;
   }
 
+  get where(): string {
+    return this.options.file;
+  }
+
   /**
    * Reserves `estimate` USD for one call, or returns null when spent + reserved + estimate would pass
    * the cap. Atomic across processes.
    */
-  async reserve(estimate: number, meta: { backend: string; note?: string }): Promise<Reservation | null> {
+  async reserve(estimate: number, meta: ReserveMeta): Promise<Reservation | null> {
     if (!(Number.isFinite(estimate) && estimate >= 0)) throw new RouteT2IError('bad-estimate', `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`);
     return this.update((data) => {
       const month = this.month(data);
       const committed = sum([...month.entries.map((e) => e.cost), ...Object.values(month.reservations).map((r) => r.estimate)]);
       if (this.cap !== null && committed + estimate > this.cap + EPS) return null;
+      const key = meta.key;
+      if (key && key.cap !== null && keyCommitted(month, key.id) + estimate > key.cap + EPS) return null;
       const r: Reservation = { id: randomBytes(8).toString('hex'), backend: meta.backend, estimate, at: this.now().toISOString(), pid: this.pid, host: this.host };
       if (meta.note) r.note = meta.note;
+      if (key) r.key = key.id;
       month.reservations[r.id] = r;
       return r;
     });
@@ -169,6 +185,7 @@ export class Ledger {
           delete month.reservations[id];
           const entry: LedgerEntry = { id, backend: r.backend, cost, estimate: r.estimate, at: this.now().toISOString() };
           if (r.note) entry.note = r.note;
+          if (r.key) entry.key = r.key;
           month.entries.push(entry);
           return;
         }
@@ -261,6 +278,16 @@ export class Ledger {
     }
   }
 
+  /** One gateway key's month. */
+  async keyStatus(key: KeyLimit): Promise<KeyStatus> {
+    const data = await this.read();
+    const m = monthKey(this.now());
+    const month = data.months[m] ?? { entries: [], reservations: {} };
+    const spent = sum(month.entries.filter((e) => e.key === key.id).map((e) => e.cost));
+    const reserved = sum(Object.values(month.reservations).filter((r) => r.key === key.id).map((r) => r.estimate));
+    return { key: key.id, month: m, spent, reserved, cap: key.cap, left: key.cap === null ? Infinity : Math.max(0, Math.round((key.cap - spent - reserved) * 1e9) / 1e9) };
+  }
+
   /** Settles, at their estimates, the reservations whose owners are gone (see the crash rule above). */
   async reconcile(): Promise<LedgerEntry[]> {
     const staleMs = this.options.staleReservationMs ?? 24 * 3600_000;
@@ -277,6 +304,7 @@ export class Ledger {
           delete month.reservations[r.id];
           const entry: LedgerEntry = { id: r.id, backend: r.backend, cost: r.estimate, estimate: r.estimate, at: this.now().toISOString(), reconciled: true };
           if (r.note) entry.note = r.note;
+          if (r.key) entry.key = r.key;
           month.entries.push(entry);
           done.push(entry);
         }

@@ -35,6 +35,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/generation': ['src/generation', 'src/backends', 'src/runtime', 'src/router', 'src/shared'],
   'src/cli': ['src/cli', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
   'src/extension': ['src/extension', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
+  'src/server': ['src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
 };
 const NODE_BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'tls', 'child_process', 'worker_threads', 'url', 'util', 'stream', 'buffer']);
 const NETWORK = new Set(['node:http', 'node:https', 'http', 'https', 'ws', 'undici', 'node:net', 'node:tls', 'net', 'tls']);
@@ -55,7 +56,8 @@ describe('source layout', () => {
             assert.ok(!NETWORK.has(t), `${where}: the engine has no network code`);
             assert.ok(!['onnxruntime-node', 'sharp', '@huggingface/transformers'].includes(t), `${where}: the engine loads no native modules`);
           }
-          if (NETWORK.has(t)) assert.ok(area === 'src/backends' || area === 'src/runtime', `${where}: network code lives in src/backends (and the runtime's model download)`);
+          if (NETWORK.has(t)) assert.ok(area === 'src/backends' || area === 'src/runtime' || area === 'src/server', `${where}: network code lives in src/backends (and the runtime's model download, and the gateway's HTTP server)`);
+          if (t === 'pg') assert.equal(area, 'src/generation', `${where}: the ledger's database client lives with the ledger`);
         }
       }
     });
