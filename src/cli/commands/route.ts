@@ -1,3 +1,5 @@
+import { calibrationFor } from '../../router/learning/modelPair';
+import { uncalibratedNote } from '../../shared/calibration';
 import * as path from 'node:path';
 import { UsageError } from '../../router/errors';
 import { inputIdPrefix, readPromptFile } from '../../router/inputs';
@@ -10,7 +12,7 @@ import { encoderContext, encoderFactories } from '../encoders';
 import { fixed, percent, shorten, signed } from '../format';
 import { writeJsonWithList, writeLine, type CliIO, type Command } from '../io';
 
-const usage = `Usage: routet2i route <input…> [--budget ρ] [--model DIR] [--json]
+const usage = `Usage: routet2i route <input…> [--budget ρ] [--model DIR] [--pair EDGE,CLOUD] [--json]
 
 Predicts edge and cloud quality for every prompt, compares them (PRS and the Pareto relation) and
 routes each prompt to the edge or the cloud, aiming at a share ρ of the prompts on the cloud. A
@@ -26,6 +28,8 @@ Options:
                   holds over typical prompts, and "# route:" lines come on top)
   --model DIR     predictor folder (default: the shipped model)
   --models-dir D  local folder of encoder models, for predictors trained on the clip encoder
+  --pair E,C      the models in use, as backend:model (e.g. a1111:sd-turbo,openai:gpt-image-1): routing says
+                  "uncalibrated" (and "calibrated": false in --json) unless the predictor was trained on this pair
   --json          machine-readable output (the shape is documented in the README)
   -h, --help      this help`;
 
@@ -46,6 +50,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     budget: { type: 'string' },
     model: { type: 'string' },
     'models-dir': { type: 'string' },
+    pair: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length === 0) throw new UsageError('name at least one prompt file (or - for standard input)');
@@ -54,6 +59,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const policy = validatePolicy({ cloudShare: budget }, '--budget');
   const started = performance.now();
   const predictor = await loadPredictorFor(values.model, io, values['models-dir']);
+  const calibration = calibrationFor(predictor.file, pairOption(values.pair));
 
   const entries: PromptEntry[] = [];
   for (const file of positionals) {
@@ -96,6 +102,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       modelDir: predictor.dir,
       metrics: predictor.metrics.map((m) => ({ id: m.id, label: m.label })),
       budget,
+      calibrated: calibration.calibrated,
+      calibratedOn: calibration.pair ?? null,
+      ...(calibration.calibrated ? {} : { note: uncalibratedNote(predictor.name, calibration.why) }),
       alpha,
       cloudShare: summary.cloudShare,
       promptsPerSecond: summary.promptsPerSecond,
@@ -137,7 +146,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout,
     `${routed.length} prompt${routed.length === 1 ? '' : 's'} · budget ${percent(budget)} cloud (target) · α ${fixed(alpha)} · cloud share ${percent(summary.cloudShare)} (${cloud}) · ${Math.round(summary.promptsPerSecond).toLocaleString('en-US')} prompts/s · model ${predictor.name}`,
   );
+  if (!calibration.calibrated) writeLine(io.stdout, uncalibratedNote(predictor.name, calibration.why));
   return 0;
+}
+
+/** `--pair edge,cloud`: the models in use, each "backend:model". */
+function pairOption(value: string | undefined): { edge?: string; cloud?: string } {
+  if (value === undefined) return {};
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length !== 2 || parts.some((p) => !/^[^:\s]+:\S+$/.test(p))) throw new UsageError(`--pair must be EDGE,CLOUD with each side as backend:model (got ${JSON.stringify(value)})`);
+  return { edge: parts[0]!, cloud: parts[1]! };
 }
 
 export const routeCommand: Command = { usage, run };
