@@ -38,6 +38,9 @@ export const CORE_COMMANDS: Record<string, CommandSpec> = {
   [COMMANDS.toggleHeat]: { run: (core) => core.toggleHeat() },
   [COMMANDS.setApiKey]: { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
   [COMMANDS.calibrate]: { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
+  [COMMANDS.uncalibratedHelp]: { run: (core) => core.uncalibratedHelp() },
+  [COMMANDS.useCascadeMode]: { blocked: restricted('change the routing mode'), run: (core) => core.useCascadeMode() },
+  [COMMANDS.compareOnBoth]: { blocked: restricted('compare on both sides'), run: (core) => core.compareOnBoth() },
   [COMMANDS.ignoreWord]: {
     run: async (core, word) => {
       if (typeof word !== 'string' || !word.trim()) throw new Error('routet2i.ignoreWord needs the word to ignore');

@@ -6,6 +6,9 @@ import { MetricChoice } from '../heat/metricChoice';
 import { AnalysedDocuments } from '../prompts/analysedDocuments';
 import { Redraw } from './redraw';
 import { Calibration } from '../calibrate/calibration';
+import { WorkLearning } from '../calibrate/learning';
+import { CompareOnBoth } from '../compare/compareOnBoth';
+import { UncalibratedPair } from '../calibrate/uncalibrated';
 import type { Core, CoreDeps } from './coreApi';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
@@ -33,12 +36,16 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const documents = own(new AnalysedDocuments(config));
   const redraw = own(new Redraw([predictors.onDidChange, predictors.onDidPredict, policy.onDidChange, metric.onDidChange, config.onDidChange]));
   const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
-  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'));
+  const learning = own(new WorkLearning(config, log, path.join(__dirname, 'trainWorker.js')));
+  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'), learning);
+  own(generator.onDidMeasureBoth((m) => learning.measured(m.prompt, m.edge, m.cloud, m.sides, m.labels, 'cascade', m.seed)));
+  const compare = own(new CompareOnBoth(documents, predictors, config, policy, secrets, learning, log));
   own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
   await predictors.ready();
 
   const heat = own(new HeatController(documents, predictors, metric, config, redraw, log));
   const diagnostics = own(new DiagnosticsController(documents, predictors, config, redraw, log));
+  const uncalibrated = own(new UncalibratedPair(documents, predictors, config));
   const status = own(new StatusController(documents, predictors, metric, policy, config, redraw, log));
   const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
   own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
@@ -80,6 +87,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     );
     own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
     own(probe.provide('generated', () => lastGenerated));
+    own(probe.provide('learning', () => ({ last: learning.last ?? null, compared: compare.last ?? null, calibration: uncalibrated.state ?? null })));
     own(probe.provide('diagnosticsCount', () => [...vscode.workspace.textDocuments].map((d) => ({ uri: d.uri.toString(), count: diagnostics.collection.get(d.uri)?.length ?? 0 }))));
   }
 
@@ -108,6 +116,9 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     },
     setApiKey: (backend) => secrets.setApiKey(backend),
     calibrate: () => calibration.run(),
+    compareOnBoth: () => compare.run(),
+    uncalibratedHelp: () => uncalibrated.help(),
+    useCascadeMode: () => uncalibrated.useCascadeMode(),
     async ignoreWord(word: string) {
       const words = [...new Set([...config.settings.diagnostics.ignoredWords, word.toLowerCase()])];
       const where = await config.update('diagnostics.ignoredWords', words, 'workspace');
