@@ -4,7 +4,7 @@
 // says so. Compare on Both then renders one of those prompts on both sides with one seed and measures it again: its line
 // in the log gains a measurement instead of a duplicate.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configureLoopbackModels, useLoopbackModels, WORKSPACES } from './editorHelpers';
 import { useSession } from './harness/session';
@@ -20,12 +20,13 @@ describe('calibration that learns from work', function () {
     edge: (p) => (/portrait|woman|hands|man|child/.test(p) ? [40, 30, 25] : [185, 175, 160]),
     cloud: () => [180, 170, 160],
   });
-  const session = useSession({ label: 'editor-learning', workspace: join(WORKSPACES, 'prompts'), examples: false });
+  const session = useSession({ label: 'editor-learning', workspace: join(WORKSPACES, 'learning'), examples: false });
 
   it('grows the pairs log from calibration and Compare on Both, and a better predictor takes over by itself', async function () {
     this.timeout(600_000);
     const s = session();
-    writeFileSync(join(s.server.workspace, 'learning.t2i'), prompts.join('\n\n') + '\n');
+    // test/e2e/workspaces/learning/learning.t2i holds exactly these prompts.
+    assert.equal(readFileSync(join(s.server.workspace, 'learning.t2i'), 'utf8'), prompts.join('\n\n') + '\n');
     await s.workbench.openFile('learning.t2i');
     await s.probe.waitReady();
     await configureLoopbackModels(s, models());
