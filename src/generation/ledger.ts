@@ -5,7 +5,9 @@ import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
 import { FileLock, diskProblem, pidAlive } from './fileLock';
-import type { KeyLimit, KeyStatus, ReserveMeta } from './ledgerStore';
+import type { KeyLimit, KeyStatus, LedgerEntry, LedgerStatus, ReserveMeta } from './ledgerStore';
+
+export type { LedgerEntry, LedgerStatus } from './ledgerStore';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -34,17 +36,6 @@ export interface Reservation {
   key?: string;
 }
 
-export interface LedgerEntry {
-  id: string;
-  backend: string;
-  cost: number;
-  estimate: number;
-  at: string;
-  note?: string;
-  key?: string;
-  /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
-  reconciled?: boolean;
-}
 
 export interface MonthRecord {
   entries: LedgerEntry[];
@@ -58,16 +49,6 @@ export interface LedgerData {
   months: Record<string, MonthRecord>;
 }
 
-export interface LedgerStatus {
-  month: string;
-  spent: number;
-  reserved: number;
-  cap: number | null;
-  /** What may still be committed this month; Infinity without a cap. */
-  left: number;
-  /** Cascaded prompts this month and how many of them escalated to the cloud. */
-  cascade: CascadeTally;
-}
 
 export interface LedgerOptions {
   file: string;

@@ -1,5 +1,4 @@
 import type { CascadeTally } from '../router/policy';
-import type { LedgerEntry, LedgerStatus } from './ledger';
 
 /**
  * What every money ledger offers, whichever store holds it: the JSON file of one machine (ledger.ts) or a PostgreSQL
@@ -79,4 +78,29 @@ export function forKey(ledger: MoneyLedger, key: KeyLimit | undefined): MoneyLed
     status: () => ledger.status(),
     reconcile: () => ledger.reconcile(),
   };
+}
+
+/** One settled call (or a reservation settled at its estimate when its owner was gone). */
+export interface LedgerEntry {
+  id: string;
+  backend: string;
+  cost: number;
+  estimate: number;
+  at: string;
+  note?: string;
+  key?: string;
+  /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
+  reconciled?: boolean;
+}
+
+/** A month's figures. */
+export interface LedgerStatus {
+  month: string;
+  spent: number;
+  reserved: number;
+  cap: number | null;
+  /** What may still be committed this month; Infinity without a cap. */
+  left: number;
+  /** Cascaded prompts this month and how many of them escalated to the cloud. */
+  cascade: CascadeTally;
 }

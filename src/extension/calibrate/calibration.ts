@@ -17,7 +17,7 @@ import type { PolicyState } from '../policy/policyState';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
 import { buildBackend } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
-import { fixed, money } from '../language/texts';
+import { fixed, money } from '../../shared/presentation';
 import type { WorkerMessage } from './trainWorker';
 import { scorerLabels, type WorkLearning } from './learning';
 import { modelId } from '../../router/learning/modelPair';

@@ -15,7 +15,7 @@ import { modelPairKey, WorkPairsLog, type Measurement, type ModelPair } from '..
 import type { Metric } from '../../router/metrics';
 import { parsePairs } from '../../router/pairs';
 import type { Scores } from '../../router/types';
-import { fixed } from '../language/texts';
+import { fixed } from '../../shared/presentation';
 import { resolveModelDir } from '../predictor/cachedPredictor';
 import type { Config } from '../settings/config';
 import type { RetrainRequest, RetrainResult } from './retrainJob';

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { SecretSource } from '../../backends/types';
 import { calibrationFor, modelId, type Calibration } from '../../router/learning/modelPair';
 import { UNCALIBRATED, UNCALIBRATED_REMEDY, uncalibratedNote } from '../../shared/calibration';
+import { COMMANDS } from '../../shared/commands';
 import { buildBackend } from '../policy/policyState';
 import type { PredictorHost } from '../predictor/predictorHost';
 import type { AnalysedDocuments } from '../prompts/analysedDocuments';
@@ -68,7 +69,7 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
       this.item.text = `RouteT2I: ${UNCALIBRATED}`;
       this.item.severity = vscode.LanguageStatusSeverity.Warning;
       this.item.detail = uncalibratedNote(engine!.name, c.why);
-      this.item.command = { title: 'What works', command: 'routet2i.uncalibratedHelp' };
+      this.item.command = { title: 'What works', command: COMMANDS.uncalibratedHelp };
     }
     this.emitter.fire();
   }
@@ -80,7 +81,7 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
     if (!found) return [];
     return found.prompts.map((p) => {
       const line = doc.positionAt(p.start).line;
-      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: `$(warning) ${UNCALIBRATED}`, tooltip: uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why), command: 'routet2i.uncalibratedHelp' });
+      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: `$(warning) ${UNCALIBRATED}`, tooltip: uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why), command: COMMANDS.uncalibratedHelp });
     });
   }
 
@@ -88,7 +89,7 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
     const c = this.current;
     if (!c || c.calibrated || !this.documents.promptAt(doc, position)) return undefined;
     const md = new vscode.MarkdownString(`**${UNCALIBRATED}** — ${uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why).replace(/^uncalibrated: /, '')}\n\n[Use cascade mode](command:routet2i.useCascadeMode) · [Calibrate on my models](command:routet2i.calibrate)`);
-    md.isTrusted = { enabledCommands: ['routet2i.useCascadeMode', 'routet2i.calibrate'] };
+    md.isTrusted = { enabledCommands: [COMMANDS.useCascadeMode, COMMANDS.calibrate] };
     return new vscode.Hover(md);
   }
 

@@ -18,7 +18,7 @@ import type { Scores } from '../../router/types';
 import type { Secrets } from '../apiKeys/secrets';
 import { scorerLabels, type WorkLearning } from '../calibrate/learning';
 import { outputStem, requestFor } from '../generate/generationPlan';
-import { fixed, money } from '../language/texts';
+import { fixed, money } from '../../shared/presentation';
 import { buildBackend, type PolicyState } from '../policy/policyState';
 import type { PredictorHost } from '../predictor/predictorHost';
 import type { AnalysedDocuments } from '../prompts/analysedDocuments';

@@ -20,7 +20,8 @@ import { groupByRoute, outputStem, promptsFor, requestFor, type GenerateScope } 
 import { buildBackend, buildNamedBackend, policyConfig, type PolicyState } from '../policy/policyState';
 import type { DocPrompt } from '../prompts/regions';
 import type { Secrets } from '../apiKeys/secrets';
-import { money } from '../language/texts';
+import { money } from '../../shared/presentation';
+import { COMMANDS } from '../../shared/commands';
 
 export interface MeasuredBoth {
   prompt: string;
@@ -76,7 +77,7 @@ export class Generator implements vscode.Disposable {
       this.log.error(message);
       const actions = (error as RouteT2IError).code === 'no-key' ? ['Set API Key'] : (error as RouteT2IError).code === 'no-backend' || (error as RouteT2IError).code === 'config' ? ['Open Settings'] : [];
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, ...actions).then((choice) => {
-        if (choice === 'Set API Key') void vscode.commands.executeCommand('routet2i.setApiKey');
+        if (choice === 'Set API Key') void vscode.commands.executeCommand(COMMANDS.setApiKey);
         if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.backends');
       });
       return [];

@@ -14,13 +14,13 @@ import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
 import { Generator, type Generated } from '../generate/generation';
 import { HeatController } from '../heat/heat';
-import { VERDICT } from '../heat/heatScale';
+import { VERDICT } from '../../shared/presentation';
 import { CoreServices } from '../panel/coreServices';
 import { PolicyState } from '../policy/policyState';
 import { PromptHovers, PromptQuickFixes, SELECTOR, VerdictLenses } from '../language/providers';
 import { Secrets } from '../apiKeys/secrets';
 import { StatusController } from '../status/status';
-import { metricLabel } from '../language/texts';
+import { metricLabel } from '../../shared/presentation';
 
 export async function startCore(ctx: CoreDeps): Promise<Core> {
   const { log, config, probe } = ctx;
@@ -46,7 +46,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const heat = own(new HeatController(documents, predictors, metric, config, redraw, log));
   const diagnostics = own(new DiagnosticsController(documents, predictors, config, redraw, log));
   const uncalibrated = own(new UncalibratedPair(documents, predictors, config));
-  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw));
+  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw, log));
   const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
   own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
   own(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
@@ -63,7 +63,9 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
 
   const openImage = async (image: string, sidecar?: string): Promise<void> => {
     await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(image), { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    // The sidecar joins the image's column: a second "Beside" would open yet another column.
+    const column = vscode.window.tabGroups.activeTabGroup.viewColumn;
+    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: column, preview: true, preserveFocus: true });
   };
   const services = own(new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () => calibration.run()));
   let lastGenerated: Generated[] = [];
