@@ -47,7 +47,7 @@ async function instantBackend(): Promise<{ url: string; server: Server; calls: (
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, calls: () => calls };
 }
 
-function serve(dir: string, ledger: string): Promise<{ url: string; child: ChildProcess }> {
+function serve(dir: string, ledger: string): Promise<{ url: string; child: ChildProcess; tail: () => string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--config', path.join(dir, 'routet2i.config.json'), '--ledger', ledger], {
     cwd: dir,
     env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bench-provider-0000', ROUTET2I_GATEWAY_KEYS: `bench=${KEY}` },
@@ -58,12 +58,9 @@ function serve(dir: string, ledger: string): Promise<{ url: string; child: Child
     child.stderr!.on('data', (c: Buffer) => {
       text += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(text);
-      // Only the first line matters; the request log is not read (it would cost the gateway nothing but pipe space).
-      if (m) {
-        child.stderr!.removeAllListeners('data');
-        child.stderr!.resume();
-        resolve({ url: m[1]!, child });
-      }
+      // The request log is kept short: only its last lines matter (to say why a run failed).
+      if (text.length > 8192) text = text.slice(-4096);
+      if (m) resolve({ url: m[1]!, child, tail: () => text.split('\n').filter((l) => !/ 200 /.test(l)).slice(-6).join(' | ') });
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
   });
@@ -163,9 +160,10 @@ export async function gatewayBench(): Promise<Record<string, unknown>> {
       const urls = replicas.map((r) => r.url);
       const results: Record<string, unknown> = {};
       try {
+        try {
         // Warm-up: JIT, connection pools, the schema, the predictor.
         await load(urls, '/v1/images/generations', 200, 8, KEY);
-        for (const [inFlight, total] of [[1, 300], [8, 800], [200, 1000]] as const) {
+        for (const [inFlight, total] of [[1, 200], [8, 400], [200, 600]] as const) {
           const cloudBefore = cloud.calls();
           const spentBefore = JSON.parse((await call(urls[0]!, '/v1/ledger', '', KEY)).text) as { spent: number; entries: unknown[] };
           const direct = await load([edge.url], '/v1/images/generations', total, inFlight);
@@ -178,6 +176,9 @@ export async function gatewayBench(): Promise<Record<string, unknown>> {
           results[`inFlight${inFlight}`] = { requests: total, rps: through.rps, p50Ms: through.p50, p99Ms: through.p99, errors: through.errors, directP50Ms: direct.p50, directP99Ms: direct.p99, clientP50Ms: client.p50, clientP99Ms: client.p99, addedP50Ms: round(through.p50 - client.p50), addedP99Ms: round(through.p99 - client.p99), money };
           log(`${setup.name}, ${inFlight} in flight: ${through.rps} req/s, p50 ${through.p50} ms (raw HTTP ${direct.p50}, backend client ${client.p50}, gateway adds ${round(through.p50 - client.p50)}), p99 ${through.p99} ms; money ${money.ok ? 'ok' : 'MISMATCH'} (${charged} charged, ${booked} booked)`);
           if (!money.ok || through.errors) process.exitCode = 1;
+        }
+        } catch (e) {
+          throw new Error(`${(e as Error).message}; gateways said: ${replicas.map((r) => r.tail()).join(' || ')}`);
         }
       } finally {
         for (const r of replicas) r.child.kill('SIGTERM');

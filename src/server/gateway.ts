@@ -349,7 +349,8 @@ export function createGateway(o: GatewayOptions): Gateway {
         allow('GET');
         try {
           const m = await o.store.ledger.status();
-          sendJson(res, 200, { status: 'ok', ledger: o.store.ledger.where, month: m.month });
+          // Unauthenticated: says that the ledger answers, not where it is.
+          sendJson(res, 200, { status: 'ok', month: m.month });
           done = { status: 200, outcome: 'ok' };
         } catch (e) {
           throw new ApiError(503, `the ledger is unavailable: ${(e as Error).message}`, 'server_error', 'ledger_unavailable');
