@@ -39,7 +39,7 @@ export function writeGatewayConfig(dir: string, s: GatewaySetup): string {
   }
   if (s.cloudUrl) {
     config.cloud = 'openai';
-    (config.backends as Record<string, unknown>).openai = { url: s.cloudUrl, model: 'gpt-image-1', price: s.price ?? 0.04, ...slow, ...s.cloud };
+    (config.backends as Record<string, unknown>).openai = { url: s.cloudUrl, model: 'gpt-image-2.6-flare', price: s.price ?? 0.04, ...slow, ...s.cloud };
   }
   const file = join(dir, 'routet2i.config.json');
   writeFileSync(file, JSON.stringify(config, null, 1));

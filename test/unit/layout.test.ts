@@ -33,7 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/runtime': ['src/runtime', 'src/router', 'src/shared'],
   'src/backends': ['src/backends', 'src/router', 'src/shared'],
   'src/generation': ['src/generation', 'src/backends', 'src/runtime', 'src/router', 'src/shared'],
-  'src/cli': ['src/cli', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
+  'src/cli': ['src/cli', 'src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
   'src/extension': ['src/extension', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
   'src/server': ['src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
 };
