@@ -5,7 +5,6 @@ import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
 import { FileLock, diskProblem, pidAlive } from './fileLock';
-import type { KeyLimit, KeyStatus, ReserveMeta } from './ledgerStore';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -21,6 +20,30 @@ import type { KeyLimit, KeyStatus, ReserveMeta } from './ledgerStore';
  * The cap holds exactly as long as estimates are upper bounds of charges: every backend's estimate is
  * (see the backends' `estimateCost`).
  */
+
+/** What a reservation is for; `key` books it for a gateway key too (ledgerStore.ts). */
+export interface ReserveMeta {
+  backend: string;
+  note?: string;
+  /** A gateway key the call is made for, with that key's own monthly cap (null: none, its spending is still kept). */
+  key?: KeyLimit;
+}
+
+export interface KeyLimit {
+  /** A stable, non-secret id of the key (never the key itself). */
+  id: string;
+  cap: number | null;
+}
+
+/** One gateway key's month. */
+export interface KeyStatus {
+  key: string;
+  month: string;
+  spent: number;
+  reserved: number;
+  cap: number | null;
+  left: number;
+}
 
 export interface Reservation {
   id: string;

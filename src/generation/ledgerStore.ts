@@ -1,5 +1,7 @@
 import type { CascadeTally } from '../router/policy';
-import type { LedgerEntry, LedgerStatus } from './ledger';
+import type { KeyLimit, KeyStatus, LedgerEntry, LedgerStatus, ReserveMeta } from './ledger';
+
+export type { KeyLimit, KeyStatus, ReserveMeta } from './ledger';
 
 /**
  * What every money ledger offers, whichever store holds it: the JSON file of one machine (ledger.ts) or a PostgreSQL
@@ -20,29 +22,6 @@ export interface MoneyLedger {
   uncountEscalation(): Promise<void>;
   status(): Promise<LedgerStatus>;
   reconcile(): Promise<LedgerEntry[]>;
-}
-
-export interface ReserveMeta {
-  backend: string;
-  note?: string;
-  /** A gateway key the call is made for, with that key's own monthly cap (null: none, its spending is still kept). */
-  key?: KeyLimit;
-}
-
-export interface KeyLimit {
-  /** A stable, non-secret id of the key (never the key itself). */
-  id: string;
-  cap: number | null;
-}
-
-/** One gateway key's month. */
-export interface KeyStatus {
-  key: string;
-  month: string;
-  spent: number;
-  reserved: number;
-  cap: number | null;
-  left: number;
 }
 
 /**
