@@ -4,7 +4,7 @@
 // offsets to lines and characters.
 import { DocumentPrompts, heatRanges } from '../src/extension/prompts/promptCache';
 import { CachedPredictor } from '../src/extension/predictor/cachedPredictor';
-import { VERDICT } from '../src/extension/heat/heatScale';
+import { VERDICT } from '../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../src/router/predictor';
 import { lineIndex, longPromptFile } from '../test/support/promptFile';
 

@@ -3,7 +3,7 @@
 // Usage: npx tsx scripts/heat-thresholds.ts [--model DIR] [more prompt files…]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VERDICT, heatValue } from '../src/extension/heat/heatScale';
+import { VERDICT, heatValue } from '../src/shared/presentation';
 import { parsePromptInput } from '../src/router/inputs';
 import { defaultModelDir, Predictor } from '../src/router/predictor';
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { checkWorkflow, defaultWorkflow, fillWorkflow, historyImages, workflowCheckpoint, workflowValues, type Workflow } from './comfyui-workflow';
+import { READ_LIMITS, readFileBounded } from '../router/boundedRead';
+import { RouteT2IError } from '../router/errors';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationProgress, GenerationRequest, GenerationResult } from './types';
@@ -132,9 +133,9 @@ export class ComfyUIBackend extends BaseBackend {
       const file = this.workflowSource as string;
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = (await readFileBounded(file, { limit: READ_LIMITS.config, what: 'workflow file' })).toString('utf8');
       } catch (e) {
-        throw this.fail('config', `cannot read the workflow file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw this.fail('config', `cannot read the workflow file ${file} (${e instanceof RouteT2IError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)})`);
       }
       let parsed: unknown;
       try {

@@ -7,6 +7,7 @@ import { Ctx } from './lifecycle/ctx';
 import { LazyPanelServices } from './panel/lazyServices';
 import { registerPanel } from './panel/register';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
+import { COMMANDS } from '../shared/commands';
 import { scrub } from '../shared/secrets';
 
 // Every import above has been evaluated by now: the bundle's own loading cost ends here.
@@ -49,8 +50,8 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
 
   registerCommands(ctx);
   context.subscriptions.push(
-    vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
-    vscode.commands.registerCommand('routet2i.newPromptFile', async () => {
+    vscode.commands.registerCommand(COMMANDS.showLog, () => log.show(true)),
+    vscode.commands.registerCommand(COMMANDS.newPromptFile, async () => {
       const document = await vscode.workspace.openTextDocument({ language: 't2i-prompt', content: NEW_PROMPT_FILE });
       await vscode.window.showTextDocument(document);
     }),

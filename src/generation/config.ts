@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { READ_LIMITS, readFileBounded } from '../router/boundedRead';
 import { RouteT2IError } from '../router/errors';
 import { FALLBACK_POLICIES, GENERATION_MODES, type FallbackPolicy, type GenerationMode } from '../router/policy';
 import { isBackendName } from '../backends/registry';
@@ -140,8 +140,9 @@ export async function loadGenerationConfig(file: string | undefined, cwd: string
   }
   let text: string;
   try {
-    text = await readFile(found, 'utf8');
+    text = (await readFileBounded(found, { limit: READ_LIMITS.config, what: 'config file' })).toString('utf8');
   } catch (e) {
+    if (e instanceof RouteT2IError) throw e; // the reader's own one-line error: missing, a folder, over its limit
     throw new RouteT2IError('no-config', `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let raw: unknown;

@@ -5,6 +5,9 @@ import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
 import { FileLock, diskProblem, pidAlive } from './fileLock';
+import type { KeyLimit, KeyStatus, LedgerEntry, LedgerStatus, ReserveMeta } from './ledgerStore';
+
+export type { LedgerEntry, LedgerStatus } from './ledgerStore';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -21,30 +24,6 @@ import { FileLock, diskProblem, pidAlive } from './fileLock';
  * (see the backends' `estimateCost`).
  */
 
-/** What a reservation is for; `key` books it for a gateway key too (ledgerStore.ts). */
-export interface ReserveMeta {
-  backend: string;
-  note?: string;
-  /** A gateway key the call is made for, with that key's own monthly cap (null: none, its spending is still kept). */
-  key?: KeyLimit;
-}
-
-export interface KeyLimit {
-  /** A stable, non-secret id of the key (never the key itself). */
-  id: string;
-  cap: number | null;
-}
-
-/** One gateway key's month. */
-export interface KeyStatus {
-  key: string;
-  month: string;
-  spent: number;
-  reserved: number;
-  cap: number | null;
-  left: number;
-}
-
 export interface Reservation {
   id: string;
   backend: string;
@@ -57,17 +36,6 @@ export interface Reservation {
   key?: string;
 }
 
-export interface LedgerEntry {
-  id: string;
-  backend: string;
-  cost: number;
-  estimate: number;
-  at: string;
-  note?: string;
-  key?: string;
-  /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
-  reconciled?: boolean;
-}
 
 export interface MonthRecord {
   entries: LedgerEntry[];
@@ -81,16 +49,6 @@ export interface LedgerData {
   months: Record<string, MonthRecord>;
 }
 
-export interface LedgerStatus {
-  month: string;
-  spent: number;
-  reserved: number;
-  cap: number | null;
-  /** What may still be committed this month; Infinity without a cap. */
-  left: number;
-  /** Cascaded prompts this month and how many of them escalated to the cloud. */
-  cascade: CascadeTally;
-}
 
 export interface LedgerOptions {
   file: string;

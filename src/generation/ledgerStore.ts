@@ -1,7 +1,4 @@
 import type { CascadeTally } from '../router/policy';
-import type { KeyLimit, KeyStatus, LedgerEntry, LedgerStatus, ReserveMeta } from './ledger';
-
-export type { KeyLimit, KeyStatus, ReserveMeta } from './ledger';
 
 /**
  * What every money ledger offers, whichever store holds it: the JSON file of one machine (ledger.ts) or a PostgreSQL
@@ -22,6 +19,29 @@ export interface MoneyLedger {
   uncountEscalation(): Promise<void>;
   status(): Promise<LedgerStatus>;
   reconcile(): Promise<LedgerEntry[]>;
+}
+
+export interface ReserveMeta {
+  backend: string;
+  note?: string;
+  /** A gateway key the call is made for, with that key's own monthly cap (null: none, its spending is still kept). */
+  key?: KeyLimit;
+}
+
+export interface KeyLimit {
+  /** A stable, non-secret id of the key (never the key itself). */
+  id: string;
+  cap: number | null;
+}
+
+/** One gateway key's month. */
+export interface KeyStatus {
+  key: string;
+  month: string;
+  spent: number;
+  reserved: number;
+  cap: number | null;
+  left: number;
 }
 
 /**
@@ -58,4 +78,29 @@ export function forKey(ledger: MoneyLedger, key: KeyLimit | undefined): MoneyLed
     status: () => ledger.status(),
     reconcile: () => ledger.reconcile(),
   };
+}
+
+/** One settled call (or a reservation settled at its estimate when its owner was gone). */
+export interface LedgerEntry {
+  id: string;
+  backend: string;
+  cost: number;
+  estimate: number;
+  at: string;
+  note?: string;
+  key?: string;
+  /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
+  reconciled?: boolean;
+}
+
+/** A month's figures. */
+export interface LedgerStatus {
+  month: string;
+  spent: number;
+  reserved: number;
+  cap: number | null;
+  /** What may still be committed this month; Infinity without a cap. */
+  left: number;
+  /** Cascaded prompts this month and how many of them escalated to the cloud. */
+  cascade: CascadeTally;
 }

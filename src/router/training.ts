@@ -10,6 +10,8 @@ import { Predictor } from './predictor';
 import { promptTokens } from './prompt';
 import { uniformWeights, type Normalisation } from './prs';
 import type { EncodedPrompt, LabelledPair, Prediction, Scores, TokenEncoder } from './types';
+import { singleLabelSource } from './learning/labelSource';
+import { recordedModelPair } from './learning/modelPair';
 
 /** Training data: pairs with their prompts encoded once (cross-validation reuses the encodings). */
 export interface PreparedData {
@@ -46,6 +48,8 @@ export async function prepareData(pairs: LabelledPair[], encoder: TokenEncoder, 
   if (metrics.length === 0) {
     throw new RouteT2IError('bad-pairs', options.metrics ? 'none of the chosen metrics has scores on both sides in the pairs' : 'no metric has scores on both the edge and the cloud side');
   }
+  // A predictor learns one kind of label: human ratings and a CLIP scorer (or two scorers) are never pooled.
+  singleLabelSource(pairs);
   throwIfAborted(options.signal);
   const encoded = await encoder.encode(
     pairs.map((p) => p.prompt),
@@ -147,7 +151,7 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
     impactBaseline: { edge: base(0), cloud: base(1) },
     prsReference: [],
     training: {
-      data: { source: options.source ?? 'pairs', pairs: pairs.length },
+      data: { source: options.source ?? 'pairs', pairs: pairs.length, ...provenance(pairs) },
       hyperparameters: { ...hp },
       epochs: report.epochs,
       bestEpoch: report.bestEpoch,
@@ -163,6 +167,13 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
   file.prsReference = quantiles(predictions.map((p) => p.prs));
   file.heat = heatPercentiles(predictions, metrics, weights);
   return { predictor, report };
+}
+
+/** What the labels are (`labels`) and which models they compare (`pair`), where the pairs record it. */
+function provenance(pairs: readonly LabelledPair[]): { labels?: unknown; pair?: { edge: string; cloud: string } } {
+  const labels = singleLabelSource(pairs);
+  const pair = recordedModelPair(pairs);
+  return { ...(labels ? { labels } : {}), ...(pair ? { pair } : {}) };
 }
 
 /** Percentiles 50/80/95 of the non-zero |impacts| (per metric) and |PRS-weighted cloud gains| (verdict). */

@@ -100,7 +100,7 @@ export function secretForms(secret: string): string[] {
   return [...forms];
 }
 
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*):([^/\s@]*)@/gi;
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]{0,30}:\/\/)([^/\s:@]*):([^/\s@]*)@/gi;
 /** A credential header echoed in a reply or a log ("authorization": "Bearer …", x-key=…). */
 const HEADER_ECHO = /\b(authorization|proxy-authorization|x-key|x-api-key|api-key)(["']?\s*[:=]\s*["']?)((?:Basic|Bearer|Key)\s+)?[^\s"',;}]+/gi;
 
@@ -127,36 +127,34 @@ export function scrub(text: string, secrets: Iterable<string | undefined>): stri
   return out.replace(HEADER_ECHO, (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ''}***`);
 }
 
-/** Replaces every maximal run of `text` that matches MIN_FRAGMENT+ consecutive characters of `form`. */
+/**
+ * Replaces every maximal run of `text` that matches MIN_FRAGMENT+ consecutive characters of `form`. Each window of the
+ * form is searched with indexOf (native, fast on long text), and each hit grown both ways while it still matches.
+ */
 function scrubFragments(text: string, form: string): string {
-  const seeds = new Map<string, number[]>();
-  for (let i = 0; i + MIN_FRAGMENT <= form.length; i++) {
-    const w = form.slice(i, i + MIN_FRAGMENT);
-    const list = seeds.get(w);
-    if (list) list.push(i);
-    else seeds.set(w, [i]);
+  const ranges: [number, number][] = [];
+  for (let k = 0; k + MIN_FRAGMENT <= form.length; k++) {
+    const w = form.slice(k, k + MIN_FRAGMENT);
+    for (let at = text.indexOf(w); at !== -1; at = text.indexOf(w, at + 1)) {
+      let a = at;
+      let b = at + MIN_FRAGMENT;
+      let fa = k;
+      let fb = k + MIN_FRAGMENT;
+      while (a > 0 && fa > 0 && text[a - 1] === form[fa - 1]) (a--, fa--);
+      while (b < text.length && fb < form.length && text[b] === form[fb]) (b++, fb++);
+      ranges.push([a, b]);
+    }
   }
+  if (ranges.length === 0) return text;
+  ranges.sort((x, y) => x[0] - y[0]);
   let out = '';
-  let i = 0;
-  while (i < text.length) {
-    let best = 0;
-    if (i + MIN_FRAGMENT <= text.length) {
-      const starts = seeds.get(text.slice(i, i + MIN_FRAGMENT));
-      for (const at of starts ?? []) {
-        let n = MIN_FRAGMENT;
-        while (i + n < text.length && at + n < form.length && text[i + n] === form[at + n]) n++;
-        if (n > best) best = n;
-      }
-    }
-    if (best > 0) {
-      out += '***';
-      i += best;
-    } else {
-      out += text[i];
-      i += 1;
-    }
+  let pos = 0;
+  for (const [a, b] of ranges) {
+    if (b <= pos) continue;
+    if (a >= pos) out += text.slice(pos, a) + '***';
+    pos = Math.max(pos, b);
   }
-  return out;
+  return out + text.slice(pos);
 }
 
 /** Collects the secrets a component has read, so every message it makes can be scrubbed of them. */

@@ -227,7 +227,7 @@ export async function configureLoopbackModels(session: Session, m: LoopbackModel
   await w.setSetting('routet2i.model.modelsDir', m.clipDir);
   await w.setSetting('routet2i.backends.edge', 'openai-compatible');
   await w.setSetting('routet2i.backends.cloud', 'openai');
-  await w.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: m.edge.url }, openai: { url: m.cloud.url, model: 'dall-e-3' } });
+  await w.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: m.edge.url }, openai: { url: m.cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 } });
   await w.setSetting('routet2i.generation.width', 512);
   await w.setSetting('routet2i.generation.height', 512);
   await w.setSetting('routet2i.policy.monthlyCap', 5);

@@ -33,6 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/runtime': ['src/runtime', 'src/router', 'src/shared'],
   'src/backends': ['src/backends', 'src/router', 'src/shared'],
   'src/generation': ['src/generation', 'src/backends', 'src/runtime', 'src/router', 'src/shared'],
+  // `routet2i serve` is the CLI's door to the gateway.
   'src/cli': ['src/cli', 'src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
   'src/extension': ['src/extension', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
   'src/server': ['src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],

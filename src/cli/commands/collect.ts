@@ -11,6 +11,7 @@ import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOptions';
 import { collectPairs, type CollectEvent } from '../../generation/collect';
 import { writeLine, type CliIO, type Command } from '../io';
+import { money } from '../format';
 
 const usage = `Usage: routet2i collect --prompts FILE --out PAIRS [--edge NAME] [--cloud NAME] [--config FILE] [options]
 
@@ -122,7 +123,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       const parts = [`wrote ${summary.written} pair${summary.written === 1 ? '' : 's'} to ${values.out} in ${duration(summary.seconds)}`];
       if (summary.already > 0) parts.push(`${summary.already} were there already`);
       if (summary.failed.length > 0) parts.push(`${summary.failed.length} failed (run again to retry them)`);
-      parts.push(`spent $${summary.spent.toFixed(2)}`);
+      parts.push(`spent ${money(summary.spent)}`);
       writeLine(io.stderr, parts.join('; ') + '.');
       if (summary.stopped) writeLine(io.stderr, `routet2i collect: stopped: ${summary.stopped}`);
     }
@@ -146,7 +147,7 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
         if (e.repaired > 0) writeLine(io.stderr, `${out}: cut off a torn last line (${e.repaired} bytes) left by an interrupted run`);
         writeLine(
           io.stderr,
-          `Collecting ${e.todo} of ${e.total} prompts${e.already > 0 ? ` (${e.already} already in ${out})` : ''}: edge ${edge}, cloud ${cloud}; estimated cost $${e.estimatedCost.toFixed(2)}.`,
+          `Collecting ${e.todo} of ${e.total} prompts${e.already > 0 ? ` (${e.already} already in ${out})` : ''}: edge ${edge}, cloud ${cloud}; estimated cost ${money(e.estimatedCost)}.`,
         );
         break;
       case 'start':
@@ -157,7 +158,7 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
         }
         break;
       case 'pair': {
-        const line = `[${e.index}/${e.todo}] ${e.id} done — ${duration(e.secondsLeft)} and $${e.costLeft.toFixed(2)} left ($${e.spent.toFixed(2)} spent)`;
+        const line = `[${e.index}/${e.todo}] ${e.id} done — ${duration(e.secondsLeft)} and ${money(e.costLeft)} left (${money(e.spent)} spent)`;
         if (io.interactive) {
           clear();
           io.stderr.write(line);

@@ -7,7 +7,7 @@ import { createBackend, envSecrets, fileBackend, isBackendName, REQUIRED_SECRETS
 import { requestFor } from '../../generation/request';
 import { BACKEND_NAMES, type Backend, type BackendConfig } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
-import { readPromptFile } from '../../router/inputs';
+import { inputIdPrefix, readPromptFile } from '../../router/inputs';
 import { GENERATION_MODES, validatePolicy, type GenerationMode } from '../../router/policy';
 import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { PromptEntry } from '../../router/types';
@@ -164,7 +164,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   for (const file of positionals) {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
     // Every .t2i file numbers its prompts p1, p2…: with several inputs the file's name keeps ids (and images) apart.
-    const prefix = positionals.length > 1 ? `${file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]+$/, '')}-` : '';
+    const prefix = inputIdPrefix(file, positionals.length);
     for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings as Record<string, unknown> });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);

@@ -17,8 +17,10 @@ import type { PolicyState } from '../policy/policyState';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
 import { buildBackend } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
-import { fixed, money } from '../language/texts';
+import { fixed, money } from '../../shared/presentation';
 import type { WorkerMessage } from './trainWorker';
+import { scorerLabels, type WorkLearning } from './learning';
+import { modelId } from '../../router/learning/modelPair';
 
 export class Calibration {
   private running = false;
@@ -30,6 +32,8 @@ export class Calibration {
     private readonly log: vscode.LogOutputChannel,
     /** The training worker's bundle (dist/trainWorker.js beside dist/core.js). */
     private readonly workerFile: string,
+    /** The workspace's pairs log: the pairs a run collects are measurements of the pair in use. */
+    private readonly learning?: WorkLearning,
   ) {}
 
   async run(): Promise<void> {
@@ -105,6 +109,7 @@ export class Calibration {
           const modelsDir = settings.model.modelsDir ? path.resolve(folder.uri.fsPath, settings.model.modelsDir) : undefined;
           const scorer = await MetricScorer.create({ ...(modelsDir ? { modelsDir } : { cacheDir: defaultCacheDir() }), metrics, signal: abort.signal });
           let collected;
+          const fresh = new Set<string>();
           try {
             const { ledger } = await Ledger.open({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
             collected = await collectPairs({
@@ -122,9 +127,13 @@ export class Calibration {
               height,
               ...(settings.generation.steps ? { steps: settings.generation.steps } : {}),
               signal: abort.signal,
-              onEvent: (e) => this.reportCollect(e, progress),
+              onEvent: (e) => {
+                if (e.type === 'pair') fresh.add(e.id);
+                this.reportCollect(e, progress);
+              },
             });
           } finally {
+            this.learning?.recordCollected(pairsFile, fresh, scorerLabels(scorer.model, metrics), { edge: modelId(edge.name, edge.model), cloud: modelId(cloud.name, cloud.model) });
             await scorer.dispose();
           }
           this.log.info(`Calibration: ${collected.written} new pairs (${collected.already} already there, ${collected.failed.length} failed), ${money(collected.spent)} spent`);
@@ -197,7 +206,7 @@ export class Calibration {
       signal.addEventListener('abort', stop, { once: true });
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') onProgress(m.progress);
-        else if (m.type === 'done') resolve(m.result);
+        else if (m.type === 'done') resolve(m.result as TrainResult);
         else reject(new RouteT2IError(m.code ?? 'train-failed', m.message, m.hint));
       });
       worker.on('error', (error) => reject(new RouteT2IError('train-failed', `training failed: ${error.message}`)));

@@ -10,7 +10,9 @@ import { fileBackend, REQUIRED_SECRETS } from '../../backends/registry';
 import type { Backend, BackendName, QualityScorer } from '../../backends/types';
 import { CancelledError, RouteT2IError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
-import type { Prediction, Side } from '../../router/types';
+import type { Prediction, Scores, Side } from '../../router/types';
+import type { LabelSource } from '../../router/learning/labelSource';
+import { scorerLabels } from '../calibrate/learning';
 import type { Config } from '../settings/config';
 import type { AnalysedDocuments } from '../prompts/analysedDocuments';
 import type { PredictorHost } from '../predictor/predictorHost';
@@ -18,7 +20,17 @@ import { groupByRoute, outputStem, promptsFor, requestFor, type GenerateScope } 
 import { buildBackend, buildNamedBackend, policyConfig, type PolicyState } from '../policy/policyState';
 import type { DocPrompt } from '../prompts/regions';
 import type { Secrets } from '../apiKeys/secrets';
-import { money } from '../language/texts';
+import { money } from '../../shared/presentation';
+import { COMMANDS } from '../../shared/commands';
+
+export interface MeasuredBoth {
+  prompt: string;
+  edge: Scores;
+  cloud: Scores;
+  sides: { edge: { backend: string; model: string }; cloud: { backend: string; model: string } };
+  labels: LabelSource;
+  seed?: number;
+}
 
 export interface Generated {
   image: string;
@@ -34,6 +46,9 @@ export class Generator implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Generated[]>();
   /** Images were saved (the gallery and the budget change). */
   readonly onDidGenerate = this.emitter.event;
+  private readonly measuredBoth = new vscode.EventEmitter<MeasuredBoth>();
+  /** A cascade escalated and both images were measured: a labelled pair for the workspace's pairs log. */
+  readonly onDidMeasureBoth = this.measuredBoth.event;
 
   constructor(
     private readonly documents: AnalysedDocuments,
@@ -46,6 +61,7 @@ export class Generator implements vscode.Disposable {
 
   dispose(): void {
     this.emitter.dispose();
+    this.measuredBoth.dispose();
   }
 
   async generate(target: GenerateTarget, force?: Side): Promise<Generated[]> {
@@ -61,7 +77,7 @@ export class Generator implements vscode.Disposable {
       this.log.error(message);
       const actions = (error as RouteT2IError).code === 'no-key' ? ['Set API Key'] : (error as RouteT2IError).code === 'no-backend' || (error as RouteT2IError).code === 'config' ? ['Open Settings'] : [];
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, ...actions).then((choice) => {
-        if (choice === 'Set API Key') void vscode.commands.executeCommand('routet2i.setApiKey');
+        if (choice === 'Set API Key') void vscode.commands.executeCommand(COMMANDS.setApiKey);
         if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.backends');
       });
       return [];
@@ -139,7 +155,7 @@ export class Generator implements vscode.Disposable {
       async (progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
-        let scorer: { scorer: QualityScorer; dispose(): Promise<void> } | undefined;
+        let scorer: { scorer: QualityScorer; labels: LabelSource; dispose(): Promise<void> } | undefined;
         try {
           for (const [side, group] of groups) {
             const mode = side ? 'predict' : settings.policy.mode;
@@ -170,6 +186,8 @@ export class Generator implements vscode.Disposable {
                 onEvent: (e) => this.report(e, progress, total, (id) => byId.get(id)?.prompt.entry.id ?? id),
                 onOutcome: async (o) => {
                   const g = byId.get(o.id)!;
+                  const both = scorer && measuredOnBoth(o, g.item.backends?.edge ?? edge, g.item.backends?.cloud ?? cloud);
+                  if (both) this.measuredBoth.fire({ prompt: g.item.request.prompt, ...both, labels: scorer!.labels, ...(g.item.request.seed !== undefined ? { seed: g.item.request.seed } : {}) });
                   if (shown.get(o.id) !== o.plan.action) differ++;
                   const saved = await this.save(o, g.prompt, g.item.prediction, outDir, { mode, budget: policy.cloudShare, alpha, where });
                   if (saved) {
@@ -280,7 +298,7 @@ export class Generator implements vscode.Disposable {
   }
 
   /** The CLIP metric scorer for cascade and hybrid modes: the runtime loads only now. Without it, edge images stay unmeasured. */
-  private async scorer(signal: AbortSignal): Promise<{ scorer: QualityScorer; dispose(): Promise<void> } | undefined> {
+  private async scorer(signal: AbortSignal): Promise<{ scorer: QualityScorer; labels: LabelSource; dispose(): Promise<void> } | undefined> {
     try {
       const { MetricScorer, isAlignment } = await import('../../runtime/scorer');
       const { defaultCacheDir } = await import('../../runtime/modelStore');
@@ -292,7 +310,7 @@ export class Generator implements vscode.Disposable {
         // The predictor's metrics that CLIP can measure (an alignment metric, or one with its two texts).
         ...measurable(this.predictors.metrics, isAlignment),
       });
-      return { scorer: scorer.asQualityScorer, dispose: () => scorer.dispose() };
+      return { scorer: scorer.asQualityScorer, labels: scorerLabels(scorer.model, scorer.metrics), dispose: () => scorer.dispose() };
     } catch (error) {
       if (signal.aborted) throw error;
       this.log.warn(`Cascade cannot measure edge images: the CLIP scorer did not load (${(error as Error).message}); set "routet2i.model.modelsDir" to a local CLIP copy`);
@@ -304,4 +322,13 @@ export class Generator implements vscode.Disposable {
 function measurable(metrics: readonly Metric[], isAlignment: (m: Metric) => boolean): { metrics?: Metric[] } {
   const usable = metrics.filter((m) => isAlignment(m) || (m.positive && m.negative));
   return usable.length ? { metrics: usable } : {};
+}
+
+/** The edge and the cloud image of one prompt, both measured (a cascade that escalated). */
+// The sides are named by the configured backends (what "uncalibrated" compares with), not by what a server reports.
+function measuredOnBoth(o: DispatchOutcome, edge: Backend | undefined, cloud: Backend | undefined): Omit<MeasuredBoth, 'prompt' | 'labels' | 'seed'> | undefined {
+  const e = o.attempts.find((a) => a.side === 'edge' && a.ok && a.measured);
+  const c = o.attempts.find((a) => a.side === 'cloud' && a.ok && a.measured);
+  if (!e || !c || !edge || !cloud || e.backend !== edge.name || c.backend !== cloud.name) return undefined;
+  return { edge: e.measured!, cloud: c.measured!, sides: { edge: { backend: edge.name, model: edge.model }, cloud: { backend: cloud.name, model: cloud.model } } };
 }

@@ -10,7 +10,7 @@ import type { MetricChoice } from './metricChoice';
 import type { PredictorHost } from '../predictor/predictorHost';
 import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer, KeyedThrottle } from '../lifecycle/debounce';
-import { BUCKETS, NEUTRAL, type Bucket } from './heatScale';
+import { BUCKETS, NEUTRAL, type Bucket } from '../../shared/presentation';
 
 /** Lines drawn beyond the visible ones, so a small scroll shows heat at once. */
 const MARGIN_LINES = 20;

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { PredictorHost } from '../predictor/predictorHost';
 import type { Config } from '../settings/config';
-import { modelHeatFactor, VERDICT } from './heatScale';
+import { modelHeatFactor, VERDICT } from '../../shared/presentation';
 
 const METRIC_KEY = 'routet2i.heatMetric';
 

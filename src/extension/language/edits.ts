@@ -1,5 +1,6 @@
 // The text edits behind the quick fixes, computed on plain strings: removing a word from a prompt (with its emphasis
-// group when it was the group's only word, and the comma it leaves behind), and the `# route:` comment line.
+// group when it was the group's only word, the article before it, a preposition it leaves dangling, and the comma it
+// leaves behind), and the `# route:` comment line.
 // No `vscode` here; offsets are UTF-16, as in the document.
 import type { Side } from '../../router/types';
 import type { DocPrompt } from '../prompts/regions';
@@ -13,12 +14,69 @@ export interface TextEdit {
 const BLANK = /[ \t]/;
 const OPEN: Record<string, string> = { ')': '(', ']': '[' };
 
+const ARTICLES = new Set(['a', 'an', 'the']);
+const PREPOSITIONS = new Set(['of', 'with', 'in', 'on', 'at', 'for', 'by', 'from', 'to', 'into', 'onto', 'under', 'over', 'without', 'near', 'behind', 'beside', 'between', 'through']);
+const LETTER = /\p{L}/u;
+
 /**
- * The range of `prompt` to delete to remove the word at [start, end): the word itself, or the whole `(word:1.2)` /
- * `[word]` group when nothing else is inside it, plus the separator it leaves, so that "a, hands, b" becomes "a, b",
- * "a, hands" becomes "a" and "both hands kneading" becomes "both kneading".
+ * The range of `prompt` to delete to remove the word at [start, end): the word with the words that would be left
+ * pointing at nothing — the article before it ("a portrait"), the preposition that opened its clause when it ended
+ * one ("with hands," → ","), the preposition after it when it opened one ("a portrait of an old fisherman" → "an old
+ * fisherman") — or the whole `(word:1.2)` / `[word]` group when nothing else is inside it, plus the separator it
+ * leaves, so that "a, hands, b" becomes "a, b", "a, hands" becomes "a" and "both hands kneading" becomes "both kneading".
  */
 export function removalRange(prompt: string, start: number, end: number): { start: number; end: number } {
+  const span = withDanglingWords(prompt, start, end);
+  return withSeparators(prompt, span.start, span.end);
+}
+
+function withDanglingWords(prompt: string, start: number, end: number): { start: number; end: number } {
+  let a = start;
+  let b = end;
+  // The article goes only with the head of its noun phrase ("a portrait of", "a cat,"), not with an adjective ("the old man").
+  const after = wordAfter(prompt, b);
+  const article = wordBefore(prompt, a);
+  if (article && ARTICLES.has(article.word) && (clauseEndsAt(prompt, b) || (after && PREPOSITIONS.has(after.word)))) a = article.start;
+  if (clauseEndsAt(prompt, b)) {
+    const preposition = wordBefore(prompt, a);
+    if (preposition && PREPOSITIONS.has(preposition.word)) a = preposition.start;
+  } else if (clauseStartsAt(prompt, a)) {
+    if (after && PREPOSITIONS.has(after.word)) b = after.end;
+  }
+  return { start: a, end: b };
+}
+
+/** The word (lower-cased) that ends right before `at`, blanks between allowed. */
+function wordBefore(prompt: string, at: number): { start: number; word: string } | undefined {
+  let i = at;
+  while (i > 0 && BLANK.test(prompt[i - 1]!)) i--;
+  const end = i;
+  while (i > 0 && LETTER.test(prompt[i - 1]!)) i--;
+  return i < end ? { start: i, word: prompt.slice(i, end).toLowerCase() } : undefined;
+}
+
+/** The word (lower-cased) that starts right after `at`, blanks between allowed. */
+function wordAfter(prompt: string, at: number): { end: number; word: string } | undefined {
+  let i = at;
+  while (i < prompt.length && BLANK.test(prompt[i]!)) i++;
+  const start = i;
+  while (i < prompt.length && LETTER.test(prompt[i]!)) i++;
+  return i > start ? { end: i, word: prompt.slice(start, i).toLowerCase() } : undefined;
+}
+
+function clauseEndsAt(prompt: string, at: number): boolean {
+  let i = at;
+  while (i < prompt.length && BLANK.test(prompt[i]!)) i++;
+  return i >= prompt.length || ',.;\n\r'.includes(prompt[i]!);
+}
+
+function clauseStartsAt(prompt: string, at: number): boolean {
+  let i = at;
+  while (i > 0 && BLANK.test(prompt[i - 1]!)) i--;
+  return i === 0 || ',\n\r'.includes(prompt[i - 1]!);
+}
+
+function withSeparators(prompt: string, start: number, end: number): { start: number; end: number } {
   let a = start;
   let b = end;
   // Grow to the enclosing emphasis group while the group holds nothing but this word (and a weight).

@@ -12,6 +12,7 @@ import { SOURCE, WEAK_WORD } from '../diagnostics/diagnostics';
 import { removalRange, removeWord, routeOverrideEdit } from './edits';
 import type { DocPrompt } from '../prompts/regions';
 import { hoverMarkdown, ignoreTitle, lensTitle, lensTooltip, removeTitle, routeTitle } from './texts';
+import { COMMANDS } from '../../shared/commands';
 
 /** The languages a provider serves: prompt files always, Markdown and plain text where the setting asks (checked per call). */
 export const SELECTOR: vscode.DocumentSelector = [{ language: 't2i-prompt' }, { language: 'markdown' }, { language: 'plaintext' }];
@@ -77,7 +78,7 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
         new vscode.CodeLens(range, {
           title: 'Generate',
           tooltip: `Generate this prompt where the cost policy (or its "# route:" line) sends it`,
-          command: 'routet2i.generatePrompt',
+          command: COMMANDS.generatePrompt,
           arguments: [doc.uri, p.start],
         }),
       );
@@ -90,11 +91,11 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
     if (!(lens instanceof VerdictLens)) return lens;
     const prediction = await this.predictors.predict(lens.prompt.entry.prompt);
     if (!prediction) {
-      lens.command = { title: 'RouteT2I: no predictor (see the log)', command: 'routet2i.showLog' };
+      lens.command = { title: 'RouteT2I: no predictor (see the log)', command: COMMANDS.showLog };
       return lens;
     }
     const v = this.policy.verdict(lens.prompt, prediction);
-    lens.command = { title: lensTitle(v), tooltip: lensTooltip(v), command: 'routet2i.openPanel' };
+    lens.command = { title: lensTitle(v), tooltip: lensTooltip(v), command: COMMANDS.openPanel };
     return lens;
   }
 
@@ -138,7 +139,7 @@ export class PromptQuickFixes implements vscode.CodeActionProvider {
       remove.isPreferred = true;
       actions.push(remove);
       const ignore = new vscode.CodeAction(ignoreTitle(word), vscode.CodeActionKind.QuickFix);
-      ignore.command = { title: ignoreTitle(word), command: 'routet2i.ignoreWord', arguments: [word] };
+      ignore.command = { title: ignoreTitle(word), command: COMMANDS.ignoreWord, arguments: [word] };
       ignore.diagnostics = [diagnostic];
       actions.push(ignore);
     }

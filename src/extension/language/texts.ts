@@ -3,16 +3,9 @@
 import type { Metric } from '../../router/metrics';
 import { PARETO_WORDS } from '../../router/prs';
 import type { ParetoRelation, Prediction, Scores, TokenImpact } from '../../router/types';
-import { BUCKET_WORDS, BUCKETS, bucketEdges, bucketOf, heatValue, VERDICT } from '../heat/heatScale';
+import { fixed, heatValue, heatWords, money, signed } from '../../shared/presentation';
 import type { Verdict } from '../verdict/verdict';
 
-export const fixed = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
-/** A signed number with a real minus sign, as tables and titles show impacts. */
-export const signed = (x: number, digits = 2): string => {
-  const s = Math.abs(x).toFixed(digits);
-  return Number(s) === 0 ? s : x < 0 ? `−${s}` : `+${s}`;
-};
-export const money = (x: number): string => `$${x.toFixed(x !== 0 && x < 0.1 ? 3 : 2)}`;
 
 export const PARETO_SHORT: Record<ParetoRelation, string> = {
   'cloud-dominates': 'cloud better',
@@ -31,35 +24,17 @@ export function lensTooltip(v: Verdict): string {
   return `Predicted quality (PRS-weighted): edge ${fixed(v.edge)}, cloud ${fixed(v.cloud)}; ${PARETO_WORDS[v.pareto]}. Route: ${v.route}, ${v.why}. Click for the panel.`;
 }
 
-export function metricLabel(metrics: readonly Metric[], id: string): string {
-  if (id === VERDICT) return 'Verdict (edge vs cloud)';
-  return metrics.find((m) => m.id === id)?.label ?? id;
-}
-
-/** Verdict heat in words: + favours the edge (raises PRS), − is where the cloud pulls ahead. */
-export const VERDICT_WORDS: Record<(typeof BUCKETS)[number], string> = {
-  strongLower: 'strongly favours the cloud',
-  lower: 'favours the cloud',
-  slightLower: 'slightly favours the cloud',
-  neutral: 'hardly moves the verdict',
-  slightRaise: 'slightly favours the edge',
-  raise: 'favours the edge',
-  strongRaise: 'strongly favours the edge',
-};
-
 /** The hover of one word: its impact per metric, the cloud's advantage, the prompt's estimates, PRS and route. */
 export function hoverMarkdown(token: TokenImpact, prediction: Prediction, verdict: Verdict, metrics: readonly Metric[], weights: Scores, heat: { metric: string; scale: number }): string {
   const value = heatValue(token, heat.metric, weights);
-  const bucket = BUCKETS[bucketOf(value, bucketEdges(heat.metric, heat.scale))]!;
-  const what = heat.metric === VERDICT ? VERDICT_WORDS[bucket] : `${BUCKET_WORDS[bucket]} the edge's ${metricLabel(metrics, heat.metric)}`;
+  const what = heatWords(value, heat.metric, metrics, heat.scale);
   const lines = [
     `**${escapeMarkdown(token.text)}** ${what} (heat ${signed(value)})`,
     '',
-    '| metric | word impact | cloud gain | edge | cloud |',
+    row(['metric', 'word impact', 'cloud gain', 'edge', 'cloud']),
     '|:--|--:|--:|--:|--:|',
-    ...metrics.map(
-      (m) =>
-        `| ${escapeMarkdown(m.label)} | ${signed(token.impact[m.id] ?? 0)} | ${signed(token.cloudGain[m.id] ?? 0)} | ${fixed(prediction.edge[m.id] ?? NaN)} | ${fixed(prediction.cloud[m.id] ?? NaN)} |`,
+    ...metrics.map((m) =>
+      row([escapeMarkdown(m.label), signed(token.impact[m.id] ?? 0), signed(token.cloudGain[m.id] ?? 0), fixed(prediction.edge[m.id] ?? NaN), fixed(prediction.cloud[m.id] ?? NaN)]),
     ),
     '',
     `Prompt: edge **${fixed(verdict.edge)}** · cloud **${fixed(verdict.cloud)}** · PRS **${fixed(verdict.prs)}** · ${PARETO_WORDS[verdict.pareto]} → **${verdict.route}** (${escapeMarkdown(verdict.why)})`,
@@ -103,6 +78,14 @@ export function statusText(v: Verdict): string {
 
 export function budgetText(month: { spent: number; cap: number | null }): string {
   return month.cap === null ? `${money(month.spent)} this month` : `${money(month.spent)} of ${money(month.cap)} this month`;
+}
+
+/**
+ * A table row whose cells after the first start with two no-break spaces: a hover draws tables without cell padding,
+ * so without them the headers run together ("word impactcloud gain").
+ */
+function row(cells: string[]): string {
+  return `| ${cells.map((c, i) => (i === 0 ? c : `&nbsp;&nbsp;${c}`)).join(' | ')} |`;
 }
 
 function escapeMarkdown(text: string): string {

@@ -6,18 +6,21 @@ import { MetricChoice } from '../heat/metricChoice';
 import { AnalysedDocuments } from '../prompts/analysedDocuments';
 import { Redraw } from './redraw';
 import { Calibration } from '../calibrate/calibration';
+import { WorkLearning } from '../calibrate/learning';
+import { CompareOnBoth } from '../compare/compareOnBoth';
+import { UncalibratedPair } from '../calibrate/uncalibrated';
 import type { Core, CoreDeps } from './coreApi';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
 import { Generator, type Generated } from '../generate/generation';
 import { HeatController } from '../heat/heat';
-import { VERDICT } from '../heat/heatScale';
+import { VERDICT } from '../../shared/presentation';
 import { CoreServices } from '../panel/coreServices';
 import { PolicyState } from '../policy/policyState';
 import { PromptHovers, PromptQuickFixes, SELECTOR, VerdictLenses } from '../language/providers';
 import { Secrets } from '../apiKeys/secrets';
 import { StatusController } from '../status/status';
-import { metricLabel } from '../language/texts';
+import { metricLabel } from '../../shared/presentation';
 
 export async function startCore(ctx: CoreDeps): Promise<Core> {
   const { log, config, probe } = ctx;
@@ -33,13 +36,17 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const documents = own(new AnalysedDocuments(config));
   const redraw = own(new Redraw([predictors.onDidChange, predictors.onDidPredict, policy.onDidChange, metric.onDidChange, config.onDidChange]));
   const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
-  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'));
+  const learning = own(new WorkLearning(config, log, path.join(__dirname, 'trainWorker.js')));
+  const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'), learning);
+  own(generator.onDidMeasureBoth((m) => learning.measured(m.prompt, m.edge, m.cloud, m.sides, m.labels, 'cascade', m.seed)));
+  const compare = own(new CompareOnBoth(documents, predictors, config, policy, secrets, learning, log));
   own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
   await predictors.ready();
 
   const heat = own(new HeatController(documents, predictors, metric, config, redraw, log));
   const diagnostics = own(new DiagnosticsController(documents, predictors, config, redraw, log));
-  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw));
+  const uncalibrated = own(new UncalibratedPair(documents, predictors, config));
+  const status = own(new StatusController(documents, predictors, metric, policy, config, redraw, log));
   const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
   own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
   own(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
@@ -56,7 +63,9 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
 
   const openImage = async (image: string, sidecar?: string): Promise<void> => {
     await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(image), { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    // The sidecar joins the image's column: a second "Beside" would open yet another column.
+    const column = vscode.window.tabGroups.activeTabGroup.viewColumn;
+    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: column, preview: true, preserveFocus: true });
   };
   const services = own(new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () => calibration.run()));
   let lastGenerated: Generated[] = [];
@@ -78,6 +87,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     );
     own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
     own(probe.provide('generated', () => lastGenerated));
+    own(probe.provide('learning', () => ({ last: learning.last ?? null, compared: compare.last ?? null, calibration: uncalibrated.state ?? null })));
     own(probe.provide('diagnosticsCount', () => [...vscode.workspace.textDocuments].map((d) => ({ uri: d.uri.toString(), count: diagnostics.collection.get(d.uri)?.length ?? 0 }))));
   }
 
@@ -106,6 +116,9 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     },
     setApiKey: (backend) => secrets.setApiKey(backend),
     calibrate: () => calibration.run(),
+    compareOnBoth: () => compare.run(),
+    uncalibratedHelp: () => uncalibrated.help(),
+    useCascadeMode: () => uncalibrated.useCascadeMode(),
     async ignoreWord(word: string) {
       const words = [...new Set([...config.settings.diagnostics.ignoredWords, word.toLowerCase()])];
       const where = await config.update('diagnostics.ignoredWords', words, 'workspace');

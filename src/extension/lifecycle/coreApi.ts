@@ -14,6 +14,11 @@ export interface Core extends vscode.Disposable {
   toggleHeat(): Promise<void>;
   setApiKey(backend?: string): Promise<boolean>;
   calibrate(): Promise<void>;
+  /** Renders the prompt at the cursor on both sides with one seed, measured, shown side by side, learned from. */
+  compareOnBoth(): Promise<unknown>;
+  /** Says why the pair in use is uncalibrated and offers cascade mode and calibration. */
+  uncalibratedHelp(): Promise<void>;
+  useCascadeMode(): Promise<void>;
   ignoreWord(word: string): Promise<void>;
   openImage(image: string, sidecar?: string): Promise<void>;
 }

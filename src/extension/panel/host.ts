@@ -16,7 +16,7 @@ import {
   type NotificationMethod,
   type RequestHandlers,
   type Snapshot,
-} from './protocol';
+} from '../../shared/panel/protocol';
 import { budgetView, calibrationView, GALLERY_LIMIT, galleryItemView, keyGallery, promptView } from './viewModel';
 
 /** Where the bundle lies inside the extension. */

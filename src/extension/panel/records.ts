@@ -9,11 +9,17 @@ import type { GalleryItem } from './services';
 
 const isScores = (v: unknown): v is Scores => !!v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'number');
 
-/** The generations in `dir`, newest first: every `<stem>.json` sidecar of ours whose image is there. */
+/**
+ * The generations in `dir`, newest first: every `<stem>.json` sidecar of ours whose image is there. A sidecar's
+ * `image` is the file's word, not ours to trust: one that leads outside the output folder (`../../etc/passwd`, an
+ * absolute path, a link out) is skipped, so the gallery shows and the webview may load only files inside it.
+ */
 export async function readGallery(dir: string, limit: number): Promise<GalleryItem[]> {
   let names: string[];
+  let root: string;
   try {
     names = await fs.readdir(dir);
+    root = await fs.realpath(dir);
   } catch {
     return [];
   }
@@ -32,7 +38,7 @@ export async function readGallery(dir: string, limit: number): Promise<GalleryIt
         if (doc.version !== SIDECAR_VERSION || typeof doc.image !== 'string' || (doc.route !== 'edge' && doc.route !== 'cloud')) return;
         const image = path.resolve(dir, doc.image);
         try {
-          await fs.access(image);
+          if (!inside(root, await fs.realpath(image))) return;
         } catch {
           return;
         }
@@ -57,6 +63,11 @@ export async function readGallery(dir: string, limit: number): Promise<GalleryIt
   );
   items.sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
   return items.slice(0, limit);
+}
+
+function inside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** This month's ledger entries, newest first ([] when the ledger does not exist or cannot be read). */

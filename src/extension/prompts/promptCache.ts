@@ -4,7 +4,7 @@
 import type { Metric } from '../../router/metrics';
 import { weakTokens } from '../../router/predictor';
 import type { Prediction, Scores, TokenImpact } from '../../router/types';
-import { BUCKETS, bucketTokens } from '../heat/heatScale';
+import { BUCKETS, bucketTokens } from '../../shared/presentation';
 import { findPrompts, promptsIn, type DocKind, type DocPrompt, type DocPrompts } from './regions';
 
 export interface DocumentSource {

@@ -32,6 +32,8 @@ export interface Settings {
   backends: { edge: BackendName | null; cloud: BackendName | null; settings: Partial<Record<BackendName, BackendConfig>> };
   generation: { outputFolder: string; openImage: boolean; width: number; height: number; steps: number | null };
   calibration: { metrics: Metric[] | null };
+  /** The promotion rule's settings (src/router/learning/promotion.ts, docs/calibration.md). */
+  learning: { retrainEvery: number; switchMargin: number };
 }
 
 /** What VS Code's `inspect()` tells about one key (only the fields we use). */
@@ -165,6 +167,8 @@ export const SPECS = {
   'generation.height': { default: 1024, guard: num(64, 8192, true) },
   'generation.steps': { default: null as number | null, guard: nullable(num(1, 1000, true)) },
   'calibration.metrics': { default: null as Metric[] | null, guard: metricsList },
+  'learning.retrainEvery': { default: 20, guard: num(1, 100000, true), restricted: true },
+  'learning.switchMargin': { default: 0.02, guard: num(0, 0.5), restricted: true },
 } satisfies Record<string, Spec<unknown>>;
 
 export type SettingKey = keyof typeof SPECS;
@@ -240,6 +244,7 @@ export function readSettings(inspect: (key: SettingKey) => Inspected | undefined
       steps: v['generation.steps'],
     },
     calibration: { metrics: v['calibration.metrics'] },
+    learning: { retrainEvery: v['learning.retrainEvery'], switchMargin: v['learning.switchMargin'] },
   };
   return { settings, problems, ignored };
 }

@@ -10,8 +10,10 @@ import type { PredictorHost } from '../predictor/predictorHost';
 import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import { PARETO_WORDS } from '../../router/prs';
-import { budgetText, fixed, metricLabel, money, statusText } from '../language/texts';
+import { fixed, metricLabel, money } from '../../shared/presentation';
+import { budgetText, statusText } from '../language/texts';
 import type { Verdict } from '../verdict/verdict';
+import { COMMANDS } from '../../shared/commands';
 
 export interface StatusSnapshot {
   visible: boolean;
@@ -27,6 +29,8 @@ export class StatusController implements vscode.Disposable {
   private readonly later = new KeyedDebouncer<'status'>(60, () => this.update());
   private shown = '';
   private lastVerdict: Verdict | undefined;
+  /** The side each prompt (by document and text) was last shown going to. */
+  private readonly sides = new Map<string, string>();
 
   constructor(
     private readonly documents: AnalysedDocuments,
@@ -35,9 +39,10 @@ export class StatusController implements vscode.Disposable {
     private readonly policy: PolicyState,
     private readonly config: Config,
     redraw: Redraw,
+    private readonly log: vscode.LogOutputChannel,
   ) {
     this.item.name = 'RouteT2I verdict';
-    this.item.command = 'routet2i.openPanel';
+    this.item.command = COMMANDS.openPanel;
     this.language.name = 'RouteT2I predictor';
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
@@ -55,6 +60,18 @@ export class StatusController implements vscode.Disposable {
   /** The verdict shown now (for the panel services). */
   get verdict(): Verdict | undefined {
     return this.lastVerdict;
+  }
+
+  /**
+   * Says in the log why the prompt at the cursor changed sides when nothing in it changed (the month's cap reached,
+   * the cloud share used up, α moved with the history): otherwise the status bar would flip without a word.
+   */
+  private noteSideChange(key: string, id: string, v: Verdict): void {
+    const side = v.cascade ? 'cascade' : v.route;
+    const before = this.sides.get(key);
+    this.sides.set(key, side);
+    if (this.sides.size > 500) this.sides.delete(this.sides.keys().next().value!);
+    if (before !== undefined && before !== side) this.log.info(`Prompt ${id} now goes to ${side === 'cascade' ? 'the edge first (cascade)' : `the ${side}`} instead of ${before === 'cascade' ? 'a cascade' : `the ${before}`}: ${v.why}`);
   }
 
   snapshot(): StatusSnapshot {
@@ -83,6 +100,7 @@ export class StatusController implements vscode.Disposable {
     if (p && prediction) {
       const v = this.policy.verdict(p, prediction);
       this.lastVerdict = v;
+      this.noteSideChange(`${editor.document.uri.toString()}#${p.entry.prompt}`, p.entry.id, v);
       text = `${statusText(v)} · ${budget}`;
       tooltip = new vscode.MarkdownString(
         [
@@ -136,19 +154,19 @@ export class StatusController implements vscode.Disposable {
       this.language.busy = true;
       this.language.severity = vscode.LanguageStatusSeverity.Information;
       this.language.detail = state.modelDir;
-      this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
+      this.language.command = { title: 'Show Log', command: COMMANDS.showLog };
     } else if (state.status === 'error') {
       this.language.text = 'RouteT2I: no predictor';
       this.language.busy = false;
       this.language.severity = vscode.LanguageStatusSeverity.Error;
       this.language.detail = state.message;
-      this.language.command = { title: 'Show Log', command: 'routet2i.showLog' };
+      this.language.command = { title: 'Show Log', command: COMMANDS.showLog };
     } else {
       this.language.text = `RouteT2I: ${state.engine.name}${this.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
       this.language.busy = false;
       this.language.severity = this.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
       this.language.detail = this.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
-      this.language.command = { title: 'Choose Metric', command: 'routet2i.chooseMetric' };
+      this.language.command = { title: 'Choose Metric', command: COMMANDS.chooseMetric };
     }
   }
 

@@ -35,7 +35,7 @@ describe('collect under the money rule (loopback)', function () {
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
     return {
       edge: createBackend('openai-compatible', fast(e.server.url, { side: 'edge' }), deps.secrets, deps),
-      cloud: createBackend('openai', fast(c.server.url, { model: 'gpt-image-1', price: 0.04, retries: 0 }), deps.secrets, deps),
+      cloud: createBackend('openai', fast(c.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 0 }), deps.secrets, deps),
       edgeServer: e.server,
       cloudServer: c.server,
     };

@@ -11,6 +11,7 @@ import { startBfl } from '../../fixtures/servers/bfl';
 import { startFal } from '../../fixtures/servers/fal';
 import { startOpenAI } from '../../fixtures/servers/openai';
 import { startReplicate } from '../../fixtures/servers/replicate';
+import { startStability } from '../../fixtures/servers/stability';
 import { makePng } from '../../support/png';
 import { TestServer, sendJson } from '../../support/server';
 import { fast, testDeps } from '../../support/deps';
@@ -50,7 +51,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     const o = await startOpenAI({ key: KEY });
     open.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(o.server.url, { model: 'gpt-image-1', price: 0.04, retries: 2, ...extra }), deps.secrets, { ...deps, http: { ...deps.http, ...http } });
+    const backend = createBackend('openai', fast(o.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 2, ...extra }), deps.secrets, { ...deps, http: { ...deps.http, ...http } });
     return { server: o.server, backend };
   }
 
@@ -76,7 +77,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       res.end();
     });
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-1', price: 0.04 }), deps.secrets, deps);
+    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04 }), deps.secrets, deps);
     await staysBooked(backend, 'bad-reply', () => server.to('POST', SUBMIT).length);
   });
 
@@ -141,6 +142,39 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     assert.equal((await l.status()).spent, 0.04);
   });
 
+  it('Ctrl-C during a paid Stability request stays booked', async () => {
+    const st = await startStability({ key: 'sk-stability-000001' });
+    open.push(st.server);
+    st.server.fault('POST', /^\/v2beta\/stable-image\/generate\//, 'hang');
+    const { deps } = testDeps({ STABILITY_API_KEY: 'sk-stability-000001' });
+    const backend = createBackend('stability', fast(st.server.url, { model: 'core' }), deps.secrets, deps);
+    const l = await ledger();
+    const stop = new AbortController();
+    const call = meteredGenerate(backend, request, { ledger: l, signal: stop.signal });
+    while (st.server.to('POST', /^\/v2beta\//).length === 0) await new Promise((r) => setImmediate(r));
+    stop.abort();
+    const out = await call;
+    assert.ok(!out.ok && out.booked && (out.error as BackendError).code === 'cancelled');
+    assert.equal((await l.status()).spent, backend.estimateCost(request));
+  });
+
+  it('Ctrl-C while a Replicate prediction runs stays booked (it is cancelled on the server, but may be charged)', async () => {
+    const cdn = await TestServer.start();
+    open.push(cdn);
+    const r8 = await startReplicate({ token: 'r8_token_0000000002', cdnUrl: cdn.url, behaviour: 'hang' });
+    open.push(r8.server);
+    const { deps } = testDeps({ REPLICATE_API_TOKEN: 'r8_token_0000000002' });
+    const backend = createBackend('replicate', fast(r8.server.url, { model: 'black-forest-labs/flux-1.1-pro', preferWait: 0 }), deps.secrets, deps);
+    const l = await ledger();
+    const stop = new AbortController();
+    const call = meteredGenerate(backend, request, { ledger: l, signal: stop.signal });
+    while (r8.server.to('GET', /^\/v1\/predictions\//).length === 0) await new Promise((r) => setImmediate(r));
+    stop.abort();
+    const out = await call;
+    assert.ok(!out.ok && out.booked && (out.error as BackendError).code === 'cancelled');
+    assert.equal((await l.status()).spent, 0.04);
+  });
+
   it('a stop before anything was sent books nothing', async () => {
     const { server, backend } = await openai();
     const l = await ledger();
@@ -163,7 +197,7 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     });
     open.push({ close: async () => timers.forEach(clearInterval) });
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-1', price: 0.04, idleTimeoutMs: 2000, maxWaitMs: 400 }), deps.secrets, deps);
+    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04, idleTimeoutMs: 2000, maxWaitMs: 400 }), deps.secrets, deps);
     const l = await ledger();
     const out = await meteredGenerate(backend, request, { ledger: l });
     assert.ok(!out.ok && (out.error as BackendError).code === 'timeout' && /maxWaitMs/.test(out.error.message));

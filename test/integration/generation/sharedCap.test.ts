@@ -58,7 +58,7 @@ describe('several generate processes sharing one ledger and cap (loopback provid
       mkdirSync(sub);
       writeFileSync(
         join(dir, 'routet2i.config.json'),
-        JSON.stringify({ cloud: 'openai', monthlyCap: CAP, concurrency: 2, backends: { openai: { url: server.url, model: 'gpt-image-1', price: PRICE, retries: 1, retryDelayMs: 1 } } }),
+        JSON.stringify({ cloud: 'openai', monthlyCap: CAP, concurrency: 2, backends: { openai: { url: server.url, model: 'gpt-image-2.6-flare', price: PRICE, retries: 1, retryDelayMs: 1 } } }),
       );
       for (const d of [dir, sub]) writeFileSync(join(d, 'prompts.t2i'), PROMPTS);
       const runs = await Promise.all([runGenerate(dir, 'routet2i.config.json'), runGenerate(dir, 'routet2i.config.json'), runGenerate(sub, '../routet2i.config.json'), runGenerate(sub, '../routet2i.config.json')]);

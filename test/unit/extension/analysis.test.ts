@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DocumentPrompts, heatRanges, tokenAt, weakWords, type DocumentSource } from '../../../src/extension/prompts/promptCache';
 import { CachedPredictor } from '../../../src/extension/predictor/cachedPredictor';
-import { NEUTRAL, VERDICT } from '../../../src/extension/heat/heatScale';
+import { NEUTRAL, VERDICT } from '../../../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import type { EncodedPrompt, TokenEncoder } from '../../../src/router/types';
 

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { DocumentPrompts, heatRanges } from '../../../src/extension/prompts/promptCache';
 import { CachedPredictor } from '../../../src/extension/predictor/cachedPredictor';
-import { VERDICT } from '../../../src/extension/heat/heatScale';
+import { VERDICT } from '../../../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import { lineIndex, longPromptFile } from '../../support/promptFile';
 

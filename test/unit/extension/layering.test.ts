@@ -73,9 +73,10 @@ describe('extension layering', () => {
     assert.ok(!deps.includes('src/extension/lifecycle/core.ts'), 'the core is required at run time, not imported');
   });
 
-  it('no module of ours imports itself back (no import cycles, type imports included)', () => {
+  it('no module of ours imports itself back: no cycles of value imports anywhere, nor of type imports in the extension', () => {
     const all = sources(SRC);
-    const edges = new Map(all.map((f) => [f, allImports(f)]));
+    // A type-only cycle costs nothing at run time but still ties two modules together: refused in the extension.
+    const edges = new Map(all.map((f) => [f, f.startsWith(EXT) ? allImports(f) : imports(f).filter((i) => i.startsWith(SRC))]));
     const cycles: string[] = [];
     const state = new Map<string, 'open' | 'done'>();
     const stack: string[] = [];

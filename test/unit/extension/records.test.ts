@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readGallery, readLedgerEntries } from '../../../src/extension/panel/records';
 import { Ledger } from '../../../src/generation/ledger';
@@ -33,6 +33,21 @@ describe('generation records', () => {
     assert.deepEqual(items[1]!.predicted, { edge: { q: 0.5 }, cloud: { q: 0.7 }, prs: 0.3 });
     assert.equal((await readGallery(dir, 1)).length, 1);
     assert.deepEqual(await readGallery(join(dir, 'missing'), 10), []);
+  });
+
+  it('shows only images inside the output folder, whatever a sidecar says', async () => {
+    const outside = tmp();
+    writeFileSync(join(outside, 'secret.png'), 'not for the gallery');
+    const dir = tmp();
+    await saveOutcome(dir, outcome('a', 'edge', 0), { mode: 'predict', budget: 0.3, alpha: 0.4 });
+    const sidecar = (image: string) => JSON.stringify({ version: 1, image, route: 'edge', id: image, createdAt: '2026-11-01T00:00:00Z' });
+    writeFileSync(join(dir, 'up.json'), sidecar('../../../../../../etc/passwd'));
+    writeFileSync(join(dir, 'absolute.json'), sidecar(join(outside, 'secret.png')));
+    symlinkSync(join(outside, 'secret.png'), join(dir, 'link.png'));
+    writeFileSync(join(dir, 'link.json'), sidecar('link.png'));
+    writeFileSync(join(dir, 'self.json'), sidecar('.'));
+    const items = await readGallery(dir, 10);
+    assert.deepEqual(items.map((i) => i.id), ['a']);
   });
 
   it('reads this month\'s ledger entries newest first, and nothing from a missing or foreign file', async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { VERDICT } from '../../../src/extension/heat/heatScale';
-import { hoverMarkdown, lensTitle, removeTitle, signed, statusText, weakTokenMessage } from '../../../src/extension/language/texts';
+import { VERDICT } from '../../../src/shared/presentation';
+import { hoverMarkdown, lensTitle, removeTitle, statusText, weakTokenMessage } from '../../../src/extension/language/texts';
+import { signed } from '../../../src/shared/presentation';
 import { policyView, verdictOf } from '../../../src/extension/verdict/verdict';
 import { DEFAULT_POLICY } from '../../../src/router/policy';
 import type { Prediction } from '../../../src/router/types';
@@ -71,8 +72,11 @@ describe('what the editor says', () => {
   it('renders the hover as a table of every metric with the prompt\'s estimates and route', () => {
     const md = hoverMarkdown(prediction.tokens[0]!, prediction, verdictOf(prediction, weights, view), metrics, weights, { metric: VERDICT, scale: 1 });
     assert.match(md, /^\*\*hands\*\* strongly favours the cloud \(heat −0\.16\)/);
-    assert.match(md, /\| Quality \| −0\.21 \| \+0\.30 \| 0\.60 \| 0\.74 \|/);
-    assert.match(md, /\| Alignment \| −0\.05 \| \+0\.02 \| 0\.64 \| 0\.74 \|/);
+    // Cells after the first are padded (a hover draws tables without padding).
+    assert.match(md, /\| metric \| &nbsp;&nbsp;word impact \| &nbsp;&nbsp;cloud gain \| &nbsp;&nbsp;edge \| &nbsp;&nbsp;cloud \|/);
+    const cells = md.replaceAll('&nbsp;', '');
+    assert.match(cells, /\| Quality \| −0\.21 \| \+0\.30 \| 0\.60 \| 0\.74 \|/);
+    assert.match(cells, /\| Alignment \| −0\.05 \| \+0\.02 \| 0\.64 \| 0\.74 \|/);
     assert.match(md, /PRS \*\*0\.31\*\* · cloud better on every metric → \*\*cloud\*\*/);
     const byMetric = hoverMarkdown(prediction.tokens[0]!, prediction, verdictOf(prediction, weights, view), metrics, weights, { metric: 'quality', scale: 1 });
     assert.match(byMetric, /^\*\*hands\*\* strongly lowers the edge's Quality/);
@@ -81,6 +85,6 @@ describe('what the editor says', () => {
   it('signs numbers with a real minus and no "−0.00"', () => {
     assert.equal(signed(-0.214), '−0.21');
     assert.equal(signed(0.3), '+0.30');
-    assert.equal(signed(-0.0001), '0.00');
+    assert.equal(signed(-0.0001), '±0.00');
   });
 });
