@@ -97,8 +97,10 @@ describe('predictor: training, files and predictions', function () {
     assert.equal((await Predictor.load(dir)).name, predictor.name);
   });
 
+  // Training is the slow part (seconds on a loaded machine): train once, save as many copies as a test damages.
+  let once: ReturnType<typeof trained> | undefined;
   async function savedCopy(): Promise<string> {
-    const { predictor } = await trained();
+    const { predictor } = await (once ??= trained());
     const dir = tmp();
     const { format: _f, version: _v, weights: _w, ...draft } = predictor.file;
     await saveModel(dir, draft, predictor.params);
