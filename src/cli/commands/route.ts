@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../router/errors';
 import { readPromptFile } from '../../router/inputs';
 import { calibrateAlpha, decideRoute, explainDecision, validatePolicy } from '../../router/policy';
-import { defaultModelDir, Predictor, weakTokens } from '../../router/predictor';
+import { defaultModelDir, Predictor, shippedModelDir, shippedModelNames, weakTokens } from '../../router/predictor';
 import { PARETO_WORDS } from '../../router/prs';
 import type { Prediction, PromptEntry } from '../../router/types';
 import { numberOption, parseCommandArgs } from '../args';
@@ -10,7 +11,7 @@ import { encoderContext, encoderFactories } from '../encoders';
 import { fixed, percent, shorten, signed } from '../format';
 import { writeLine, type CliIO, type Command } from '../io';
 
-const usage = `Usage: routet2i route <input…> [--budget ρ] [--model DIR] [--json]
+const usage = `Usage: routet2i route <input…> [--budget ρ] [--model NAME|DIR] [--json]
 
 Predicts edge and cloud quality for every prompt, compares them (PRS and the Pareto relation) and
 routes each prompt to the edge or the cloud so that at most a share ρ goes to the cloud.
@@ -20,13 +21,15 @@ or - for standard input (one prompt per line).
 
 Options:
   --budget ρ      share of prompts that may go to the cloud, 0 to 1 (default 0.3)
-  --model DIR     predictor folder (default: the shipped model)
+  --model NAME|DIR  a shipped predictor by name (see docs/predictors.md; ${shippedModelNames().join(', ')}) or a predictor folder (default: default)
   --models-dir D  local folder of encoder models, for predictors trained on the clip encoder
   --json          machine-readable output (the shape is documented in the README)
   -h, --help      this help`;
 
 export async function loadPredictorFor(model: string | undefined, io: CliIO, modelsDir?: string): Promise<Predictor> {
-  const dir = model ? path.resolve(io.cwd, model) : defaultModelDir();
+  // A name of a shipped predictor (models/<name>) unless a folder of that name exists here.
+  const local = model ? path.resolve(io.cwd, model) : undefined;
+  const dir = !model ? defaultModelDir() : existsSync(local!) ? local! : (shippedModelDir(model) ?? local!);
   return Predictor.load(dir, { encoders: encoderFactories, context: encoderContext(io, modelsDir) });
 }
 
