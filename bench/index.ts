@@ -122,6 +122,8 @@ async function main(): Promise<void> {
   if (heat) SECTIONS.heat = heat;
   const panel = await optional('panel', 'panelBench');
   if (panel) SECTIONS.panel = panel;
+  const routing = await optional('routing', 'routingBench');
+  if (routing) SECTIONS.routing = routing;
   const only = values.only?.split(',').map((s) => s.trim());
   const out: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },

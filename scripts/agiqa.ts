@@ -76,7 +76,7 @@ export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTI
     const e = settings.get(EDGE_SETTING);
     const c = settings.get(cloudSetting);
     if (!e || !c) continue;
-    pairs.push({ id: `agiqa-${String(index).padStart(3, '0')}`, prompt: e.prompt, edge: scale(e), cloud: scale(c), style: e.style, adjectives: [e.adj1, e.adj2].filter(Boolean) });
+    pairs.push({ id: `agiqa-${String(index).padStart(3, '0')}`, prompt: e.prompt, edge: scale(e), cloud: scale(c), source: 'agiqa3k', style: e.style, adjectives: [e.adj1, e.adj2].filter(Boolean) });
     const siblings = EDGE_SIBLINGS.map((s) => settings.get(s)).filter((r): r is AgiqaRow => r !== undefined).map(scale);
     const mean = (renders: Scores[], key: string) => renders.reduce((s, r) => s + r[key]!, 0) / renders.length;
     const all = [scale(e), ...siblings];

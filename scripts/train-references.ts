@@ -77,7 +77,8 @@ export const REFERENCES: Reference[] = [
   agiqa('DALLE2_normal', 'dalle2', CLOUD_NOTES.dalle2!),
 ];
 
-function curveTable(curve: CurvePoint[]): string {
+function curveTable(curve: CurvePoint[] | undefined): string {
+  if (!curve) return 'Not computed for this card (it takes ~10 minutes on a 2-core machine): run `routet2i eval --data PAIRS --curve` on the pair. The learning curves that were computed are in docs/predictors.md.';
   if (curve.length === 0) return 'Too few pairs for a learning curve.';
   return ['| labelled prompts | APGR, random selection | APGR, chosen (diverse) selection |', '|---|---|---|', ...curve.map((c) => `| ${c.size} | ${c.random.toFixed(3)} | ${c.chosen.toFixed(3)} |`)].join('\n');
 }
@@ -89,9 +90,9 @@ async function train(ref: Reference, withCurve: boolean): Promise<void> {
   const data = await prepareData(pairs, encoder);
   const fit = { hyperparameters: { seed: SEED }, source: `${ref.edge} vs ${ref.cloud}`, name: ref.name, description: `Reference predictor for edge ${ref.edge} vs cloud ${ref.cloud}, trained on human ratings. ${ref.note}` };
   const cv = await crossValidate(data, encoder, { ...fit, folds: 5, seed: SEED });
-  const curve = withCurve ? learningCurve(data, encoder, { ...fit, folds: 5, seed: SEED }) : [];
+  const curve = withCurve ? learningCurve(data, encoder, { ...fit, folds: 5, seed: SEED }) : undefined;
   const { predictor } = fitPredictor(data, encoder, fit);
-  const { format: _f, version: _v, weights: _w, ...draft } = { ...predictor.file, evaluation: { n: cv.n, metrics: cv.metrics, routers: cv.routers, folds: cv.folds, curve: cv.curve, learningCurve: curve } };
+  const { format: _f, version: _v, weights: _w, ...draft } = { ...predictor.file, evaluation: { n: cv.n, metrics: cv.metrics, routers: cv.routers, folds: cv.folds, curve: cv.curve, ...(curve ? { learningCurve: curve } : {}) } };
   const extra = `
 ## Learning curve
 
@@ -117,7 +118,7 @@ cross-validation inside each training set, so the figures above are nested cross
 `;
   await saveModel(path.join(ROOT, 'models', ref.name), draft, predictor.params, (f) => ({ 'README.md': renderModelCard(f, extra) }));
   const r = cv.routers;
-  console.log(`${ref.name}: APGR ${r.routet2i!.apgr.toFixed(3)} (random 0.500, length ${r.length!.apgr.toFixed(3)}, oracle ${r.oracle!.apgr.toFixed(3)}) · curve ${curve.map((c) => `${c.size}:${c.random.toFixed(2)}/${c.chosen.toFixed(2)}`).join(' ')} · ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`${ref.name}: APGR ${r.routet2i!.apgr.toFixed(3)} (random 0.500, length ${r.length!.apgr.toFixed(3)}, oracle ${r.oracle!.apgr.toFixed(3)}) · curve ${(curve ?? []).map((c) => `${c.size}:${c.random.toFixed(2)}/${c.chosen.toFixed(2)}`).join(' ')} · ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import { RouteT2IError, throwIfAborted } from './errors';
-import { kFolds, routerFigures, routingCurve, sampleCurve, type RouterFigures } from './evaluate';
+import { groupedFolds, kFolds, routerFigures, routingCurve, sampleCurve, type RouterFigures } from './evaluate';
 import type { Metric } from './metrics';
 import { forward, SIDES, type NetInput } from './model/network';
 import type { LabelSource, ModelFile, ModelFileDraft } from './model/format';
@@ -395,7 +395,9 @@ export async function crossValidate(data: PreparedData, encoder: TokenEncoder, o
   const { pairs } = data;
   const metricIds = data.metrics.map((m) => m.id);
   const rng = new Rng(options.seed);
-  const folds = kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs));
+  // Pooled files repeat prompts: folds are grouped by prompt text (plain K-fold when every prompt is distinct).
+  const distinct = new Set(pairs.map((p) => p.prompt)).size === pairs.length;
+  const folds = distinct ? kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs)) : groupedFolds(pairs.map((p) => p.prompt), options.folds, (xs) => rng.shuffle(xs));
   const prs = new Array<number>(pairs.length).fill(0.5);
   const perFold: Array<Record<string, RouterFigures>> = [];
   for (let f = 0; f < folds.length; f++) {
