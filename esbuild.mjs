@@ -14,13 +14,13 @@ const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@hu
 
 /**
  * ws tries `require('bufferutil')` and `require('utf-8-validate')` (optional native speed-ups) inside try/catch and
- * works without them. We do not install them: bundle a stub that throws as a missing module does, so no bundle keeps
+ * works without them; pg does the same with `require('pg-native')` (only for its native client, which we do not use). We do not install them: bundle a stub that throws as a missing module does, so no bundle keeps
  * a require of a package that is not there (and packaging does not look for it).
  */
 const optionalNative = {
   name: 'optional-native',
   setup(build) {
-    build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'optional-native' }));
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate|pg-native)$/ }, (args) => ({ path: args.path, namespace: 'optional-native' }));
     build.onLoad({ filter: /.*/, namespace: 'optional-native' }, (args) => ({
       contents: `const e = new Error("Cannot find module '${args.path}'"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
       loader: 'js',
@@ -37,7 +37,7 @@ const builds = [
 ];
 if (existsSync('src/extension/extension.ts')) {
   // The extension is three bundles: activation (small, loaded by VS Code), the core (engine, providers, backends;
-  // loaded on the first prompt document) and the training worker. ctx.ts's `require('./core')` stays a require of dist/core.js.
+  // loaded on the first prompt document) and the training worker. lifecycle/ctx.ts's `require('./core')` stays a require of dist/core.js.
   const coreApart = {
     name: 'core-apart',
     setup(build) {
@@ -45,8 +45,8 @@ if (existsSync('src/extension/extension.ts')) {
     },
   };
   builds.push({ entryPoints: { extension: 'src/extension/extension.ts' }, plugins: [coreApart, optionalNative] });
-  if (existsSync('src/extension/core.ts')) builds.push({ entryPoints: { core: 'src/extension/core.ts' } });
-  if (existsSync('src/extension/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/trainWorker.ts' } });
+  if (existsSync('src/extension/lifecycle/core.ts')) builds.push({ entryPoints: { core: 'src/extension/lifecycle/core.ts' } });
+  if (existsSync('src/extension/calibrate/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/calibrate/trainWorker.ts' } });
 }
 
 const common = {

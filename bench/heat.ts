@@ -2,15 +2,15 @@
 // without VS Code (the same path test/unit/extension/heatLatency.test.ts bounds at 50 ms): re-parse the edited
 // document, predict the edited prompt (the rest from the per-prompt cache), bucket the words in view and map their
 // offsets to lines and characters.
-import { DocumentPrompts, heatRanges } from '../src/extension/analysis';
-import { Engine } from '../src/extension/engine';
-import { VERDICT } from '../src/extension/heatScale';
+import { DocumentPrompts, heatRanges } from '../src/extension/prompts/promptCache';
+import { CachedPredictor } from '../src/extension/predictor/cachedPredictor';
+import { VERDICT } from '../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../src/router/predictor';
 import { lineIndex, longPromptFile } from '../test/support/promptFile';
 
 export async function heatBench(): Promise<Record<string, unknown>> {
   const predictor = await Predictor.load(defaultModelDir());
-  const engine = Engine.of(predictor);
+  const engine = CachedPredictor.of(predictor);
   const docs = new DocumentPrompts();
   let text = longPromptFile(200);
   const weights = predictor.normalisation.weights;

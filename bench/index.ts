@@ -124,6 +124,8 @@ async function main(): Promise<void> {
   if (panel) SECTIONS.panel = panel;
   const routing = await optional('routing', 'routingBench');
   if (routing) SECTIONS.routing = routing;
+  const gateway = await optional('gateway', 'gatewayBench');
+  if (gateway) SECTIONS.gateway = gateway;
   const only = values.only?.split(',').map((s) => s.trim());
   const out: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },

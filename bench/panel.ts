@@ -11,7 +11,7 @@ import { readPromptFile } from '../src/router/inputs';
 import { calibrateAlpha, decideRoute, DEFAULT_POLICY, explainDecision } from '../src/router/policy';
 import { defaultModelDir, Predictor } from '../src/router/predictor';
 import { promptView } from '../src/extension/panel/viewModel';
-import { notification } from '../src/extension/panel/protocol';
+import { notification } from '../src/shared/panel/protocol';
 import { heatSegments } from '../webview/lib/heat';
 
 const ROOT = path.resolve(__dirname, '..');

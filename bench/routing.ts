@@ -26,7 +26,7 @@ function timed(args: string[]): { seconds: number; maxRssMb: number; stdout: str
   return { seconds, maxRssMb: Number(lines[lines.length - 1]) / 1024, stdout: r.stdout };
 }
 
-const usefulFiles = (dir: string, skip: string) =>
+export const usefulFiles = (dir: string, skip: string) =>
   existsSync(path.join(DATA, dir))
     ? readdirSync(path.join(DATA, dir))
         .filter((f) => f.endsWith('.jsonl') && !f.includes(skip))
@@ -48,7 +48,7 @@ function crossValidated(files: string[]): Record<string, unknown> {
 }
 
 /** Trained on 150 random labelled prompts of a pair, routing its other prompts: mean APGR over 3 draws. */
-async function with150(files: string[]): Promise<Record<string, unknown>> {
+export async function with150(files: string[]): Promise<Record<string, unknown>> {
   const encoder = new LexicalEncoder();
   const per: Record<string, number> = {};
   for (const f of files) {
@@ -79,18 +79,22 @@ export async function routingBench(): Promise<Record<string, unknown>> {
   out.geckonum = crossValidated(gecko);
   out.genaiBench = crossValidated(genai);
   out.geckonum150 = await with150(gecko);
-  // Training on ~5,000 pairs: the six GeckoNum files pooled (one label source: GeckoNum's human ratings).
+  out.train5000 = train5000(gecko);
+  out.note = 'eval: `routet2i eval --data F --folds 5 --json` (ridge head; λ and feature groups chosen inside each fold), wall time and peak RSS including Node start-up; geckonum150: trained on 150 random prompts, routing the rest, mean of 3 draws; train5000: `routet2i train` on the six GeckoNum files pooled';
+  return out;
+}
+
+/** Training on ~5,000 pairs: the six GeckoNum files pooled (one label source: GeckoNum's human ratings). */
+export function train5000(gecko: string[]): Record<string, number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routet2i-bench-'));
   try {
     const pooled = path.join(dir, 'pooled.jsonl');
     writeFileSync(pooled, gecko.map((f) => readFileSync(f, 'utf8').trim()).join('\n') + '\n');
     const n = readFileSync(pooled, 'utf8').trim().split('\n').length;
     const r = timed([CLI, 'train', '--data', pooled, '--out', path.join(dir, 'model'), '--json']);
-    out.train5000 = { pairs: n, seconds: round(r.seconds, 1), maxRssMb: round(r.maxRssMb, 1) };
     log(`train on ${n} pooled pairs: ${r.seconds.toFixed(1)} s, ${r.maxRssMb.toFixed(0)} MB`);
+    return { pairs: n, seconds: round(r.seconds, 1), maxRssMb: round(r.maxRssMb, 1) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  out.note = 'eval: `routet2i eval --data F --folds 5 --json` (ridge head; λ and feature groups chosen inside each fold), wall time and peak RSS including Node start-up; geckonum150: trained on 150 random prompts, routing the rest, mean of 3 draws; train5000: `routet2i train` on the six GeckoNum files pooled';
-  return out;
 }

@@ -1,9 +1,9 @@
-// Prints the heat bucket edges (src/extension/heatScale.ts, THRESHOLDS) from the distribution of token impacts that a
+// Prints the heat bucket edges (src/extension/heat/heatScale.ts, THRESHOLDS) from the distribution of token impacts that a
 // predictor gives on prompts: examples/*.t2i, plus the PartiPrompts in ../shared/data when present.
 // Usage: npx tsx scripts/heat-thresholds.ts [--model DIR] [more prompt files…]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VERDICT, heatValue } from '../src/extension/heatScale';
+import { VERDICT, heatValue } from '../src/shared/presentation';
 import { parsePromptInput } from '../src/router/inputs';
 import { defaultModelDir, Predictor } from '../src/router/predictor';
 

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       sets.push({ name: `${dir === 'genai-bench' ? 'genai' : 'gecko'}-${f.replace(/^pairs-|\.jsonl$/g, '')}`, pairs: parsePairs(readFileSync(path.join(DATA, dir, f), 'utf8'), f) });
     }
   }
-  for (const [cloud, short] of [['xl2.2_normal', 'xl2.2'], ['midjourney_normal', 'midjourney'], ['DALLE2_normal', 'dalle2']] as const) {
+  for (const [cloud, short] of [['xl2.2_normal', 'xl2.2'], ['midjourney_normal', 'midjourney']] as const) {
     sets.push({ name: `agiqa-sd1.5--${short}`, pairs: (await loadAgiqa(path.join(DATA, 'agiqa3k', 'data.csv'), cloud)).pairs });
   }
   const rows: string[] = ['| predictor | mean APGR on pairs it was not trained on | GenAI-Bench | GeckoNum | AGIQA-3K |', '|---|---|---|---|---|'];

@@ -1,5 +1,5 @@
 // The webview's side of VS Code: the typed protocol client on postMessage, the bootstrap state, and getState/setState.
-import { BOOTSTRAP_ID, RpcClient, type Snapshot } from '../src/extension/panel/protocol';
+import { BOOTSTRAP_ID, RpcClient, type Snapshot } from '../src/shared/panel/protocol';
 import { readUiState, type UiState } from './lib/uiState';
 
 interface VsCodeApi {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
+import { BackendError } from './errors';
 import { joinUrl } from './http';
 import { decodeBase64 } from './image';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
@@ -11,6 +13,13 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, 
  * `?skip_current_image=true` → `{progress, eta_relative, state: {job_count, sampling_step, sampling_steps,
  * interrupted…}}`; POST /sdapi/v1/interrupt. Started with `--api-auth user:pass`, it wants HTTP basic auth:
  * the secret A1111_AUTH holds `user:password`.
+ *
+ * Errors are `{error: <exception class>, detail, body, errors: str(e)}` (api.py handle_exception): the message is in
+ * `detail` or `errors`. An unknown sampler is 404 `Sampler not found` (validate_sampler_name); an unknown
+ * `sd_model_checkpoint` override is not an error at all — the server loads a fallback checkpoint — so the name is
+ * checked against GET /sdapi/v1/sd-models first, and the result records the checkpoint the server reports in
+ * `info.sd_model_name`. /sdapi/v1/interrupt stops whatever job runs, so each request carries `force_task_id` and a
+ * cancel interrupts only when POST /internal/progress {id_task} says that task is the active one (modules/progress.py).
  */
 export class A1111Backend extends BaseBackend {
   readonly name = 'a1111';
@@ -22,6 +31,8 @@ export class A1111Backend extends BaseBackend {
   private readonly cfg: number;
   private readonly sampler: string;
   private readonly negative: string;
+  /** The checkpoint name already found in /sdapi/v1/sd-models. */
+  private checkpointChecked: string | undefined;
 
   constructor(config: BackendConfig, deps: BackendDeps) {
     super('a1111', config, deps, { url: 'http://127.0.0.1:7860', maxWaitMs: 30 * 60_000, pollIntervalMs: 1000 });
@@ -69,7 +80,9 @@ export class A1111Backend extends BaseBackend {
       send_images: true,
       save_images: false,
     };
-    if (this.checkpoint) body.override_settings = { sd_model_checkpoint: this.checkpoint };
+    const taskId = `task(routet2i-${randomUUID()})`;
+    body.force_task_id = taskId;
+    if (this.checkpoint) body.override_settings = { sd_model_checkpoint: await this.knownCheckpoint(headers, signal) };
 
     // The txt2img call blocks until the image exists; progress comes from polling beside it.
     const poller = new AbortController();
@@ -103,11 +116,15 @@ export class A1111Backend extends BaseBackend {
         idleTimeoutMs: this.settings.maxWaitMs,
         what: 'POST /sdapi/v1/txt2img',
         idempotent: false,
+        free: this.estimateCost() === 0,
       });
     } catch (e) {
       if (signal?.aborted) {
-        await this.interrupt(headers);
-        throw this.fail('cancelled', 'generation cancelled; sent /sdapi/v1/interrupt', { accepted: true });
+        const how = await this.interruptOwn(taskId, headers);
+        throw this.fail('cancelled', `generation cancelled; ${how}`, { accepted: true });
+      }
+      if (e instanceof BackendError && e.details.status === 404 && /sampler not found/i.test(e.message)) {
+        throw this.fail('config', `the server has no sampler "${String(body.sampler_name)}"${await this.samplerList(headers)}`, { status: 404, hint: 'set "sampler" to one the server lists', notTaken: true });
       }
       throw e;
     } finally {
@@ -134,17 +151,60 @@ export class A1111Backend extends BaseBackend {
       mime: kind.mime,
       seed: typeof info.seed === 'number' ? info.seed : seed,
       backend: this.name,
-      model: this.checkpoint ?? info.sd_model_name ?? this.model,
+      // What the server really used (a checkpoint it could not find is replaced by a loaded one).
+      model: info.sd_model_name ?? this.checkpoint ?? this.model,
       cost: this.estimateCost(),
+      sent: { width: request.width, height: request.height, steps: body.steps as number, negative: (body.negative_prompt as string) || undefined, seed: typeof info.seed === 'number' ? info.seed : seed },
       timings: { queuedMs: Math.round((started ?? t0) - t0), generateMs: Math.round(generated - (started ?? t0)), totalMs: Math.round(this.clock() - t0) },
     };
   }
 
-  private async interrupt(headers: Record<string, string>): Promise<void> {
+  /**
+   * Interrupts our job only: /sdapi/v1/interrupt stops whatever runs, so ask /internal/progress first whether our
+   * task is the active one. Says what was done, for the message.
+   */
+  private async interruptOwn(taskId: string, headers: Record<string, string>): Promise<string> {
+    const quick = { headers, timeoutMs: 5000, retries: 0 };
+    let state: { active?: boolean; queued?: boolean; completed?: boolean };
     try {
-      await this.http.request(joinUrl(this.settings.url, 'sdapi/v1/interrupt'), { method: 'POST', headers, timeoutMs: 5000, retries: 0, what: 'POST /sdapi/v1/interrupt' });
+      state = await this.http.json(joinUrl(this.settings.url, 'internal/progress'), { ...quick, json: { id_task: taskId, id_live_preview: -1, live_preview: false }, what: 'POST /internal/progress' });
     } catch {
-      // Best effort.
+      return 'the server cannot say which job is ours (no /internal/progress), so the running job was left alone';
+    }
+    if (state.active) {
+      try {
+        await this.http.request(joinUrl(this.settings.url, 'sdapi/v1/interrupt'), { ...quick, method: 'POST', what: 'POST /sdapi/v1/interrupt' });
+        return 'interrupted our job on the server (/sdapi/v1/interrupt)';
+      } catch {
+        return 'the interrupt did not reach the server';
+      }
+    }
+    if (state.queued) return 'our job is still queued on the server, which has no way to remove it; it will run';
+    return 'our job was not running';
+  }
+
+  /** The configured checkpoint as the server names it; a name it does not have is a config error, before any work. */
+  private async knownCheckpoint(headers: Record<string, string>, signal: AbortSignal | undefined): Promise<string> {
+    const want = this.checkpoint!;
+    if (this.checkpointChecked === want) return want;
+    const models = await this.http.json<{ title?: string; model_name?: string; hash?: string; sha256?: string; filename?: string }[]>(joinUrl(this.settings.url, 'sdapi/v1/sd-models'), { headers, signal, what: 'GET /sdapi/v1/sd-models' });
+    const list = Array.isArray(models) ? models : [];
+    const names = (m: (typeof list)[number]) => [m.title, m.title?.replace(/\s*\[[0-9a-f]+\]$/, ''), m.model_name, m.hash, m.sha256, m.filename?.split(/[\\/]/).pop()].filter((x): x is string => Boolean(x));
+    if (!list.some((m) => names(m).includes(want))) {
+      const have = list.map((m) => m.title ?? m.model_name).filter(Boolean).slice(0, 12).join(', ');
+      throw this.fail('config', `the server has no checkpoint "${want}" (it would silently render with another one)${have ? `; it has: ${have}` : ''}`, { hint: 'set "model" to one of the listed checkpoints', notTaken: true });
+    }
+    this.checkpointChecked = want;
+    return want;
+  }
+
+  private async samplerList(headers: Record<string, string>): Promise<string> {
+    try {
+      const list = await this.http.json<{ name?: string }[]>(joinUrl(this.settings.url, 'sdapi/v1/samplers'), { headers, timeoutMs: 5000, retries: 0, what: 'GET /sdapi/v1/samplers' });
+      const names = (Array.isArray(list) ? list : []).map((x) => x.name).filter(Boolean);
+      return names.length ? `; it has: ${names.slice(0, 20).join(', ')}` : '';
+    } catch {
+      return '';
     }
   }
 

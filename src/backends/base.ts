@@ -1,3 +1,5 @@
+import { SecretSet } from '../shared/secrets';
+import { modelFor, staleCatalogWarning, type ModelEntry, type Provider } from './catalog';
 import { BackendError } from './errors';
 import { HttpClient, abortableSleep, type HttpSettings, type Sleep } from './http';
 import { decodeBase64, isCompleteImage, sniffImage, type ImageKind } from './image';
@@ -12,6 +14,10 @@ export interface BackendDeps {
   sleep?: Sleep;
   /** Milliseconds, monotonic. */
   clock?: () => number;
+  /** Today's date, for model shutdown dates and the price table's age (tests pin it). */
+  now?: () => Date;
+  /** Where once-per-run warnings go (a stale price table); defaults to process.emitWarning. */
+  warn?: (message: string) => void;
 }
 
 /** Reads one backend's config with a type, a default and a guard for every key; errors name the key. */
@@ -116,6 +122,8 @@ export interface CommonSettings {
   /** First backoff between retries (doubles each time, capped at 8 s); Retry-After wins over it. */
   retryDelayMs: number;
   price: number | undefined;
+  /** Send this backend's key over plain http to a non-loopback host (off: only https or loopback). */
+  allowInsecureHttp: boolean;
 }
 
 export function commonSettings(r: ConfigReader, defaults: { url?: string; timeoutMs?: number; maxWaitMs?: number; pollIntervalMs?: number }): CommonSettings {
@@ -128,6 +136,7 @@ export function commonSettings(r: ConfigReader, defaults: { url?: string; timeou
     retries: r.number('retries', 3, 0, 10),
     retryDelayMs: r.number('retryDelayMs', 500, 0, 60_000),
     price: r.number('price', undefined, 0, 1000),
+    allowInsecureHttp: r.boolean('allowInsecureHttp', false),
   };
 }
 
@@ -144,7 +153,7 @@ export abstract class BaseBackend implements Backend {
   readonly secretName?: string;
   protected readonly http: HttpClient;
   protected readonly settings: CommonSettings;
-  private readonly secretValues: string[] = [];
+  private readonly secretValues = new SecretSet();
   protected readonly sleep: Sleep;
   protected readonly clock: () => number;
 
@@ -159,13 +168,29 @@ export abstract class BaseBackend implements Backend {
     this.http = new HttpClient({
       ...deps.http,
       backend,
-      secrets: () => this.secretValues,
+      secrets: () => this.secretValues.list(),
+      allowInsecureHttp: this.settings.allowInsecureHttp,
       timeoutMs: this.settings.timeoutMs,
       idleTimeoutMs: this.settings.idleTimeoutMs,
       retry: { baseDelayMs: this.settings.retryDelayMs, ...deps.http?.retry, retries: this.settings.retries } as HttpSettings['retry'],
     });
     this.sleep = deps.sleep ?? deps.http?.sleep ?? abortableSleep;
     this.clock = deps.clock ?? (() => performance.now());
+  }
+
+  protected today(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /**
+   * The catalog's entry for this backend's model: refuses a model past its shutdown date or one with no price,
+   * and gives the once-per-run warning when the table is old.
+   */
+  protected catalogEntry(provider: Provider, id: string): ModelEntry | undefined {
+    const now = this.today();
+    const stale = staleCatalogWarning(now);
+    if (stale) (this.deps.warn ?? ((m: string) => process.emitWarning(m)))(stale);
+    return modelFor(provider, id, { price: this.settings.price, now, backend: this.name ?? provider });
   }
 
   /** The longest one generate() may take in all; the metered call (src/generation) holds it whatever the server does. */
@@ -191,13 +216,13 @@ export abstract class BaseBackend implements Backend {
     const v = await this.deps.secrets.get(name);
     if (v === undefined || v === '') return undefined;
     const value = v.trim();
-    if (!this.secretValues.includes(value)) this.secretValues.push(value);
+    this.secretValues.add(value);
     return value;
   }
 
   /** Another form of a secret (an encoded header value) that must be scrubbed as well. */
   protected alsoSecret(value: string): void {
-    if (!this.secretValues.includes(value)) this.secretValues.push(value);
+    this.secretValues.add(value);
   }
 
   protected async requireSecret(name: string): Promise<string> {

@@ -2,7 +2,7 @@ import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
-import { FLUX_ASPECTS, nearestAspect } from './stability';
+import { adaptRequest, type Capabilities, type ModelEntry } from './catalog';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
 /**
@@ -11,18 +11,12 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, 
  * model takes `aspect_ratio`) → `{id, polling_url, cost?}` (`cost` in credits, 1 credit = USD 0.01);
  * GET polling_url (or /v1/get_result?id=) → `{id, status: Pending|Ready|Error|Failed|Request Moderated|
  * Content Moderated|Task not found, result: {sample: <signed URL>, seed?}, progress?}`; the sample URL is
- * fetched without the key. The API has no cancel endpoint.
+ * fetched without the key. The API has no cancel endpoint. Endpoints, sizes or aspect ratios and prices are the
+ * catalog's (BFL's OpenAPI has no `flux-pro`; Kontext takes `aspect_ratio` only). An `Error` status whose details
+ * name `content_policy_violation` is a refusal (docs.bfl.ai/api_integration/errors), not a plain failure; 402 is
+ * a billing refusal. `x-key` is a custom header, which fetch would carry across a redirect: HttpClient follows
+ * redirects by hand and drops it on another origin.
  */
-
-/** USD per image (docs.bfl.ai pricing). */
-const PRICES: Record<string, number> = {
-  'flux-pro-1.1': 0.04,
-  'flux-pro-1.1-ultra': 0.06,
-  'flux-pro': 0.05,
-  'flux-dev': 0.025,
-  'flux-kontext-pro': 0.04,
-  'flux-kontext-max': 0.08,
-};
 
 interface SubmitReply {
   id?: string;
@@ -37,16 +31,14 @@ interface ResultReply {
   details?: unknown;
 }
 
-function multipleOf32(x: number): number {
-  return Math.min(1440, Math.max(256, Math.round(x / 32) * 32));
-}
-
 export class BflBackend extends BaseBackend {
   readonly name = 'bfl';
   readonly side: 'edge' | 'cloud';
   readonly model: string;
   override readonly secretName = 'BFL_API_KEY';
   private readonly safetyTolerance: number;
+  private readonly entry: ModelEntry | undefined;
+  private readonly caps: Capabilities;
 
   constructor(config: BackendConfig, deps: BackendDeps) {
     super('bfl', config, deps, { url: 'https://api.bfl.ai', timeoutMs: 60_000, pollIntervalMs: 500 });
@@ -54,14 +46,22 @@ export class BflBackend extends BaseBackend {
     this.side = r.side('cloud');
     this.model = r.string('model', 'flux-pro-1.1');
     if (!/^[\w.-]+$/.test(this.model)) throw this.fail('config', `model "${this.model}" must be an endpoint name such as flux-pro-1.1`);
-    if (this.settings.price === undefined && !(this.model in PRICES)) {
-      throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
-    }
+    this.entry = this.catalogEntry('bfl', this.model);
+    // An endpoint the table does not know (with a `price`): width and height, as the FLUX.1 pro endpoints take.
+    this.caps = this.entry?.caps ?? { dims: { min: 256, max: 1440, multiple: 32 }, negative: false, seed: true };
     this.safetyTolerance = r.number('safetyTolerance', 2, 0, 6);
   }
 
-  estimateCost(): number {
-    return this.price(PRICES[this.model] ?? 0);
+  /** An upper bound: per image, or per started megapixel for FLUX.2 (the submit reply's `cost` is the charge). */
+  estimateCost(request?: GenerationRequest): number {
+    const p = this.entry?.price;
+    if (this.settings.price !== undefined || !p) return this.price(0);
+    if ('perImage' in p) return p.perImage;
+    if ('perMegapixel' in p) {
+      const sent = request ? adaptRequest(request, this.caps) : { width: 1024, height: 1024 };
+      return Math.round(p.perMegapixel * Math.max(1, Math.ceil((sent.width * sent.height) / 1_000_000)) * 1e6) / 1e6;
+    }
+    return 0;
   }
 
   /**
@@ -87,10 +87,11 @@ export class BflBackend extends BaseBackend {
     const key = await this.requireSecret('BFL_API_KEY');
     const auth = { 'x-key': key };
     const seed = request.seed ?? randomSeed();
+    const sent = adaptRequest({ ...request, seed }, this.caps);
     const body: Record<string, unknown> = { prompt: plainPromptText(request.prompt), seed, prompt_upsampling: false, safety_tolerance: this.safetyTolerance, output_format: 'png' };
-    if (this.model.includes('ultra')) body.aspect_ratio = nearestAspect(request.width, request.height, FLUX_ASPECTS);
-    else Object.assign(body, { width: multipleOf32(request.width), height: multipleOf32(request.height) });
-    if (request.steps && this.model === 'flux-dev') body.steps = request.steps;
+    if (sent.aspectRatio) body.aspect_ratio = sent.aspectRatio;
+    else Object.assign(body, { width: sent.width, height: sent.height });
+    if (sent.steps !== undefined) body.steps = sent.steps;
     const submit = await this.http.json<SubmitReply>(joinUrl(this.settings.url, `v1/${this.model}`), { json: body, headers: auth, signal, what: 'submit', idempotent: false });
     const id = this.need(submit.id, 'task id');
     const pollUrl = submit.polling_url && this.trusted(submit.polling_url) ? submit.polling_url : `${joinUrl(this.settings.url, 'v1/get_result')}?id=${encodeURIComponent(id)}`;
@@ -114,6 +115,10 @@ export class BflBackend extends BaseBackend {
             throw this.fail('content-filter', `task ${id}: ${r.status} (the provider's safety filter refused it)`, { accepted: true });
           case 'Error':
           case 'Failed':
+            if (JSON.stringify(r.details ?? '').includes('content_policy_violation')) {
+              throw this.fail('content-filter', `task ${id}: ${r.status}, content_policy_violation (the provider's safety filter refused it)`, { accepted: true });
+            }
+            throw this.fail('failed', `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`, { accepted: true });
           case 'Task not found':
             throw this.fail('failed', `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`, { accepted: true });
           default:
@@ -129,7 +134,7 @@ export class BflBackend extends BaseBackend {
     if (!sample) throw this.fail('bad-reply', `task ${id} is Ready without result.sample`, { accepted: true });
     const { bytes, kind } = await this.download(sample, { signal, onProgress, headers: this.trusted(sample) && new URL(sample).origin === new URL(this.settings.url).origin ? auth : {} });
     onProgress?.({ status: 'done' });
-    const cost = typeof submit.cost === 'number' && submit.cost >= 0 && this.settings.price === undefined ? submit.cost / 100 : this.estimateCost();
+    const cost = typeof submit.cost === 'number' && submit.cost >= 0 && this.settings.price === undefined ? submit.cost / 100 : this.estimateCost(request);
     return {
       image: bytes,
       mime: kind.mime,
@@ -137,6 +142,7 @@ export class BflBackend extends BaseBackend {
       backend: this.name,
       model: this.model,
       cost,
+      sent,
       timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(this.clock() - t0) },
     };
   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { checkWorkflow, defaultWorkflow, fillWorkflow, historyImages, workflowCheckpoint, workflowValues, type Workflow } from './comfyui-workflow';
+import { READ_LIMITS, readFileBounded } from '../router/boundedRead';
+import { RouteT2IError } from '../router/errors';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationProgress, GenerationRequest, GenerationResult } from './types';
@@ -12,12 +13,16 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationProgress,
  * ComfyUI (edge). Protocol as its server.py implements it and docs.comfy.org describes it:
  * open `ws://host/ws?clientId=<id>`, POST /prompt `{prompt: <API workflow>, client_id}` → `{prompt_id,
  * number, node_errors}`; the socket then sends `{type, data}` messages (`status`, `execution_start`,
- * `progress {value, max, prompt_id}`, `executing {node: null, prompt_id}` when done, `execution_success`,
- * `execution_error`, `execution_interrupted`); GET /history/<id> lists `outputs[node].images[]
+ * `progress {value, max, prompt_id}`, `executed`, `execution_success` | `execution_error` |
+ * `execution_interrupted` (all from execution.py), and last `executing {node: null, prompt_id}`, which
+ * main.py's prompt_worker sends only after q.task_done() has written the /history entry); GET /history/<id> lists `outputs[node].images[]
  * {filename, subfolder, type}`; GET /view?filename&subfolder&type returns the bytes. GET /queue gives
  * `queue_running`/`queue_pending` as `[number, prompt_id, …]` lists; POST /interrupt stops the running
  * prompt and POST /queue `{delete: [id]}` drops a pending one.
  */
+
+/** Reads of /history after the prompt ended before its missing entry is an error. */
+const HISTORY_RETRIES = 5;
 
 interface ComfyMessage {
   type: string;
@@ -128,9 +133,9 @@ export class ComfyUIBackend extends BaseBackend {
       const file = this.workflowSource as string;
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = (await readFileBounded(file, { limit: READ_LIMITS.config, what: 'workflow file' })).toString('utf8');
       } catch (e) {
-        throw this.fail('config', `cannot read the workflow file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw this.fail('config', `cannot read the workflow file ${file} (${e instanceof RouteT2IError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)})`);
       }
       let parsed: unknown;
       try {
@@ -203,9 +208,7 @@ export class ComfyUIBackend extends BaseBackend {
       if (events) await this.followSocket(events, id, signal, onProgress, markStart);
       else await this.pollHistory(id, signal, markStart);
       const generated = this.clock();
-      const history = await this.http.json<Record<string, { outputs?: unknown; status?: { status_str?: string; messages?: unknown[] } }>>(joinUrl(this.settings.url, `history/${encodeURIComponent(id)}`), { signal, what: 'GET /history' });
-      const entry = history[id];
-      if (!entry) throw this.fail('bad-reply', `/history has no entry for prompt ${id}`);
+      const entry = await this.historyEntry(id, signal);
       if (entry.status?.status_str === 'error') throw this.fail('failed', `the workflow failed: ${this.historyError(entry.status.messages)}`);
       const refs = historyImages(entry.outputs);
       if (refs.length === 0) throw this.fail('bad-reply', 'the prompt finished without an image (does the workflow end in SaveImage?)');
@@ -232,6 +235,25 @@ export class ComfyUIBackend extends BaseBackend {
       throw e;
     } finally {
       events?.close();
+    }
+  }
+
+  /**
+   * The prompt's /history entry. It is written by q.task_done() after execution_success went out, so a server
+   * whose worker lags (or a socket closed early) may not have it yet: ask again a bounded number of times.
+   */
+  private async historyEntry(id: string, signal: AbortSignal | undefined): Promise<{ outputs?: unknown; status?: { status_str?: string; messages?: unknown[] } }> {
+    type Entry = { outputs?: unknown; status?: { status_str?: string; messages?: unknown[] } };
+    for (let attempt = 0; ; attempt++) {
+      const history = await this.http.json<Record<string, Entry>>(joinUrl(this.settings.url, `history/${encodeURIComponent(id)}`), { signal, what: 'GET /history' });
+      const entry = history?.[id];
+      if (entry) return entry;
+      if (attempt >= HISTORY_RETRIES) throw this.fail('bad-reply', `/history has no entry for prompt ${id} after ${HISTORY_RETRIES + 1} reads`);
+      try {
+        await this.sleep(this.settings.pollIntervalMs, signal);
+      } catch {
+        throw this.fail('cancelled', 'generation cancelled');
+      }
     }
   }
 
@@ -295,10 +317,12 @@ export class ComfyUIBackend extends BaseBackend {
         }
         case 'executing':
           start();
+          // The end: main.py's prompt_worker sends this after q.task_done() has written /history.
           if (d.node === null) return;
           break;
         case 'execution_success':
-          return;
+          // Sent from inside execution.py, before /history is written: wait for `executing` with node null.
+          break;
         case 'execution_error':
           throw this.fail('failed', `the workflow failed in ${String(d.node_type ?? 'a node')}: ${String(d.exception_message ?? 'error').trim()}`, { accepted: true });
         case 'execution_interrupted':

@@ -1,4 +1,5 @@
 import { RouteT2IError } from '../router/errors';
+import { scrub } from '../shared/secrets';
 
 /**
  * What went wrong talking to a generation backend. Stable, so the dispatcher can decide on retries
@@ -17,6 +18,8 @@ export type BackendErrorCode =
   | 'content-filter'
   /** Missing, wrong or insufficient credentials. */
   | 'auth'
+  /** The account has no credits or quota left (OpenAI 429 insufficient_quota, Stability 402): not retried. */
+  | 'billing'
   /** The run was cancelled through its AbortSignal. */
   | 'cancelled'
   /** The provider rejected the request itself (4xx other than the above). */
@@ -56,7 +59,8 @@ export class BackendError extends RouteT2IError {
       hint?: string;
     } = {},
   ) {
-    super(code, `${backend}: ${message}`, details.hint);
+    // URL passwords go whatever the caller forgot; keys are scrubbed where they are known (HttpClient.error).
+    super(code, scrub(`${backend}: ${message}`, []), details.hint);
   }
 
   /** Whether a later attempt could succeed without any change by the user. */
@@ -73,13 +77,9 @@ export function notTaken(e: unknown): boolean {
   return e instanceof BackendError && e.details.notTaken === true;
 }
 
-/** Replaces every secret (of 4+ characters) in `text` by `***`: server replies sometimes echo headers or keys. */
+/** Scrubs every form of every secret (and URL passwords) from `text`: the one scrubber, src/shared/secrets.ts. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s && s.length >= 4) out = out.split(s).join('***');
-  }
-  return out;
+  return scrub(text, secrets);
 }
 
 /** A short, single-line excerpt of a server's error text, safe to show. */

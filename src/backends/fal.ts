@@ -2,6 +2,8 @@ import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
+import { adaptRequest, type Capabilities, type ModelEntry } from './catalog';
+import { serverMessage } from './http';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
 /**
@@ -11,16 +13,12 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, 
  * response_url → the model's output (`{images: [{url, content_type}], seed, has_nsfw_concepts}` for the
  * FLUX/SDXL image models); PUT cancel_url → 202 `{status: CANCELLATION_REQUESTED}` (or 400
  * `ALREADY_COMPLETED`). Status and result paths use the app id without its subpath.
+ *
+ * A request that ran and failed still ends COMPLETED on the status URL: its error is what GET response_url answers
+ * (fal-ai/fal-js libs/client/src/queue.ts `result()` reads response_url and response.ts turns a non-2xx reply into
+ * an ApiError/ValidationError with the body's `detail`): 422 with `detail: [{loc, msg, type:
+ * "content_policy_violation"}]` is a refusal (docs.fal.ai/errors), anything else a failure of the job.
  */
-
-/** USD per megapixel, billed per started megapixel (fal.ai model pages). */
-const PRICE_PER_MP: Record<string, number> = {
-  'fal-ai/flux/schnell': 0.003,
-  'fal-ai/flux/dev': 0.025,
-  'fal-ai/flux-pro/v1.1': 0.04,
-  'fal-ai/flux-pro/new': 0.05,
-  'fal-ai/fast-sdxl': 0.0025,
-};
 
 interface QueueReply {
   request_id?: string;
@@ -52,6 +50,8 @@ export class FalBackend extends BaseBackend {
   private readonly app: string;
   private readonly safetyChecker: boolean;
   private readonly extraInput: Record<string, unknown>;
+  private readonly entry: ModelEntry | undefined;
+  private readonly caps: Capabilities;
 
   constructor(config: BackendConfig, deps: BackendDeps) {
     super('fal', config, deps, { url: 'https://queue.fal.run', timeoutMs: 60_000, pollIntervalMs: 1000 });
@@ -60,17 +60,19 @@ export class FalBackend extends BaseBackend {
     this.model = r.string('model', 'fal-ai/flux/schnell');
     if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?$/.test(this.model)) throw this.fail('config', `model "${this.model}" must be a fal model id such as fal-ai/flux/dev`);
     this.app = this.model.split('/').slice(0, 2).join('/');
-    if (this.settings.price === undefined && !(this.model in PRICE_PER_MP)) {
-      throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
-    }
+    this.entry = this.catalogEntry('fal', this.model);
+    this.caps = this.entry?.caps ?? { steps: { min: 1, max: 1000, field: 'num_inference_steps' }, negative: true, seed: true };
     this.safetyChecker = r.boolean('safetyChecker', true);
     this.extraInput = r.input('input', ['num_images', 'image_size', 'width', 'height', 'batch_size']);
   }
 
   estimateCost(request: GenerationRequest): number {
     if (this.settings.price !== undefined) return this.settings.price;
-    const mp = Math.max(1, Math.ceil((request.width * request.height) / 1_000_000));
-    return Math.round(PRICE_PER_MP[this.model]! * mp * 1e6) / 1e6;
+    const p = this.entry?.price;
+    const sent = adaptRequest(request, this.caps);
+    const mp = Math.max(1, Math.ceil((sent.width * sent.height) / 1_000_000));
+    const rate = p && 'perMegapixel' in p ? p.perMegapixel : p && 'perImage' in p ? p.perImage : 0;
+    return Math.round(rate * mp * 1e6) / 1e6;
   }
 
   private own(url: string | undefined, path: string): string {
@@ -90,17 +92,18 @@ export class FalBackend extends BaseBackend {
     const key = await this.requireSecret('FAL_KEY');
     const auth = { authorization: `Key ${key}` };
     const seed = request.seed ?? randomSeed();
+    const sent = adaptRequest({ ...request, seed, negative: request.negative ? plainPromptText(request.negative) : undefined }, this.caps);
     const input: Record<string, unknown> = {
       prompt: plainPromptText(request.prompt),
       seed,
-      image_size: { width: request.width, height: request.height },
+      image_size: { width: sent.width, height: sent.height },
       num_images: 1,
       output_format: 'png',
       enable_safety_checker: this.safetyChecker,
-      ...this.extraInput,
     };
-    if (request.negative) input.negative_prompt = plainPromptText(request.negative);
-    if (request.steps) input.num_inference_steps = request.steps;
+    if (sent.negative) input.negative_prompt = sent.negative;
+    if (sent.steps !== undefined && this.caps.steps) input[this.caps.steps.field] = sent.steps;
+    Object.assign(input, this.extraInput);
     const q = await this.http.json<QueueReply>(joinUrl(this.settings.url, this.model), { json: input, headers: auth, signal, what: 'queue submit', idempotent: false });
     const id = this.need(q.request_id, 'request_id');
     const base = `${this.app}/requests/${encodeURIComponent(id)}`;
@@ -123,7 +126,7 @@ export class FalBackend extends BaseBackend {
         const why = status.error ?? status.status;
         throw this.fail(status.error_type === 'content_policy_violation' ? 'content-filter' : 'failed', `request ${id} failed: ${String(why).slice(0, 300)}`, { accepted: true });
       }
-      result = await this.http.json<ResultReply>(this.own(q.response_url, base), { headers: auth, signal, what: 'queue result' });
+      result = await this.result(this.own(q.response_url, base), id, auth, signal);
     } catch (e) {
       if (signal?.aborted) {
         await this.cancel(q, base, auth);
@@ -146,8 +149,27 @@ export class FalBackend extends BaseBackend {
       backend: this.name,
       model: this.model,
       cost: this.estimateCost(request),
+      sent,
       timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(this.clock() - t0) },
     };
+  }
+
+  /** GET response_url: the output, or the job's error as fal reports it there (refusals included). */
+  private async result(url: string, id: string, auth: Record<string, string>, signal: AbortSignal | undefined): Promise<ResultReply> {
+    const reply = await this.http.request(url, { headers: { accept: 'application/json', ...auth }, signal, what: 'queue result', accept: (s) => s >= 400 && s <= 500 && s !== 401 && s !== 403 && s !== 408 && s !== 429 });
+    if (reply.status < 300) return reply.json<ResultReply>();
+    let detail: unknown;
+    try {
+      detail = (JSON.parse(reply.text()) as { detail?: unknown }).detail;
+    } catch {
+      detail = undefined;
+    }
+    const items = Array.isArray(detail) ? (detail as { type?: string; msg?: string; loc?: unknown[] }[]) : [];
+    const message = serverMessage(reply.body, reply.headers.get('content-type')).slice(0, 300);
+    if (items.some((d) => d?.type === 'content_policy_violation')) {
+      throw this.fail('content-filter', `request ${id}: refused by the content checker (content_policy_violation): ${message}`, { status: reply.status, accepted: true });
+    }
+    throw this.fail('failed', `request ${id} failed: HTTP ${reply.status}: ${message}`, { status: reply.status, accepted: true });
   }
 
   private async cancel(q: QueueReply, base: string, auth: Record<string, string>): Promise<void> {

@@ -1,10 +1,13 @@
+import { credentialRefusal, isCredentialHeader, sameOrigin, withoutCredentials } from '../shared/secrets';
 import { BackendError, NOT_TAKEN_STATUSES, excerpt } from './errors';
 
 /**
  * The one HTTP layer every backend uses (Node's global fetch, i.e. undici): a deadline for the reply's
  * headers, an idle deadline between body chunks (a server that hangs mid-stream), a size limit,
  * bounded retries with backoff that honours Retry-After, cancellation through AbortSignal, and errors
- * that name the backend and never carry a secret.
+ * that name the backend and never carry a secret. Credentials go only where src/shared/secrets.ts allows
+ * (https, loopback, or the backend's `allowInsecureHttp`), and redirects are followed by hand so that no
+ * credential header crosses to another origin.
  */
 
 export interface RetryPolicy {
@@ -34,11 +37,14 @@ export interface HttpSettings {
   /** Values to scrub from any message (API keys, passwords). */
   secrets: () => readonly (string | undefined)[];
   fetch: typeof fetch;
+  /** The user's explicit opt-in to send credentials over plain http to a non-loopback host. */
+  allowInsecureHttp: boolean;
 }
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ retries: 3, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 });
 
 export const DEFAULT_HTTP: Readonly<Omit<HttpSettings, 'backend' | 'secrets'>> = Object.freeze({
+  allowInsecureHttp: false,
   timeoutMs: 60_000,
   idleTimeoutMs: 30_000,
   maxBytes: 64 * 1024 * 1024,
@@ -67,6 +73,11 @@ export interface HttpRequest {
    */
   idempotent?: boolean;
   retries?: number;
+  /**
+   * The request costs nothing (a local edge server's own generation): a 5xx or 408 may be retried though it is not
+   * idempotent, since a job run twice is only time. Never set it for a paid provider.
+   */
+  free?: boolean;
   /** A status to hand back to the caller instead of failing (e.g. a 403 that means content moderation). */
   accept?: (status: number) => boolean;
   /** Names the step in messages: "submit", "poll", "download". */
@@ -132,12 +143,25 @@ function messageFrom(v: unknown): string | undefined {
   }
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    for (const key of ['message', 'error', 'detail', 'errors', 'msg', 'title', 'name']) {
+    // `detail`/`errors` before `error`: AUTOMATIC1111's handler answers {error: "HTTPException", detail: "Sampler not
+    // found", errors: "…"} (modules/api/api.py handle_exception), where `error` is only the exception's class name.
+    for (const key of ['message', 'detail', 'errors', 'error', 'msg', 'title', 'name']) {
       const m = messageFrom(o[key]);
       if (m) return m;
     }
   }
   return undefined;
+}
+
+/** `error.code` of an OpenAI-style error body (`{error: {code}}`), if any. */
+export function errorCode(body: Uint8Array): string | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(body).toString('utf8')) as { error?: { code?: unknown; type?: unknown } };
+    const c = v?.error?.code ?? v?.error?.type;
+    return typeof c === 'string' ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type Failure = { kind: 'timeout' | 'idle' | 'cancelled' | 'network'; cause?: unknown };
@@ -218,8 +242,12 @@ export class HttpClient {
       if ((reply.status >= 200 && reply.status < 300) || req.accept?.(reply.status)) return reply;
       const retryAfterMs = parseRetryAfter(reply.headers);
       // A paid submit is sent again only after a 429 (not taken); a 5xx or 408 may hide a job that runs and is charged.
-      const transient = reply.status === 429 || (idempotent && (reply.status === 408 || reply.status === 500 || reply.status === 502 || reply.status === 503 || reply.status === 504));
+      const transient = reply.status === 429 || ((idempotent || req.free === true) && (reply.status === 408 || reply.status === 500 || reply.status === 502 || reply.status === 503 || reply.status === 504));
       const message = excerpt(serverMessage(reply.body, reply.headers.get('content-type')), this.settings.secrets());
+      // OpenAI answers an exhausted account with 429 `insufficient_quota`: a billing refusal, not a rate limit.
+      if (reply.status === 429 && errorCode(reply.body) === 'insufficient_quota') {
+        throw this.error('billing', `${what}: HTTP 429 — the account has no quota or credits left${message ? `: ${message}` : ''}`, { status: 429, hint: "check the provider account's billing", ...unsent });
+      }
       if (transient && attempt < retries) {
         if (retryAfterMs !== undefined && retryAfterMs > this.settings.retry.maxRetryAfterMs) {
           throw this.error('rate-limited', `${what}: HTTP ${reply.status}; the server asks to wait ${seconds(retryAfterMs)}, longer than the ${seconds(this.settings.retry.maxRetryAfterMs)} allowed${message ? `: ${message}` : ''}`, { status: reply.status, retryAfterMs, ...unsent });
@@ -253,12 +281,20 @@ export class HttpClient {
     if (status === 401 || status === 403) {
       return this.error('auth', `${what}: HTTP ${status} — the credentials were refused${tail}`, { status, hint: 'check the API key or password for this backend' });
     }
+    if (status === 402) return this.error('billing', `${what}: HTTP 402 — the account has no credits left${tail}`, { status, hint: "check the provider account's billing" });
     if (status === 429) return this.error('rate-limited', `${what}: HTTP 429 (rate limited)${tries}${tail}`, { status, retryAfterMs });
     if (status >= 500) return this.error('server', `${what}: HTTP ${status} (server error)${tries}${tail}`, { status });
     if (status === 408) return this.error('timeout', `${what}: HTTP 408 (request timeout)${tries}${tail}`, { status });
     if (status === 413) return this.error('too-large', `${what}: HTTP 413 (request too large)${tail}`, { status });
     if (status === 404) return this.error('config', `${what}: HTTP 404 (not found; check the URL and model name)${tail}`, { status });
     return this.error('bad-request', `${what}: HTTP ${status}${tail}`, { status });
+  }
+
+  /** Refuses, before anything is sent, a credential header bound for a place src/shared/secrets.ts forbids. */
+  private checkCredentials(url: string, headers: Record<string, string>): void {
+    if (!Object.keys(headers).some(isCredentialHeader)) return;
+    const why = credentialRefusal(url, { allowInsecureHttp: this.settings.allowInsecureHttp });
+    if (why) throw this.error('config', `refusing to send the key: ${why}`, { hint: 'change the backend URL to https://', notTaken: true });
   }
 
   private backoff(attempt: number): number {
@@ -297,10 +333,35 @@ export class HttpClient {
     let timer: NodeJS.Timeout | undefined = setTimeout(() => fail('timeout'), timeoutMs);
     try {
       let res: Response;
-      try {
-        res = await this.settings.fetch(url, { method, headers, body: body as RequestInit["body"], signal: controller.signal, redirect: 'follow' });
-      } catch (e) {
-        return { failure: failure ?? { kind: 'network', cause: e } };
+      let current = url;
+      let hopHeaders = headers;
+      let hopMethod = method;
+      let hopBody = body;
+      for (let hop = 0; ; hop++) {
+        this.checkCredentials(current, hopHeaders);
+        try {
+          res = await this.settings.fetch(current, { method: hopMethod, headers: hopHeaders, body: hopBody as RequestInit['body'], signal: controller.signal, redirect: 'manual' });
+        } catch (e) {
+          return { failure: failure ?? { kind: 'network', cause: e } };
+        }
+        const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+        if (location === null) break;
+        await res.body?.cancel().catch(() => undefined);
+        if (hop >= 5) throw this.error('bad-reply', `${req.what ?? method}: more than 5 redirects`, { status: res.status });
+        let next: string;
+        try {
+          next = new URL(location, current).toString();
+        } catch {
+          throw this.error('bad-reply', `${req.what ?? method}: a redirect to something that is not a URL`, { status: res.status });
+        }
+        // fetch drops Authorization across origins but not custom headers (BFL's x-key): drop them all here.
+        if (!sameOrigin(current, next)) hopHeaders = withoutCredentials(hopHeaders);
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && hopMethod === 'POST')) {
+          hopMethod = 'GET';
+          hopBody = undefined;
+          hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([k]) => k.toLowerCase() !== 'content-type'));
+        }
+        current = next;
       }
       clearTimeout(timer);
       const lengthHeader = res.headers.get('content-length');
@@ -347,7 +408,7 @@ export class HttpClient {
           status: res.status,
           headers: res.headers,
           body: bytes,
-          url: res.url || url,
+          url: current,
           text: () => Buffer.from(bytes).toString('utf8'),
           json<T>(): T {
             try {

@@ -2,7 +2,7 @@ import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { BackendError } from './errors';
 import { joinUrl } from './http';
-import { FLUX_ASPECTS, nearestAspect } from './stability';
+import { adaptRequest, FLUX_ASPECTS, type Capabilities, type ModelEntry } from './catalog';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
 /**
@@ -11,7 +11,9 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, 
  * optionally `Prefer: wait=<s>` (sync mode: the reply holds until done or the wait ends). A prediction is
  * `{id, status: starting|processing|succeeded|failed|canceled, output, error, logs, metrics: {predict_time},
  * urls: {get, cancel, stream}}`; poll `urls.get`, cancel with POST `urls.cancel`. Output is a URL, a list
- * of URLs, or a data URI.
+ * of URLs, or a data URI. Create is retried on 429 only, as replicate/replicate-javascript's request() does for
+ * non-GET requests (withAutomaticRetries / shouldRetry): a 5xx may come after the prediction was queued. What each
+ * official model accepts (steps field and range, aspect ratios, negative prompt) is in the catalog.
  */
 
 interface Prediction {
@@ -24,18 +26,6 @@ interface Prediction {
   urls?: { get?: string; cancel?: string };
 }
 
-/** USD per image for the common official text-to-image models (Replicate's model pages). */
-const PRICES: Record<string, number> = {
-  'black-forest-labs/flux-schnell': 0.003,
-  'black-forest-labs/flux-dev': 0.025,
-  'black-forest-labs/flux-pro': 0.055,
-  'black-forest-labs/flux-1.1-pro': 0.04,
-  'black-forest-labs/flux-1.1-pro-ultra': 0.06,
-  'stability-ai/stable-diffusion-3.5-large': 0.065,
-  'stability-ai/stable-diffusion-3.5-large-turbo': 0.04,
-  'stability-ai/stable-diffusion-3.5-medium': 0.035,
-};
-
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
 
 export class ReplicateBackend extends BaseBackend {
@@ -46,7 +36,8 @@ export class ReplicateBackend extends BaseBackend {
   private readonly owner: string | undefined;
   private readonly version: string | undefined;
   private readonly preferWait: number;
-  private readonly sizeInput: 'aspect_ratio' | 'width_height';
+  private readonly entry: ModelEntry | undefined;
+  private readonly caps: Capabilities;
   private readonly extraInput: Record<string, unknown>;
 
   constructor(config: BackendConfig, deps: BackendDeps) {
@@ -63,16 +54,19 @@ export class ReplicateBackend extends BaseBackend {
     } else {
       throw this.fail('config', `model "${this.model}" must be "owner/name", "owner/name:<version>" or a 64-character version id`);
     }
-    if (this.settings.price === undefined && !(this.owner && this.owner in PRICES)) {
-      throw this.fail('config', `no price is known for "${this.model}"; set "price" (USD per image) so the ledger can reserve it`);
-    }
+    this.entry = this.catalogEntry('replicate', this.owner ?? this.model);
     this.preferWait = r.number('preferWait', 60, 0, 60);
-    this.sizeInput = r.oneOf('sizeInput', ['aspect_ratio', 'width_height'] as const, this.owner?.startsWith('black-forest-labs/') ? 'aspect_ratio' : 'width_height');
+    const sizeInput = r.oneOf('sizeInput', ['auto', 'aspect_ratio', 'width_height'] as const, 'auto');
+    // A model the table does not know: pass steps, negative prompt and size through as configured.
+    const passThrough: Capabilities = { steps: { min: 1, max: 1000, field: 'num_inference_steps' }, negative: true, seed: true, ...(this.owner?.startsWith('black-forest-labs/') ? { aspects: FLUX_ASPECTS } : {}) };
+    const caps = this.entry?.caps ?? passThrough;
+    this.caps = sizeInput === 'aspect_ratio' ? { ...caps, aspects: caps.aspects ?? FLUX_ASPECTS } : sizeInput === 'width_height' ? { ...caps, aspects: undefined } : caps;
     this.extraInput = r.input('input', ['num_outputs', 'num_images', 'batch_size', 'width', 'height', 'megapixels']);
   }
 
   estimateCost(): number {
-    return this.price(PRICES[this.owner ?? ''] ?? 0);
+    const p = this.entry?.price;
+    return this.price(p && 'perImage' in p ? p.perImage : 0);
   }
 
   /** URLs the API hands back are used only on its own origin (the token goes nowhere else). */
@@ -93,11 +87,17 @@ export class ReplicateBackend extends BaseBackend {
     const token = await this.requireSecret('REPLICATE_API_TOKEN');
     const auth = { authorization: `Bearer ${token}` };
     const seed = request.seed ?? randomSeed();
-    const input: Record<string, unknown> = { prompt: plainPromptText(request.prompt), seed, num_outputs: 1, output_format: 'png', ...this.extraInput };
-    if (this.sizeInput === 'aspect_ratio') input.aspect_ratio = nearestAspect(request.width, request.height, FLUX_ASPECTS);
-    else Object.assign(input, { width: request.width, height: request.height });
-    if (request.negative) input.negative_prompt = plainPromptText(request.negative);
-    if (request.steps) input.num_inference_steps = request.steps;
+    // Fit the request to what the model accepts before anything is paid for; the result records what was sent.
+    const sent = adaptRequest({ ...request, seed, negative: request.negative ? plainPromptText(request.negative) : undefined }, this.caps);
+    const input: Record<string, unknown> = { prompt: plainPromptText(request.prompt) };
+    if (sent.seed !== undefined) input.seed = sent.seed;
+    if (this.owner?.startsWith('black-forest-labs/flux')) input.num_outputs = 1;
+    input.output_format = 'png';
+    if (sent.aspectRatio) input.aspect_ratio = sent.aspectRatio;
+    else Object.assign(input, { width: sent.width, height: sent.height });
+    if (sent.negative) input.negative_prompt = sent.negative;
+    if (sent.steps !== undefined && this.caps.steps) input[this.caps.steps.field] = sent.steps;
+    Object.assign(input, this.extraInput);
     const create = this.version ? joinUrl(this.settings.url, 'v1/predictions') : joinUrl(this.settings.url, `v1/models/${this.owner}/predictions`);
     const body = this.version ? { version: this.version, input } : { input };
     const headers: Record<string, string> = { ...auth };
@@ -156,10 +156,11 @@ export class ReplicateBackend extends BaseBackend {
     return {
       image: bytes,
       mime: kind.mime,
-      seed,
+      seed: sent.seed,
       backend: this.name,
       model: this.model,
       cost: this.estimateCost(),
+      sent,
       timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(this.clock() - t0) },
     };
   }

@@ -2,6 +2,7 @@ import { nearestShape } from './image';
 import { plainPromptText } from '../router/prompt';
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { joinUrl, serverMessage } from './http';
+import type { ModelEntry } from './catalog';
 import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult } from './types';
 
 /**
@@ -13,20 +14,8 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, 
  * `content_moderation` is a refusal, 402 means no credits left.
  */
 
-/** Credits per image (1 credit = USD 0.01), from the API's pricing page. */
-const CREDITS: Record<string, number> = {
-  ultra: 8,
-  core: 3,
-  'sd3.5-large': 6.5,
-  'sd3.5-large-turbo': 4,
-  'sd3.5-medium': 3.5,
-  'sd3.5-flash': 2.5,
-};
-
 /** Aspect ratios the Stability v2beta endpoints accept. */
 export const STABILITY_ASPECTS = ['21:9', '16:9', '3:2', '5:4', '1:1', '4:5', '2:3', '9:16', '9:21'] as const;
-/** Aspect ratios the FLUX endpoints (Replicate's official FLUX models, BFL ultra) accept. */
-export const FLUX_ASPECTS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16', '9:21'] as const;
 
 /** The listed aspect ratio closest to width:height, e.g. `16:9`. */
 export function nearestAspect(width: number, height: number, aspects: readonly string[] = STABILITY_ASPECTS): string {
@@ -39,20 +28,20 @@ export class StabilityBackend extends BaseBackend {
   readonly model: string;
   override readonly secretName = 'STABILITY_API_KEY';
   private readonly stylePreset: string | undefined;
+  private readonly entry: ModelEntry | undefined;
 
   constructor(config: BackendConfig, deps: BackendDeps) {
     super('stability', config, deps, { url: 'https://api.stability.ai', timeoutMs: 120_000 });
     const r = this.reader();
     this.side = r.side('cloud');
     this.model = r.string('model', 'core');
-    if (!(this.model in CREDITS) && this.settings.price === undefined) {
-      throw this.fail('config', `unknown model "${this.model}"; use one of ${Object.keys(CREDITS).join(', ')}, or set "price" (USD per image)`);
-    }
+    this.entry = this.catalogEntry('stability', this.model);
     this.stylePreset = r.string('stylePreset');
   }
 
   estimateCost(): number {
-    return this.price((CREDITS[this.model] ?? 0) / 100);
+    const p = this.entry?.price;
+    return this.price(p && 'perImage' in p ? p.perImage : 0);
   }
 
   private endpoint(): string {
@@ -94,7 +83,7 @@ export class StabilityBackend extends BaseBackend {
         name = undefined;
       }
       if (reply.status === 403 && name === 'content_moderation') throw this.http.error('content-filter', `the prompt was flagged by content moderation: ${msg}`, { status: 403, notTaken: true });
-      if (reply.status === 402) throw this.http.error('auth', `${what}: HTTP 402 — the account has no credits left: ${msg}`, { status: 402, notTaken: true });
+      if (reply.status === 402) throw this.http.error('billing', `${what}: HTTP 402 — the account has no credits left: ${msg}`, { status: 402, notTaken: true });
       throw this.http.statusError(403, what, msg, 1, undefined, true);
     }
     const finish = reply.headers.get('finish-reason');

@@ -25,6 +25,23 @@ export interface GenerationTimings {
   totalMs: number;
 }
 
+/** What a backend actually sent for a request, after fitting it to the model (the sidecar records it). */
+export interface SentRequest {
+  width: number;
+  height: number;
+  /** The exact size sent (`WxH`), where the API takes one. */
+  size?: string;
+  /** The aspect ratio sent instead of a size. */
+  aspectRatio?: string;
+  steps?: number;
+  /** The negative prompt as sent; absent when none was sent. */
+  negative?: string;
+  /** The seed the server used or was given; absent when the server has no seed input. */
+  seed?: number;
+  /** How the request was changed to fit the model ("steps 30 → 4 (the model takes 1–4)"). */
+  notes?: string[];
+}
+
 export interface GenerationResult {
   image: Uint8Array;
   mime: string;
@@ -34,6 +51,8 @@ export interface GenerationResult {
   /** Money actually spent, in the policy's currency (USD); 0 for a local edge server. */
   cost: number;
   timings: GenerationTimings;
+  /** What was actually sent, where it differs from the request or the server reads only part of it. */
+  sent?: SentRequest;
 }
 
 export interface GenerateOptions {
@@ -96,6 +115,8 @@ export interface BackendConfig {
   idleTimeoutMs?: number;
   /** Longest a whole generation may take, ms. */
   maxWaitMs?: number;
+  /** Send the key over plain http to a host that is not this machine (default false: https or loopback only). */
+  allowInsecureHttp?: boolean;
   /** Bounded retries of one request on 429/5xx. */
   retries?: number;
   /** First backoff between retries, ms (doubles each time); a Retry-After from the server wins. */

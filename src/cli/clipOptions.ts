@@ -2,9 +2,9 @@
  * How CLI commands find CLIP (flags first, then environment), the progress line drawn while it
  * downloads, and the workspace metric list (--metrics FILE).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { READ_LIMITS, readFileBoundedSync } from '../router/boundedRead';
 import { RouteT2IError } from '../router/errors';
 import { parseMetrics, type Metric } from '../router/metrics';
 import type { ClipLoadOptions } from '../runtime/clipModel';
@@ -49,6 +49,7 @@ export function clipLoadOptions(o: {
     cacheDir: defaultCacheDir(env),
     hubUrl: nonEmpty(env.ROUTET2I_HUB_URL),
     token: nonEmpty(env.HF_TOKEN),
+    trustHub: env.ROUTET2I_HUB_TRUST_TOKEN === '1',
     signal: o.signal,
     onProgress: o.onProgress,
   };
@@ -77,12 +78,7 @@ export function downloadProgress(io: CliIO): (event: ModelProgress) => void {
 /** A metric list from a JSON or YAML file: a list, or an object with a `metrics` list. */
 export function readMetricsFile(file: string, io: CliIO): Metric[] {
   const full = path.resolve(io.cwd, file);
-  let text: string;
-  try {
-    text = fs.readFileSync(full, 'utf8');
-  } catch (e) {
-    throw new RouteT2IError('metrics-file', `cannot read metrics file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readFileBoundedSync(full, { limit: READ_LIMITS.config, what: 'metrics file', name: file }).toString('utf8');
   let value: unknown;
   try {
     value = /\.ya?ml$/i.test(full) ? YAML.parse(text) : JSON.parse(text);

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { READ_LIMITS, readFileBounded } from '../router/boundedRead';
 import { RouteT2IError } from '../router/errors';
 import { parsePairs } from '../router/pairs';
 import { decodeText } from '../router/text';
@@ -7,19 +7,9 @@ import type { LabelledPair, Scores } from '../router/types';
 
 /** File reading shared by the CLI commands: every failure names the file. */
 
-async function readBytes(file: string, cwd: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path.resolve(cwd, file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new RouteT2IError('no-such-file', `${file}: no such ${what}`);
-    if (code === 'EISDIR') throw new RouteT2IError('is-directory', `${file}: is a folder, not a ${what}`);
-    throw e;
-  }
-}
-
 export async function readPairsFile(file: string, cwd: string): Promise<LabelledPair[]> {
-  return parsePairs(decodeText(await readBytes(file, cwd, 'pairs file'), file), file);
+  const bytes = await readFileBounded(path.resolve(cwd, file), { limit: READ_LIMITS.pairs, what: 'pairs file', name: file });
+  return parsePairs(decodeText(bytes, file, READ_LIMITS.pairs), file);
 }
 
 /** `--weights quality=0.7,alignment=0.3` → normalised weights. */

@@ -1,16 +1,7 @@
 /** Small text helpers for the CLI's human output. */
 
-export function fixed(x: number, digits = 2): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : '—';
-}
-
-export function percent(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
-
-export function signed(x: number, digits = 2): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
-}
+// Numbers, shares, signed impacts and money are written as the editor and the panel write them.
+export { fixed, money, percent, signed } from '../shared/presentation';
 
 /** One line of a prompt for display: whitespace collapsed, cut with an ellipsis. */
 export function shorten(text: string, max = 72): string {
@@ -19,6 +10,7 @@ export function shorten(text: string, max = 72): string {
 }
 
 export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  // A loop, not Math.max(...): a table of 150,000 rows would pass 150,000 arguments and overflow the stack.
+  const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 2))).join('').trimEnd()).join('\n');
 }

@@ -80,6 +80,8 @@ if (require.main === module) {
     if (interrupts > 1) process.exit(130);
     controller.abort();
   });
+  // A service manager stops `serve` with SIGTERM: the same graceful stop as Ctrl-C (calls in flight stay booked).
+  process.once('SIGTERM', () => controller.abort());
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });

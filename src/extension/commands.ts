@@ -1,8 +1,9 @@
 // Every command, as a table (rust-analyzer's habit): each exists from activation on, loads the core only when it acts,
 // and when it cannot act says why (Restricted Mode, no prompt editor, no panel) instead of doing nothing.
 import * as vscode from 'vscode';
-import type { Core } from './core';
-import type { Ctx } from './ctx';
+import type { Core } from './lifecycle/coreApi';
+import type { Ctx } from './lifecycle/ctx';
+import { COMMANDS } from '../shared/commands';
 
 interface CommandSpec {
   /** Why it cannot act right now, or undefined when it can. */
@@ -20,24 +21,27 @@ const restricted = (what: string) => (ctx: Ctx) =>
 
 /** The commands that act through the core (the others are registered in extension.ts). */
 export const CORE_COMMANDS: Record<string, CommandSpec> = {
-  'routet2i.generate': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'cursor' }) },
-  'routet2i.generateSelection': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }) },
-  'routet2i.generateFile': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'file' }) },
-  'routet2i.generateOnEdge': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'edge') },
-  'routet2i.generateOnCloud': { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'cloud') },
+  [COMMANDS.generate]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'cursor' }) },
+  [COMMANDS.generateSelection]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }) },
+  [COMMANDS.generateFile]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'file' }) },
+  [COMMANDS.generateOnEdge]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'edge') },
+  [COMMANDS.generateOnCloud]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'cloud') },
   /** The CodeLens "Generate": one prompt named by its document and offset. */
-  'routet2i.generatePrompt': {
+  [COMMANDS.generatePrompt]: {
     blocked: restricted('generate'),
     run: (core, uri, offset) => {
       if (!(uri instanceof vscode.Uri) || typeof offset !== 'number') return core.generate({ scope: 'cursor' });
       return core.generate({ uri, offset });
     },
   },
-  'routet2i.chooseMetric': { run: (core) => core.chooseMetric() },
-  'routet2i.toggleHeat': { run: (core) => core.toggleHeat() },
-  'routet2i.setApiKey': { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
-  'routet2i.calibrate': { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
-  'routet2i.ignoreWord': {
+  [COMMANDS.chooseMetric]: { run: (core) => core.chooseMetric() },
+  [COMMANDS.toggleHeat]: { run: (core) => core.toggleHeat() },
+  [COMMANDS.setApiKey]: { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
+  [COMMANDS.calibrate]: { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
+  [COMMANDS.uncalibratedHelp]: { run: (core) => core.uncalibratedHelp() },
+  [COMMANDS.useCascadeMode]: { blocked: restricted('change the routing mode'), run: (core) => core.useCascadeMode() },
+  [COMMANDS.compareOnBoth]: { blocked: restricted('compare on both sides'), run: (core) => core.compareOnBoth() },
+  [COMMANDS.ignoreWord]: {
     run: async (core, word) => {
       if (typeof word !== 'string' || !word.trim()) throw new Error('routet2i.ignoreWord needs the word to ignore');
       return core.ignoreWord(word);

@@ -1,12 +1,14 @@
 // Keep this import first: it timestamps the start of loading the bundle (see loadClock.ts).
-import { moduleLoadStart } from './loadClock';
+import { moduleLoadStart } from './lifecycle/loadClock';
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Config } from './config';
-import { Ctx } from './ctx';
-import { LazyPanelServices } from './lazyServices';
-import { registerPanel } from './panel';
+import { Config } from './settings/config';
+import { Ctx } from './lifecycle/ctx';
+import { LazyPanelServices } from './panel/lazyServices';
+import { registerPanel } from './panel/register';
 import { createTestProbe, type TestProbe } from './probe/testProbe';
+import { COMMANDS } from '../shared/commands';
+import { scrub } from '../shared/secrets';
 
 // Every import above has been evaluated by now: the bundle's own loading cost ends here.
 const moduleLoadEnd = performance.now();
@@ -31,7 +33,7 @@ export interface RouteT2IContext {
 
 export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const activateStart = performance.now();
-  const log = vscode.window.createOutputChannel('RouteT2I', { log: true });
+  const log = scrubbingLog(vscode.window.createOutputChannel('RouteT2I', { log: true }));
   context.subscriptions.push(log);
   const probe = createTestProbe(context, log);
   const version = String(context.extension.packageJSON.version);
@@ -48,8 +50,8 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
 
   registerCommands(ctx);
   context.subscriptions.push(
-    vscode.commands.registerCommand('routet2i.showLog', () => log.show(true)),
-    vscode.commands.registerCommand('routet2i.newPromptFile', async () => {
+    vscode.commands.registerCommand(COMMANDS.showLog, () => log.show(true)),
+    vscode.commands.registerCommand(COMMANDS.newPromptFile, async () => {
       const document = await vscode.workspace.openTextDocument({ language: 't2i-prompt', content: NEW_PROMPT_FILE });
       await vscode.window.showTextDocument(document);
     }),
@@ -90,4 +92,16 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
 
 export function deactivate(): void {
   // Everything is disposed through context.subscriptions.
+}
+
+/** The log channel, with URL passwords and echoed credential headers scrubbed from every line (src/shared/secrets.ts). */
+function scrubbingLog(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
+  const methods = new Set(['trace', 'debug', 'info', 'warn', 'error', 'append', 'appendLine', 'replace']);
+  return new Proxy(channel, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || !methods.has(prop) || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args.map((a) => (typeof a === 'string' ? scrub(a, []) : a)));
+    },
+  });
 }

@@ -2,7 +2,9 @@
  * Collecting labelled pairs: render each prompt on the edge and the cloud backend (both at once,
  * same seed and size), score both images with the same metrics, append one pair per prompt.
  * Resumable: ids already in the pairs file are skipped, and a pair is written only when both of
- * its images are scored, so a crash or Ctrl-C loses at most the prompt in flight.
+ * its images are scored, so a crash or Ctrl-C loses at most the prompt in flight. Every call goes
+ * through the metered call (the ledger and its monthly cap), and one run at a time writes a pairs
+ * file (its lock), so no prompt is paid for twice.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +13,10 @@ import type { Backend, GenerationRequest, GenerationResult } from '../backends/t
 import { CancelledError, RouteT2IError, throwIfAborted } from '../router/errors';
 import type { LabelledPair, PromptEntry, Scores, Side } from '../router/types';
 import { PairsLog } from '../router/pairsLog';
+import { FileLock } from './fileLock';
+import type { Ledger } from './ledger';
+import { MoneyCapError, isMetered, meteredGenerate, type MeteredOutcome } from './metered';
+import { fileStem } from './output';
 
 export type ImageScorer = (image: Uint8Array, prompt: string, options: { name: string; signal?: AbortSignal }) => Promise<Scores>;
 
@@ -31,8 +37,14 @@ export interface CollectOptions {
   seed?: number;
   /** Keep the rendered images here as `<id>.<side>.<ext>`. */
   imagesDir?: string;
-  /** Stop before a prompt whose estimated cost would take the spending past this (USD). */
+  /** Stop before a prompt whose estimated cost would take this run's booked money past this (USD). */
   maxCost?: number;
+  /** The money ledger: required when a side may cost money; its monthly cap stops the run. */
+  ledger?: Ledger;
+  /** Written with each ledger entry (default "collect"). */
+  note?: string;
+  /** Things to tell the user that do not stop the run (a booked failure, a settle that failed). */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
   onEvent?: (event: CollectEvent) => void;
   clock?: () => number;
@@ -49,14 +61,19 @@ export interface CollectSummary {
   already: number;
   written: number;
   failed: Array<{ id: string; message: string }>;
+  /** Money this run booked: every call the providers may have charged, failed ones included. */
   spent: number;
+  /** Where each prompt's images went (with --images): the file names are unique per id. */
+  images?: Record<string, { edge: string; cloud: string }>;
   seconds: number;
   /** Set when the run stopped early: for the money cap, or after repeated failures. */
   stopped?: string;
 }
 
 /** Failures that will hit every prompt the same way: stop instead of burning through the list. */
-const FATAL = new Set(['auth', 'config', 'unreachable']);
+const FATAL = new Set(['auth', 'billing', 'config', 'unreachable']);
+/** Ledger failures: nothing was sent, and every later prompt would meet them too. */
+const LEDGER_FATAL = new Set(['ledger-damaged', 'ledger-busy', 'disk-full', 'no-write', 'no-ledger', 'bad-estimate']);
 const MAX_FAILURES_IN_A_ROW = 3;
 
 export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
@@ -67,8 +84,24 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
     if (seen.has(e.id)) throw new RouteT2IError('duplicate-id', `prompt id "${e.id}" appears twice in the prompts file; ids must be unique`);
     seen.add(e.id);
   }
-  const { log, existing } = PairsLog.open(o.out);
+  const first = o.entries[0];
+  for (const b of [o.edge, o.cloud]) {
+    if (!o.ledger && first && isMetered(b, request(first, o))) throw new RouteT2IError('no-ledger', `${b.name}: a paid backend needs the money ledger`);
+  }
+  fs.mkdirSync(path.dirname(o.out), { recursive: true });
+  const lock = new FileLock(`${o.out}.lock`);
+  let token = await lock.tryTake();
+  if (!token && (await lock.breakIfStale(undefined))) token = await lock.tryTake();
+  if (!token) {
+    const h = await lock.holder();
+    const who = h?.owner ? `process ${h.owner.pid} on ${h.owner.host}` : 'another run';
+    throw new RouteT2IError('pairs-busy', `${path.basename(o.out)} is being written by ${who}; two collect runs on one pairs file would pay for the same prompts twice`, `wait for it to finish (if none runs, delete ${lock.file})`);
+  }
+  let log: PairsLog | undefined;
   try {
+    const opened = PairsLog.open(o.out);
+    log = opened.log;
+    const { existing } = opened;
     const outName = path.basename(o.out);
     if (existing.metrics && existing.metrics.join(',') !== o.metrics.join(',')) {
       throw new RouteT2IError(
@@ -103,13 +136,19 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
       o.onEvent?.({ type: 'start', index: i + 1, todo: todo.length, id: entry.id });
       const started = clock();
       try {
-        const pair = await renderAndScore(entry, req, o, (spent) => (summary.spent += spent));
+        const pair = await renderAndScore(entry, req, o, (spent) => (summary.spent = Math.round((summary.spent + spent) * 1e9) / 1e9));
         log.append(pair);
+        if (pair.generated && typeof pair.generated === 'object' && 'images' in pair.generated) (summary.images ??= {})[entry.id] = (pair.generated as { images: { edge: string; cloud: string } }).images;
         summary.written += 1;
         inARow = 0;
       } catch (e) {
+        if (e instanceof MoneyCapError) {
+          summary.stopped = `the monthly money cap is reached (${e.message})`;
+          break;
+        }
         if (e instanceof CancelledError || o.signal?.aborted) throw e instanceof CancelledError ? e : new CancelledError();
         if (e instanceof BackendError && FATAL.has(e.code)) throw e;
+        if (e instanceof RouteT2IError && LEDGER_FATAL.has(e.code)) throw e;
         if (!(e instanceof RouteT2IError)) throw e;
         summary.failed.push({ id: entry.id, message: e.message });
         o.onEvent?.({ type: 'failed', index: i + 1, todo: todo.length, id: entry.id, message: e.message });
@@ -130,7 +169,8 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
     summary.seconds = (clock() - t0) / 1000;
     return summary;
   } finally {
-    log.close();
+    log?.close();
+    await lock.release(token);
   }
 }
 
@@ -155,21 +195,34 @@ export function stableSeed(id: string): number {
 }
 
 async function renderAndScore(entry: PromptEntry, req: GenerationRequest, o: CollectOptions, spend: (usd: number) => void): Promise<LabelledPair> {
-  // Both sides at once: they are different machines. Money a side spent counts even if the other failed.
-  const settled = await Promise.allSettled([o.edge.generate(req, { signal: o.signal }), o.cloud.generate(req, { signal: o.signal })]);
-  for (const s of settled) if (s.status === 'fulfilled') spend(s.value.cost);
+  const call = (backend: Backend, onStart?: () => void) =>
+    meteredGenerate(backend, req, { ledger: o.ledger, note: `${o.note ?? 'collect'} ${entry.id}`, signal: o.signal, onStart, onWarning: o.onWarning }).then((m) => {
+      spend(m.cost);
+      if (!m.ok && m.booked && m.cost > 0) o.onWarning?.(`${entry.id}: ${backend.name} may have charged for the failed call (${m.error.message}); it stays booked at $${m.cost.toFixed(3)}`);
+      return m;
+    });
+  // The cloud is booked first (the cap may refuse it); only then does the edge start, so a refused prompt costs nothing.
+  let booked!: () => void;
+  const bookedNow = new Promise<void>((r) => (booked = r));
+  const cloudCall = call(o.cloud, booked);
+  const early = await Promise.race([bookedNow.then(() => undefined), cloudCall.then(() => undefined, (e: unknown) => e)]);
+  if (early !== undefined) throw early;
+  // Both sides at once: they are different machines. Money a side booked counts even if the other failed.
+  const settled = await Promise.allSettled([call(o.edge), cloudCall]);
   const [edge, cloud] = settled.map((s) => {
     if (s.status === 'rejected') throw s.reason;
-    return s.value;
+    const m: MeteredOutcome = s.value;
+    if (!m.ok) throw m.error;
+    return m.result;
   }) as [GenerationResult, GenerationResult];
   throwIfAborted(o.signal);
-  if (o.imagesDir) for (const [side, r] of [['edge', edge], ['cloud', cloud]] as const) saveImage(o.imagesDir, entry.id, side, r);
+  const images = o.imagesDir ? { edge: saveImage(o.imagesDir, entry.id, 'edge', edge), cloud: saveImage(o.imagesDir, entry.id, 'cloud', cloud) } : undefined;
   const edgeScores = await o.score(edge.image, entry.prompt, { name: `${entry.id} (edge image from ${edge.backend})`, signal: o.signal });
   const cloudScores = await o.score(cloud.image, entry.prompt, { name: `${entry.id} (cloud image from ${cloud.backend})`, signal: o.signal });
   const about = (r: GenerationResult) => ({ backend: r.backend, model: r.model, seed: r.seed, cost: r.cost, ms: r.timings.totalMs });
   const pair: LabelledPair = { id: entry.id, prompt: entry.prompt, edge: edgeScores, cloud: cloudScores };
   if (entry.negative) pair.negative = entry.negative;
-  pair.generated = { edge: about(edge), cloud: about(cloud), size: `${req.width}x${req.height}`, steps: req.steps };
+  pair.generated = { edge: about(edge), cloud: about(cloud), size: `${req.width}x${req.height}`, steps: req.steps, ...(images ? { images } : {}) };
   pair.scoredWith = o.scorerModel;
   pair.at = new Date().toISOString();
   return pair;
@@ -177,13 +230,15 @@ async function renderAndScore(entry: PromptEntry, req: GenerationRequest, o: Col
 
 const EXT: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 
-function saveImage(dir: string, id: string, side: Side, r: GenerationResult): void {
+/** Saves one side's image as `<stem>.<side>.<ext>` (the stem is unique per id, see fileStem); returns its file name. */
+function saveImage(dir: string, id: string, side: Side, r: GenerationResult): string {
   fs.mkdirSync(dir, { recursive: true });
-  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_');
-  const file = path.join(dir, `${safe}.${side}.${EXT[r.mime] ?? 'img'}`);
+  const name = `${fileStem(id)}.${side}.${EXT[r.mime] ?? 'img'}`;
+  const file = path.join(dir, name);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, r.image);
   fs.renameSync(tmp, file);
+  return name;
 }
 
 function ellipsis(s: string): string {

@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { READ_LIMITS, readFileBounded } from '../router/boundedRead';
 import { RouteT2IError } from '../router/errors';
 import { FALLBACK_POLICIES, GENERATION_MODES, type FallbackPolicy, type GenerationMode } from '../router/policy';
 import { isBackendName } from '../backends/registry';
@@ -21,7 +25,7 @@ import { BACKEND_NAMES, type BackendConfig, type BackendName } from '../backends
  *   cloud: openai
  *   backends:                   # …and each backend's own settings
  *     comfyui: { url: "http://127.0.0.1:8188", workflow: flows/sdxl.json }
- *     openai: { model: gpt-image-1, quality: medium }
+ *     openai: { model: gpt-image-2.6-flare, quality: medium }
  */
 export interface GenerationFileConfig {
   mode?: GenerationMode;
@@ -110,4 +114,49 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
     }
   }
   return out;
+}
+
+/** The names a config file is found under in the current folder when none is named. */
+export const CONFIG_NAMES = ['routet2i.config.yaml', 'routet2i.config.yml', 'routet2i.config.json'];
+
+export interface LoadedConfig {
+  config: GenerationFileConfig;
+  /** The folder relative paths in the config are read from (the config file's, else the current one). */
+  dir: string;
+  file?: string;
+  /** The money ledger: `ledger:` relative to the config file, else `.routet2i/ledger.json` beside it. */
+  ledgerFile: string;
+}
+
+/**
+ * Reads the generation config (`file`, else the first of CONFIG_NAMES in `cwd`, else none). The ledger follows the config
+ * file, not the current folder: the same config run from any folder counts the same money.
+ */
+export async function loadGenerationConfig(file: string | undefined, cwd: string): Promise<LoadedConfig> {
+  const found = file !== undefined ? path.resolve(cwd, file) : CONFIG_NAMES.map((n) => path.join(cwd, n)).find((p) => existsSync(p));
+  if (!found) {
+    const config = parseGenerationConfig(undefined, 'config');
+    return { config, dir: cwd, ledgerFile: ledgerFileFor(config, cwd) };
+  }
+  let text: string;
+  try {
+    text = (await readFileBounded(found, { limit: READ_LIMITS.config, what: 'config file' })).toString('utf8');
+  } catch (e) {
+    if (e instanceof RouteT2IError) throw e; // the reader's own one-line error: missing, a folder, over its limit
+    throw new RouteT2IError('no-config', `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text); // YAML is a superset of JSON
+  } catch (e) {
+    throw new RouteT2IError('bad-config', `${found}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const config = parseGenerationConfig(raw, found);
+  const dir = path.dirname(found);
+  return { config, dir, file: found, ledgerFile: ledgerFileFor(config, dir) };
+}
+
+/** Where a config's ledger lives: its `ledger:` relative to `dir` (the config's folder, or the workspace in the editor). */
+export function ledgerFileFor(config: Pick<GenerationFileConfig, 'ledger'>, dir: string): string {
+  return config.ledger ? path.resolve(dir, config.ledger) : path.join(dir, '.routet2i', 'ledger.json');
 }

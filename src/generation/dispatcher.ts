@@ -1,11 +1,8 @@
 import { CancelledError, RouteT2IError } from '../router/errors';
 import {
   calibrateAlpha,
-  cascadesFirst,
   decideEscalation,
-  decideRoute,
   escalationAllowance,
-  explainDecision,
   explainEscalation,
   mayEscalate,
   weightedQuality,
@@ -14,13 +11,15 @@ import {
   type FallbackPolicy,
   type GenerationMode,
   type PolicyConfig,
-  type RouteDecision,
 } from '../router/policy';
 import type { Normalisation } from '../router/prs';
 import type { Prediction, Scores, Side } from '../router/types';
 import { BackendError } from '../backends/errors';
-import type { Ledger } from './ledger';
+import type { MoneyLedger } from './ledgerStore';
 import { MoneyCapError, meteredGenerate, type MeteredOutcome } from './metered';
+import { planPrompt, type PlanEntry } from './plan';
+
+export type { PlanEntry, PlannedAction } from './plan';
 import type { Backend, GenerationProgress, GenerationRequest, GenerationResult, QualityScorer } from '../backends/types';
 
 /**
@@ -46,7 +45,7 @@ export interface DispatchConfig {
   edge?: Backend;
   cloud?: Backend;
   /** Required whenever a cloud backend is set: it enforces the monthly cap. */
-  ledger?: Ledger;
+  ledger?: MoneyLedger;
   /** Measures images for cascade; without it cascade keeps edge images unmeasured, and says so. */
   scorer?: QualityScorer;
   /** The predictor's μ, Γ and metric weights (for measured quality and measured PRS). */
@@ -59,21 +58,6 @@ export interface DispatchConfig {
   hybridBand: number;
   fallback: FallbackPolicy;
   concurrency?: number;
-}
-
-export type PlannedAction = 'edge' | 'cloud' | 'cascade';
-
-export interface PlanEntry {
-  id: string;
-  action: PlannedAction;
-  /** Why, in words a user reads. */
-  why: string;
-  decision?: RouteDecision;
-  uncertain?: boolean;
-  /** Money this prompt is expected to take (the cloud estimate where it goes or may go there). */
-  estimate: number;
-  /** Upper bound: a cascade that escalates. */
-  maxEstimate: number;
 }
 
 export interface Plan {
@@ -169,47 +153,12 @@ export class Dispatcher {
     const entries = items.map((item): PlanEntry => {
       const { edge, cloud } = this.sides(item);
       const price = cloud ? cloud.estimateCost(item.request) : 0;
-      const p = item.prediction;
-      if (item.force) {
-        const backend = item.force.side === 'cloud' ? cloud : edge;
-        if (!backend) throw new RouteT2IError('no-backend', `prompt ${item.id}: ${item.force.why} asks for the ${item.force.side}, but no ${item.force.side} backend is configured`);
-        const estimate = item.force.side === 'cloud' ? price : 0;
-        money += estimate;
-        estimatedCost += estimate;
-        maxCost += estimate;
-        return { id: item.id, action: item.force.side, why: item.force.why, estimate, maxEstimate: estimate };
-      }
-      if (!edge && !cloud) throw new RouteT2IError('no-backend', `prompt ${item.id}: neither an edge nor a cloud backend is configured`, 'name one with --edge/--cloud or the config file (in VS Code: "routet2i.backends.edge" / ".cloud")');
-      if (cascadesFirst(mode, p?.prs, alpha, this.config.hybridBand)) {
-        if (cloud && edge) cascadePrices.push(price);
-        const why =
-          mode === 'cascade'
-            ? 'cascade: edge first, cloud if the measured quality falls short'
-            : `uncertain prediction (|PRS ${p!.prs.toFixed(2)} − α ${alpha.toFixed(2)}| ≤ ${this.config.hybridBand}): edge first, measured, cloud if it falls short`;
-        if (!edge) {
-          estimatedCost += price;
-          maxCost += price;
-          return { id: item.id, action: 'cloud', why: 'no edge backend configured', estimate: price, maxEstimate: price };
-        }
-        return { id: item.id, action: cloud ? 'cascade' : 'edge', why: cloud ? why : 'no cloud backend configured', uncertain: mode === 'hybrid' ? true : undefined, estimate: 0, maxEstimate: cloud ? price : 0 };
-      }
-      if (!p) return { id: item.id, action: 'edge', why: 'no prediction', estimate: 0, maxEstimate: 0 };
-      const decision = decideRoute(p.prs, alpha, cloud ? policy.cloudShare : 0, policy, { committed: money, cloudPrice: price });
-      let action: PlannedAction = decision.route;
-      let why = cloud ? explainDecision(decision, policy.cloudShare) : 'no cloud backend configured';
-      if (action === 'edge' && !edge) {
-        action = 'cloud';
-        why = 'no edge backend configured';
-      }
-      if (action === 'cloud' && !cloud) {
-        action = 'edge';
-        why = 'no cloud backend configured';
-      }
-      const estimate = action === 'cloud' ? price : 0;
-      money += estimate;
-      estimatedCost += estimate;
-      maxCost += estimate;
-      return { id: item.id, action, why, decision, uncertain: mode === 'hybrid' ? false : undefined, estimate, maxEstimate: estimate };
+      const entry = planPrompt(item, { edge: !!edge, cloud: !!cloud, cloudPrice: price }, { mode, policy, alpha, hybridBand: this.config.hybridBand, committed: money });
+      money += entry.estimate;
+      estimatedCost += entry.estimate;
+      if (entry.action === 'cascade') cascadePrices.push(price);
+      else maxCost += entry.maxEstimate;
+      return entry;
     });
     // At most `escalationBudget` cascades may escalate: the dearest of them bound the cost.
     const escalationBudget = escalationAllowance(policy.cloudShare, cascade, cascadePrices.length);

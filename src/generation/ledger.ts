@@ -4,6 +4,10 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { RouteT2IError } from '../router/errors';
 import { mayEscalate, type CascadeTally } from '../router/policy';
+import { FileLock, diskProblem, pidAlive } from './fileLock';
+import type { KeyLimit, KeyStatus, LedgerEntry, LedgerStatus, ReserveMeta } from './ledgerStore';
+
+export type { LedgerEntry, LedgerStatus } from './ledgerStore';
 
 /**
  * The money ledger: one JSON file per workspace, months keyed `YYYY-MM` (UTC). Before a cloud call the
@@ -28,50 +32,32 @@ export interface Reservation {
   pid: number;
   host: string;
   note?: string;
+  /** The gateway key the call was made for (its id, never the key). */
+  key?: string;
 }
 
-export interface LedgerEntry {
-  id: string;
-  backend: string;
-  cost: number;
-  estimate: number;
-  at: string;
-  note?: string;
-  /** Settled at its estimate when its owner was found gone (a crash between reserve and settle). */
-  reconciled?: boolean;
-}
 
-interface MonthRecord {
+export interface MonthRecord {
   entries: LedgerEntry[];
   reservations: Record<string, Reservation>;
   /** Cascade's cloud share this month: measured edge images and escalations (absent until the first cascade). */
   cascade?: CascadeTally;
 }
 
-interface LedgerData {
+export interface LedgerData {
   version: 1;
   months: Record<string, MonthRecord>;
 }
 
-export interface LedgerStatus {
-  month: string;
-  spent: number;
-  reserved: number;
-  cap: number | null;
-  /** What may still be committed this month; Infinity without a cap. */
-  left: number;
-  /** Cascaded prompts this month and how many of them escalated to the cloud. */
-  cascade: CascadeTally;
-}
 
 export interface LedgerOptions {
   file: string;
   /** Monthly cap in USD; null for none (spending is still recorded). */
   monthlyCap: number | null;
   now?: () => Date;
-  /** A lock older than this is taken as left behind by a crash. */
+  /** A lock older than this is taken as left behind by a crash (a lock is held for one read and write). */
   staleLockMs?: number;
-  /** How long to wait for the lock before giving up. */
+  /** How long to wait for the lock before giving up; always longer than `staleLockMs`, so a leftover is broken first. */
   lockTimeoutMs?: number;
   /** A reservation older than this is reconciled whoever made it (another host's pids cannot be checked). */
   staleReservationMs?: number;
@@ -88,14 +74,9 @@ export function monthKey(d: Date): string {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** What one gateway key has spent and holds reserved this month. */
+function keyCommitted(month: MonthRecord, key: string): number {
+  return sum([...month.entries.filter((e) => e.key === key).map((e) => e.cost), ...Object.values(month.reservations).filter((r) => r.key === key).map((r) => r.estimate)]);
 }
 
 function sum(xs: number[]): number {
@@ -111,14 +92,14 @@ export class Ledger {
   private readonly host: string;
   private readonly now: () => Date;
   private readonly isAlive: (pid: number) => boolean;
-  private readonly lockFile: string;
+  private readonly lock: FileLock;
 
   private constructor(private readonly options: LedgerOptions) {
     this.pid = options.pid ?? process.pid;
     this.host = options.host ?? hostname();
     this.now = options.now ?? (() => new Date());
     this.isAlive = options.isAlive ?? pidAlive;
-    this.lockFile = `${options.file}.lock`;
+    this.lock = new FileLock(`${options.file}.lock`, { pid: this.pid, host: this.host, isAlive: this.isAlive });
     const cap = options.monthlyCap;
     if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) {
       throw new RouteT2IError('bad-policy', `the monthly cap must be a non-negative amount in USD (got ${JSON.stringify(cap)})`);
@@ -131,6 +112,11 @@ export class Ledger {
     await fs.mkdir(dirname(options.file), { recursive: true });
     const reconciled = await ledger.reconcile();
     return { ledger, reconciled };
+  }
+
+  /** A ledger to read and maintain explicitly (`routet2i ledger`): nothing is reconciled or written by opening it. */
+  static at(options: LedgerOptions): Ledger {
+    return new Ledger(options);
   }
 
   /** This month's figures without taking the lock or writing anything (for a dry run). */
@@ -146,18 +132,25 @@ export class Ledger {
     return this.options.monthlyCap;
   }
 
+  get where(): string {
+    return this.options.file;
+  }
+
   /**
    * Reserves `estimate` USD for one call, or returns null when spent + reserved + estimate would pass
    * the cap. Atomic across processes.
    */
-  async reserve(estimate: number, meta: { backend: string; note?: string }): Promise<Reservation | null> {
+  async reserve(estimate: number, meta: ReserveMeta): Promise<Reservation | null> {
     if (!(Number.isFinite(estimate) && estimate >= 0)) throw new RouteT2IError('bad-estimate', `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`);
     return this.update((data) => {
       const month = this.month(data);
       const committed = sum([...month.entries.map((e) => e.cost), ...Object.values(month.reservations).map((r) => r.estimate)]);
       if (this.cap !== null && committed + estimate > this.cap + EPS) return null;
+      const key = meta.key;
+      if (key && key.cap !== null && keyCommitted(month, key.id) + estimate > key.cap + EPS) return null;
       const r: Reservation = { id: randomBytes(8).toString('hex'), backend: meta.backend, estimate, at: this.now().toISOString(), pid: this.pid, host: this.host };
       if (meta.note) r.note = meta.note;
+      if (key) r.key = key.id;
       month.reservations[r.id] = r;
       return r;
     });
@@ -173,6 +166,7 @@ export class Ledger {
           delete month.reservations[id];
           const entry: LedgerEntry = { id, backend: r.backend, cost, estimate: r.estimate, at: this.now().toISOString() };
           if (r.note) entry.note = r.note;
+          if (r.key) entry.key = r.key;
           month.entries.push(entry);
           return;
         }
@@ -225,13 +219,54 @@ export class Ledger {
   }
 
   async status(): Promise<LedgerStatus> {
+    return (await this.details()).status;
+  }
+
+  /** One month as recorded (default this one): its figures, entries and open reservations, for `routet2i ledger`. */
+  async details(key = monthKey(this.now())): Promise<{ status: LedgerStatus; entries: LedgerEntry[]; reservations: Reservation[] }> {
     const data = await this.read();
-    const key = monthKey(this.now());
     const month = data.months[key] ?? { entries: [], reservations: {} };
     const spent = sum(month.entries.map((e) => e.cost));
     const reserved = sum(Object.values(month.reservations).map((r) => r.estimate));
     const cascade = { cascaded: month.cascade?.cascaded ?? 0, escalated: month.cascade?.escalated ?? 0 };
-    return { month: key, spent, reserved, cap: this.cap, left: this.cap === null ? Infinity : Math.max(0, Math.round((this.cap - spent - reserved) * 1e9) / 1e9), cascade };
+    const left = this.cap === null ? Infinity : Math.max(0, Math.round((this.cap - spent - reserved) * 1e9) / 1e9);
+    return { status: { month: key, spent, reserved, cap: this.cap, left, cascade }, entries: month.entries, reservations: Object.values(month.reservations) };
+  }
+
+  /**
+   * Makes a damaged ledger usable again: every readable entry and reservation is kept in a new file, the damaged one is
+   * renamed aside (never deleted), and what could not be kept is returned in words. Undefined when the file is sound.
+   */
+  async repair(): Promise<{ movedTo: string; entries: number; reservations: number; dropped: string[] } | undefined> {
+    const token = await this.takeLock();
+    try {
+      let text: string;
+      try {
+        text = await fs.readFile(this.file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+      if (!ledgerProblem(text)) return undefined;
+      const { data, dropped } = salvageLedger(text);
+      const movedTo = `${this.file}.damaged-${this.now().toISOString().replace(/[:.]/g, '-')}`;
+      await fs.rename(this.file, movedTo);
+      await this.write(data);
+      const months = Object.values(data.months);
+      return { movedTo, entries: months.reduce((a, m) => a + m.entries.length, 0), reservations: months.reduce((a, m) => a + Object.keys(m.reservations).length, 0), dropped };
+    } finally {
+      await this.lock.release(token);
+    }
+  }
+
+  /** One gateway key's month. */
+  async keyStatus(key: KeyLimit): Promise<KeyStatus> {
+    const data = await this.read();
+    const m = monthKey(this.now());
+    const month = data.months[m] ?? { entries: [], reservations: {} };
+    const spent = sum(month.entries.filter((e) => e.key === key.id).map((e) => e.cost));
+    const reserved = sum(Object.values(month.reservations).filter((r) => r.key === key.id).map((r) => r.estimate));
+    return { key: key.id, month: m, spent, reserved, cap: key.cap, left: key.cap === null ? Infinity : Math.max(0, Math.round((key.cap - spent - reserved) * 1e9) / 1e9) };
   }
 
   /** Settles, at their estimates, the reservations whose owners are gone (see the crash rule above). */
@@ -250,6 +285,7 @@ export class Ledger {
           delete month.reservations[r.id];
           const entry: LedgerEntry = { id: r.id, backend: r.backend, cost: r.estimate, estimate: r.estimate, at: this.now().toISOString(), reconciled: true };
           if (r.note) entry.note = r.note;
+          if (r.key) entry.key = r.key;
           month.entries.push(entry);
           done.push(entry);
         }
@@ -271,33 +307,55 @@ export class Ledger {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, months: {} };
       throw e;
     }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      throw this.damaged('it is not valid JSON');
-    }
-    const d = data as LedgerData;
-    if (!d || typeof d !== 'object' || d.version !== 1 || !d.months || typeof d.months !== 'object') {
-      throw this.damaged(d && typeof d === 'object' && 'version' in d && d.version !== 1 ? `it has version ${JSON.stringify(d.version)}, this RouteT2I reads version 1` : 'it is not a RouteT2I ledger');
-    }
-    for (const [k, m] of Object.entries(d.months)) {
-      if (!/^\d{4}-\d{2}$/.test(k) || !m || !Array.isArray(m.entries) || !m.reservations || typeof m.reservations !== 'object') throw this.damaged(`month "${k}" is malformed`);
-      for (const e of m.entries) if (!(typeof e.cost === 'number' && e.cost >= 0)) throw this.damaged(`an entry of ${k} has no valid cost`);
-      for (const r of Object.values(m.reservations)) if (!(typeof r.estimate === 'number' && r.estimate >= 0)) throw this.damaged(`a reservation of ${k} has no valid estimate`);
-      const c = m.cascade;
-      if (c !== undefined && !(c && Number.isInteger(c.cascaded) && Number.isInteger(c.escalated) && c.escalated >= 0 && c.cascaded >= c.escalated)) throw this.damaged(`the cascade tally of ${k} is malformed`);
-    }
-    return d;
+    const problem = ledgerProblem(text);
+    if (problem) throw this.damaged(problem);
+    return JSON.parse(text) as LedgerData;
   }
 
   private damaged(why: string): RouteT2IError {
     // Refusing is the safe side: with an unreadable ledger we cannot know what was spent.
-    return new RouteT2IError('ledger-damaged', `the ledger ${this.file} is damaged (${why}); no cloud call is made until it is fixed`, 'restore it, or move it aside to start a new ledger (this forgets what was spent this month)');
+    return new RouteT2IError('ledger-damaged', `the ledger ${this.file} is damaged (${why}); no cloud call is made until it is fixed`, `restore it, or run \`routet2i ledger --repair\`, which keeps every readable record and moves the damaged file aside`);
   }
 
   private async write(data: LedgerData): Promise<void> {
-    const tmp = `${this.file}.${this.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeLedgerFile(this.file, data, this.pid);
+  }
+
+  /** Read–modify–write under the lock; the change is written only when `change` returns. */
+  private async update<T>(change: (data: LedgerData) => T): Promise<T> {
+    const token = await this.takeLock();
+    try {
+      const data = await this.read();
+      const out = change(data);
+      await this.write(data);
+      return out;
+    } finally {
+      await this.lock.release(token);
+    }
+  }
+
+  private async takeLock(): Promise<string> {
+    const staleMs = this.options.staleLockMs ?? 10_000;
+    const timeoutMs = this.options.lockTimeoutMs ?? Math.max(30_000, staleMs + 1000);
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.lock.tryTake();
+      if (token) return token;
+      // A lock whose owner is gone (a crash, a closed pipe) or that cannot be read is broken at once; any other
+      // after `staleMs`, which is shorter than the wait: a leftover never makes a run give up.
+      if (await this.lock.breakIfStale(staleMs)) continue;
+      if (Date.now() > deadline) {
+        throw new RouteT2IError('ledger-busy', `the ledger ${this.file} stayed locked for ${Math.round(timeoutMs / 1000)} s`, `if no other RouteT2I is running, delete ${this.lock.file}`);
+      }
+      await sleep(Math.min(50, 2 + attempt) + Math.random() * 5);
+    }
+  }
+}
+
+/** Writes a ledger file atomically (temporary file, fsync, rename); a full disk or a size limit is named. */
+export async function writeLedgerFile(file: string, data: LedgerData, pid = process.pid): Promise<void> {
+  const tmp = `${file}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
     const handle = await fs.open(tmp, 'w');
     try {
       await handle.writeFile(JSON.stringify(data, null, 1) + '\n');
@@ -305,87 +363,128 @@ export class Ledger {
     } finally {
       await handle.close();
     }
-    try {
-      await fs.rename(tmp, this.file);
-    } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw e;
-    }
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw diskProblem(e, `the ledger ${file}`) ?? e;
   }
+}
 
-  /** Read–modify–write under the lock; the change is written only when `change` returns. */
-  private async update<T>(change: (data: LedgerData) => T): Promise<T> {
-    const token = await this.lock();
-    try {
-      const data = await this.read();
-      const out = change(data);
-      await this.write(data);
-      return out;
-    } finally {
-      await this.unlock(token);
-    }
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isAmount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+function isDate(v: unknown): boolean {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v));
+}
+
+/** What is wrong with one entry, or undefined. */
+function entryProblem(e: unknown): string | undefined {
+  if (!isObject(e)) return `is ${e === null ? 'null' : Array.isArray(e) ? 'a list' : typeof e}, not an object`;
+  if (typeof e.id !== 'string' || !e.id) return 'has no id';
+  if (typeof e.backend !== 'string') return 'has no backend';
+  if (!isAmount(e.cost)) return `has no valid cost (${JSON.stringify(e.cost) ?? 'none'})`;
+  if (!isAmount(e.estimate)) return `has no valid estimate (${JSON.stringify(e.estimate) ?? 'none'})`;
+  if (!isDate(e.at)) return 'has no valid time';
+  return undefined;
+}
+
+function reservationProblem(key: string, r: unknown): string | undefined {
+  if (!isObject(r)) return `is ${r === null ? 'null' : Array.isArray(r) ? 'a list' : typeof r}, not an object`;
+  if (r.id !== key) return 'does not carry its own id';
+  if (typeof r.backend !== 'string') return 'has no backend';
+  if (!isAmount(r.estimate)) return `has no valid estimate (${JSON.stringify(r.estimate) ?? 'none'})`;
+  if (!isDate(r.at)) return 'has no valid time';
+  if (!Number.isInteger(r.pid) || typeof r.host !== 'string') return 'has no owner (pid and host)';
+  return undefined;
+}
+
+function cascadeProblem(c: unknown): string | undefined {
+  if (c === undefined) return undefined;
+  if (!(isObject(c) && Number.isInteger(c.cascaded) && Number.isInteger(c.escalated) && (c.escalated as number) >= 0 && (c.cascaded as number) >= (c.escalated as number))) return 'is malformed';
+  return undefined;
+}
+
+/**
+ * Everything a ledger file must be, checked strictly (an empty list where an object belongs, a null entry, a number too
+ * large to be finite: each would silently disable the cap or lose money). Undefined when the text is a valid ledger.
+ */
+export function ledgerProblem(text: string): string | undefined {
+  if (text.trim() === '') return 'it is empty';
+  let d: unknown;
+  try {
+    d = JSON.parse(text);
+  } catch {
+    return 'it is not valid JSON';
   }
+  if (!isObject(d)) return 'it is not a RouteT2I ledger';
+  if (d.version !== 1) return 'version' in d ? `it has version ${JSON.stringify(d.version)}, this RouteT2I reads version 1` : 'it is not a RouteT2I ledger (no version)';
+  if (!isObject(d.months)) return `"months" must be an object keyed by month (got ${Array.isArray(d.months) ? 'a list' : JSON.stringify(d.months) ?? 'nothing'})`;
+  for (const [k, m] of Object.entries(d.months)) {
+    if (!MONTH.test(k)) return `"${k}" is not a month (YYYY-MM)`;
+    if (!isObject(m)) return `month ${k} is ${m === null ? 'null' : 'not an object'}`;
+    if (!Array.isArray(m.entries)) return `month ${k}: "entries" must be a list`;
+    if (!isObject(m.reservations)) return `month ${k}: "reservations" must be an object keyed by reservation id (got ${Array.isArray(m.reservations) ? 'a list' : JSON.stringify(m.reservations) ?? 'nothing'})`;
+    for (const [i, e] of m.entries.entries()) {
+      const p = entryProblem(e);
+      if (p) return `month ${k}: entry ${i + 1} ${p}`;
+    }
+    for (const [id, r] of Object.entries(m.reservations)) {
+      const p = reservationProblem(id, r);
+      if (p) return `month ${k}: reservation ${id} ${p}`;
+    }
+    const c = cascadeProblem(m.cascade);
+    if (c) return `month ${k}: the cascade tally ${c}`;
+  }
+  return undefined;
+}
 
-  private async lock(): Promise<string> {
-    const token = JSON.stringify({ pid: this.pid, host: this.host, at: Date.now(), nonce: randomBytes(6).toString('hex') });
-    const deadline = Date.now() + (this.options.lockTimeoutMs ?? 15_000);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.writeFile(this.lockFile, token, { flag: 'wx' });
-        return token;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+/**
+ * The readable part of a damaged ledger, and what could not be kept (in words). Nothing that may be money is dropped
+ * silently: the caller prints `dropped`, and the original stays beside the new file.
+ */
+export function salvageLedger(text: string): { data: LedgerData; dropped: string[] } {
+  const data: LedgerData = { version: 1, months: {} };
+  const dropped: string[] = [];
+  let d: unknown;
+  try {
+    d = JSON.parse(text);
+  } catch {
+    return { data, dropped: ['the whole file (it is not valid JSON)'] };
+  }
+  const months = isObject(d) && isObject(d.months) ? d.months : undefined;
+  if (!months) return { data, dropped: ['the whole file (it has no "months" object)'] };
+  for (const [k, m] of Object.entries(months)) {
+    if (!MONTH.test(k) || !isObject(m)) {
+      dropped.push(`month "${k}" (not a month record)`);
+      continue;
+    }
+    const out: MonthRecord = { entries: [], reservations: {} };
+    const entries = Array.isArray(m.entries) ? m.entries : [];
+    if (!Array.isArray(m.entries)) dropped.push(`month ${k}: its "entries" (not a list)`);
+    entries.forEach((e, i) => {
+      const p = entryProblem(e);
+      if (p) dropped.push(`month ${k}: entry ${i + 1} (${p})`);
+      else out.entries.push(e as LedgerEntry);
+    });
+    if (isObject(m.reservations)) {
+      for (const [id, r] of Object.entries(m.reservations)) {
+        const p = reservationProblem(id, r);
+        if (p) dropped.push(`month ${k}: reservation ${id} (${p})`);
+        else out.reservations[id] = r as unknown as Reservation;
       }
-      await this.breakIfStale();
-      if (Date.now() > deadline) {
-        throw new RouteT2IError('ledger-busy', `the ledger ${this.file} stayed locked for ${Math.round((this.options.lockTimeoutMs ?? 15_000) / 1000)} s`, `if no other RouteT2I is running, delete ${this.lockFile}`);
-      }
-      await sleep(Math.min(50, 2 + attempt) + Math.random() * 5);
+    } else if (m.reservations !== undefined) dropped.push(`month ${k}: its "reservations" (not an object keyed by id)`);
+    if (m.cascade !== undefined) {
+      if (cascadeProblem(m.cascade)) dropped.push(`month ${k}: the cascade tally (malformed)`);
+      else out.cascade = m.cascade as CascadeTally;
     }
+    data.months[k] = out;
   }
-
-  /**
-   * Removes a lock left by a crash: its owner's pid is gone (same host) or it is older than
-   * `staleLockMs`. The lock is first renamed aside and checked to be the one judged stale, so two
-   * processes breaking the same lock cannot remove a fresh one.
-   */
-  private async breakIfStale(): Promise<void> {
-    let text: string;
-    let mtime: number;
-    try {
-      text = await fs.readFile(this.lockFile, 'utf8');
-      mtime = (await fs.stat(this.lockFile)).mtimeMs;
-    } catch {
-      return;
-    }
-    let owner: { pid?: number; host?: string; at?: number } = {};
-    try {
-      owner = JSON.parse(text);
-    } catch {
-      // A half-written lock: judge it by its age alone.
-    }
-    const age = Date.now() - Math.max(mtime, typeof owner.at === 'number' ? owner.at : 0);
-    const dead = owner.host === this.host && typeof owner.pid === 'number' && owner.pid !== this.pid && !this.isAlive(owner.pid);
-    if (!dead && age < (this.options.staleLockMs ?? 30_000)) return;
-    const aside = `${this.lockFile}.${randomBytes(4).toString('hex')}.stale`;
-    try {
-      await fs.rename(this.lockFile, aside);
-    } catch {
-      return;
-    }
-    const moved = await fs.readFile(aside, 'utf8').catch(() => '');
-    if (moved !== text) {
-      // We moved someone's fresh lock: put it back (unless yet another lock appeared, which then wins).
-      await fs.link(aside, this.lockFile).catch(() => undefined);
-    }
-    await fs.rm(aside, { force: true });
-  }
-
-  private async unlock(token: string): Promise<void> {
-    try {
-      if ((await fs.readFile(this.lockFile, 'utf8')) === token) await fs.rm(this.lockFile, { force: true });
-    } catch {
-      // Already gone.
-    }
-  }
+  return { data, dropped };
 }

@@ -1,7 +1,7 @@
 import { BackendError, notTaken } from '../backends/errors';
 import type { Backend, GenerationProgress, GenerationRequest, GenerationResult } from '../backends/types';
 import { RouteT2IError } from '../router/errors';
-import type { Ledger } from './ledger';
+import type { MoneyLedger } from './ledgerStore';
 
 /**
  * The one metered call: every paid generation (generate, collect, calibration, cascade escalation, Compare on Both,
@@ -22,7 +22,7 @@ import type { Ledger } from './ledger';
 
 export interface MeteredOptions {
   /** Required whenever the call may cost money (a cloud backend, or an estimate above zero). */
-  ledger?: Ledger;
+  ledger?: MoneyLedger;
   /** Written with the ledger entry: the prompt id, "calibration", "compare"… */
   note?: string;
   signal?: AbortSignal;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DispatchOutcome } from './dispatcher';
@@ -33,10 +33,16 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
 }
 
-/** A prompt id made safe as a file name (ids come from user files). */
+/**
+ * A prompt id as a file name, distinct for distinct ids on any file system: an id that is already a plain lower-case
+ * name (letters, digits, `_`, `-`, at most 80) is used as it is; any other (`cat/1`, `ﬁsh`, `Cat`, `a.edge`, a long one)
+ * is cleaned and given a hash of the exact id, so `cat/1` and `cat_1`, or `ﬁsh` and `fish`, never share a file (nor do
+ * `Cat` and `cat` where case does not count). The sidecar and the JSON output say which file is whose.
+ */
 export function fileStem(id: string): string {
-  const s = id.normalize('NFKC').replace(/[^\w.-]+/g, '_').replace(/^[.]+/, '_').slice(0, 80);
-  return s || 'prompt';
+  if (/^[a-z0-9_-]{1,80}$/.test(id)) return id;
+  const clean = id.normalize('NFKC').replace(/[^\w-]+/g, '_').slice(0, 60) || 'prompt';
+  return `${clean}-${createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 10)}`;
 }
 
 export interface SidecarContext {
@@ -79,6 +85,7 @@ export function sidecar(outcome: DispatchOutcome, ctx: SidecarContext, files: { 
     seed: r.seed ?? null,
     size: { width: outcome.request.width, height: outcome.request.height },
     steps: outcome.request.steps ?? null,
+    sent: r.sent ?? null,
     cost: outcome.cost,
     currency: 'USD',
     timings: r.timings,

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { READ_LIMITS, readFileBounded, readStreamBounded } from './boundedRead';
 import { RouteT2IError } from './errors';
 import { decodeText, lineOf, splitLines, type Line } from './text';
 import type { PromptEntry, PromptSettings, Side } from './types';
@@ -34,6 +34,15 @@ export function inputFormatOf(file: string): InputFormat {
   return format;
 }
 
+/**
+ * Every file numbers its prompts p1, p2…: with several inputs, ids are prefixed by the file's name
+ * (`portraits-p1`, `stdin-p1`) so they stay apart. route and generate use the same ids (generate names images by them).
+ */
+export function inputIdPrefix(file: string, inputs: number): string {
+  if (inputs <= 1) return '';
+  return `${file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]+$/, '')}-`;
+}
+
 export interface ParsedInput {
   entries: PromptEntry[];
   /** File-level settings (the `.t2i` front matter). */
@@ -48,7 +57,7 @@ export function parsePromptInput(text: string, file: string, format: InputFormat
     case 't2i':
       return parseT2i(text, file, lines, at);
     case 'txt':
-      return { entries: parseLines(file, lines), settings: {} };
+      return { entries: parseLines(text, file, lines), settings: {} };
     case 'tsv':
       return { entries: parseTable(text, file, '\t', at), settings: {} };
     case 'csv':
@@ -61,23 +70,12 @@ export function parsePromptInput(text: string, file: string, format: InputFormat
 /** Reads and parses a prompt file (or standard input for `-`). */
 export async function readPromptFile(file: string, options: { cwd?: string; stdin?: NodeJS.ReadableStream } = {}): Promise<ParsedInput & { text: string }> {
   const format = inputFormatOf(file);
-  let bytes: Uint8Array;
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of options.stdin ?? process.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    bytes = Buffer.concat(chunks);
-  } else {
-    try {
-      bytes = await readFile(path.resolve(options.cwd ?? process.cwd(), file));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new RouteT2IError('no-such-file', `${file}: no such file`);
-      if (code === 'EISDIR') throw new RouteT2IError('is-directory', `${file}: is a folder, not a prompt file`);
-      if (code === 'EACCES' || code === 'EPERM') throw new RouteT2IError('no-access', `${file}: permission denied`);
-      throw e;
-    }
-  }
   const where = file === '-' ? 'standard input' : file;
+  const bounds = { limit: READ_LIMITS.prompts, what: 'prompt file', name: where };
+  const bytes =
+    file === '-'
+      ? await readStreamBounded(options.stdin ?? process.stdin, bounds)
+      : await readFileBounded(path.resolve(options.cwd ?? process.cwd(), file), bounds);
   const text = decodeText(bytes, where);
   const parsed = parsePromptInput(text, file, format);
   if (parsed.entries.length === 0) {
@@ -132,17 +130,21 @@ export function routeOverride(text: string, promptStart: number): { side: Side; 
 const COMMENT = /^\s*#/;
 const NEGATIVE = /^(\s*)negative\s*:/i;
 
-function parseLines(file: string, lines: Line[]): PromptEntry[] {
+function parseLines(text: string, file: string, lines: Line[]): PromptEntry[] {
   const entries: PromptEntry[] = [];
   lines.forEach((line, i) => {
     if (line.text.trim() === '' || COMMENT.test(line.text)) return;
     const [start, end] = trimmedRange(line.text, 0, line.text.length);
-    entries.push({
+    const entry: PromptEntry = {
       id: `p${entries.length + 1}`,
       prompt: line.text.slice(start, end),
       source: { file, start: line.start + start, end: line.start + end, line: i },
       settings: {},
-    });
+    };
+    // The editor's CodeLens honours `# route:` above a line prompt too; so do route and generate.
+    const route = routeOverride(text, line.start + start);
+    if (route) entry.route = route;
+    entries.push(entry);
   });
   return entries;
 }
@@ -263,9 +265,17 @@ export interface Cell {
 
 /**
  * Rows of a CSV (RFC 4180: quotes, doubled quotes, line breaks inside quotes) or TSV table, with each
- * cell's range. Written here because the CSV libraries we know report rows, not character ranges.
+ * cell's range. TSV (the IANA text/tab-separated-values type, and what PartiPrompts and spreadsheets write)
+ * has no quoting: a quote is text, so `"G I G G L E" painted in…` is one cell, quotes and all.
+ *
+ * Why not csv-parse: every entry's `source` must be the exact UTF-16 range of its prompt cell. csv-parse's
+ * `info` reports where a record starts and ends (bytes and lines) and `raw` gives the record's text, but not
+ * where each field lies inside it, and in bytes of UTF-8 rather than string offsets; finding the field would
+ * mean scanning the raw record's quotes and separators again, which is this parser. So we keep it, small and
+ * linear: each character is looked at once.
  */
-export function readTable(text: string, sep: string): Cell[][] {
+export function readTable(text: string, sep: string, file = 'input'): Cell[][] {
+  const quoting = sep !== '\t';
   const rows: Cell[][] = [];
   let row: Cell[] = [];
   let i = 0;
@@ -275,7 +285,7 @@ export function readTable(text: string, sep: string): Cell[][] {
     let start: number;
     let end: number;
     let quoted = false;
-    if (text[i] === '"') {
+    if (quoting && text[i] === '"') {
       quoted = true;
       start = i + 1;
       let j = start;
@@ -283,10 +293,9 @@ export function readTable(text: string, sep: string): Cell[][] {
       for (;;) {
         const q = text.indexOf('"', j);
         if (q < 0) {
-          buf += text.slice(j);
-          j = n;
-          end = n;
-          break;
+          // Reading on would take the rest of the file as one cell: say where the quote opened instead.
+          const line = text.slice(0, i).split(/\r\n|\r|\n/).length;
+          throw new RouteT2IError('bad-csv', `${file}:${line}: a quoted field opens here and is never closed`, 'close the quote, or double a quote inside a field ("")');
         }
         buf += text.slice(j, q);
         if (text[q + 1] === '"') {
@@ -323,7 +332,7 @@ export function readTable(text: string, sep: string): Cell[][] {
 }
 
 function parseTable(text: string, file: string, sep: string, at: (o: number) => number): PromptEntry[] {
-  const rows = readTable(text, sep).filter((r) => !(r.length === 1 && r[0]!.value.trim() === ''));
+  const rows = readTable(text, sep, file).filter((r) => !(r.length === 1 && r[0]!.value.trim() === ''));
   if (rows.length === 0) return [];
   const header = rows[0]!.map((c) => c.value.trim().toLowerCase());
   const col = header.indexOf('prompt');

@@ -22,6 +22,8 @@ function scores(value: unknown, where: string, side: string): Scores {
 
 export function parsePairs(text: string, file: string): LabelledPair[] {
   const pairs: LabelledPair[] = [];
+  // A repeated id is one prompt labelled twice (two collect runs on one file): training on both would weigh it double.
+  const firstLine = new Map<string, number>();
   const lines = splitLines(text);
   lines.forEach((line, i) => {
     if (line.text.trim() === '') return;
@@ -37,6 +39,9 @@ export function parsePairs(text: string, file: string): LabelledPair[] {
     const o = value as Record<string, unknown>;
     if (typeof o.prompt !== 'string') throw new RouteT2IError('bad-pairs', `${where}: "prompt" must be a string`);
     const id = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : `line${i + 1}`;
+    const first = firstLine.get(id);
+    if (first !== undefined) throw new RouteT2IError('bad-pairs', `${where}: id "${id}" repeats line ${first}; each prompt must be labelled once`, 'remove the repeated lines (keep one measurement per id)');
+    firstLine.set(id, i + 1);
     pairs.push({ ...o, id, prompt: o.prompt, edge: scores(o.edge, where, 'edge'), cloud: scores(o.cloud, where, 'cloud') });
   });
   if (pairs.length === 0) throw new RouteT2IError('bad-pairs', `${file}: no labelled pairs found`, 'one JSON object per line: {"id", "prompt", "edge": {…}, "cloud": {…}}');

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { READ_LIMITS, readFileBoundedSync } from './boundedRead';
 import { RouteT2IError } from './errors';
 import type { LabelledPair } from './types';
 
@@ -48,13 +49,8 @@ export class PairsLog {
 }
 
 function readExisting(file: string): OpenedPairs {
-  let text: Buffer;
-  try {
-    text = fs.readFileSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { done: new Map(), repaired: 0 };
-    throw e;
-  }
+  if (!fs.existsSync(file)) return { done: new Map(), repaired: 0 };
+  const text = readFileBoundedSync(file, { limit: READ_LIMITS.pairs, what: 'pairs file' });
   const name = path.basename(file);
   // JSON.stringify never writes a raw newline, so a line of ours ends only where a write finished.
   // A tail after the last newline is a torn write and is cut off; unless it is a whole pair (a file

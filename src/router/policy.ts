@@ -1,5 +1,5 @@
 import { RouteT2IError } from './errors';
-import { metricSuperiority, type Normalisation } from './prs';
+import { formatVersus, metricSuperiority, type Normalisation } from './prs';
 import type { Scores, Side } from './types';
 
 /**
@@ -117,8 +117,7 @@ export interface MoneyState {
 
 /** Why a route was chosen, in words a user reads. */
 export function explainDecision(d: RouteDecision, cloudShare: number): string {
-  const prs = d.prs.toFixed(2);
-  const alpha = d.alpha.toFixed(2);
+  const [prs, alpha] = formatVersus(d.prs, d.alpha);
   switch (d.reason) {
     case 'edge-predicted-better':
       return `edge predicted at least as good (PRS ${prs} ≥ 0.5)`;

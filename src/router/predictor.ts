@@ -7,7 +7,8 @@ import { forward, tokenContributions, type NetInput } from './model/network';
 import { isRidge, loadModel, MODEL_JSON, type HeadWeights, type ModelFile } from './model/format';
 import { predictRidge, promptFeatures, tokenShares } from './model/ridge';
 import { paretoRelation, paretoRelativeSuperiority, type Normalisation } from './prs';
-import type { EncodedPrompt, EncoderContext, EncoderFactory, Prediction, Scores, TokenEncoder, TokenImpact } from './types';
+import { boundPrompt } from './prompt';
+import type { EncodedPrompt, EncoderContext, EncoderFactory, Prediction, Scores, TokenEncoder, TokenImpact, Truncation } from './types';
 
 /** A loaded predictor: an encoder plus the network, ready to predict edge and cloud quality for prompts. */
 export class Predictor {
@@ -50,8 +51,12 @@ export class Predictor {
     const chunk = 256;
     for (let i = 0; i < prompts.length; i += chunk) {
       throwIfAborted(options.signal);
-      const encoded = await this.encoder.encode(prompts.slice(i, i + chunk), options);
-      for (const e of encoded) out.push(this.predictEncoded(e));
+      const bounded = prompts.slice(i, i + chunk).map((p) => boundPrompt(p));
+      const encoded = await this.encoder.encode(
+        bounded.map((b) => b.text),
+        options,
+      );
+      encoded.forEach((e, j) => out.push(withTruncation(this.predictEncoded(e), bounded[j]!.truncated)));
     }
     return out;
   }
@@ -59,7 +64,8 @@ export class Predictor {
   /** Synchronous prediction, for encoders that need no I/O (the lexical one): the editor's hot path. */
   predictSync(prompt: string): Prediction {
     if (!this.encoder.encodeSync) throw new RouteT2IError('async-encoder', `the "${this.encoder.spec.id}" encoder cannot predict synchronously`);
-    return this.predictEncoded(this.encoder.encodeSync(prompt));
+    const bounded = boundPrompt(prompt);
+    return withTruncation(this.predictEncoded(this.encoder.encodeSync(bounded.text)), bounded.truncated);
   }
 
   predictEncoded(encoded: EncodedPrompt): Prediction {
@@ -148,6 +154,12 @@ function ridgePrediction(predictor: Predictor, encoded: EncodedPrompt): Predicti
     pareto: paretoRelation(rawEdge, rawCloud, predictor.metrics),
     tokens,
   };
+}
+
+/** Bounded work per prompt: only the start of a very long prompt is encoded, and its prediction says so. */
+function withTruncation(prediction: Prediction, truncated: Truncation | undefined): Prediction {
+  if (truncated) prediction.truncated = truncated;
+  return prediction;
 }
 
 /** The shipped default predictor's folder, found from wherever this code runs (bundle, sources, tests). */

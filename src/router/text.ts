@@ -1,15 +1,14 @@
+import { formatBytes, READ_LIMITS } from './boundedRead';
 import { RouteT2IError } from './errors';
-
-/** Largest input read into memory; beyond it the file is refused rather than half-read. */
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Decodes a file's bytes as UTF-8 text, refusing binary data with a clear error. A leading byte-order
- * mark is dropped, as editors do, so offsets agree with what VS Code shows.
+ * mark is dropped, as editors do, so offsets agree with what VS Code shows. The bytes should come from
+ * boundedRead.ts, which stops at the limit while reading; the check here covers bytes from elsewhere.
  */
-export function decodeText(bytes: Uint8Array, where: string): string {
-  if (bytes.length > MAX_INPUT_BYTES) {
-    throw new RouteT2IError('input-too-large', `${where}: ${(bytes.length / 1048576).toFixed(1)} MB is more than the ${MAX_INPUT_BYTES / 1048576} MB limit for one input`);
+export function decodeText(bytes: Uint8Array, where: string, limit: number = READ_LIMITS.prompts): string {
+  if (bytes.length > limit) {
+    throw new RouteT2IError('input-too-large', `${where}: ${formatBytes(bytes.length)} is over the ${formatBytes(limit)} limit for one input`);
   }
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
     throw new RouteT2IError('not-utf8', `${where}: the file is UTF-16; save it as UTF-8`);

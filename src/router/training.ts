@@ -2,7 +2,7 @@ import { RouteT2IError, throwIfAborted } from './errors';
 import { groupedFolds, kFolds, routerFigures, routingCurve, sampleCurve, type RouterFigures } from './evaluate';
 import type { Metric } from './metrics';
 import { forward, SIDES, type NetInput } from './model/network';
-import type { LabelSource, ModelFile, ModelFileDraft } from './model/format';
+import type { ModelFile, ModelFileDraft } from './model/format';
 import { predictRidge, promptFeatures, ridgeFeatures, type RidgeData, type RidgeFeature } from './model/ridge';
 import { chooseRidge, fitChosen } from './model/ridgeSelect';
 import { Rng } from './model/rng';
@@ -13,35 +13,16 @@ import { promptTokens } from './prompt';
 import { selectPrompts } from './selection';
 import { uniformWeights, type Normalisation } from './prs';
 import type { EncodedPrompt, LabelledPair, Prediction, Scores, TokenEncoder } from './types';
+import { singleLabelSource } from './learning/labelSource';
+import { recordedModelPair } from './learning/modelPair';
 
 /** Training data: pairs with their prompts encoded once (cross-validation reuses the encodings). */
 export interface PreparedData {
   pairs: LabelledPair[];
   encoded: EncodedPrompt[];
   metrics: Metric[];
-  /** Where the labels came from (one source per training set). */
-  labels?: LabelSource;
   /** The ridge head's prompt features, computed once and shared by every fold. */
   ridge?: { features: RidgeFeature[]; rarityColumn: number; x: Float64Array };
-}
-
-/** The label source of one pair: a scorer named by `scoredWith` (what collect writes), else human ratings of its data set. */
-export function pairLabelSource(pair: LabelledPair): LabelSource {
-  if (typeof pair.scoredWith === 'string' && pair.scoredWith !== '') return { kind: 'scorer', name: pair.scoredWith };
-  return { kind: 'human', name: typeof pair.source === 'string' && pair.source !== '' ? pair.source : 'ratings' };
-}
-
-/** The one label source of a training set; pairs labelled by different sources are refused, never mixed. */
-export function labelSourceOf(pairs: readonly LabelledPair[]): LabelSource {
-  const first = pairLabelSource(pairs[0]!);
-  for (const p of pairs) {
-    const s = pairLabelSource(p);
-    if (s.kind !== first.kind || s.name !== first.name) {
-      const say = (l: LabelSource) => (l.kind === 'human' ? `human ratings (${l.name})` : `the scorer ${l.name}`);
-      throw new RouteT2IError('mixed-labels', `pair "${p.id}" is labelled by ${say(s)} but pair "${pairs[0]!.id}" by ${say(first)}; one predictor learns from one label source`, 'train on the pairs of one source (split the file)');
-    }
-  }
-  return first;
 }
 
 export interface FitOptions {
@@ -74,13 +55,14 @@ export async function prepareData(pairs: LabelledPair[], encoder: TokenEncoder, 
   if (metrics.length === 0) {
     throw new RouteT2IError('bad-pairs', options.metrics ? 'none of the chosen metrics has scores on both sides in the pairs' : 'no metric has scores on both the edge and the cloud side');
   }
+  // A predictor learns one kind of label: human ratings and a CLIP scorer (or two scorers) are never pooled.
+  singleLabelSource(pairs);
   throwIfAborted(options.signal);
-  const labels = labelSourceOf(pairs);
   const encoded = await encoder.encode(
     pairs.map((p) => p.prompt),
     options.signal ? { signal: options.signal } : {},
   );
-  return { pairs, encoded, metrics, labels };
+  return { pairs, encoded, metrics };
 }
 
 function toSample(e: EncodedPrompt, target: { edge: Scores; cloud: Scores }, metrics: readonly Metric[]): TrainSample {
@@ -193,7 +175,7 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
     impactBaseline: { edge: base(0), cloud: base(1) },
     prsReference: [],
     training: {
-      data: { source: options.source ?? 'pairs', pairs: pairs.length },
+      data: { source: options.source ?? 'pairs', pairs: pairs.length, ...provenance(pairs) },
       hyperparameters: { ...hp },
       epochs: report.epochs,
       bestEpoch: report.bestEpoch,
@@ -203,7 +185,7 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
       seconds: report.seconds,
     },
   };
-  const file = { ...draft, ...(data.labels ? { labels: data.labels } : {}), format: 'routet2i-predictor', version: 1, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
+  const file = { ...draft, format: 'routet2i-predictor', version: 1, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
   const predictor = new Predictor(file, report.params, encoder);
   const predictions = idx.map((i) => predictor.predictEncoded(data.encoded[i]!));
   file.prsReference = quantiles(predictions.map((p) => p.prs));
@@ -275,14 +257,13 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
       groups: { ...chosen.choice.groups },
       selection: { method: chosen.tried ? `${chosen.tried} settings (λ × feature groups), inner 5-fold cross-validated APGR on the training pairs` : 'default (too few pairs to choose)', innerApgr: Number.isFinite(chosen.innerApgr) ? chosen.innerApgr : null, tried: chosen.tried },
     },
-    ...(data.labels ? { labels: data.labels } : {}),
     metrics,
     encoder: encoder.spec,
     normalisation,
     impactBaseline: { edge: zeros(), cloud: zeros() },
     prsReference: [],
     training: {
-      data: { source: options.source ?? 'pairs', pairs: pairs.length },
+      data: { source: options.source ?? 'pairs', pairs: pairs.length, ...provenance(pairs) },
       hyperparameters: { head: 'ridge', lambda: chosen.choice.lambda, groups: { ...chosen.choice.groups }, seed },
       epochs: 0,
       bestEpoch: 0,
@@ -298,6 +279,13 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
   file.prsReference = quantiles(predictions.map((pr) => pr.prs));
   file.heat = heatPercentiles(predictions, metrics, weights);
   return { predictor, report };
+}
+
+/** What the labels are (`labels`) and which models they compare (`pair`), where the pairs record it. */
+function provenance(pairs: readonly LabelledPair[]): { labels?: unknown; pair?: { edge: string; cloud: string } } {
+  const labels = singleLabelSource(pairs);
+  const pair = recordedModelPair(pairs);
+  return { ...(labels ? { labels } : {}), ...(pair ? { pair } : {}) };
 }
 
 /** Percentiles 50/80/95 of the non-zero |impacts| (per metric) and |PRS-weighted cloud gains| (verdict). */

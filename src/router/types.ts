@@ -107,12 +107,24 @@ export interface TokenImpact {
   cloudGain: Scores;
 }
 
+/** Set on a prediction whose prompt was longer than the engine analyses (src/router/prompt/limits.ts). */
+export interface Truncation {
+  /** Offset in the prompt where analysis stopped: tokens end at or before it. */
+  at: number;
+  /** The limit that cut it, in characters. */
+  limit: number;
+  /** One line for people: what was cut and why. */
+  reason: string;
+}
+
 export interface Prediction {
   edge: Scores;
   cloud: Scores;
   prs: number;
   pareto: ParetoRelation;
   tokens: TokenImpact[];
+  /** Present when only the start of the prompt was analysed. */
+  truncated?: Truncation;
 }
 
 /** A labelled pair (one JSON line of a pairs file). */

@@ -152,6 +152,7 @@ export function createClipEncoderFactory(defaults: ClipLoadOptions = {}): Encode
         cacheDir: context.cacheDir ?? defaults.cacheDir,
         hubUrl: defaults.hubUrl ?? str(env.ROUTET2I_HUB_URL),
         token: defaults.token ?? str(env.HF_TOKEN),
+        trustHub: defaults.trustHub ?? env.ROUTET2I_HUB_TRUST_TOKEN === '1',
         signal: context.signal ?? defaults.signal,
         onProgress: context.onProgress ?? defaults.onProgress,
       },

@@ -28,6 +28,8 @@ export interface ClipLoadOptions extends ModelLocation {
   onProgress?: (event: ModelProgress) => void;
   /** Hub token for gated models (the CLI passes HF_TOKEN). */
   token?: string;
+  /** Send the token to a custom hub URL too (ROUTET2I_HUB_TRUST_TOKEN=1). */
+  trustHub?: boolean;
   /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
   threads?: number;
   stallMs?: number;
@@ -52,6 +54,7 @@ export async function locateClipModel(options: ClipLoadOptions, parts: readonly 
     hubUrl: options.hubUrl,
     revision: options.revision,
     token: options.token,
+    trustHub: options.trustHub,
     signal: options.signal,
     onProgress: options.onProgress,
     stallMs: options.stallMs,

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, RouteT2IError } from '../router/errors';
+import { credentialRefusal, sameOrigin, scrub } from '../shared/secrets';
 import { cachedModelDir, DEFAULT_HUB_URL, type ModelProgress } from './modelStore';
 
 export const MANIFEST = '.routet2i-download.json';
@@ -33,10 +34,18 @@ export interface DownloadOptions {
   cacheDir: string;
   hubUrl?: string;
   revision?: string;
-  /** Bearer token for the hub (gated models), sent to the hub's own origin only, never to redirects elsewhere. */
+  /**
+   * Bearer token for the hub (gated models). Sent only to the default hub's own origin over https, never to a
+   * redirect elsewhere; to a custom `hubUrl` (a mirror) only when `trustHub` says so (ROUTET2I_HUB_TRUST_TOKEN=1),
+   * and even then never over plain http to another machine (src/shared/secrets.ts).
+   */
   token?: string;
+  /** Send `token` to a custom `hubUrl` too (the user's explicit opt-in). */
+  trustHub?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: ModelProgress) => void;
+  /** Where a note about a withheld token goes. */
+  onWarning?: (message: string) => void;
   /** Give up on a file when no byte arrives for this long (default 60 s). */
   stallMs?: number;
   fetch?: typeof fetch;
@@ -95,10 +104,10 @@ function fileUrl(options: DownloadOptions, file: string): URL {
   try {
     url = new URL(`${base}/${rel}`);
   } catch {
-    throw new RouteT2IError('bad-hub-url', `model hub URL "${options.hubUrl}" is not a URL`, 'check ROUTET2I_HUB_URL / the routet2i.hubUrl setting');
+    throw new RouteT2IError('bad-hub-url', `model hub URL "${scrub(String(options.hubUrl), [options.token])}" is not a URL`, 'check ROUTET2I_HUB_URL / the routet2i.hubUrl setting');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new RouteT2IError('bad-hub-url', `model hub URL "${options.hubUrl}" must start with https:// or http://`);
+    throw new RouteT2IError('bad-hub-url', `model hub URL "${scrub(String(options.hubUrl), [options.token])}" must start with https:// or http://`);
   }
   return url;
 }
@@ -113,12 +122,13 @@ function etagSha(value: string | null): string | undefined {
 async function open(url: URL, options: DownloadOptions, signal: AbortSignal) {
   const doFetch = options.fetch ?? fetch;
   const hubOrigin = url.origin;
+  const token = tokenFor(url, options);
   let linkedSize: number | undefined;
   let linkedSha: string | undefined;
   let current = url;
   for (let hop = 0; hop < 8; hop++) {
     const headers: Record<string, string> = { 'user-agent': 'routet2i' };
-    if (options.token && current.origin === hubOrigin) headers.authorization = `Bearer ${options.token}`;
+    if (token && sameOrigin(current, hubOrigin) && !credentialRefusal(current)) headers.authorization = `Bearer ${token}`;
     const response = await doFetch(current, { headers, redirect: 'manual', signal });
     const size = Number(response.headers.get('x-linked-size') ?? NaN);
     if (Number.isSafeInteger(size) && size >= 0) linkedSize ??= size;
@@ -130,7 +140,26 @@ async function open(url: URL, options: DownloadOptions, signal: AbortSignal) {
     }
     return { response, url: current, linkedSize, linkedSha };
   }
-  throw new RouteT2IError('download-failed', `${url}: too many redirects`);
+  throw new RouteT2IError('download-failed', `${scrub(url.toString(), [options.token])}: too many redirects`);
+}
+
+/**
+ * The hub token where it may go: the default hub's origin, or a custom hub the user trusts with it; never over plain
+ * http to another machine. A token withheld from a custom hub is said once, so a 401 there is not a mystery.
+ */
+function tokenFor(hub: URL, options: DownloadOptions): string | undefined {
+  if (!options.token) return undefined;
+  const own = sameOrigin(hub, new URL(DEFAULT_HUB_URL));
+  if (!own && !options.trustHub) {
+    options.onWarning?.(`HF_TOKEN is not sent to ${hub.host}: it goes only to ${new URL(DEFAULT_HUB_URL).host} unless ROUTET2I_HUB_TRUST_TOKEN=1`);
+    return undefined;
+  }
+  const refusal = credentialRefusal(hub);
+  if (refusal) {
+    options.onWarning?.(`HF_TOKEN is not sent: ${refusal}`);
+    return undefined;
+  }
+  return options.token;
 }
 
 async function downloadFile(dir: string, file: string, index: number, count: number, options: DownloadOptions): Promise<ManifestEntry> {

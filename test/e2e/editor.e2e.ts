@@ -87,8 +87,8 @@ describe('the editor on a prompt file', function () {
     assert.match(text, /Prompt: edge \d\.\d\d · cloud \d\.\d\d · PRS \d\.\d\d · .* → (edge|cloud)/);
     const rows = (await s.page.locator('.monaco-hover:not(.hidden) table tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
     assert.deepEqual(rows[0], 'metric word impact cloud gain edge cloud');
-    assert.match(rows[1]!, /^Quality [−+]?\d\.\d\d [−+]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
-    assert.match(rows[2]!, /^Alignment [−+]?\d\.\d\d [−+]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
+    assert.match(rows[1]!, /^Quality [−+±]?\d\.\d\d [−+±]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
+    assert.match(rows[2]!, /^Alignment [−+±]?\d\.\d\d [−+±]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
     await s.screenshot('hover');
     await s.page.mouse.move(1, 1);
   });
@@ -221,7 +221,7 @@ describe('the editor on a prompt file', function () {
     await s.workbench.waitForNotification(/the OpenAI Images key is stored in VS Code's secret storage/);
 
     await s.workbench.setSetting('routet2i.backends.cloud', 'openai');
-    await s.workbench.setSetting('routet2i.backends.settings', { a1111: { url: 'http://127.0.0.1:9' }, openai: { url: cloud.server.url, model: 'gpt-image-1' } });
+    await s.workbench.setSetting('routet2i.backends.settings', { a1111: { url: 'http://127.0.0.1:9' }, openai: { url: cloud.server.url, model: 'gpt-image-2.6-flare' } });
     await s.workbench.setSetting('routet2i.policy.monthlyCap', 5);
     await clickWord(s.page, 'bouquet');
     await s.workbench.runCommand('RouteT2I: Generate on Cloud');

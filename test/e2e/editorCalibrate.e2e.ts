@@ -24,7 +24,7 @@ describe('calibrating on the user\'s own models', function () {
 
     await s.workbench.runCommand('RouteT2I: Calibrate on My Models…');
     const dialog = await s.workbench.waitForDialog(/Calibrate on 5 prompts from portraits\.t2i\?/);
-    assert.match(await dialog.innerText(), /rendered on openai-compatible .* and openai \(dall-e-3\) .* estimated \$0\.20 \(\$5\.00 left this month\)/s);
+    assert.match(await dialog.innerText(), /rendered on openai-compatible .* and openai \(gpt-image-2\.6-flare\) .* estimated \$0\.20 \(\$5\.00 left this month\)/s);
     await s.screenshot('calibrate-confirm');
     await dialog.getByRole('button', { name: 'Calibrate' }).click();
     await s.workbench.waitForNotification(/the predictor calibrated on 5 of your prompts is now in use/, 180_000);

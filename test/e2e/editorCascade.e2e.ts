@@ -92,7 +92,7 @@ describe('cascade generation from the editor', function () {
     try {
       await s.workbench.setSetting('routet2i.policy.mode', 'predict');
       await s.workbench.setSetting('routet2i.policy.cloudShare', 0);
-      await s.workbench.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: models().edge.url }, openai: { url: models().cloud.url, model: 'dall-e-3' }, a1111: { url: a1111.server.url } });
+      await s.workbench.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: models().edge.url }, openai: { url: models().cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 }, a1111: { url: a1111.server.url } });
       writeFileSync(join(s.server.workspace, 'lighthouse.t2i'), '---\nbackend: a1111\n---\na lighthouse on a cliff at dawn, oil painting\n');
       await s.probe.call('executeCommand', { command: 'vscode.open', args: [`file://${join(s.server.workspace, 'lighthouse.t2i')}`] });
       await s.page.locator('.tabs-container .tab.active', { hasText: 'lighthouse.t2i' }).waitFor();

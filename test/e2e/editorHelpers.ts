@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import type { HeatStats } from '../../src/extension/heat';
+import type { HeatStats } from '../../src/extension/heat/heat';
 import type { DiagnosticJson } from '../../src/extension/probe/protocol';
 import { startImagesApi, type ImagesApi } from '../support/imagesApi';
 import { makePng } from '../support/png';
@@ -227,7 +227,7 @@ export async function configureLoopbackModels(session: Session, m: LoopbackModel
   await w.setSetting('routet2i.model.modelsDir', m.clipDir);
   await w.setSetting('routet2i.backends.edge', 'openai-compatible');
   await w.setSetting('routet2i.backends.cloud', 'openai');
-  await w.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: m.edge.url }, openai: { url: m.cloud.url, model: 'dall-e-3' } });
+  await w.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: m.edge.url }, openai: { url: m.cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 } });
   await w.setSetting('routet2i.generation.width', 512);
   await w.setSetting('routet2i.generation.height', 512);
   await w.setSetting('routet2i.policy.monthlyCap', 5);

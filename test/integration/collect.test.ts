@@ -38,7 +38,7 @@ describe('routet2i collect', function () {
   let env: NodeJS.ProcessEnv;
   const args = (out: string, ...more: string[]) => [
     'collect', '--prompts', 'prompts.txt', '--edge', 'openai-compatible', '--edge-url', edge.url,
-    '--cloud', 'openai', '--cloud-url', cloud.url, '--cloud-model', 'dall-e-3', '--out', out, ...more,
+    '--cloud', 'openai', '--cloud-url', cloud.url, '--cloud-model', 'gpt-image-2.6-flare', '--out', out, ...more,
   ];
 
   before(async () => {
@@ -50,6 +50,8 @@ describe('routet2i collect', function () {
   beforeEach(() => {
     work = tmp();
     fs.writeFileSync(path.join(work, 'prompts.txt'), PROMPTS.join('\n') + '\n');
+    // A flat price keeps the money figures round (the config in the current folder is read, as \`generate\` reads it).
+    fs.writeFileSync(path.join(work, 'routet2i.config.yaml'), 'backends:\n  openai: { price: 0.04 }\n');
     edge.received.length = 0;
     cloud.received.length = 0;
     edge.onRequest = cloud.onRequest = undefined;
@@ -63,7 +65,7 @@ describe('routet2i collect', function () {
   it('renders every prompt on both sides, scores both images and writes one pair per prompt', async () => {
     const r = await runCommand(args('pairs.jsonl', '--images', 'images', '--size', '512x512'), { cwd: work, env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /Collecting 4 of 4 prompts: edge openai-compatible \(default\), cloud openai \(dall-e-3\); estimated cost \$0\.16\./);
+    assert.match(r.stderr, /Collecting 4 of 4 prompts: edge openai-compatible \(default\), cloud openai \(gpt-image-2.6-flare\); estimated cost \$0\.16\./);
     assert.match(r.stderr, /\[4\/4\] p4 done — 0 s and \$0\.00 left \(\$0\.16 spent\)/);
     assert.match(r.stderr, /wrote 4 pairs to pairs\.jsonl in \d+ s; spent \$0\.16\./);
     const pairs = readPairs(path.join(work, 'pairs.jsonl'));
@@ -176,7 +178,7 @@ describe('routet2i collect', function () {
         'defaults: { width: 768, height: 512, negative: blurry }',
         'backends:',
         `  openai-compatible: { url: "${edge.url}" }`,
-        `  openai: { url: "${cloud.url}", model: dall-e-3 }`,
+        `  openai: { url: "${cloud.url}", model: gpt-image-2.6-flare, price: 0.04 }`,
       ].join('\n'),
     );
     const r = await runCommand(['collect', '--prompts', 'prompts.txt', '--config', 'routet2i.yaml', '--out', 'pairs.jsonl'], { cwd: work, env });

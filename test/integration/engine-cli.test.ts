@@ -66,7 +66,7 @@ describe('routet2i route / train / eval', function () {
     assert.match(r.stdout, /\n {2}edge {3}quality \d\.\d\d {2}alignment \d\.\d\d\n {2}cloud {2}quality/);
     assert.match(r.stdout, /PRS \d\.\d\d · .* · → (edge|cloud): /);
     assert.match(r.stdout, /weak tokens: /);
-    assert.match(r.stdout, /\d+ prompts · budget 30% cloud · α \d\.\d\d · cloud share \d+% \(\d+\) · [\d,]+ prompts\/s · model default/);
+    assert.match(r.stdout, /\d+ prompts · budget 30% cloud \(target\) · α \d\.\d\d · cloud share \d+% \(\d+\) · [\d,]+ prompts\/s · model default/);
   });
 
   it('reads CRLF text, odd Unicode, standard input, tsv, csv and jsonl', async () => {

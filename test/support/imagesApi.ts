@@ -2,6 +2,10 @@
  * A loopback OpenAI Images endpoint (POST /v1/images/generations → {created, data: [{b64_json}]},
  * refusals (prompts matching `refuse`) as HTTP 400 with error.code content_policy_violation), serving a fixed solid-colour PNG
  * per prompt, so `collect` can run end to end against the real openai / openai-compatible clients.
+ *
+ * As an edge it answers like stable-diffusion.cpp's sd-server (examples/server/routes_openai.cpp): GET /v1/models
+ * lists `sd-cpp-local`, and seed, negative_prompt and steps are read from `<sd_cpp_extra_args>{…}</sd_cpp_extra_args>`
+ * inside the prompt (cut out before the prompt is used); `received` holds the body with those fields lifted out.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,11 +51,17 @@ export async function startImagesApi(options: { key?: string; refuse?: RegExp; c
         const text = JSON.stringify(body);
         res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
       };
+      if (req.method === 'GET' && req.url === '/v1/models') return send(200, { data: [{ id: 'sd-cpp-local', object: 'model', owned_by: 'local' }] });
       if (req.method !== 'POST' || req.url !== '/v1/images/generations') return send(404, { error: { message: 'not found' } });
       if (options.key && req.headers.authorization !== `Bearer ${options.key}`) {
         return send(401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      const extra = /<sd_cpp_extra_args>(.*?)<\/sd_cpp_extra_args>/.exec(String(body.prompt));
+      if (extra) {
+        body.prompt = String(body.prompt).replace(extra[0], '');
+        Object.assign(body, JSON.parse(extra[1]!) as Record<string, unknown>);
+      }
       api.received.push(body);
       api.onRequest?.(body);
       if (api.delayMs > 0) await new Promise((r) => setTimeout(r, api.delayMs));

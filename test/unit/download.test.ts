@@ -176,7 +176,8 @@ describe('model download from a hub in the Hugging Face layout', function () {
   it('sends the hub token to the hub only, and shares concurrent downloads', async () => {
     await serve();
     const cacheDir = tmp();
-    const options = { model: MODEL, files: FILES, cacheDir, hubUrl: hub!.url, token: 'secret-token' };
+    // A hub other than the default one gets the token only with the user's opt-in (ROUTET2I_HUB_TRUST_TOKEN=1).
+    const options = { model: MODEL, files: FILES, cacheDir, hubUrl: hub!.url, token: 'secret-token', trustHub: true };
     const [a, b] = await Promise.all([ensureCachedModel(options), ensureCachedModel(options)]);
     assert.equal(a, b);
     assert.equal(hub!.requests.filter((r) => r.endsWith('/config.json')).length, 1);
@@ -185,6 +186,24 @@ describe('model download from a hub in the Hugging Face layout', function () {
     const storage = [...hub!.authorization.entries()].filter(([p]) => p.startsWith('/storage/'));
     assert.equal(storage.length, 2);
     assert.ok(storage.every(([, v]) => v === undefined));
+  });
+
+  it('HF_TOKEN goes to a custom hub only when trusted, and never over plain http to another machine', async () => {
+    await serve();
+    const warnings: string[] = [];
+    await ensureCachedModel({ model: MODEL, files: FILES, cacheDir: tmp(), hubUrl: hub!.url, token: 'secret-token', onWarning: (m) => warnings.push(m) });
+    assert.ok([...hub!.authorization.values()].every((v) => v === undefined), 'no token to an untrusted mirror');
+    assert.match(warnings[0]!, /HF_TOKEN is not sent to 127\.0\.0\.1:\d+: it goes only to huggingface\.co unless ROUTET2I_HUB_TRUST_TOKEN=1/);
+    // Trusted, but plain http to a host that is not this machine: still withheld.
+    const seen: (string | null)[] = [];
+    const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return new Response('nope', { status: 404 });
+    }) as typeof fetch;
+    const withheld: string[] = [];
+    await assert.rejects(ensureCachedModel({ model: MODEL, files: FILES, cacheDir: tmp(), hubUrl: 'http://mirror.invalid', token: 'secret-token', trustHub: true, fetch: fakeFetch, onWarning: (m) => withheld.push(m) }));
+    assert.deepEqual(seen, [null]);
+    assert.match(withheld[0]!, /HF_TOKEN is not sent: mirror\.invalid is reached over plain http/);
   });
 
   it('loads a local copy without touching the network, and names what is missing from it', async () => {

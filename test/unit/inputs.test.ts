@@ -96,4 +96,26 @@ describe('route override lines', () => {
     assert.deepEqual(entries.map((e) => e.route?.side), ['cloud', 'edge', undefined]);
     assert.equal(text.slice(entries[0]!.route!.start, entries[0]!.route!.end), '# route: cloud');
   });
+
+  it('reads TSV quotes as text: a cell that starts with a quote is whole (PartiPrompts)', () => {
+    // PartiPrompts.tsv, line 1562 (github.com/google-research/parti): TSV has no quoting.
+    const tsv = 'Prompt\tCategory\n"G I G G L E" painted in thick colorful lettering as graffiti\tIllustrations\n"unclosed quote\tx\nnext\ty\n';
+    const { entries } = parsePromptInput(tsv, 'parti.tsv');
+    assert.deepEqual(entries.map((e) => e.prompt), ['"G I G G L E" painted in thick colorful lettering as graffiti', '"unclosed quote', 'next']);
+    assert.ok(entries.every((e) => !e.source.escaped));
+    assertSlices(tsv, 'parti.tsv');
+  });
+
+  it('refuses a CSV quote that is never closed, naming the file and the line it opens on', () => {
+    const csv = 'id,prompt\n1,a cat\n2,"a dog\n3,a bird\n4,a fish\n';
+    assert.throws(
+      () => parsePromptInput(csv, 'open.csv'),
+      (e: RouteT2IError) => e.code === 'bad-csv' && e.message === 'open.csv:3: a quoted field opens here and is never closed',
+    );
+  });
+
+  it('honours a "# route:" line above a one-per-line prompt, as the CodeLens does', () => {
+    const { entries } = parsePromptInput('# route: cloud\na cat\na dog\n', 'r.txt');
+    assert.deepEqual(entries.map((e) => e.route?.side), ['cloud', undefined]);
+  });
 });

@@ -28,13 +28,17 @@ function target(file: string, spec: string): string {
 }
 
 const ALLOWED: Record<string, string[]> = {
-  'src/router': ['src/router'],
-  'src/runtime': ['src/runtime', 'src/router'],
+  'src/shared': ['src/shared'],
+  'src/router': ['src/router', 'src/shared'],
+  'src/runtime': ['src/runtime', 'src/router', 'src/shared'],
   'src/backends': ['src/backends', 'src/router', 'src/shared'],
   'src/generation': ['src/generation', 'src/backends', 'src/runtime', 'src/router', 'src/shared'],
-  'src/cli': ['src/cli', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
+  // `routet2i serve` is the CLI's door to the gateway.
+  'src/cli': ['src/cli', 'src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
   'src/extension': ['src/extension', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
+  'src/server': ['src/server', 'src/generation', 'src/runtime', 'src/backends', 'src/router', 'src/shared'],
 };
+const NODE_BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'tls', 'child_process', 'worker_threads', 'url', 'util', 'stream', 'buffer']);
 const NETWORK = new Set(['node:http', 'node:https', 'http', 'https', 'ws', 'undici', 'node:net', 'node:tls', 'net', 'tls']);
 
 describe('source layout', () => {
@@ -48,11 +52,13 @@ describe('source layout', () => {
           const where = `${path.relative(SRC, file)} imports ${spec}`;
           if (t.startsWith('src/')) assert.ok(allowed.includes(t), where);
           if (t === 'vscode') assert.equal(area, 'src/extension', where);
+          if (area === 'src/shared') assert.ok(!t.startsWith('node:') && !NODE_BUILTINS.has(t) && t !== 'vscode', `${where}: src/shared is pure (no Node built-ins, no vscode)`);
           if (area === 'src/router') {
             assert.ok(!NETWORK.has(t), `${where}: the engine has no network code`);
             assert.ok(!['onnxruntime-node', 'sharp', '@huggingface/transformers'].includes(t), `${where}: the engine loads no native modules`);
           }
-          if (NETWORK.has(t)) assert.ok(area === 'src/backends' || area === 'src/runtime', `${where}: network code lives in src/backends (and the runtime's model download)`);
+          if (NETWORK.has(t)) assert.ok(area === 'src/backends' || area === 'src/runtime' || area === 'src/server', `${where}: network code lives in src/backends (and the runtime's model download, and the gateway's HTTP server)`);
+          if (t === 'pg') assert.equal(area, 'src/generation', `${where}: the ledger's database client lives with the ledger`);
         }
       }
     });

@@ -1,5 +1,5 @@
 // Predicted against measured scores of a generated image: how far the predictor was off, per metric.
-import type { GalleryItemView, MetricView } from '../../src/extension/panel/protocol';
+import type { GalleryItemView, MetricView } from '../../src/shared/panel/protocol';
 
 export interface PredictionError {
   metric: string;

@@ -1,6 +1,6 @@
 // What the webview keeps through being hidden and restored (VS Code's getState/setState): the tab, the focused word,
 // scroll positions, and the last data it showed, so a restored panel paints at once and then refreshes.
-import type { BudgetView, CalibrationView, GalleryItemView, Snapshot } from '../../src/extension/panel/protocol';
+import type { BudgetView, CalibrationView, GalleryItemView, Snapshot } from '../../src/shared/panel/protocol';
 
 export const TABS = ['prompt', 'budget', 'gallery', 'calibration'] as const;
 export type TabId = (typeof TABS)[number];

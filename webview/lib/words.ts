@@ -1,5 +1,5 @@
 // The sentences the panel says about a prediction: the Pareto relation, the route's reason and the metric gaps.
-import type { MetricView, ParetoRelation, Scores, Side } from '../../src/extension/panel/protocol';
+import type { MetricView, ParetoRelation, Scores, Side } from '../../src/shared/panel/protocol';
 
 /** Metrics within this of each other read as a tie. */
 const TIE = 0.005;

@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
-import { parseGenerationConfig, type GenerationFileConfig } from '../../generation/config';
+import { loadGenerationConfig } from '../../generation/config';
+import { Ledger } from '../../generation/ledger';
 import { createBackend, envSecrets } from '../../backends/registry';
 import type { Backend, BackendConfig, BackendName } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
@@ -12,6 +11,7 @@ import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOptions';
 import { collectPairs, type CollectEvent } from '../../generation/collect';
 import { writeLine, type CliIO, type Command } from '../io';
+import { money } from '../format';
 
 const usage = `Usage: routet2i collect --prompts FILE --out PAIRS [--edge NAME] [--cloud NAME] [--config FILE] [options]
 
@@ -28,14 +28,16 @@ Options:
   --prompts FILE        .t2i, .txt, .tsv/.csv or .jsonl prompts (- for standard input)
   --edge NAME           the light-weight model's backend; --edge-url URL, --edge-model ID
   --cloud NAME          the large model's backend; --cloud-url URL, --cloud-model ID
-  --config FILE         the generation config file (JSON or YAML, as \`generate\` reads): its edge, cloud,
-                        backends.<name> settings and defaults (size, steps, negative); flags win
+  --config FILE         the generation config file (JSON or YAML, as \`generate\` reads; default: routet2i.config.yaml,
+                        .yml or .json in the current folder): its edge, cloud, backends.<name> settings, defaults
+                        (size, steps, negative), monthlyCap and ledger; flags win
   --out PAIRS           the pairs file to append to (created if missing)
   --size WxH            image size (default 1024x1024; a prompt's own settings win)
   --steps N             sampling steps, where the backend takes them
   --seed N              one seed for all prompts (default: a fixed seed per prompt id)
   --images DIR          also keep the rendered images, as <id>.edge.png / <id>.cloud.png
-  --max-cost USD        stop before the estimated spending would pass this
+  --max-cost USD        stop before this run's booked money (failed calls a provider may have charged
+                        included) would pass this; the ledger's monthly cap holds as well
   --metrics FILE        JSON or YAML metric list (default: the ten paper metrics + alignment)
   --json                print the summary as JSON
 ${CLIP_HELP}`;
@@ -62,7 +64,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   for (const flag of ['prompts', 'out'] as const) if (!values[flag]) throw new UsageError(`--${flag} is required`);
-  const file = values.config ? readGenerationConfig(values.config, io) : { defaults: {}, backends: {} };
+  const loaded = await loadGenerationConfig(values.config, io.cwd);
+  const file = loaded.config;
   const names = { edge: values.edge ?? file.edge, cloud: values.cloud ?? file.cloud };
   for (const side of ['edge', 'cloud'] as const) if (!names[side]) throw new UsageError(`--${side} is required (or "${side}" in the --config file)`);
   const size = /^(\d{2,5})x(\d{2,5})$/.exec(values.size ?? `${file.defaults.width ?? 1024}x${file.defaults.height ?? 1024}`);
@@ -78,7 +81,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const config: BackendConfig = { ...(file.backends[name as BackendName] ?? {}), side };
     if (values[`${side}-url`]) config.url = values[`${side}-url`];
     if (values[`${side}-model`]) config.model = values[`${side}-model`];
-    return createBackend(name, config, secrets, { baseDir: values.config ? path.dirname(path.resolve(io.cwd, values.config)) : io.cwd });
+    return createBackend(name, config, secrets, { baseDir: loaded.dir });
   };
   const edge = backend('edge');
   const cloud = backend('cloud');
@@ -88,6 +91,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const metrics = values.metrics ? readMetricsFile(values.metrics, io) : [...DEFAULT_METRICS];
   const out = path.resolve(io.cwd, values.out!);
 
+  // The same ledger and monthly cap as \`generate\` with this config: collect's cloud calls are money too.
+  const { ledger, reconciled } = await Ledger.open({ file: loaded.ledgerFile, monthlyCap: file.monthlyCap ?? null });
+  if (reconciled.length) writeLine(io.stderr, `ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by an interrupted run counted as spent ($${reconciled.reduce((a, e) => a + e.cost, 0).toFixed(2)})`);
   const scorer = await MetricScorer.create({ ...clipOptions(values, io), metrics });
   const shown = values.json ? undefined : progress(io, values.out!, `${edge.name} (${edge.model})`, `${cloud.name} (${cloud.model})`);
   try {
@@ -105,8 +111,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       seed,
       imagesDir: values.images ? path.resolve(io.cwd, values.images) : undefined,
       maxCost,
+      ledger,
       signal: io.signal,
       onEvent: shown?.onEvent,
+      onWarning: (message) => writeLine(io.stderr, `warning: ${message}`),
     });
     shown?.finish();
     if (values.json) {
@@ -115,7 +123,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       const parts = [`wrote ${summary.written} pair${summary.written === 1 ? '' : 's'} to ${values.out} in ${duration(summary.seconds)}`];
       if (summary.already > 0) parts.push(`${summary.already} were there already`);
       if (summary.failed.length > 0) parts.push(`${summary.failed.length} failed (run again to retry them)`);
-      parts.push(`spent $${summary.spent.toFixed(2)}`);
+      parts.push(`spent ${money(summary.spent)}`);
       writeLine(io.stderr, parts.join('; ') + '.');
       if (summary.stopped) writeLine(io.stderr, `routet2i collect: stopped: ${summary.stopped}`);
     }
@@ -139,7 +147,7 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
         if (e.repaired > 0) writeLine(io.stderr, `${out}: cut off a torn last line (${e.repaired} bytes) left by an interrupted run`);
         writeLine(
           io.stderr,
-          `Collecting ${e.todo} of ${e.total} prompts${e.already > 0 ? ` (${e.already} already in ${out})` : ''}: edge ${edge}, cloud ${cloud}; estimated cost $${e.estimatedCost.toFixed(2)}.`,
+          `Collecting ${e.todo} of ${e.total} prompts${e.already > 0 ? ` (${e.already} already in ${out})` : ''}: edge ${edge}, cloud ${cloud}; estimated cost ${money(e.estimatedCost)}.`,
         );
         break;
       case 'start':
@@ -150,7 +158,7 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
         }
         break;
       case 'pair': {
-        const line = `[${e.index}/${e.todo}] ${e.id} done — ${duration(e.secondsLeft)} and $${e.costLeft.toFixed(2)} left ($${e.spent.toFixed(2)} spent)`;
+        const line = `[${e.index}/${e.todo}] ${e.id} done — ${duration(e.secondsLeft)} and ${money(e.costLeft)} left (${money(e.spent)} spent)`;
         if (io.interactive) {
           clear();
           io.stderr.write(line);
@@ -169,22 +177,6 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
     drawn = false;
   };
   return { onEvent, finish };
-}
-
-function readGenerationConfig(file: string, io: CliIO): GenerationFileConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
-  } catch (e) {
-    throw new RouteT2IError('bad-config', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text); // YAML is a superset of JSON
-  } catch (e) {
-    throw new RouteT2IError('bad-config', `${file} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return parseGenerationConfig(raw, file);
 }
 
 function duration(seconds: number): string {

@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { parseGenerationConfig, type GenerationFileConfig } from '../../generation/config';
+import { loadGenerationConfig } from '../../generation/config';
 import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome, type Plan } from '../../generation/dispatcher';
 import { Ledger, type LedgerStatus } from '../../generation/ledger';
 import { saveOutcome, type SavedFiles } from '../../generation/output';
@@ -10,13 +7,13 @@ import { createBackend, envSecrets, fileBackend, isBackendName, REQUIRED_SECRETS
 import { requestFor } from '../../generation/request';
 import { BACKEND_NAMES, type Backend, type BackendConfig } from '../../backends/types';
 import { RouteT2IError, UsageError } from '../../router/errors';
-import { readPromptFile } from '../../router/inputs';
+import { inputIdPrefix, readPromptFile } from '../../router/inputs';
 import { GENERATION_MODES, validatePolicy, type GenerationMode } from '../../router/policy';
 import { defaultModelDir, Predictor } from '../../router/predictor';
 import type { PromptEntry } from '../../router/types';
 import { numberOption, parseCommandArgs } from '../args';
 import { encoderFactories } from '../encoders';
-import { fixed, percent, shorten } from '../format';
+import { fixed, money, percent, shorten } from '../format';
 import { writeLine, type CliIO, type Command } from '../io';
 import { scorerLoaders, type ScorerHandle } from '../scorers';
 
@@ -26,8 +23,9 @@ const usage = `Usage: routet2i generate <input…> [--mode predict|cascade|hybri
 
 Generates every prompt where the cost policy sends it — the edge (your GPU server) or the cloud (a paid
 API) — and saves each image with a sidecar JSON (prompt, route and why, predicted and measured scores,
-backend, model, seed, cost, timings). Money is reserved in the workspace ledger before every cloud call,
-so the monthly cap is never passed.
+backend, model, seed, cost, timings). Money is reserved in the ledger before every cloud call, so the
+monthly cap is never passed, and a call the provider may have taken stays booked (docs/money.md); the
+ledger is .routet2i/ledger.json beside the config file (\`routet2i ledger\` shows it).
 
 Backends (NAME): ${BACKEND_NAMES.join(', ')}. Keys come from the environment: OPENAI_API_KEY,
 STABILITY_API_KEY, REPLICATE_API_TOKEN, FAL_KEY, BFL_API_KEY (A1111_AUTH, OPENAI_COMPATIBLE_API_KEY optional).
@@ -50,27 +48,6 @@ Options:
   --json          machine-readable output on stdout (progress stays on stderr)
   -h, --help      this help`;
 
-const CONFIG_NAMES = ['routet2i.config.yaml', 'routet2i.config.yml', 'routet2i.config.json'];
-
-async function loadConfig(file: string | undefined, io: CliIO): Promise<{ config: GenerationFileConfig; dir: string; file?: string }> {
-  const explicit = file !== undefined;
-  const found = explicit ? path.resolve(io.cwd, file) : CONFIG_NAMES.map((n) => path.join(io.cwd, n)).find((p) => existsSync(p));
-  if (!found) return { config: parseGenerationConfig(undefined, 'config'), dir: io.cwd };
-  let text: string;
-  try {
-    text = await readFile(found, 'utf8');
-  } catch (e) {
-    throw new RouteT2IError('no-config', `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new RouteT2IError('bad-config', `${found}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-  return { config: parseGenerationConfig(raw, found), dir: path.dirname(found), file: found };
-}
-
 function backendName(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (!isBackendName(value)) throw new UsageError(`${flag} must be one of ${BACKEND_NAMES.join(', ')} (got "${value}")`);
@@ -86,10 +63,6 @@ function urlOption(value: string | undefined, flag: string): string | undefined 
     // fall through
   }
   throw new UsageError(`${flag} must be an http(s) URL (got "${value}")`);
-}
-
-function money(x: number): string {
-  return `$${x.toFixed(x !== 0 && x < 0.01 ? 4 : 3)}`;
 }
 
 function monthLine(m: LedgerStatus): string {
@@ -165,7 +138,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const budgetFlag = values.budget === undefined ? undefined : numberOption(values.budget, '--budget', 0, 1, 0.3);
   const dryRun = Boolean(values['dry-run']);
 
-  const { config, dir: configDir } = await loadConfig(values.config, io);
+  const { config, dir: configDir, ledgerFile } = await loadGenerationConfig(values.config, io.cwd);
   const mode: GenerationMode = (values.mode as GenerationMode | undefined) ?? config.mode ?? 'predict';
   const budget = budgetFlag ?? config.budget ?? 0.3;
   const edgeName = edgeFlag ?? config.edge;
@@ -191,7 +164,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   for (const file of positionals) {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
     // Every .t2i file numbers its prompts p1, p2…: with several inputs the file's name keeps ids (and images) apart.
-    const prefix = positionals.length > 1 ? `${file === '-' ? 'stdin' : path.basename(file).replace(/\.[^.]+$/, '')}-` : '';
+    const prefix = inputIdPrefix(file, positionals.length);
     for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings as Record<string, unknown> });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);
@@ -229,7 +202,6 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   const byId = new Map(entries.map(({ entry }, i) => [entry.id, { entry, prediction: predictions[i]! }]));
   const order = new Map(entries.map(({ entry }, i) => [entry.id, i]));
-  const ledgerFile = config.ledger ? path.resolve(configDir, config.ledger) : path.join(io.cwd, '.routet2i', 'ledger.json');
   const outDir = path.resolve(io.cwd, values.out ?? 'generated');
   const dispatchBase = {
     mode,

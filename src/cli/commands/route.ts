@@ -1,28 +1,37 @@
 import { existsSync } from 'node:fs';
+import { calibrationFor } from '../../router/learning/modelPair';
+import { uncalibratedNote } from '../../shared/calibration';
 import * as path from 'node:path';
 import { UsageError } from '../../router/errors';
-import { readPromptFile } from '../../router/inputs';
+import { inputIdPrefix, readPromptFile } from '../../router/inputs';
 import { calibrateAlpha, decideRoute, explainDecision, validatePolicy } from '../../router/policy';
 import { defaultModelDir, Predictor, shippedModelDir, shippedModelNames, weakTokens } from '../../router/predictor';
-import { PARETO_WORDS } from '../../router/prs';
+import { formatVersus, PARETO_WORDS } from '../../router/prs';
 import type { Prediction, PromptEntry } from '../../router/types';
 import { numberOption, parseCommandArgs } from '../args';
 import { encoderContext, encoderFactories } from '../encoders';
 import { fixed, percent, shorten, signed } from '../format';
-import { writeLine, type CliIO, type Command } from '../io';
+import { writeJsonWithList, writeLine, type CliIO, type Command } from '../io';
 
-const usage = `Usage: routet2i route <input…> [--budget ρ] [--model NAME|DIR] [--json]
+const usage = `Usage: routet2i route <input…> [--budget ρ] [--model NAME|DIR] [--pair EDGE,CLOUD] [--json]
 
 Predicts edge and cloud quality for every prompt, compares them (PRS and the Pareto relation) and
-routes each prompt to the edge or the cloud so that at most a share ρ goes to the cloud.
+routes each prompt to the edge or the cloud, aiming at a share ρ of the prompts on the cloud. A
+"# route: cloud" (or edge) comment line just above a prompt sets its route, as in the editor.
 
 Inputs: .t2i, .txt (one prompt per line), .tsv/.csv (a "prompt" column), .jsonl ("prompt" field),
-or - for standard input (one prompt per line).
+or - for standard input (one prompt per line). With several inputs, ids are prefixed by the file's
+name (portraits-p1), as generate does. Limits on input size: docs/limits.md.
 
 Options:
-  --budget ρ      share of prompts that may go to the cloud, 0 to 1 (default 0.3)
-  --model NAME|DIR  a shipped predictor by name (see docs/predictors.md; ${shippedModelNames().join(', ')}) or a predictor folder (default: default)
+  --budget ρ      target share of prompts for the cloud, 0 to 1 (default 0.3): the PRS threshold α is
+                  set so that about this share of prompts falls below it; a target, not a cap (it
+                  holds over typical prompts, and "# route:" lines come on top)
+  --model NAME|DIR  a shipped predictor by name (docs/predictors.md: ${shippedModelNames().join(', ')}) or a
+                  predictor folder (default: default)
   --models-dir D  local folder of encoder models, for predictors trained on the clip encoder
+  --pair E,C      the models in use, as backend:model (e.g. a1111:sd-turbo,openai:gpt-image-1): routing says
+                  "uncalibrated" (and "calibrated": false in --json) unless the predictor was trained on this pair
   --json          machine-readable output (the shape is documented in the README)
   -h, --help      this help`;
 
@@ -45,6 +54,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     budget: { type: 'string' },
     model: { type: 'string' },
     'models-dir': { type: 'string' },
+    pair: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length === 0) throw new UsageError('name at least one prompt file (or - for standard input)');
@@ -53,11 +63,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const policy = validatePolicy({ cloudShare: budget }, '--budget');
   const started = performance.now();
   const predictor = await loadPredictorFor(values.model, io, values['models-dir']);
+  const calibration = calibrationFor(predictor.file, pairOption(values.pair));
 
   const entries: PromptEntry[] = [];
   for (const file of positionals) {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
-    entries.push(...parsed.entries);
+    const prefix = inputIdPrefix(file, positionals.length);
+    // One by one, not push(...): 150,000 arguments overflow the stack.
+    for (const entry of parsed.entries) entries.push(prefix ? { ...entry, id: prefix + entry.id } : entry);
   }
   const predictStart = performance.now();
   const predictions = await predictor.predict(
@@ -70,6 +83,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   // plus the prompts routed together, so a small file is judged against typical prompts, a large one by itself.
   const alpha = calibrateAlpha([...predictor.prsReference, ...prs], budget);
   const routed: RoutedPrompt[] = entries.map((entry, i) => {
+    // The user's `# route:` line wins over the policy, as in the editor and generate.
+    if (entry.route) return { entry, prediction: predictions[i]!, route: entry.route.side, reason: `"# route: ${entry.route.side}" in the file` };
     const d = decideRoute(prs[i]!, alpha, budget, policy);
     return { entry, prediction: predictions[i]!, route: d.route, reason: explainDecision(d, budget) };
   });
@@ -86,16 +101,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   };
 
   if (values.json) {
-    const out = {
+    const head = {
       model: predictor.name,
       modelDir: predictor.dir,
       metrics: predictor.metrics.map((m) => ({ id: m.id, label: m.label })),
       budget,
+      calibrated: calibration.calibrated,
+      calibratedOn: calibration.pair ?? null,
+      ...(calibration.calibrated ? {} : { note: uncalibratedNote(predictor.name, calibration.why) }),
       alpha,
       cloudShare: summary.cloudShare,
       promptsPerSecond: summary.promptsPerSecond,
       seconds,
-      prompts: routed.map(({ entry, prediction, route, reason }) => ({
+    };
+    const prompts = routed.map(({ entry, prediction, route, reason }) => ({
         id: entry.id,
         prompt: entry.prompt,
         ...(entry.negative !== undefined ? { negative: entry.negative } : {}),
@@ -106,10 +125,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         pareto: prediction.pareto,
         route,
         reason,
+        ...(prediction.truncated ? { truncated: prediction.truncated } : {}),
         tokens: prediction.tokens,
-      })),
-    };
-    writeLine(io.stdout, JSON.stringify(out));
+      }));
+    await writeJsonWithList(io.stdout, head, 'prompts', prompts);
     return 0;
   }
 
@@ -121,16 +140,26 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     writeLine(io.stdout, `${where}  "${shorten(entry.prompt)}"`);
     writeLine(io.stdout, `  edge   ${scores(prediction.edge)}`);
     writeLine(io.stdout, `  cloud  ${scores(prediction.cloud)}`);
-    writeLine(io.stdout, `  PRS ${fixed(prediction.prs)} · ${PARETO_WORDS[prediction.pareto]} · → ${route}: ${reason}`);
+    writeLine(io.stdout, `  PRS ${formatVersus(prediction.prs, alpha)[0]} · ${PARETO_WORDS[prediction.pareto]} · → ${route}: ${reason}`);
     const weak = weakTokens(prediction, predictor.metrics, weights);
+    if (prediction.truncated) writeLine(io.stdout, `  cut: ${prediction.truncated.reason}`);
     writeLine(io.stdout, `  weak tokens: ${weak.length ? weak.map((w) => `${w.token.text} (${label(w.worstMetric)} ${signed(w.token.impact[w.worstMetric]!)})`).join(', ') : 'none'}`);
     writeLine(io.stdout);
   }
   writeLine(
     io.stdout,
-    `${routed.length} prompt${routed.length === 1 ? '' : 's'} · budget ${percent(budget)} cloud · α ${fixed(alpha)} · cloud share ${percent(summary.cloudShare)} (${cloud}) · ${Math.round(summary.promptsPerSecond).toLocaleString('en-US')} prompts/s · model ${predictor.name}`,
+    `${routed.length} prompt${routed.length === 1 ? '' : 's'} · budget ${percent(budget)} cloud (target) · α ${fixed(alpha)} · cloud share ${percent(summary.cloudShare)} (${cloud}) · ${Math.round(summary.promptsPerSecond).toLocaleString('en-US')} prompts/s · model ${predictor.name}`,
   );
+  if (!calibration.calibrated) writeLine(io.stdout, uncalibratedNote(predictor.name, calibration.why));
   return 0;
+}
+
+/** `--pair edge,cloud`: the models in use, each "backend:model". */
+function pairOption(value: string | undefined): { edge?: string; cloud?: string } {
+  if (value === undefined) return {};
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length !== 2 || parts.some((p) => !/^[^:\s]+:\S+$/.test(p))) throw new UsageError(`--pair must be EDGE,CLOUD with each side as backend:model (got ${JSON.stringify(value)})`);
+  return { edge: parts[0]!, cloud: parts[1]! };
 }
 
 export const routeCommand: Command = { usage, run };

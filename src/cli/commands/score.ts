@@ -65,7 +65,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (values.json) {
     writeLine(io.stdout, JSON.stringify({ model: scorer.model, modelDir: scorer.folder, metrics: shown.map((m) => ({ id: m.id, label: m.label })), images: results }, null, 2));
   } else {
-    const width = Math.max(...shown.map((m) => m.label.length));
+    const width = shown.reduce((w, m) => Math.max(w, m.label.length), 0);
     for (const r of results) {
       writeLine(io.stdout, r.file);
       if (r.error) writeLine(io.stdout, `  error: ${r.error}`);

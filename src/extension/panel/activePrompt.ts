@@ -1,6 +1,6 @@
 // The prompt the panel shows, and the heat scale it buckets words with, as the editor has them.
 import * as vscode from 'vscode';
-import type { ActivePromptState, PanelServices } from '../services';
+import type { ActivePromptState, PanelServices } from './services';
 
 /**
  * The prompt the panels show. The core reports none while no text editor is active, which is the case as soon as the

@@ -1,7 +1,7 @@
 // "Calibrate on my models" started from the panel: one run at a time, shared by the panel and the view.
 import * as vscode from 'vscode';
 import { isUserError } from '../../router/errors';
-import type { PanelServices } from '../services';
+import type { PanelServices } from './services';
 
 /**
  * "Calibrate on my models" as the panels see it: one run at a time, shared by every panel and view, so a run started

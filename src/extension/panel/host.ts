@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError } from '../../router/errors';
-import type { PanelServices } from '../services';
+import type { PanelServices } from './services';
 import { heatScale, type ActivePrompt } from './activePrompt';
 import { CalibrationRun, describeError } from './calibrationRun';
 import { makeNonce, panelHtml } from './html';
@@ -16,7 +16,7 @@ import {
   type NotificationMethod,
   type RequestHandlers,
   type Snapshot,
-} from './protocol';
+} from '../../shared/panel/protocol';
 import { budgetView, calibrationView, GALLERY_LIMIT, galleryItemView, keyGallery, promptView } from './viewModel';
 
 /** Where the bundle lies inside the extension. */

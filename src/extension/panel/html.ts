@@ -1,7 +1,7 @@
 // The panel's HTML: a strict content security policy, the bundle by a fresh nonce, and the bootstrap state as a JSON
 // data block. Pure (no `vscode`): the host passes the webview's CSP source and resource URIs in.
 import { randomBytes } from 'node:crypto';
-import { BOOTSTRAP_ID, type Snapshot } from './protocol';
+import { BOOTSTRAP_ID, type Snapshot } from '../../shared/panel/protocol';
 
 /** A fresh nonce: 16 random bytes, base64 (what CSP's nonce-source expects). */
 export function makeNonce(): string {

@@ -1,10 +1,11 @@
 // The RouteT2I panel in VS Code: an editor tab (a WebviewPanel restored across reloads by its serializer) and a view
 // in RouteT2I's activity-bar container, both rendering the same webview over the core's PanelServices.
 import * as vscode from 'vscode';
-import type { PanelServices } from '../services';
+import type { PanelServices } from './services';
 import { ActivePrompt } from './activePrompt';
 import { CalibrationRun } from './calibrationRun';
 import { WebviewBinding, WEBVIEW_DIR, type PanelHostContext, type WebviewTarget } from './host';
+import { COMMANDS } from '../../shared/commands';
 
 /** The WebviewPanel's view type (its serializer and `onWebviewPanel:` activation use it). */
 export const PANEL_VIEW_TYPE = 'routet2i.panel';
@@ -14,7 +15,7 @@ export const PANEL_VIEW_ID = 'routet2i.panelView';
 /** The commands the panel contributes (the status bar verdict runs "Open Panel" too). */
 export const PANEL_COMMANDS = {
   /** Opens the panel beside the active editor, or reveals it, keeping the focus in the editor. */
-  openPanel: 'routet2i.openPanel',
+  openPanel: COMMANDS.openPanel,
 } as const;
 
 /**

@@ -2,10 +2,10 @@
 // conversion is unit-tested; the host passes in how a file path becomes a webview URI.
 import { basename } from 'node:path';
 import { escalationAllowance } from '../../router/policy';
-import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from '../services';
-import type { BudgetView, CalibrationView, GalleryItemView, PromptView, RouterFigures, Scores } from './protocol';
+import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from './services';
+import type { BudgetView, CalibrationView, GalleryItemView, PromptView, RouterFigures, Scores } from '../../shared/panel/protocol';
 
-export { GALLERY_LIMIT } from './protocol';
+export { GALLERY_LIMIT } from '../../shared/panel/protocol';
 
 /** Ledger entries the budget view lists. */
 export const LEDGER_ROWS = 8;

@@ -71,7 +71,6 @@ ${file.description ?? ''}
 | encoder | ${file.encoder.id} v${file.encoder.version} (${file.encoder.dim} features per token) |
 | metrics | ${file.metrics.map((m) => `${m.id} (${m.label})`).join(', ')} |
 ${headRows(file)}
-| labels | ${file.labels ? (file.labels.kind === 'human' ? `human ratings (${file.labels.name})` : `scored by ${file.labels.name}`) : 'not recorded'} |
 | PRS | Γ = ${file.normalisation.gamma}; weights ${Object.entries(file.normalisation.weights).map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')} |
 
 ## Evaluation

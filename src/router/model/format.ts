@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { READ_LIMITS, readFileBounded } from '../boundedRead';
 import { RouteT2IError } from '../errors';
 import { parseMetrics, type Metric } from '../metrics';
 import type { Normalisation } from '../prs';
@@ -41,15 +42,6 @@ export interface TrainingSummary {
   [key: string]: unknown;
 }
 
-/** Where a predictor's labels came from: human ratings, or a named automatic scorer (its model and metric texts). */
-export interface LabelSource {
-  kind: 'human' | 'scorer';
-  /** For a scorer: e.g. the CLIP model id. For human ratings: the data set. */
-  name: string;
-  /** For a scorer: the metric texts it scored ({id: "positive / negative"} or "alignment"). */
-  metrics?: Record<string, string>;
-}
-
 /** What the ridge head needs besides its tensors (ridgeMean, ridgeScale, ridgeCoef, ridgeIntercept in weights.bin). */
 export interface RidgeHeadSpec {
   features: RidgeFeature[];
@@ -67,8 +59,6 @@ export interface ModelFile {
   /** The predicting head (absent in version 1: the network). */
   head?: 'network' | 'ridge';
   ridge?: RidgeHeadSpec;
-  /** Where the training labels came from (absent in files written before it was recorded). */
-  labels?: LabelSource;
   name: string;
   description?: string;
   created: string;
@@ -205,10 +195,9 @@ function scoresFor(dir: string, value: unknown, metrics: Metric[], what: string)
 export async function loadModel(dir: string): Promise<{ file: ModelFile; params: HeadWeights }> {
   let text: string;
   try {
-    text = await readFile(path.join(dir, MODEL_JSON), 'utf8');
+    text = (await readFileBounded(path.join(dir, MODEL_JSON), { limit: READ_LIMITS.modelJson, what: 'predictor file' })).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
+    if (e instanceof RouteT2IError && e.code === 'no-such-file') {
       throw new RouteT2IError('no-model', `${dir}: no predictor here (${MODEL_JSON} is missing)`, 'train one with `routet2i train`, or leave --model out to use the shipped default');
     }
     throw e;
@@ -270,14 +259,6 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
     throw bad(dir, 'the weights entry must name a float32 file, its sha256 and its tensors');
   }
   if (path.basename(w.file) !== w.file) throw bad(dir, 'weights.file must be a file name inside the model folder');
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path.join(dir, w.file));
-  } catch {
-    throw bad(dir, `its weights file ${w.file} is missing`);
-  }
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== w.sha256) throw bad(dir, `${w.file} is damaged (its SHA-256 does not match)`, 'retrain or restore the model folder');
   const expected: Array<[string, number[]]> = ridgeSpec
     ? (() => {
         const p = ridgeSpec.features.length;
@@ -286,6 +267,20 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
       })()
     : parameterShapes(architecture!);
   const total = expected.reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
+  let bytes: Buffer;
+  try {
+    // The architecture says how many bytes the weights take: nothing past that is read (a link to /dev/zero stops there).
+    bytes = await readFileBounded(path.join(dir, w.file), {
+      limit: total * 4,
+      what: 'weights file',
+      tooLarge: (size) => bad(dir, `${w.file} holds ${size === undefined ? `more than ${total}` : size / 4} numbers but the architecture needs ${total}`),
+    });
+  } catch (e) {
+    if (e instanceof RouteT2IError && e.code === 'no-such-file') throw bad(dir, `its weights file ${w.file} is missing`);
+    throw e;
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== w.sha256) throw bad(dir, `${w.file} is damaged (its SHA-256 does not match)`, 'retrain or restore the model folder');
   if (bytes.length !== total * 4) throw bad(dir, `${w.file} holds ${bytes.length / 4} numbers but the architecture needs ${total}`);
   let offset = 0;
   for (const [name, shape] of expected) {

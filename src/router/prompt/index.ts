@@ -10,3 +10,4 @@ export function promptTokens(prompt: string): { syntax: PromptSyntax; tokens: To
   const syntax = parsePromptSyntax(prompt);
   return { syntax, tokens: tokenizeWords(syntax.masked, syntax.weightAt) };
 }
+export { boundPrompt, MAX_PROMPT_CHARS } from './limits';

@@ -1,6 +1,6 @@
 // Installs, once per version and outside the repository, what a real VS Code needs here:
 // Node 24 from npm, code-server built against it, and Debian's Chromium for Playwright.
-// See ../../../README.md "Testing"; the recipe and why each step is needed is in the team's E2E notes.
+// See ../../../CONTRIBUTING.md "Testing"; the recipe and why each step is needed is in the team's E2E notes.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';

@@ -41,7 +41,7 @@ export const GENERATED: GeneratedFixture[] = [
     prompt: 'a portrait of an old fisherman, (weathered skin:1.2), soft window light, 85mm photograph',
     route: 'cloud',
     backend: 'openai',
-    model: 'gpt-image-1',
+    model: 'gpt-image-2.6-flare',
     cost: 0.04,
     predicted: { edge: { quality: 0.58, alignment: 0.63 }, cloud: { quality: 0.76, alignment: 0.74 }, prs: 0.18 },
     measured: { quality: 0.81, alignment: 0.72 },

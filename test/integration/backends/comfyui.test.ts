@@ -16,6 +16,17 @@ describe('ComfyUI backend (loopback)', () => {
   let comfy: Awaited<ReturnType<typeof startComfy>>;
   afterEach(async () => comfy?.server.close());
 
+  it('reads /history only after `executing` with node null, though execution_success comes before the history write', async () => {
+    // Upstream order (execution.py, then main.py's q.task_done(), then executing {node: None}) with a slow worker.
+    comfy = await startComfy({ historyLagMs: 150 });
+    const { deps } = testDeps();
+    const backend = createBackend('comfyui', fast(comfy.server.url), deps.secrets, deps);
+    const result = await backend.generate(request);
+    assert.deepEqual(Buffer.from(result.image), comfy.png);
+    const reads = comfy.server.to('GET', /^\/history\//);
+    assert.equal(reads.length, 1, 'one read, after the entry exists');
+  });
+
   it('fills the default workflow, follows WebSocket progress and fetches the image from /history and /view', async () => {
     comfy = await startComfy();
     const { deps } = testDeps();

@@ -53,6 +53,43 @@ describe('secrets stay out of errors and logs', () => {
     });
   }
 
+  it('a key never goes over plain http to another machine; allowInsecureHttp is the explicit per-backend opt-in', async () => {
+    const sent: string[] = [];
+    const fakeFetch = (async (url: string | URL | Request) => {
+      sent.push(String(url));
+      return new Response(JSON.stringify({ error: { message: 'nope' } }), { status: 401, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const cases: [string, Record<string, string>, string][] = [
+      ['openai', { OPENAI_API_KEY: SECRET }, 'http://api.example.test'],
+      ['a1111', { A1111_AUTH: `admin:${SECRET}` }, 'http://192.168.1.20:7860'],
+      ['openai-compatible', { OPENAI_COMPATIBLE_API_KEY: SECRET }, 'http://10.0.0.5:1234'],
+      ['bfl', { BFL_API_KEY: SECRET }, 'http://api.example.test'],
+    ];
+    for (const [name, secrets, url] of cases) {
+      const { deps } = testDeps(secrets);
+      const plain = createBackend(name, fast(url, { price: 0.01 }), deps.secrets, { ...deps, http: { ...deps.http, fetch: fakeFetch } });
+      await assert.rejects(plain.generate({ prompt: 'p', width: 512, height: 512 }), (e: unknown) => {
+        assert.ok(e instanceof BackendError && e.code === 'config', String(e));
+        assert.match(e.message, /refusing to send the key: .* plain http.*allowInsecureHttp/);
+        assert.equal(e.details.notTaken, true, 'nothing was sent, nothing can be charged');
+        return true;
+      });
+      assert.deepEqual(sent, [], `${name}: nothing was sent`);
+      const optedIn = createBackend(name, fast(url, { price: 0.01, allowInsecureHttp: true }), deps.secrets, { ...deps, http: { ...deps.http, fetch: fakeFetch } });
+      await assert.rejects(optedIn.generate({ prompt: 'p', width: 512, height: 512 }), /HTTP 401/);
+      assert.ok(sent.length >= 1, `${name}: sent once the user opted in`);
+      sent.length = 0;
+    }
+  });
+
+  it('a password inside a backend URL never reaches a message', () => {
+    const { deps } = testDeps();
+    assert.throws(
+      () => createBackend('a1111', { url: 'http://alice:hunter2-pass@192.168.1.5:7860' }, deps.secrets, deps),
+      (e: unknown) => e instanceof BackendError && e.code === 'config' && !e.message.includes('hunter2') && /alice:\*\*\*@/.test(e.message),
+    );
+  });
+
   it('the CLI reads only the backends\' own variables from the environment', async () => {
     const s = envSecrets({ OPENAI_API_KEY: 'a', HOME: '/root', AWS_SECRET_ACCESS_KEY: 'b' });
     assert.equal(await s.get('OPENAI_API_KEY'), 'a');

@@ -54,6 +54,15 @@ describe('Stability AI v2beta backend (loopback)', () => {
     assert.equal(s.server.requests.length, 1);
   });
 
+  it('402 (no credits) is a billing refusal the provider did not take', async () => {
+    s = await startStability({ key: KEY });
+    // Stability's error body: {id, name, errors: [...]} (platform.stability.ai API reference, "Errors").
+    s.server.fault('POST', /^\/v2beta\/stable-image\/generate\//, { status: 402, body: { id: 'e9', name: 'payment_required', errors: ['You lack sufficient credits to make this request. Please purchase more credits.'] } });
+    const { deps } = testDeps({ STABILITY_API_KEY: KEY });
+    const e = await rejectsWith(createBackend('stability', fast(s.server.url), deps.secrets, deps).generate(request), 'billing', /no credits left: You lack sufficient credits/);
+    assert.equal(e.details.notTaken, true);
+  });
+
   it('health shows the credits left', async () => {
     s = await startStability({ key: KEY });
     const { deps } = testDeps({ STABILITY_API_KEY: KEY });

@@ -170,6 +170,84 @@ describe('money ledger', () => {
     // A tally that cannot be true is a damaged ledger.
     data.months['2025-04'].cascade = { cascaded: 2, escalated: 5 };
     writeFileSync(file, JSON.stringify(data));
-    await assert.rejects(ledger.status(), (e: RouteT2IError) => e.code === 'ledger-damaged' && /cascade tally of 2025-04/.test(e.message));
+    await assert.rejects(ledger.status(), (e: RouteT2IError) => e.code === 'ledger-damaged' && /2025-04: the cascade tally/.test(e.message));
+  });
+
+  describe('strict validation: a damaged file is named and nothing is spent until it is repaired', () => {
+    const month = monthKey(new Date());
+    const entry = { id: 'e1', backend: 'openai', cost: 0.04, estimate: 0.04, at: new Date().toISOString() };
+    const cases: [string, string, RegExp][] = [
+      ['"months": []', JSON.stringify({ version: 1, months: [] }), /"months" must be an object keyed by month \(got a list\)/],
+      ['"reservations": []', JSON.stringify({ version: 1, months: { [month]: { entries: [entry], reservations: [] } } }), /"reservations" must be an object keyed by reservation id \(got a list\)/],
+      ['a null entry', JSON.stringify({ version: 1, months: { [month]: { entries: [entry, null], reservations: {} } } }), /entry 2 is null, not an object/],
+      ['a null month', JSON.stringify({ version: 1, months: { [month]: null } }), /is null/],
+      ['1e999', `{"version": 1, "months": {"${month}": {"entries": [{"id": "e1", "backend": "openai", "cost": 1e999, "estimate": 0.04, "at": "${entry.at}"}], "reservations": {}}}}`, /entry 1 has no valid cost \(null\)/],
+      ['an empty file', '', /it is empty/],
+    ];
+    for (const [name, text, why] of cases) {
+      it(name, async () => {
+        const file = tmpLedger();
+        await Ledger.open({ file, monthlyCap: 1 });
+        writeFileSync(file, text);
+        const damaged = (e: RouteT2IError) => e.code === 'ledger-damaged' && e.message.includes(file) && why.test(e.message) && /routet2i ledger --repair/.test(e.hint ?? '');
+        await assert.rejects(Ledger.open({ file, monthlyCap: 1 }), damaged);
+        const ledger = Ledger.at({ file, monthlyCap: 1 });
+        await assert.rejects(ledger.reserve(0.01, { backend: 'openai' }), damaged);
+        assert.equal(readFileSync(file, 'utf8'), text, 'nothing written over it');
+      });
+    }
+
+    it('--repair keeps every readable record, moves the damaged file aside and says what it dropped', async () => {
+      const file = tmpLedger();
+      await Ledger.open({ file, monthlyCap: 1 });
+      const reservation = { id: 'r1', backend: 'bfl', estimate: 0.05, at: new Date().toISOString(), pid: 1, host: 'elsewhere' };
+      const text = JSON.stringify({ version: 1, months: { [month]: { entries: [entry, null, { ...entry, id: 'e3', cost: 'lots' }], reservations: { r1: reservation } } } });
+      writeFileSync(file, text);
+      const ledger = Ledger.at({ file, monthlyCap: 1 });
+      const done = await ledger.repair();
+      assert.ok(done);
+      assert.equal(readFileSync(done.movedTo, 'utf8'), text, 'the damaged file is kept as it was');
+      assert.deepEqual([done.entries, done.reservations], [1, 1]);
+      assert.equal(done.dropped.length, 2);
+      assert.match(done.dropped.join('\n'), /entry 2 \(is null.*\n.*entry 3 \(has no valid cost/);
+      const s = await ledger.status();
+      assert.deepEqual([s.spent, s.reserved], [0.04, 0.05]);
+      assert.equal(await ledger.repair(), undefined, 'a sound ledger needs nothing');
+    });
+  });
+
+  it('recovers an empty lock (a process killed while taking it) before a waiting run gives up', async () => {
+    const file = tmpLedger();
+    const { ledger } = await Ledger.open({ file, monthlyCap: 1, lockTimeoutMs: 20_000 });
+    writeFileSync(`${file}.lock`, '');
+    const { utimesSync } = await import('node:fs');
+    const old = new Date(Date.now() - 5000);
+    utimesSync(`${file}.lock`, old, old);
+    assert.ok(await ledger.reserve(0.1, { backend: 'openai' }));
+    assert.equal(existsSync(`${file}.lock`), false);
+  });
+
+  it('breaks a stale lock by default before the default wait gives up', async () => {
+    const file = tmpLedger();
+    const { ledger } = await Ledger.open({ file, monthlyCap: 1 });
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: 4242, host: 'another-host', at: Date.now() - 60_000, nonce: 'x' }));
+    const { utimesSync } = await import('node:fs');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${file}.lock`, old, old);
+    assert.ok(await ledger.reserve(0.1, { backend: 'openai' }));
+  });
+
+  it('a process killed while holding the lock (a closed pipe, kill -9) does not block the next run', async () => {
+    const file = tmpLedger();
+    await Ledger.open({ file, monthlyCap: 1 });
+    // The worker reserves, then dies at once: its lock, if any, and its reservation stay behind.
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WORKER, file, '1', '0.3', '1', 'crash'], { cwd: join(__dirname, '../../..') });
+    await new Promise((r) => child.on('close', r));
+    const { hostname } = await import('node:os');
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: child.pid, host: hostname(), at: Date.now(), nonce: 'x' }));
+    const { ledger, reconciled } = await Ledger.open({ file, monthlyCap: 1, lockTimeoutMs: 20_000 });
+    assert.equal(reconciled.length, 1, 'its reservation counts as spent');
+    assert.ok(await ledger.reserve(0.1, { backend: 'openai' }));
   });
 });
+

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { checkWorkflow, defaultWorkflow, fillWorkflow, historyImages } from '../../../src/backends/comfyui-workflow';
 import { decodeBase64, isCompleteImage, sniffImage } from '../../../src/backends/image';
-import { nearestAspect, FLUX_ASPECTS } from '../../../src/backends/stability';
+import { FLUX_ASPECTS } from '../../../src/backends/catalog';
+import { nearestAspect } from '../../../src/backends/stability';
 import { decideEscalation, explainEscalation, isUncertain, partialPrs, weightedQuality } from '../../../src/router/policy';
 import type { Normalisation } from '../../../src/router/prs';
 import { makePng } from '../../support/png';

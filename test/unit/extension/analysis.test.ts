@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DocumentPrompts, heatRanges, tokenAt, weakWords, type DocumentSource } from '../../../src/extension/analysis';
-import { Engine } from '../../../src/extension/engine';
-import { NEUTRAL, VERDICT } from '../../../src/extension/heatScale';
+import { DocumentPrompts, heatRanges, tokenAt, weakWords, type DocumentSource } from '../../../src/extension/prompts/promptCache';
+import { CachedPredictor } from '../../../src/extension/predictor/cachedPredictor';
+import { NEUTRAL, VERDICT } from '../../../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import type { EncodedPrompt, TokenEncoder } from '../../../src/router/types';
 
@@ -35,7 +35,7 @@ describe('document analysis', function () {
   });
 
   it('maps heat to document ranges that cover exactly the coloured words', () => {
-    const engine = Engine.of(predictor);
+    const engine = CachedPredictor.of(predictor);
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     for (const metric of [VERDICT, 'quality', 'alignment']) {
       const heat = heatRanges(prompts, [{ start: 0, end: EXAMPLE.length }], engine, { metric, scale: 1 }, predictor.normalisation.weights);
@@ -52,7 +52,7 @@ describe('document analysis', function () {
   });
 
   it('draws only the prompts in the visible ranges', () => {
-    const engine = Engine.of(predictor);
+    const engine = CachedPredictor.of(predictor);
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     const second = prompts[1]!;
     const heat = heatRanges(prompts, [{ start: second.start, end: second.start + 1 }], engine, { metric: VERDICT, scale: 1 }, predictor.normalisation.weights);
@@ -68,7 +68,7 @@ describe('document analysis', function () {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const engine = Engine.of(counting);
+    const engine = CachedPredictor.of(counting);
     const docs = new DocumentPrompts();
     const all = [{ start: 0, end: Number.MAX_SAFE_INTEGER }];
     const first = docs.of(doc(EXAMPLE, 1));
@@ -81,7 +81,7 @@ describe('document analysis', function () {
   });
 
   it('lists weak words at their document offsets, minus the ignored ones', () => {
-    const engine = Engine.of(predictor);
+    const engine = CachedPredictor.of(predictor);
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     const weights = predictor.normalisation.weights;
     const all = prompts.flatMap((p) => weakWords(p, engine.prediction(p.entry.prompt)!, predictor.metrics, weights, { limit: 3, threshold: -0.05, ignored: [] }));
@@ -114,7 +114,7 @@ describe('document analysis', function () {
         return prompts.map((p) => sync.encodeSync!(p));
       },
     };
-    const engine = Engine.of(new Predictor(predictor.file, predictor.params, asyncEncoder));
+    const engine = CachedPredictor.of(new Predictor(predictor.file, predictor.params, asyncEncoder));
     assert.equal(engine.sync, false);
     const arrived: string[][] = [];
     engine.onDidPredict((prompts) => arrived.push(prompts));
@@ -129,7 +129,7 @@ describe('document analysis', function () {
   });
 
   it('keeps at most cacheSize predictions, dropping the least recently used', () => {
-    const engine = Engine.of(predictor, 2);
+    const engine = CachedPredictor.of(predictor, 2);
     const first = engine.prediction('one')!;
     engine.prediction('two');
     engine.prediction('one');

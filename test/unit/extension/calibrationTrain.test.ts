@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainFromPairs, type TrainProgress } from '../../../src/extension/calibrationTrain';
+import { trainFromPairs, type TrainProgress } from '../../../src/extension/calibrate/calibrationTrain';
 import { Predictor } from '../../../src/router/predictor';
 import { tempDirs } from '../../support/tmp';
 

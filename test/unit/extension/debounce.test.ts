@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { KeyedDebouncer, KeyedThrottle, type Timers } from '../../../src/extension/debounce';
+import { KeyedDebouncer, KeyedThrottle, type Timers } from '../../../src/extension/lifecycle/debounce';
 
 /** A manual clock: timers run when the test advances time. */
 function fakeTimers(): Timers & { advance(ms: number): void; now: number } {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { removalRange, removeWord, routeOverrideEdit } from '../../../src/extension/edits';
-import { findPrompts } from '../../../src/extension/regions';
+import { removalRange, removeWord, routeOverrideEdit } from '../../../src/extension/language/edits';
+import { findPrompts } from '../../../src/extension/prompts/regions';
 
 /** Removes the first occurrence of `word` as the quick fix does. */
 function remove(prompt: string, word: string): string {
@@ -17,9 +17,18 @@ describe('quick-fix edits', () => {
     assert.equal(remove('both hands kneading', 'hands'), 'both kneading');
     assert.equal(remove('in both hands, soft light', 'hands'), 'in both, soft light');
     assert.equal(remove('a, hands kneading', 'hands'), 'a, kneading');
-    assert.equal(remove('the hands.', 'hands'), 'the.');
+    assert.equal(remove('the hands.', 'hands'), '.');
     assert.equal(remove('hands', 'hands'), '');
     assert.equal(remove('a cat,\nhands, b', 'hands'), 'a cat,\nb');
+  });
+
+  it('takes the article before the word and a preposition it would leave dangling', () => {
+    assert.equal(remove('a portrait of an old fisherman, soft light', 'portrait'), 'an old fisherman, soft light');
+    assert.equal(remove('a man with hands, soft light', 'hands'), 'a man, soft light');
+    assert.equal(remove('a photo of a cat', 'cat'), 'a photo');
+    assert.equal(remove('a cat on the table, warm light', 'table'), 'a cat, warm light');
+    assert.equal(remove('the old fisherman mending nets', 'old'), 'the fisherman mending nets');
+    assert.equal(remove('a bowl of red apples', 'red'), 'a bowl of apples');
   });
 
   it('removes an emphasis group when the word was all it held, and only the word otherwise', () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { groupByRoute, outputStem, promptsFor, requestFor } from '../../../src/extension/generationPlan';
-import { findPrompts } from '../../../src/extension/regions';
+import { groupByRoute, outputStem, promptsFor, requestFor } from '../../../src/extension/generate/generationPlan';
+import { findPrompts } from '../../../src/extension/prompts/regions';
 
 const TEXT = `---
 size: 512x768

@@ -3,9 +3,9 @@
 // others come from the cache) and colours only the prompts in view. The time it takes is logged, not asserted: speed is
 // measured by `npm run bench -- --only heat` (BENCHMARKS.md, "Token heat").
 import { strict as assert } from 'node:assert';
-import { DocumentPrompts, heatRanges } from '../../../src/extension/analysis';
-import { Engine } from '../../../src/extension/engine';
-import { VERDICT } from '../../../src/extension/heatScale';
+import { DocumentPrompts, heatRanges } from '../../../src/extension/prompts/promptCache';
+import { CachedPredictor } from '../../../src/extension/predictor/cachedPredictor';
+import { VERDICT } from '../../../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
 import { lineIndex, longPromptFile } from '../../support/promptFile';
 
@@ -14,7 +14,7 @@ describe('heat latency on a 200-prompt file', function () {
 
   it('redraws after an edit by predicting only the edited prompt and colouring only the prompts in view', async () => {
     const predictor = await Predictor.load(defaultModelDir());
-    const engine = Engine.of(predictor);
+    const engine = CachedPredictor.of(predictor);
     const docs = new DocumentPrompts();
     let text = longPromptFile(200);
     const weights = predictor.normalisation.weights;

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { BUCKETS, NEUTRAL, THRESHOLDS, VERDICT, bucketEdges, bucketOf, bucketTokens, heatValue, modelHeatFactor } from '../../../src/extension/heatScale';
+import { BUCKETS, NEUTRAL, THRESHOLDS, VERDICT, bucketEdges, bucketOf, bucketTokens, heatValue, modelHeatFactor } from '../../../src/shared/presentation';
 import type { TokenImpact } from '../../../src/router/types';
 
 const token = (text: string, impact: Record<string, number>, cloudGain: Record<string, number>, start = 0): TokenImpact => ({ text, start, end: start + text.length, impact, cloudGain });

@@ -1,13 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLedger } from '../../../src/extension/ledgeredBackend';
-import { readGallery, readLedgerEntries } from '../../../src/extension/records';
-import { BackendError } from '../../../src/backends/errors';
+import { readGallery, readLedgerEntries } from '../../../src/extension/panel/records';
 import { Ledger } from '../../../src/generation/ledger';
 import { saveOutcome } from '../../../src/generation/output';
 import type { DispatchOutcome } from '../../../src/generation/dispatcher';
-import type { Backend, GenerationRequest } from '../../../src/backends/types';
 import { makePng } from '../../support/png';
 import { tempDirs } from '../../support/tmp';
 
@@ -15,23 +12,6 @@ function outcome(id: string, route: 'edge' | 'cloud', cost: number): DispatchOut
   const request = { prompt: `prompt ${id}`, width: 64, height: 64 };
   const result = { image: makePng(4, 4, [200, 10, 10]), mime: 'image/png', backend: route === 'edge' ? 'a1111' : 'openai', model: 'm', cost, timings: { totalMs: 10 } };
   return { id, request, plan: { id, action: route, why: 'planned', estimate: cost, maxEstimate: cost }, route, why: 'because', result, attempts: [{ side: route, backend: result.backend, ok: true, cost, estimate: cost, role: 'planned', result }], cost };
-}
-
-function fakeBackend(side: 'edge' | 'cloud', price: number, behave: () => Promise<void> = async () => undefined): Backend & { calls: number } {
-  const b = {
-    calls: 0,
-    name: side === 'edge' ? 'a1111' : 'openai',
-    side,
-    model: 'm',
-    estimateCost: (_r: GenerationRequest) => price,
-    health: async () => ({ ok: true, detail: '' }),
-    async generate(_request: GenerationRequest) {
-      b.calls++;
-      await behave();
-      return { image: new Uint8Array([1]), mime: 'image/png', backend: b.name, model: 'm', cost: price / 2, timings: { totalMs: 1 } };
-    },
-  };
-  return b;
 }
 
 describe('generation records', () => {
@@ -55,6 +35,21 @@ describe('generation records', () => {
     assert.deepEqual(await readGallery(join(dir, 'missing'), 10), []);
   });
 
+  it('shows only images inside the output folder, whatever a sidecar says', async () => {
+    const outside = tmp();
+    writeFileSync(join(outside, 'secret.png'), 'not for the gallery');
+    const dir = tmp();
+    await saveOutcome(dir, outcome('a', 'edge', 0), { mode: 'predict', budget: 0.3, alpha: 0.4 });
+    const sidecar = (image: string) => JSON.stringify({ version: 1, image, route: 'edge', id: image, createdAt: '2026-11-01T00:00:00Z' });
+    writeFileSync(join(dir, 'up.json'), sidecar('../../../../../../etc/passwd'));
+    writeFileSync(join(dir, 'absolute.json'), sidecar(join(outside, 'secret.png')));
+    symlinkSync(join(outside, 'secret.png'), join(dir, 'link.png'));
+    writeFileSync(join(dir, 'link.json'), sidecar('link.png'));
+    writeFileSync(join(dir, 'self.json'), sidecar('.'));
+    const items = await readGallery(dir, 10);
+    assert.deepEqual(items.map((i) => i.id), ['a']);
+  });
+
   it('reads this month\'s ledger entries newest first, and nothing from a missing or foreign file', async () => {
     const dir = tmp();
     const file = join(dir, 'ledger.json');
@@ -70,44 +65,5 @@ describe('generation records', () => {
     mkdirSync(join(dir, 'x'));
     writeFileSync(join(dir, 'x', 'l.json'), '{"version": 2}');
     assert.deepEqual(await readLedgerEntries(join(dir, 'x', 'l.json'), '2026-11'), []);
-  });
-
-  it('books a calibration backend\'s calls in the ledger and stops at the monthly cap', async () => {
-    const dir = tmp();
-    const { ledger } = await Ledger.open({ file: join(dir, 'ledger.json'), monthlyCap: 0.1 });
-    const cloud = fakeBackend('cloud', 0.04);
-    const booked = withLedger(cloud, ledger, 'calibration');
-    const request = { prompt: 'x', width: 64, height: 64 };
-    await booked.generate(request);
-    await booked.generate(request);
-    // Settled at the real cost (half the estimate): 0.04 spent, so a third call (0.04 more reserved) still fits.
-    assert.equal((await ledger.status()).spent, 0.04);
-    await booked.generate(request);
-    await booked.generate(request);
-    // 0.08 spent: reserving 0.04 more would pass the 0.10 cap.
-    await assert.rejects(booked.generate(request), /money cap would be passed/);
-    assert.equal(cloud.calls, 4, 'the refused call never reached the backend');
-    const status = await ledger.status();
-    assert.equal(status.reserved, 0);
-    assert.equal(status.spent, 0.08);
-  });
-
-  it('settles a failed call at its estimate when the provider may have charged it, and releases it otherwise', async () => {
-    const dir = tmp();
-    const { ledger } = await Ledger.open({ file: join(dir, 'ledger.json'), monthlyCap: null });
-    const refused = withLedger(fakeBackend('cloud', 0.04, async () => {
-      throw new BackendError('bad-request', 'openai', 'rejected', { status: 400 });
-    }), ledger, 'c');
-    await assert.rejects(refused.generate({ prompt: 'x', width: 64, height: 64 }), /rejected/);
-    assert.equal((await ledger.status()).spent, 0);
-    const lost = withLedger(fakeBackend('cloud', 0.04, async () => {
-      throw new BackendError('timeout', 'openai', 'no reply', { accepted: true });
-    }), ledger, 'c');
-    await assert.rejects(lost.generate({ prompt: 'x', width: 64, height: 64 }), /no reply/);
-    assert.equal((await ledger.status()).spent, 0.04);
-    // A free edge call is not booked at all.
-    const edge = fakeBackend('edge', 0);
-    await withLedger(edge, ledger, 'c').generate({ prompt: 'x', width: 64, height: 64 });
-    assert.equal((await readLedgerEntries(join(dir, 'ledger.json'), (await ledger.status()).month)).length, 1);
   });
 });

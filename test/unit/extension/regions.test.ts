@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { fencedBlocks, findPrompts, kindOfLanguage, promptAt, promptsIn, routeOverride } from '../../../src/extension/regions';
+import { fencedBlocks, findPrompts, kindOfLanguage, promptAt, promptsIn, routeOverride } from '../../../src/extension/prompts/regions';
 
 const T2I = `---
 size: 512x512

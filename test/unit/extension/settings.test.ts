@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { changedKeys, effectiveValue, readSettings, RESTRICTED_KEYS, SECTION, SETTING_KEYS, SPECS, type Inspected, type SettingKey } from '../../../src/extension/settings';
+import { changedKeys, effectiveValue, readSettings, RESTRICTED_KEYS, SECTION, SETTING_KEYS, SPECS, type Inspected, type SettingKey } from '../../../src/extension/settings/settings';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
 const properties = manifest.contributes.configuration.properties as Record<string, { default: unknown; enum?: unknown[] }>;

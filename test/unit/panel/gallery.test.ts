@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { GalleryItemView } from '../../../src/extension/panel/protocol';
+import type { GalleryItemView } from '../../../src/shared/panel/protocol';
 import { meanAbsoluteError, predictionErrors } from '../../../webview/lib/gallery';
 
 const item = (over: Partial<GalleryItemView>): GalleryItemView => ({

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import type { TokenView } from '../../../src/extension/panel/protocol';
-import { describeToken, effectiveMetric, heatBucket, heatSegments, legendEnds, metricLabel, tokenValue } from '../../../webview/lib/heat';
+import type { TokenView } from '../../../src/shared/panel/protocol';
+import { bucketFor as heatBucket, heatValue as tokenValue, metricLabel as labelOf } from '../../../src/shared/presentation';
+import { describeToken, effectiveMetric, heatSegments, legendEnds } from '../../../webview/lib/heat';
+
+const metricLabel = (id: string, metrics: Array<{ id: string; label: string }>): string => labelOf(metrics, id);
 
 const metrics = [
   { id: 'quality', label: 'Quality' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { contentSecurityPolicy, makeNonce, panelHtml, scriptSafeJson } from '../../../src/extension/panel/html';
-import { BOOTSTRAP_ID, type Snapshot } from '../../../src/extension/panel/protocol';
+import { BOOTSTRAP_ID, type Snapshot } from '../../../src/shared/panel/protocol';
 
 const bootstrap: Snapshot = {
   protocol: 1,

@@ -10,7 +10,7 @@ import {
   type RequestHandlers,
   type RequestMessage,
   type Timers,
-} from '../../../src/extension/panel/protocol';
+} from '../../../src/shared/panel/protocol';
 
 /** A clock the test advances by hand. */
 function fakeTimers(): Timers & { advance(ms: number): void; pending(): number } {

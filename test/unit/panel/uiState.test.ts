@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Snapshot } from '../../../src/extension/panel/protocol';
+import type { Snapshot } from '../../../src/shared/panel/protocol';
 import { defaultUiState, initialSnapshot, readUiState } from '../../../webview/lib/uiState';
 
 const snapshot = (at: number, metric = 'verdict'): Snapshot => ({ protocol: 1, at, host: 'view', prompt: null, metric });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from '../../../src/extension/services';
+import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from '../../../src/extension/panel/services';
 import { budgetView, calibrationView, galleryItemView, keyGallery, promptView } from '../../../src/extension/panel/viewModel';
 
 const active = (): ActivePromptState => ({

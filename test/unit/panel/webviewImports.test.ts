@@ -47,7 +47,9 @@ describe('panel webview imports', () => {
     }
     assert.deepEqual(problems, []);
     // It did follow the imports into the shared modules.
-    assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'extension', 'panel', 'protocol.ts'))));
-    assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'extension', 'heatScale.ts'))));
+    assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'shared', 'panel', 'protocol.ts'))));
+    assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'shared', 'presentation.ts'))));
+    // The webview takes what it shares with the host from src/shared, never from the extension.
+    assert.deepEqual([...seen].filter((f) => f.startsWith(path.join(ROOT, 'src', 'extension'))).map((f) => path.relative(ROOT, f)), []);
   });
 });

@@ -1,0 +1,13 @@
+// How the product says that the predictor was not calibrated on the pair of models in use: one word, and one note,
+// for the CLI, the editor (CodeLens, status, hover) and the panel alike. Pure: no Node built-ins, no `vscode`.
+
+/** The word a user reads wherever the pair in use is not the predictor's pair. */
+export const UNCALIBRATED = 'uncalibrated';
+
+/** What works on an uncalibrated pair, in words (the editor offers both as commands). */
+export const UNCALIBRATED_REMEDY = 'cascade mode measures the edge image and escalates only when it falls short; calibration teaches the router your pair';
+
+/** The note under a route: why the pair is uncalibrated, and what to do. */
+export function uncalibratedNote(predictor: string, why: string): string {
+  return `${UNCALIBRATED}: routing with "${predictor}", which ${why.startsWith('it ') ? why.slice(3) : `is not calibrated here (${why})`}; ${UNCALIBRATED_REMEDY}.`;
+}
