@@ -244,6 +244,8 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
   const normalisation: Normalisation = { muEdge: meanScores(pairs, 'edge', metrics), muCloud: meanScores(pairs, 'cloud', metrics), gamma: options.gamma ?? 1, weights };
   const zeros = (): Scores => Object.fromEntries(metrics.map((m) => [m.id, 0]));
   const seconds = (Date.now() - started) / 1000;
+  // One closed-form step: reported as one epoch, so progress displays that count epochs show it.
+  options.onEpoch?.({ epoch: 1, trainLoss: count ? sse / count : 0, validationLoss: undefined });
   const report: FitReport = { epochs: 0, bestEpoch: 0, trainLoss: count ? sse / count : 0, validationLoss: undefined, stopping: 'fixed', trainCount: idx.length, validationCount: 0, seconds };
   const draft: ModelFileDraft = {
     name: options.name ?? 'custom',
