@@ -137,7 +137,7 @@ export async function gatewayBench(): Promise<Record<string, unknown>> {
       cloud: 'openai',
       budget: 0.3,
       monthlyCap: 100_000,
-      backends: { 'openai-compatible': { url: edge.url, retries: 0 }, openai: { url: cloud.url, model: 'gpt-image-1', price: PRICE, retries: 0 } },
+      backends: { 'openai-compatible': { url: edge.url, retries: 0 }, openai: { url: cloud.url, model: 'gpt-image-2.6-flare', price: PRICE, retries: 0 } },
     }),
   );
   const out: Record<string, unknown> = {};

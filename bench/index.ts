@@ -106,6 +106,7 @@ const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
   engine: engineBench,
   train: trainBench,
   runtime: async () => (await import('./runtime')).runtimeBench(),
+  hostile: async () => (await import('./hostile')).hostileBench(),
 };
 
 async function optional(file: string, fn: string): Promise<(() => Promise<Record<string, unknown>>) | undefined> {

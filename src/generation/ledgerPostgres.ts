@@ -197,7 +197,8 @@ function transient(e: unknown): boolean {
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
   // 08: connection exception; 57P01–57P03: admin shutdown, crash shutdown, cannot connect now; 40001/40P01: retry.
   if (/^08/.test(code) || ['57P01', '57P02', '57P03', '40001', '40P01', '53300'].includes(code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(err?.message ?? '');
+  // 'timeout exceeded when trying to connect': every pooled connection was busy (a burst of requests), not an error.
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(err?.message ?? '');
 }
 
 /** The URL with its password hidden, for messages. */

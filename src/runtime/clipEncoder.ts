@@ -75,13 +75,13 @@ export class ClipTokenEncoder implements TokenEncoder {
           for (let k = 0; k < item.ids.length; k++, position++) {
             if (item.token < 0) continue;
             const row = item.token * dim;
-            for (let j = 0; j < dim; j++) features[row + j] += s[position * dim + j]!;
-            counts[item.token] += 1;
+            for (let j = 0; j < dim; j++) features[row + j] = features[row + j]! + s[position * dim + j]!;
+            counts[item.token] = counts[item.token]! + 1;
           }
         }
       }
       counts.forEach((c, t) => {
-        if (c > 1) for (let j = 0; j < dim; j++) features[t * dim + j] /= c;
+        if (c > 1) for (let j = 0; j < dim; j++) features[t * dim + j] = features[t * dim + j]! / c;
       });
       // The same word ids as the lexical encoder, so a learned word embedding works alike on both.
       const wordIds = Uint32Array.from(tokens, (t) => wordHash(normalise(t.text)));

@@ -3,7 +3,7 @@
 export { ClipTokenEncoder, clipEncoderFactory, createClipEncoderFactory, CLIP_ENCODER_ID, CLIP_ENCODER_VERSION } from './clipEncoder';
 export { openClipModel, locateClipModel, type ClipLoadOptions } from './clipModel';
 export { ensureCachedModel, missingFiles } from './download';
-export { sniffImage, type ImageFormat } from './images';
+export { checkImageHeader, scorableFormat, type ImageFormat } from './images';
 export {
   cachedModelDir,
   defaultCacheDir,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startHub } from '../support/hubServer';
 import { solidImage } from '../support/images';
+import { claimedSizePng } from '../support/png';
 import { runCommand } from '../support/runCommand';
 import { tempDirs } from '../support/tmp';
 import { writeTinyClip, type TinyClip } from '../support/tinyClip';
@@ -51,8 +52,20 @@ describe('routet2i score', function () {
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^red\.png\n  Definition   0\.\d{3}\n/);
     assert.match(r.stdout, /  Alignment    \d\.\d{3}\n/);
-    assert.match(r.stdout, /cut\.jpg\n  error: cut\.jpg: the JPEG data is truncated or corrupt/);
+    assert.match(r.stdout, /cut\.jpg\n  error: cut\.jpg: the JPEG (header|data) is truncated or corrupt/);
     assert.match(r.stderr, /1 of 2 images could not be read/);
+  });
+
+  it('scores the images it can and reports a missing one and one of too many pixels, then exits 1', async () => {
+    fs.writeFileSync(path.join(work, 'bomb.png'), claimedSizePng(16_000, 16_000));
+    const r = await runCommand(['score', 'red.png', 'missing.png', 'bomb.png', '--models-dir', tiny.dir, '--json'], { cwd: work });
+    assert.equal(r.code, 1);
+    const images = JSON.parse(r.stdout).images as Array<{ file: string; scores?: Record<string, number>; error?: string }>;
+    assert.deepEqual(images.map((i) => i.file), ['red.png', 'missing.png', 'bomb.png']);
+    assert.ok(images[0]!.scores);
+    assert.equal(images[1]!.error, 'missing.png: no such file');
+    assert.match(images[2]!.error!, /^bomb\.png: 16000×16000 is 256\.0 megapixels, over the 67\.1 megapixels limit/);
+    assert.match(r.stderr, /2 of 3 images could not be read/);
   });
 
   it('takes a workspace metric list', async () => {
@@ -65,7 +78,7 @@ describe('routet2i score', function () {
   it('fails clearly on bad input', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['score'], 2, /name at least one image/],
-      [['score', 'missing.png', '--models-dir', tiny.dir], 1, /cannot read image missing\.png: ENOENT/],
+      [['score', 'missing.png', '--models-dir', tiny.dir], 1, /missing\.png: no such file/],
       [['score', 'red.png', '--models-dir', 'nowhere'], 1, /models folder .*nowhere does not exist/],
       [['score', 'red.png', '--metrics', 'red.png', '--models-dir', tiny.dir], 1, /red\.png is not valid JSON/],
       [['score', 'red.png', '--clip-model', '../x', '--models-dir', tiny.dir], 1, /"\.\.\/x" is not a model id/],

@@ -63,7 +63,7 @@ export async function startHub(models: Record<string, string>, plan: (file: stri
     if (p === 'short') data = body.subarray(0, Math.floor(body.length / 2));
     if (p === 'corrupt') {
       data = Buffer.from(body);
-      data[data.length >> 1] ^= 0xff;
+      data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
     }
     res.writeHead(200, { 'content-length': String(data.length), etag: resolve ? `"${sha.slice(0, 40)}"` : `"${sha}"` });
     if (p === 'truncate') {

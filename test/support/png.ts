@@ -28,6 +28,20 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /** An RGB PNG of one colour (or a gradient when `gradient`), `width`×`height`. */
+/**
+ * A PNG whose header claims `width`×`height` but whose data is a few bytes (a decompression bomb's shape: the
+ * issue's 746 KB file of 16000×16000): header-level checks must refuse it without decoding.
+ */
+export function claimedSizePng(width: number, height: number): Buffer {
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1024))), chunk('IEND', new Uint8Array(0))]);
+}
+
 export function makePng(width = 4, height = 4, rgb: [number, number, number] = [200, 80, 40], gradient = false): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);

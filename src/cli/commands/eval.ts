@@ -120,7 +120,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     writeLine(io.stdout, JSON.stringify(result));
     return 0;
   }
-  writeLine(io.stdout, `${result.n} pairs · quality = mean of ${result.metrics.join(', ')} · ${mode}`);
+  const quality = weights ? `weighted sum of ${result.metrics.map((m) => `${m} ${fixed(weights[m] ?? 0)}`).join(', ')}` : `mean of ${result.metrics.join(', ')}`;
+  writeLine(io.stdout, `${result.n} pairs · quality = ${quality} · ${mode}`);
   const perFold = result.folds?.perFold;
   const rows = [['router', 'APGR', 'CPT(50%)', 'PGR(50%)', ...(perFold ? ['APGR per fold'] : [])]];
   for (const [name, r] of Object.entries(result.routers)) {

@@ -341,8 +341,9 @@ function printPlan(
         model: o.predictor,
         edge: o.edge ? { backend: o.edge.name, model: o.edge.model } : null,
         cloud: o.cloud ? { backend: o.cloud.name, model: o.cloud.model } : null,
-        prompts: plan.entries.map((e) => ({ id: e.id, prompt: o.byId.get(e.id)!.entry.prompt, action: e.action, why: e.why, prs: o.byId.get(e.id)!.prediction.prs, estimate: e.estimate, maxEstimate: e.maxEstimate })),
-        summary: { estimated: plan.estimatedCost, maxEstimated: plan.maxCost, escalationBudget: plan.escalationBudget, month: { ...o.month, left: Number.isFinite(o.month.left) ? o.month.left : null } },
+        // Field names as route --json: `route` (here also "cascade"), costs named `…Cost` as in the summary.
+        prompts: plan.entries.map((e) => ({ id: e.id, prompt: o.byId.get(e.id)!.entry.prompt, route: e.action, why: e.why, prs: o.byId.get(e.id)!.prediction.prs, estimatedCost: e.estimate, maxCost: e.maxEstimate })),
+        summary: { estimatedCost: plan.estimatedCost, maxCost: plan.maxCost, escalationBudget: plan.escalationBudget, month: { ...o.month, left: Number.isFinite(o.month.left) ? o.month.left : null } },
       }),
     );
     return;

@@ -1,6 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { READ_LIMITS, readFileBoundedSync } from '../../router/boundedRead';
 import { RouteT2IError, UsageError } from '../../router/errors';
+import { checkImageHeader } from '../../runtime/images';
 import { DEFAULT_METRICS } from '../../router/metrics';
 // The scorer module is light; it loads transformers.js itself, on first use.
 import { MetricScorer } from '../../runtime/scorer';
@@ -36,24 +37,36 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError('name at least one image');
   const metrics = values.metrics ? readMetricsFile(values.metrics, io) : [...DEFAULT_METRICS];
-  // Read every file first: a typo fails fast, before CLIP loads.
-  const images = positionals.map((file) => {
-    const full = path.resolve(io.cwd, file);
+  // Read and check every file first (bounded, headers only): a typo shows before CLIP loads, and one missing or
+  // refused image is reported in its place while the others are still scored.
+  const images: Array<{ file: string; bytes?: Uint8Array; error?: string }> = [];
+  for (const file of positionals) {
     try {
-      return { file, bytes: new Uint8Array(fs.readFileSync(full)) };
+      const bytes = new Uint8Array(readFileBoundedSync(path.resolve(io.cwd, file), { limit: READ_LIMITS.image, what: 'image', name: file }));
+      checkImageHeader(bytes, file);
+      images.push({ file, bytes });
     } catch (e) {
-      throw new RouteT2IError('image-unreadable', `cannot read image ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (!(e instanceof RouteT2IError)) throw e;
+      images.push({ file, error: e.message });
     }
-  });
+  }
+  if (images.every((i) => i.error)) {
+    for (const i of images) writeLine(io.stderr, `routet2i score: ${i.error}`);
+    return 1;
+  }
   const scorer = await MetricScorer.create({ ...clipOptions(values, io), metrics });
   const results: ImageResult[] = [];
   const started = Date.now();
   try {
-    for (const { file, bytes } of images) {
+    for (const { file, bytes, error } of images) {
+      if (!bytes) {
+        results.push({ file, error: error! });
+        continue;
+      }
       try {
         results.push({ file, scores: await scorer.score(bytes, values.prompt, { name: file, signal: io.signal }) });
       } catch (e) {
-        if (!(e instanceof RouteT2IError) || e.code !== 'bad-image') throw e;
+        if (!(e instanceof RouteT2IError) || (e.code !== 'bad-image' && e.code !== 'image-too-large')) throw e;
         results.push({ file, error: e.message });
       }
     }

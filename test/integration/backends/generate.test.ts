@@ -133,7 +133,7 @@ describe('routet2i generate (loopback servers)', function () {
     const r = await cli([...base(), '--budget', '1', '--dry-run'], { cwd, env: {} });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^plan \(predict, budget 100%, α \d\.\d\d\): 6 prompts → \d edge, \d cloud/);
-    assert.match(r.stdout, /estimated cost \$0\.\d+; this month \$0\.000 spent \(no cap\)/);
+    assert.match(r.stdout, /estimated cost \$0\.\d+; this month \$0\.00 spent \(no cap\)/);
     assert.match(r.stdout, /dry run: no request was sent/);
     assert.equal(comfy.server.requests.length, 0);
     assert.equal(comfy.clients.size, 0, 'no WebSocket either');

@@ -30,8 +30,8 @@ describe('routet2i ledger', () => {
     assert.deepEqual(out.entries.map((e: { note: string; cost: number }) => [e.note, e.cost]), [['p1', 0.035]]);
     assert.deepEqual(out.reservations.map((x: { note: string }) => x.note), ['p2']);
     const text = await runCommand(['ledger'], { cwd: dir });
-    assert.match(text.stdout, /spent \$0\.035, reserved \$0\.050, cap \$1\.000, left \$0\.915/);
-    assert.match(text.stdout, /openai\s+\$0\.035\s+estimate \$0\.040\s+p1/);
+    assert.match(text.stdout, /spent \$0\.035, reserved \$0\.05, cap \$1\.00, left \$0\.92/);
+    assert.match(text.stdout, /openai\s+\$0\.035\s+estimate \$0\.04\s+p1/);
   });
 
   it('--reconcile settles leftovers of runs that are gone, and says so', async () => {
@@ -40,8 +40,8 @@ describe('routet2i ledger', () => {
     await ledger.reserve(0.05, { backend: 'bfl', note: 'left behind' });
     const r = await runCommand(['ledger', '--reconcile'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /Settled 1 leftover reservation at its estimate \(\$0\.050\)/);
-    assert.match(r.stdout, /spent \$0\.050, reserved \$0\.000/);
+    assert.match(r.stderr, /Settled 1 leftover reservation at its estimate \(\$0\.05\)/);
+    assert.match(r.stdout, /spent \$0\.05, reserved \$0\.00/);
   });
 
   it('names a damaged ledger and repairs it on request', async () => {

@@ -71,7 +71,7 @@ describe('ComfyUI workflows', () => {
 describe('image checks', () => {
   it('recognises a whole PNG and rejects a truncated one', () => {
     const png = makePng(3, 3);
-    assert.deepEqual(sniffImage(png), { mime: 'image/png', ext: 'png' });
+    assert.deepEqual(sniffImage(png), { format: 'png', mime: 'image/png', ext: 'png' });
     assert.equal(isCompleteImage(png), true);
     assert.equal(isCompleteImage(png.subarray(0, png.length - 5)), false);
     assert.equal(sniffImage(Buffer.from('{"error": 1}')), undefined);

@@ -1,0 +1,64 @@
+// Calibration that learns from work, in the real editor: a calibration run adds its measurements to the workspace's
+// pairs log; with `routet2i.learning.retrainEvery` reached, a background retrain compares a candidate with the predictor
+// in use on the same folds and, since the candidate routes this pair better by the margin, switches to it by itself and
+// says so. Compare on Both then renders one of those prompts on both sides with one seed and measures it again: its line
+// in the log gains a measurement instead of a duplicate.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configureLoopbackModels, useLoopbackModels, WORKSPACES } from './editorHelpers';
+import { useSession } from './harness/session';
+
+const SUBJECTS = ['portrait of a woman', 'portrait of an old man', 'close-up of hands', 'portrait of a child', 'a woman laughing', 'portrait of a sailor'];
+const SCENES = ['a red barn in a field', 'a lighthouse at dusk', 'a bowl of lemons', 'a mountain lake', 'a city street at noon', 'a sailing boat'];
+const STYLES = ['photo', 'oil painting'];
+const prompts = [...SUBJECTS, ...SCENES].flatMap((p) => STYLES.map((s) => `${p}, ${s}`));
+
+describe('calibration that learns from work', function () {
+  const models = useLoopbackModels({
+    // The edge renders people badly (dark), everything else as well as the cloud: a pair with something to learn.
+    edge: (p) => (/portrait|woman|hands|man|child/.test(p) ? [40, 30, 25] : [185, 175, 160]),
+    cloud: () => [180, 170, 160],
+  });
+  const session = useSession({ label: 'editor-learning', workspace: join(WORKSPACES, 'learning'), examples: false });
+
+  it('grows the pairs log from calibration and Compare on Both, and a better predictor takes over by itself', async function () {
+    this.timeout(600_000);
+    const s = session();
+    // test/e2e/workspaces/learning/learning.t2i holds exactly these prompts.
+    assert.equal(readFileSync(join(s.server.workspace, 'learning.t2i'), 'utf8'), prompts.join('\n\n') + '\n');
+    await s.workbench.openFile('learning.t2i');
+    await s.probe.waitReady();
+    await configureLoopbackModels(s, models());
+    await s.workbench.setSetting('routet2i.learning.retrainEvery', prompts.length);
+
+    await s.workbench.runCommand('RouteT2I: Calibrate on My Models…');
+    const dialog = await s.workbench.waitForDialog(new RegExp(`Calibrate on ${prompts.length} prompts from learning\\.t2i\\?`), 60_000);
+    await dialog.getByRole('button', { name: 'Calibrate' }).click();
+    await s.workbench.waitForNotification(new RegExp(`a predictor retrained on ${prompts.length} of your prompts now routes this workspace`), 480_000);
+    await s.screenshot('learning-switched');
+
+    const logFile = join(s.server.workspace, '.routet2i', 'pairs.jsonl');
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, prompts.length);
+    assert.ok(lines.every((l) => l.count === 1 && l.via[0] === 'calibration' && l.models.edge.startsWith('openai-compatible:') && l.models.cloud === 'openai:dall-e-3' && l.labels.kind === 'scorer'));
+    const learned = join(s.server.workspace, '.routet2i', 'models', `learned-${lines[0].models.edge.replace(/[^\w.-]+/g, '_')}--openai_dall-e-3-${prompts.length}`);
+    assert.ok(existsSync(join(learned, 'model.json')), learned);
+    const card = JSON.parse(readFileSync(join(learned, 'model.json'), 'utf8'));
+    assert.ok(card.evaluation.promotion.gain >= 0.02, JSON.stringify(card.evaluation.promotion));
+    await s.workbench.outputChannel('RouteT2I', /Learning: switched to the predictor retrained on \d+ of your prompts/);
+
+    // Compare on Both on the first prompt: the same prompt measured again is averaged into its line.
+    await s.workbench.openFile('learning.t2i');
+    await s.workbench.runCommand('RouteT2I: Compare on Both');
+    const compare = await s.workbench.waitForDialog(/Render this prompt on both openai-compatible and openai \(seed \d+\)\?/, 60_000);
+    await compare.getByRole('button', { name: 'Compare' }).click();
+    await s.workbench.outputChannel('RouteT2I', /Pairs log: 1 measurement of .* from compare \(1 of prompts measured before, averaged in\)/, 180_000);
+    await s.screenshot('compare-on-both');
+    const after = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(after.length, prompts.length);
+    const first = after.find((l) => l.prompt === prompts[0]);
+    assert.equal(first.count, 2);
+    assert.deepEqual(first.via, ['calibration', 'compare']);
+  });
+});
