@@ -223,7 +223,7 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
   if (isRidgeFile && raw.version !== 2) throw bad(dir, 'a ridge head needs format version 2');
   let architecture: Architecture | undefined;
   let ridgeSpec: RidgeHeadSpec | undefined;
-  if (isRidgeFile) ridgeSpec = checkRidgeSpec(dir, raw.ridge, enc.dim as number);
+  if (isRidgeFile) ridgeSpec = checkRidgeSpec(dir, raw.ridge, enc.dim);
   else {
     const arch = raw.architecture;
     if (!isObject(arch)) throw bad(dir, 'the architecture entry is missing');
@@ -310,7 +310,7 @@ function checkRidgeSpec(dir: string, value: unknown, dim: number): RidgeHeadSpec
     if (!isObject(f) || typeof f.name !== 'string' || !['mean', 'sum', 'global', 'bin'].includes(f.kind as string) || !RIDGE_GROUPS.includes(f.group as never)) {
       throw bad(dir, `ridge feature ${i + 1} must have a name, a kind and a group`);
     }
-    if (f.kind !== 'global' && !(isPosInt(f.column) && (f.column as number) < dim)) throw bad(dir, `ridge feature "${f.name}" reads a column the encoder does not have`);
+    if (f.kind !== 'global' && !(isPosInt(f.column) && (f.column) < dim)) throw bad(dir, `ridge feature "${f.name}" reads a column the encoder does not have`);
     if (f.kind === 'bin' && !(Array.isArray(f.range) && f.range.length === 2 && f.range.every((v) => typeof v === 'number'))) throw bad(dir, `ridge feature "${f.name}" needs a range`);
     return f as unknown as RidgeFeature;
   });
