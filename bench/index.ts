@@ -123,6 +123,8 @@ async function main(): Promise<void> {
   if (heat) SECTIONS.heat = heat;
   const panel = await optional('panel', 'panelBench');
   if (panel) SECTIONS.panel = panel;
+  const routing = await optional('routing', 'routingBench');
+  if (routing) SECTIONS.routing = routing;
   const gateway = await optional('gateway', 'gatewayBench');
   if (gateway) SECTIONS.gateway = gateway;
   const only = values.only?.split(',').map((s) => s.trim());

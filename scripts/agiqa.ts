@@ -36,7 +36,7 @@ export interface AgiqaData {
   edgeSiblings: Scores[];
 }
 
-export async function loadAgiqa(file: string): Promise<AgiqaData> {
+export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTING): Promise<AgiqaData> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -74,9 +74,9 @@ export async function loadAgiqa(file: string): Promise<AgiqaData> {
   const edgeSiblings: Scores[] = [];
   for (const [index, settings] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     const e = settings.get(EDGE_SETTING);
-    const c = settings.get(CLOUD_SETTING);
+    const c = settings.get(cloudSetting);
     if (!e || !c) continue;
-    pairs.push({ id: `agiqa-${String(index).padStart(3, '0')}`, prompt: e.prompt, edge: scale(e), cloud: scale(c), style: e.style, adjectives: [e.adj1, e.adj2].filter(Boolean) });
+    pairs.push({ id: `agiqa-${String(index).padStart(3, '0')}`, prompt: e.prompt, edge: scale(e), cloud: scale(c), source: 'agiqa3k', style: e.style, adjectives: [e.adj1, e.adj2].filter(Boolean) });
     const siblings = EDGE_SIBLINGS.map((s) => settings.get(s)).filter((r): r is AgiqaRow => r !== undefined).map(scale);
     const mean = (renders: Scores[], key: string) => renders.reduce((s, r) => s + r[key]!, 0) / renders.length;
     const all = [scale(e), ...siblings];

@@ -91,3 +91,28 @@ export function kFolds(n: number, k: number, shuffle: (xs: number[]) => number[]
   order.forEach((idx, i) => folds[i % k]!.push(idx));
   return folds;
 }
+
+/**
+ * K folds in which rows sharing a key (the prompt text, where pairs of several model pairs are pooled) always fall in
+ * the same fold, so no prompt is both trained on and ranked. Groups are dealt out in a seeded order to the fold with
+ * the fewest rows so far. With all keys distinct it is an ordinary K-fold split.
+ */
+export function groupedFolds(keys: readonly string[], k: number, shuffle: (xs: number[]) => number[]): number[][] {
+  const groups = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  const list = [...groups.values()];
+  if (!(Number.isInteger(k) && k >= 2)) throw new RouteT2IError('bad-eval', `--folds must be a whole number of at least 2 (got ${k})`);
+  if (list.length < k) throw new RouteT2IError('bad-eval', `${k}-fold cross-validation needs at least ${k} distinct prompts (got ${list.length})`);
+  const order = shuffle(list.map((_, i) => i));
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  for (const gi of order) {
+    let smallest = 0;
+    for (let f = 1; f < k; f++) if (folds[f]!.length < folds[smallest]!.length) smallest = f;
+    folds[smallest]!.push(...list[gi]!);
+  }
+  return folds;
+}

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { builtinEncoders } from './encoders';
 import { RouteT2IError, throwIfAborted } from './errors';
 import type { Metric } from './metrics';
-import { forward, tokenContributions, type NetInput, type Parameters } from './model/network';
-import { loadModel, MODEL_JSON, type ModelFile } from './model/format';
+import { forward, tokenContributions, type NetInput } from './model/network';
+import { isRidge, loadModel, MODEL_JSON, type HeadWeights, type ModelFile } from './model/format';
+import { predictRidge, promptFeatures, tokenShares } from './model/ridge';
 import { paretoRelation, paretoRelativeSuperiority, type Normalisation } from './prs';
 import { boundPrompt } from './prompt';
 import type { EncodedPrompt, EncoderContext, EncoderFactory, Prediction, Scores, TokenEncoder, TokenImpact, Truncation } from './types';
@@ -17,7 +18,7 @@ export class Predictor {
 
   constructor(
     readonly file: ModelFile,
-    readonly params: Parameters,
+    readonly params: HeadWeights,
     readonly encoder: TokenEncoder,
     /** The folder it was loaded from, if any. */
     readonly dir?: string,
@@ -68,9 +69,11 @@ export class Predictor {
   }
 
   predictEncoded(encoded: EncodedPrompt): Prediction {
+    if (isRidge(this.params)) return ridgePrediction(this, encoded);
     const n = encoded.tokens.length;
     const input: NetInput = { n, features: encoded.features, ...(encoded.wordIds ? { wordIds: encoded.wordIds } : {}) };
-    const fw = forward(this.params, input);
+    const params = this.params;
+    const fw = forward(params, input);
     const k = this.metrics.length;
     const edge: Scores = {};
     const cloud: Scores = {};
@@ -78,7 +81,7 @@ export class Predictor {
       edge[m.id] = fw.quality[i]!;
       cloud[m.id] = fw.quality[k + i]!;
     });
-    const contributions = tokenContributions(this.params, fw, n);
+    const contributions = tokenContributions(params, fw, n);
     const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({ text: tok.text, start: tok.start, end: tok.end, impact: {}, cloudGain: {} }));
     this.metrics.forEach((m, i) => {
       const baseEdge = this.file.impactBaseline.edge[m.id]!;
@@ -108,6 +111,51 @@ export class Predictor {
   }
 }
 
+/**
+ * The ridge head's prediction. Qualities are shown clamped to [0, 1]; PRS and the Pareto relation use the unclamped
+ * values, so the ranking is the ridge's own. Word impacts are the words' exact additive shares of each output,
+ * turned into logit units at the predicted quality (one factor per prompt and output, so they stay additive).
+ */
+function ridgePrediction(predictor: Predictor, encoded: EncodedPrompt): Prediction {
+  const model = predictor.params as import('./model/ridge').RidgeModel;
+  const spec = predictor.file.ridge!;
+  const n = encoded.tokens.length;
+  const pf = promptFeatures(spec.features, encoded.features, n, predictor.file.encoder.dim, spec.rarityColumn, true);
+  const out = predictRidge(model, pf.x);
+  const k = predictor.metrics.length;
+  const rawEdge: Scores = {};
+  const rawCloud: Scores = {};
+  const edge: Scores = {};
+  const cloud: Scores = {};
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({ text: tok.text, start: tok.start, end: tok.end, impact: {}, cloudGain: {} }));
+  predictor.metrics.forEach((m, i) => {
+    rawEdge[m.id] = out[i]!;
+    rawCloud[m.id] = out[k + i]!;
+    edge[m.id] = clamp(out[i]!);
+    cloud[m.id] = clamp(out[k + i]!);
+    const slope = (q: number) => {
+      const c = Math.min(0.98, Math.max(0.02, q));
+      return 1 / (c * (1 - c));
+    };
+    const e = tokenShares(model, spec.features, pf, i);
+    const c = tokenShares(model, spec.features, pf, k + i);
+    const se = slope(out[i]!);
+    const sc = slope(out[k + i]!);
+    tokens.forEach((t, j) => {
+      t.impact[m.id] = e[j]! * se;
+      t.cloudGain[m.id] = c[j]! * sc - e[j]! * se;
+    });
+  });
+  return {
+    edge,
+    cloud,
+    prs: paretoRelativeSuperiority(rawEdge, rawCloud, predictor.metrics, predictor.normalisation),
+    pareto: paretoRelation(rawEdge, rawCloud, predictor.metrics),
+    tokens,
+  };
+}
+
 /** Bounded work per prompt: only the start of a very long prompt is encoded, and its prediction says so. */
 function withTruncation(prediction: Prediction, truncated: Truncation | undefined): Prediction {
   if (truncated) prediction.truncated = truncated;
@@ -116,8 +164,32 @@ function withTruncation(prediction: Prediction, truncated: Truncation | undefine
 
 /** The shipped default predictor's folder, found from wherever this code runs (bundle, sources, tests). */
 export function defaultModelDir(): string {
-  const candidates = [path.resolve(__dirname, '..', 'models', 'default'), path.resolve(__dirname, '..', '..', 'models', 'default'), path.resolve(__dirname, '..', '..', '..', 'models', 'default')];
-  return candidates.find((dir) => existsSync(path.join(dir, MODEL_JSON))) ?? candidates[0]!;
+  return shippedModelDir('default')!;
+}
+
+/** The folder holding the shipped predictors (models/). */
+export function shippedModelsRoot(): string {
+  const candidates = [path.resolve(__dirname, '..', 'models'), path.resolve(__dirname, '..', '..', 'models'), path.resolve(__dirname, '..', '..', '..', 'models')];
+  return candidates.find((dir) => existsSync(path.join(dir, 'default', MODEL_JSON))) ?? candidates[0]!;
+}
+
+/** A shipped predictor's folder by name (`default`, `genai-sd2.1--dalle3`, …); undefined when there is none. */
+export function shippedModelDir(name: string): string | undefined {
+  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) return undefined;
+  const dir = path.join(shippedModelsRoot(), name);
+  return name === 'default' || existsSync(path.join(dir, MODEL_JSON)) ? dir : undefined;
+}
+
+/** Names of the shipped predictors. */
+export function shippedModelNames(): string[] {
+  const root = shippedModelsRoot();
+  try {
+    return readdirSync(root)
+      .filter((n) => existsSync(path.join(root, n, MODEL_JSON)))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Tokens the edge is predicted to handle worst: most negative weighted impact on the edge, below `threshold`. */

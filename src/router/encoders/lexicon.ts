@@ -60,3 +60,12 @@ export const NUMBER_WORDS = words(`one two three four five six seven eight nine 
 export const MATERIAL = words(`wood wooden metal metallic glass crystal chrome steel iron stone marble brick concrete
   plastic paper cardboard fabric cloth silk leather fur wool clay ceramic porcelain gold silver copper ice water fire
   smoke liquid plasticine lego`);
+
+/** Values of number words, for the size of an asked-for count. */
+export const NUMBER_VALUES = new Map<string, number>([
+  ['zero', 0], ['one', 1], ['single', 1], ['two', 2], ['pair', 2], ['couple', 2], ['twin', 2], ['twins', 2], ['three', 3],
+  ['triple', 3], ['four', 4], ['five', 5], ['six', 6], ['seven', 7], ['eight', 8], ['nine', 9], ['ten', 10],
+  ['eleven', 11], ['twelve', 12], ['dozen', 12], ['thirteen', 13], ['fourteen', 14], ['fifteen', 15], ['sixteen', 16],
+  ['seventeen', 17], ['eighteen', 18], ['nineteen', 19], ['twenty', 20], ['thirty', 30], ['forty', 40], ['fifty', 50],
+  ['hundred', 100], ['dozens', 36], ['hundreds', 300], ['thousand', 1000], ['thousands', 3000],
+]);

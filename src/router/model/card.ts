@@ -35,9 +35,25 @@ function stoppingText(file: ModelFile): string {
   return `${t.epochs} epochs, best ${t.bestEpoch} (early stopping on a ${Math.round(Number(t.hyperparameters.validationFraction) * 100)}% validation split)`;
 }
 
-export function renderModelCard(file: ModelFile, extra = ''): string {
+function headRows(file: ModelFile): string {
   const t = file.training;
   const hp = t.hyperparameters;
+  if (file.ridge) {
+    const r = file.ridge;
+    const groups = Object.entries(r.groups)
+      .map(([g, w]) => `${g} ${w}`)
+      .join(', ');
+    return `| head | ridge regression (closed form) on ${r.features.length} prompt features: λ = ${r.lambda}; feature groups ${groups}; chosen by ${r.selection.method}${r.selection.innerApgr !== null ? ` (inner APGR ${f(r.selection.innerApgr)})` : ''} |
+| training data | ${t.data.source}, ${t.data.pairs} pairs |
+| training | ${f(t.seconds, 2)} s |`;
+  }
+  const a = file.architecture!;
+  return `| architecture | top-K ${a.topK}, gate rank ${a.rank}, hidden ${a.hidden}, word buckets ${a.wordBuckets} |
+| training data | ${t.data.source}, ${t.data.pairs} pairs |
+| training | Adam, lr ${hp.learningRate}, batch ${hp.batchSize}, weight decay ${hp.weightDecay}, gap weight ${hp.gapWeight}, seed ${hp.seed}; ${stoppingText(file)}, ${f(t.seconds, 1)} s |`;
+}
+
+export function renderModelCard(file: ModelFile, extra = ''): string {
   const ev = file.evaluation as Record<string, unknown> | undefined;
   const evalLine = ev
     ? ev.folds
@@ -54,9 +70,7 @@ ${file.description ?? ''}
 | created | ${file.created} |
 | encoder | ${file.encoder.id} v${file.encoder.version} (${file.encoder.dim} features per token) |
 | metrics | ${file.metrics.map((m) => `${m.id} (${m.label})`).join(', ')} |
-| architecture | top-K ${file.architecture.topK}, gate rank ${file.architecture.rank}, hidden ${file.architecture.hidden}, word buckets ${file.architecture.wordBuckets} |
-| training data | ${t.data.source}, ${t.data.pairs} pairs |
-| training | Adam, lr ${hp.learningRate}, batch ${hp.batchSize}, weight decay ${hp.weightDecay}, gap weight ${hp.gapWeight}, seed ${hp.seed}; ${stoppingText(file)}, ${f(t.seconds, 1)} s |
+${headRows(file)}
 | PRS | Γ = ${file.normalisation.gamma}; weights ${Object.entries(file.normalisation.weights).map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')} |
 
 ## Evaluation
