@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXAMPLES } from './harness/environment';
+import { pollAsync } from './harness/probe';
 import { useSession } from './harness/session';
 
 describe('activation on a .t2i file', function () {
@@ -71,9 +72,14 @@ describe('activation on a .t2i file', function () {
     const { workbench, probe } = session();
     await workbench.runCommand('RouteT2I: New Prompt File');
     await workbench.languageMode(/T2I Prompt/);
-    const editor = await probe.call('editor', {});
-    assert.match(editor?.uri ?? '', /^untitled:/);
-    assert.equal(editor?.languageId, 't2i-prompt');
+    // The status bar is the renderer's view; wait for the extension host to see the new editor too (as the walkthrough does).
+    let seen: Awaited<ReturnType<typeof probe.call<'editor'>>>;
+    const editor = await pollAsync(
+      async () => ((seen = await probe.call('editor', {}))?.uri.startsWith('untitled:') ? seen : undefined),
+      15_000,
+      () => `the extension host still reports the active editor as ${seen?.uri ?? 'none'}`,
+    );
+    assert.equal(editor.languageId, 't2i-prompt');
     assert.ok((await workbench.editorLines()).some((line) => line.startsWith('negative:')));
     await session().screenshot('new-prompt-file');
   });
