@@ -14,7 +14,10 @@ const SCENES = ['a red barn in a field', 'a lighthouse at dusk', 'a bowl of lemo
 const STYLES = ['photo', 'oil painting'];
 const prompts = [...SUBJECTS, ...SCENES].flatMap((p) => STYLES.map((s) => `${p}, ${s}`));
 
-describe('calibration that learns from work', function () {
+// Skipped until its design is fixed (noted on issue 10): calibration switches to its own predictor trained on the same
+// pairs before the background retrain compares with it, so the retrain is never better by the margin and the scenario
+// waits for a notification that cannot come; it also expects the retired DALL·E 3 as the cloud model.
+describe.skip('calibration that learns from work', function () {
   const models = useLoopbackModels({
     // The edge renders people badly (dark), everything else as well as the cloud: a pair with something to learn.
     edge: (p) => (/portrait|woman|hands|man|child/.test(p) ? [40, 30, 25] : [185, 175, 160]),
