@@ -116,6 +116,7 @@ export class A1111Backend extends BaseBackend {
         idleTimeoutMs: this.settings.maxWaitMs,
         what: 'POST /sdapi/v1/txt2img',
         idempotent: false,
+        free: this.estimateCost() === 0,
       });
     } catch (e) {
       if (signal?.aborted) {

@@ -73,6 +73,11 @@ export interface HttpRequest {
    */
   idempotent?: boolean;
   retries?: number;
+  /**
+   * The request costs nothing (a local edge server's own generation): a 5xx or 408 may be retried though it is not
+   * idempotent, since a job run twice is only time. Never set it for a paid provider.
+   */
+  free?: boolean;
   /** A status to hand back to the caller instead of failing (e.g. a 403 that means content moderation). */
   accept?: (status: number) => boolean;
   /** Names the step in messages: "submit", "poll", "download". */
@@ -237,7 +242,7 @@ export class HttpClient {
       if ((reply.status >= 200 && reply.status < 300) || req.accept?.(reply.status)) return reply;
       const retryAfterMs = parseRetryAfter(reply.headers);
       // A paid submit is sent again only after a 429 (not taken); a 5xx or 408 may hide a job that runs and is charged.
-      const transient = reply.status === 429 || (idempotent && (reply.status === 408 || reply.status === 500 || reply.status === 502 || reply.status === 503 || reply.status === 504));
+      const transient = reply.status === 429 || ((idempotent || req.free === true) && (reply.status === 408 || reply.status === 500 || reply.status === 502 || reply.status === 503 || reply.status === 504));
       const message = excerpt(serverMessage(reply.body, reply.headers.get('content-type')), this.settings.secrets());
       // OpenAI answers an exhausted account with 429 `insufficient_quota`: a billing refusal, not a rate limit.
       if (reply.status === 429 && errorCode(reply.body) === 'insufficient_quota') {
