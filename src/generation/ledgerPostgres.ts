@@ -367,17 +367,22 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
 
   async month(): Promise<Awaited<ReturnType<GatewayStore['month']>>> {
     const month = monthKey(this.now());
-    const [status, entries, reservations] = await Promise.all([
-      this.status(),
-      this.retry('status', () => this.pool.query<EntryRow>('SELECT * FROM routet2i_entries WHERE month = $1 ORDER BY at, id', [month])),
-      this.retry('status', () =>
-        this.pool.query<{ id: string; backend: string; estimate: string; at: Date; note: string | null }>('SELECT id, backend, estimate, at, note FROM routet2i_reservations WHERE month = $1 ORDER BY at, id', [month]),
-      ),
-    ]);
+    // One snapshot: read separately, a settle landing between the reads showed an entry and its reservation at once.
+    const { row, entries, reservations } = await this.transaction('status', async (c) => {
+      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const totals = await c.query<{ spent: string; reserved: string; cascaded: number; escalated: number }>('SELECT spent, reserved, cascaded, escalated FROM routet2i_months WHERE month = $1', [month]);
+      const e = await c.query<EntryRow>('SELECT * FROM routet2i_entries WHERE month = $1 ORDER BY at, id', [month]);
+      const r = await c.query<{ id: string; backend: string; estimate: string; at: Date; note: string | null }>('SELECT id, backend, estimate, at, note FROM routet2i_reservations WHERE month = $1 ORDER BY at, id', [month]);
+      return { row: totals.rows[0], entries: e.rows, reservations: r.rows };
+    });
+    const spent = row ? num(row.spent) : 0;
+    const reserved = row ? num(row.reserved) : 0;
+    const cap = this.cap;
+    const status: LedgerStatus = { month, spent, reserved, cap, left: cap === null ? Infinity : Math.max(0, num(cap - spent - reserved)), cascade: { cascaded: row?.cascaded ?? 0, escalated: row?.escalated ?? 0 } };
     return {
       status,
-      entries: entries.rows.map(entryOf),
-      reservations: reservations.rows.map((r) => ({ id: r.id, backend: r.backend, estimate: num(r.estimate), at: new Date(r.at).toISOString(), ...(r.note ? { note: r.note } : {}) })),
+      entries: entries.map(entryOf),
+      reservations: reservations.map((r) => ({ id: r.id, backend: r.backend, estimate: num(r.estimate), at: new Date(r.at).toISOString(), ...(r.note ? { note: r.note } : {}) })),
     };
   }
 
