@@ -55,7 +55,7 @@ function serve(dir: string, ledger: string): Promise<{ url: string; child: Child
   });
   let text = '';
   return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => {
       text += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(text);
       // The request log is kept short: only its last lines matter (to say why a run failed).

@@ -178,8 +178,8 @@ export function historyImages(outputs: unknown): ComfyImageRef[] {
 /** Request → workflow values, with the backend's defaults where the request leaves something out. */
 export function workflowValues(req: GenerationRequest, seed: number, d: { steps: number; cfg: number; sampler: string; scheduler: string; checkpoint: string; negative: string }): WorkflowValues {
   const extra = req.extra ?? {};
-  const num = (k: string, fallback: number) => (typeof extra[k] === 'number' && Number.isFinite(extra[k]) ? (extra[k] as number) : fallback);
-  const str = (k: string, fallback: string) => (typeof extra[k] === 'string' && extra[k] ? (extra[k] as string) : fallback);
+  const num = (k: string, fallback: number) => (typeof extra[k] === 'number' && Number.isFinite(extra[k]) ? (extra[k]) : fallback);
+  const str = (k: string, fallback: string) => (typeof extra[k] === 'string' && extra[k] ? (extra[k]) : fallback);
   return {
     prompt: req.prompt,
     negative: req.negative ?? d.negative,

@@ -106,7 +106,7 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
   const backends = obj(o.backends, 'backends');
   for (const [name, cfg] of Object.entries(backends)) {
     if (!isBackendName(name)) bad(`"backends.${name}" is not a backend; use ${BACKEND_NAMES.join(', ')}`);
-    out.backends[name as BackendName] = obj(cfg, `backends.${name}`) as BackendConfig;
+    out.backends[name as BackendName] = obj(cfg, `backends.${name}`);
   }
   for (const cfg of Object.values(out.backends)) {
     for (const secretLike of ['apiKey', 'api_key', 'key', 'token', 'password']) {

@@ -477,7 +477,7 @@ export function salvageLedger(text: string): { data: LedgerData; dropped: string
       for (const [id, r] of Object.entries(m.reservations)) {
         const p = reservationProblem(id, r);
         if (p) dropped.push(`month ${k}: reservation ${id} (${p})`);
-        else out.reservations[id] = r as unknown as Reservation;
+        else out.reservations[id] = r as Reservation;
       }
     } else if (m.reservations !== undefined) dropped.push(`month ${k}: its "reservations" (not an object keyed by id)`);
     if (m.cascade !== undefined) {

@@ -52,7 +52,7 @@ export function parseMetrics(value: unknown, where: string): Metric[] {
     const label = typeof m.label === 'string' && m.label.trim() !== '' ? m.label : m.id;
     if (kind === 'contrast') {
       for (const key of ['positive', 'negative'] as const) {
-        if (typeof m[key] !== 'string' || (m[key] as string).trim() === '') {
+        if (typeof m[key] !== 'string' || (m[key]).trim() === '') {
           throw new RouteT2IError('bad-metrics', `${at} ("${m.id}"): "${key}" text is missing`);
         }
       }

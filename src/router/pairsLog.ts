@@ -80,7 +80,7 @@ function readExisting(file: string): OpenedPairs {
     }
     if (done.has(pair.id)) throw new RouteT2IError('pairs-file', `${name} line ${i + 1} repeats id "${pair.id}"`);
     done.set(pair.id, pair.prompt);
-    metrics ??= Object.keys(pair.edge!);
+    metrics ??= Object.keys(pair.edge);
   });
   // Only now, with every line checked, is the file touched.
   if (lacksNewline) fs.appendFileSync(file, '\n');

@@ -170,7 +170,7 @@ export const clipEncoderFactory: EncoderFactory = createClipEncoderFactory();
 export function contextRuns(masked: string, tokens: readonly Token[]): Array<{ start: number; text: string }> {
   const runs: Array<{ start: number; text: string }> = [];
   const scan = (start: number, end: number) => {
-    for (const m of masked.slice(start, end).matchAll(/\S+/g)) runs.push({ start: start + m.index!, text: m[0] });
+    for (const m of masked.slice(start, end).matchAll(/\S+/g)) runs.push({ start: start + m.index, text: m[0] });
   };
   let from = 0;
   for (const t of tokens) {

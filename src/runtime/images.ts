@@ -45,7 +45,7 @@ export function checkImageHeader(bytes: Uint8Array, name: string): ImageFormat {
 export async function decodeImage(t: Transformers, bytes: Uint8Array, name: string) {
   const format = checkImageHeader(bytes, name);
   try {
-    const image = await t.RawImage.fromBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: IMAGE_MIME[format] }));
+    const image = await t.RawImage.fromBlob(new Blob([bytes], { type: IMAGE_MIME[format] }));
     if (image.width < 1 || image.height < 1) throw new Error('no pixels');
     return image;
   } catch (e) {

@@ -28,7 +28,7 @@ function checked(name: unknown, key: unknown, cap: unknown, where: string): Gate
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) throw new RouteT2IError('bad-keys', `${where}: every key needs a "name" of letters, digits, _ . @ - (got ${JSON.stringify(name)})`);
   if (typeof key !== 'string' || key.length < MIN_LENGTH || /\s/.test(key)) throw new RouteT2IError('bad-keys', `${where}: the key of "${name}" must be at least ${MIN_LENGTH} characters without spaces`);
   if (cap !== undefined && cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) throw new RouteT2IError('bad-keys', `${where}: the monthlyCap of "${name}" must be a non-negative amount in USD or null`);
-  return { id: name, monthlyCap: (cap as number | null | undefined) ?? null, digest: digest(key) };
+  return { id: name, monthlyCap: (cap) ?? null, digest: digest(key) };
 }
 
 export function parseKeyFile(raw: unknown, where: string): GatewayKey[] {

@@ -122,7 +122,7 @@ export function heatValue(token: Pick<HeatToken, 'impact' | 'cloudGain'>, metric
 export function bucketOf(value: number, edges: readonly [number, number, number] | readonly number[]): number {
   if (!Number.isFinite(value)) return NEUTRAL;
   const a = Math.abs(value);
-  const level = a < edges[0]! ? 0 : a < edges[1]! ? 1 : a < edges[2]! ? 2 : 3;
+  const level = a < edges[0] ? 0 : a < edges[1] ? 1 : a < edges[2] ? 2 : 3;
   return value < 0 ? NEUTRAL - level : NEUTRAL + level;
 }
 

@@ -180,8 +180,8 @@ describe('the editor on a prompt file', function () {
     const png = files.find((f) => /^portraits-p1-\d{8}-\d{6}\.png$/.test(f));
     const json = files.find((f) => /^portraits-p1-\d{8}-\d{6}\.json$/.test(f));
     assert.ok(png && json, `generated/ holds ${files.join(', ')}`);
-    assert.deepEqual(readFileSync(join(out, png!)), edge.png);
-    const sidecar = JSON.parse(readFileSync(join(out, json!), 'utf8'));
+    assert.deepEqual(readFileSync(join(out, png)), edge.png);
+    const sidecar = JSON.parse(readFileSync(join(out, json), 'utf8'));
     assert.equal(sidecar.route, 'edge');
     assert.equal(sidecar.backend, 'a1111');
     // As the file holds it now (the quick fix above removed a word).
@@ -195,7 +195,7 @@ describe('the editor on a prompt file', function () {
     const request = edge.server.requests.find((r) => r.path === '/sdapi/v1/txt2img');
     assert.equal(request?.json.prompt, sidecar.prompt);
     // The image opened beside the prompt file.
-    await s.page.locator('.tabs-container .tab', { hasText: png! }).first().waitFor({ timeout: 10_000 });
+    await s.page.locator('.tabs-container .tab', { hasText: png }).first().waitFor({ timeout: 10_000 });
     await s.page.waitForTimeout(500);
     await s.screenshot('generated-image');
     const generated = (await state(s)).generated!;

@@ -24,7 +24,7 @@ describe('cascade generation from the editor', function () {
     const dir = join(workspace, 'generated');
     const name = readdirSync(dir).find((f) => new RegExp(`^portraits-${id}-\\d{8}-\\d{6}\\.json$`).test(f));
     assert.ok(name, `a sidecar for ${id} in generated/ (${readdirSync(dir).join(', ')})`);
-    return JSON.parse(readFileSync(join(dir, name!), 'utf8')) as Sidecar;
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as Sidecar;
   };
 
   it('measures each edge image, escalates the first shortfall, and then holds the month\'s cloud share', async function () {
@@ -106,7 +106,7 @@ describe('cascade generation from the editor', function () {
       while (!sidecarName() && Date.now() < deadline) await s.page.waitForTimeout(200);
       const name = sidecarName();
       assert.ok(name, `no sidecar for lighthouse.t2i in generated/: ${readdirSync(dir).join(', ')}`);
-      assert.equal(JSON.parse(readFileSync(join(dir, name!), 'utf8')).backend, 'a1111');
+      assert.equal(JSON.parse(readFileSync(join(dir, name), 'utf8')).backend, 'a1111');
       assert.equal(a1111.server.to('POST', '/sdapi/v1/txt2img').length, 1);
       assert.equal(models().edge.received.length, before, 'the configured edge was not used for this file');
     } finally {

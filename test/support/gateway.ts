@@ -31,7 +31,7 @@ export function writeGatewayConfig(dir: string, s: GatewaySetup): string {
     monthlyCap: s.monthlyCap === undefined ? null : s.monthlyCap,
     fallback: s.fallback ?? 'edge',
     ledger: '.routet2i/ledger.json',
-    backends: {} as Record<string, unknown>,
+    backends: {},
   };
   if (s.edgeUrl) {
     config.edge = 'openai-compatible';
@@ -102,7 +102,7 @@ export async function serveChild(dir: string, args: string[], env: NodeJS.Proces
   let text = '';
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => {
       text += c.toString();
       const m = LISTENING.exec(text);
       if (m) resolveUrl(m[1]!);
@@ -150,7 +150,7 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
   const deadline = Date.now() + limitMs;
   for (;;) {
     const v = await check();
-    if (v !== undefined && v !== false) return v as T;
+    if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -165,7 +165,7 @@ export function usePostgres(): () => PgCluster {
       said.add(got.skip);
       this.skip();
     }
-    cluster = got as PgCluster;
+    cluster = got;
   });
   after(async function () {
     this.timeout(120_000);

@@ -44,7 +44,7 @@ describe('predictor: training, files and predictions', function () {
     it(`learns a known signal: the cloud gains on prompts with people, and the person words carry it (${head} head)`, async () => {
       const { predictor, report } = await trained(1, head);
       if (head === 'network') assert.ok(report.bestEpoch > 1, `stopped at epoch ${report.bestEpoch}`);
-      else assert.ok(isRidge(predictor.params as never) && predictor.file.ridge!.selection.tried > 0, 'λ and groups chosen by inner cross-validation');
+      else assert.ok(isRidge(predictor.params) && predictor.file.ridge!.selection.tried > 0, 'λ and groups chosen by inner cross-validation');
     const withPerson = predictor.predictSync('a woman with a red lamp, photo');
     const without = predictor.predictSync('a red lamp, photo');
     const gap = (p: typeof withPerson) => p.cloud.quality! - p.edge.quality!;

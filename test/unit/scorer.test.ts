@@ -68,7 +68,7 @@ describe('MetricScorer on the tiny CLIP', function () {
     // JPEG is lossy: compare with the mean colour it decodes to (at the model's own size, so no resampling)
     const jpegBytes = await solidImage(rgb, 32, 32, 'jpeg');
     const t = await loadTransformers();
-    const decoded = await t.RawImage.fromBlob(new Blob([jpegBytes as Uint8Array<ArrayBuffer>]));
+    const decoded = await t.RawImage.fromBlob(new Blob([jpegBytes]));
     const pixels = Array.from(decoded.data as Uint8ClampedArray);
     const colour = [0, 1, 2].map((c) => pixels.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (32 * 32));
     const jpeg = await scorer.score(jpegBytes);

@@ -165,7 +165,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
     // Every .t2i file numbers its prompts p1, p2…: with several inputs the file's name keeps ids (and images) apart.
     const prefix = inputIdPrefix(file, positionals.length);
-    for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings as Record<string, unknown> });
+    for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);
   const seen = new Set<string>();

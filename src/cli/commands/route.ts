@@ -134,7 +134,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
   const weights = predictor.normalisation.weights;
   const label = (id: string) => predictor.metrics.find((m) => m.id === id)?.label.toLowerCase() ?? id;
-  const scores = (s: Record<string, number>) => predictor.metrics.map((m) => `${m.label.toLowerCase()} ${fixed(s[m.id]!)}`).join('  ');
+  const scores = (s: Record<string, number>) => predictor.metrics.map((m) => `${m.label.toLowerCase()} ${fixed(s[m.id])}`).join('  ');
   for (const { entry, prediction, route, reason } of routed) {
     const where = entry.source.file === '-' ? `stdin:${entry.source.line + 1}` : `${entry.source.file}:${entry.source.line + 1}`;
     writeLine(io.stdout, `${where}  "${shorten(entry.prompt)}"`);

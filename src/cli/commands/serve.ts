@@ -74,7 +74,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const named = new Map<string, Backend>();
   for (const b of [edge, cloud]) if (b) named.set(b.name, b);
   for (const name of Object.keys(config.backends) as BackendName[]) {
-    if (!named.has(name)) named.set(name, build(name, (config.backends[name]?.side as 'edge' | 'cloud' | undefined) ?? DEFAULT_SIDES[name]));
+    if (!named.has(name)) named.set(name, build(name, (config.backends[name]?.side) ?? DEFAULT_SIDES[name]));
   }
   for (const b of named.values()) {
     if (REQUIRED_SECRETS[b.name as BackendName] && !(await secrets.get(b.secretName!))) throw new RouteT2IError('no-key', `${b.name}: no API key: set ${b.secretName} in the environment`);

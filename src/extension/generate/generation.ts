@@ -127,7 +127,7 @@ export class Generator implements vscode.Disposable {
     const now = new Date();
     const items = await Promise.all(
       prompts.map(async (p, i) => {
-        const prediction = (await engine.predict(p.entry.prompt)) as Prediction;
+        const prediction = (await engine.predict(p.entry.prompt));
         const backends = fileBackends[i];
         const item: DispatchItem = { id: outputStem(docName, p.entry.id, now), request: requestFor(p, settings.generation, where), prediction, ...(backends ? { backends } : {}) };
         return { prompt: p, item };

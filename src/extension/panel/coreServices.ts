@@ -126,7 +126,7 @@ export class CoreServices implements PanelServices, vscode.Disposable {
       metrics: file.metrics,
       data: { source: String(file.training.data.source), pairs: Number(file.training.data.pairs) },
       ...(evaluation?.routers && typeof evaluation.n === 'number' ? { evaluation: { n: evaluation.n, routers: evaluation.routers } } : {}),
-      ...(Array.isArray(evaluation?.curve) ? { curve: evaluation!.curve } : {}),
+      ...(Array.isArray(evaluation?.curve) ? { curve: evaluation.curve } : {}),
     };
   }
 

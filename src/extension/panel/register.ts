@@ -31,6 +31,8 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
   /** Binds a webview (panel or view) to a host for as long as it lives. */
   const bind = async (target: WebviewTarget, onDidDispose: vscode.Event<void>): Promise<void> => {
     let disposed = false;
+    // Not const: the dispose handler below may run before the binding exists, and must then see undefined.
+    // eslint-disable-next-line prefer-const
     let host: WebviewBinding | undefined;
     onDidDispose(() => {
       disposed = true;

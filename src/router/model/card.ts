@@ -54,7 +54,7 @@ function headRows(file: ModelFile): string {
 }
 
 export function renderModelCard(file: ModelFile, extra = ''): string {
-  const ev = file.evaluation as Record<string, unknown> | undefined;
+  const ev = file.evaluation;
   const evalLine = ev
     ? ev.folds
       ? `${(ev.folds as { k: number }).k}-fold cross-validation (seed ${(ev.folds as { seed: number }).seed}) on ${ev.n} pairs; metrics ${(ev.metrics as string[]).join(', ')}; quality = their mean.`

@@ -283,7 +283,7 @@ export class RpcClient {
         this.pending.delete(id);
         reject(new RequestTimeoutError(method, timeoutMs));
       }, timeoutMs);
-      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer });
+      this.pending.set(id, { method, resolve: resolve, reject, timer });
       try {
         this.options.post({ kind: 'request', id, method, params });
       } catch (error) {

@@ -42,7 +42,7 @@ export class ProbeClient {
     );
     rmSync(file, { force: true });
     if (!response.ok) throw new Error(`probe request "${method}" failed in the extension host: ${response.error}`);
-    return response.result as ProbeMethods[M]['result'];
+    return response.result;
   }
 }
 

@@ -32,7 +32,7 @@ describe('cascade and hybrid policy helpers', () => {
   it('decideEscalation uses the threshold when set, else measured PRS against α', () => {
     const t = decideEscalation({ a: 0.3, b: 0.3 }, { threshold: 0.5, alpha: 0.3, weights: n.weights });
     assert.deepEqual(t, { escalate: true, basis: 'threshold', value: 0.3, bar: 0.5 });
-    assert.equal(explainEscalation(t!), 'measured edge quality 0.30 below the threshold 0.50');
+    assert.equal(explainEscalation(t), 'measured edge quality 0.30 below the threshold 0.50');
     const p = decideEscalation({ a: 0.75, b: 0.75 }, { threshold: null, alpha: 0.3, weights: n.weights, predictedCloud: { a: 0.7, b: 0.7 }, normalisation: n });
     assert.equal(p!.basis, 'prs');
     assert.equal(p!.escalate, false);

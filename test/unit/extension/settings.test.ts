@@ -19,7 +19,7 @@ describe('settings', () => {
       // The manifest says "" for "no backend"; the guard reads "" as null.
       assert.deepEqual(key.startsWith('backends.') && manifestDefault === '' ? null : manifestDefault, ours, key);
       // The default passes its own guard.
-      assert.ok(SPECS[key].guard(manifestDefault as never).ok, `${key}'s manifest default passes its guard`);
+      assert.ok(SPECS[key].guard(manifestDefault).ok, `${key}'s manifest default passes its guard`);
     }
   });
 
