@@ -10,7 +10,14 @@ const watch = process.argv.includes('--watch');
 
 // wink-eng-lite-web-model is 3.5 MB of plain JavaScript: shipped once in node_modules rather than copied into the core,
 // the training worker and the CLI bundles.
-const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@huggingface/transformers', 'wink-eng-lite-web-model'];
+const external = [
+  'vscode',
+  'onnxruntime-node',
+  'onnxruntime-web',
+  'sharp',
+  '@huggingface/transformers',
+  'wink-eng-lite-web-model',
+];
 
 /**
  * ws tries `require('bufferutil')` and `require('utf-8-validate')` (optional native speed-ups) inside try/catch and
@@ -20,7 +27,10 @@ const external = ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', '@hu
 const optionalNative = {
   name: 'optional-native',
   setup(build) {
-    build.onResolve({ filter: /^(bufferutil|utf-8-validate|pg-native)$/ }, (args) => ({ path: args.path, namespace: 'optional-native' }));
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate|pg-native)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'optional-native',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'optional-native' }, (args) => ({
       contents: `const e = new Error("Cannot find module '${args.path}'"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
       loader: 'js',
@@ -41,12 +51,16 @@ if (existsSync('src/extension/extension.ts')) {
   const coreApart = {
     name: 'core-apart',
     setup(build) {
-      build.onResolve({ filter: /^\.\/core$/ }, (args) => (args.importer.endsWith('ctx.ts') ? { path: './core.js', external: true } : undefined));
+      build.onResolve({ filter: /^\.\/core$/ }, (args) =>
+        args.importer.endsWith('ctx.ts') ? { path: './core.js', external: true } : undefined,
+      );
     },
   };
   builds.push({ entryPoints: { extension: 'src/extension/extension.ts' }, plugins: [coreApart, optionalNative] });
-  if (existsSync('src/extension/lifecycle/core.ts')) builds.push({ entryPoints: { core: 'src/extension/lifecycle/core.ts' } });
-  if (existsSync('src/extension/calibrate/trainWorker.ts')) builds.push({ entryPoints: { trainWorker: 'src/extension/calibrate/trainWorker.ts' } });
+  if (existsSync('src/extension/lifecycle/core.ts'))
+    builds.push({ entryPoints: { core: 'src/extension/lifecycle/core.ts' } });
+  if (existsSync('src/extension/calibrate/trainWorker.ts'))
+    builds.push({ entryPoints: { trainWorker: 'src/extension/calibrate/trainWorker.ts' } });
 }
 
 const common = {

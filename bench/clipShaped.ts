@@ -68,16 +68,25 @@ class Builder {
     return this.op('Add', [y, this.random('b', [outDim], 0.02)]);
   }
   layerNorm(x: string, dim: number): string {
-    return this.op('LayerNormalization', [x, this.init('ln_g', 'float', [dim], new Float32Array(dim).fill(1)), this.init('ln_b', 'float', [dim], new Float32Array(dim))], {
-      axis: -1,
-      epsilon: { float: 1e-5 },
-    });
+    return this.op(
+      'LayerNormalization',
+      [
+        x,
+        this.init('ln_g', 'float', [dim], new Float32Array(dim).fill(1)),
+        this.init('ln_b', 'float', [dim], new Float32Array(dim)),
+      ],
+      {
+        axis: -1,
+        epsilon: { float: 1e-5 },
+      },
+    );
   }
   /** A pre-LN transformer block as in CLIP (QuickGELU MLP). `mask` is added to the attention scores. */
   block(x: string, dim: number, heads: number, mask?: string): string {
     const dh = dim / heads;
     const h = this.layerNorm(x, dim);
-    const split = (t: string, perm: number[]) => this.op('Transpose', [this.op('Reshape', [t, this.const([0, -1, heads, dh])])], { perm });
+    const split = (t: string, perm: number[]) =>
+      this.op('Transpose', [this.op('Reshape', [t, this.const([0, -1, heads, dh])])], { perm });
     const q = split(this.linear(h, dim, dim), [0, 2, 1, 3]);
     const k = split(this.linear(h, dim, dim), [0, 2, 3, 1]);
     const v = split(this.linear(h, dim, dim), [0, 2, 1, 3]);
@@ -97,17 +106,29 @@ export function clipShapedText(vocabSize: number, quantized: boolean): Uint8Arra
   const D = 512;
   const tok = b.op('Gather', [b.random('token_embedding', [vocabSize, D], 0.02), 'input_ids'], { axis: 0 });
   // positions and the causal mask, cut to the sequence length
-  const length = b.op('Unsqueeze', [b.op('Gather', [b.op('Shape', ['input_ids']), b.const([1], 'int64', [])], { axis: 0 }), b.const([0])]);
+  const length = b.op('Unsqueeze', [
+    b.op('Gather', [b.op('Shape', ['input_ids']), b.const([1], 'int64', [])], { axis: 0 }),
+    b.const([0]),
+  ]);
   const pos = b.op('Slice', [b.random('position_embedding', [77, D], 0.01), b.const([0]), length, b.const([0])]);
   const causal = new Float32Array(77 * 77);
   for (let i = 0; i < 77; i++) for (let j = i + 1; j < 77; j++) causal[i * 77 + j] = -1e4;
-  const mask = b.op('Slice', [b.init('causal', 'float', [77, 77], causal), b.const([0, 0]), b.op('Concat', [length, length], { axis: 0 }), b.const([0, 1])]);
+  const mask = b.op('Slice', [
+    b.init('causal', 'float', [77, 77], causal),
+    b.const([0, 0]),
+    b.op('Concat', [length, length], { axis: 0 }),
+    b.const([0, 1]),
+  ]);
   let x = b.op('Add', [tok, pos]);
   for (let l = 0; l < 12; l++) x = b.block(x, D, 8, mask);
   const hidden = b.layerNorm(x, D);
   b.nodes.push({ op: 'Identity', inputs: [hidden], outputs: ['last_hidden_state'] });
   const pooled = b.op('ReduceMean', [hidden, b.const([1])], { keepdims: 0 });
-  b.nodes.push({ op: 'MatMul', inputs: [pooled, b.random('text_projection', [D, 512], 0.04)], outputs: ['text_embeds'] });
+  b.nodes.push({
+    op: 'MatMul',
+    inputs: [pooled, b.random('text_projection', [D, 512], 0.04)],
+    outputs: ['text_embeds'],
+  });
   const spec: GraphSpec = {
     name: 'clip_shaped_text',
     opset: 18,
@@ -125,13 +146,20 @@ export function clipShapedText(vocabSize: number, quantized: boolean): Uint8Arra
 export function clipShapedVision(quantized: boolean): Uint8Array {
   const b = new Builder(quantized);
   const D = 768;
-  const patches = b.op('Conv', ['pixel_values', b.random('patch', [D, 3, 32, 32], 0.02)], { kernel_shape: [32, 32], strides: [32, 32] });
+  const patches = b.op('Conv', ['pixel_values', b.random('patch', [D, 3, 32, 32], 0.02)], {
+    kernel_shape: [32, 32],
+    strides: [32, 32],
+  });
   const seq = b.op('Transpose', [b.op('Reshape', [patches, b.const([1, D, 49])])], { perm: [0, 2, 1] });
   const withClass = b.op('Concat', [b.random('class_embedding', [1, 1, D], 0.02), seq], { axis: 1 });
   let x = b.layerNorm(b.op('Add', [withClass, b.random('position_embedding', [50, D], 0.01)]), D);
   for (let l = 0; l < 12; l++) x = b.block(x, D, 12);
   const cls = b.layerNorm(b.op('Gather', [x, b.const([0], 'int64', [])], { axis: 1 }), D);
-  b.nodes.push({ op: 'MatMul', inputs: [cls, b.random('visual_projection', [D, 512], 0.04)], outputs: ['image_embeds'] });
+  b.nodes.push({
+    op: 'MatMul',
+    inputs: [cls, b.random('visual_projection', [D, 512], 0.04)],
+    outputs: ['image_embeds'],
+  });
   return encodeModel({
     name: 'clip_shaped_vision',
     opset: 18,

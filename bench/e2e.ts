@@ -50,7 +50,11 @@ export async function e2eBench(options: { runs?: number; log?: (line: string) =>
   if (!linux) throw new Error('no linux-x64 package was built');
 
   process.env.ROUTET2I_E2E_VSIX = linux.file;
-  process.env.ROUTET2I_E2E_ARTIFACTS ??= join(resolve(__dirname, '..'), '.bench', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  process.env.ROUTET2I_E2E_ARTIFACTS ??= join(
+    resolve(__dirname, '..'),
+    '.bench',
+    `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  );
   const vscodeMs: number[] = [];
   const selfMs: number[] = [];
   try {
@@ -65,9 +69,12 @@ export async function e2eBench(options: { runs?: number; log?: (line: string) =>
         const state = (await session.probe.call('state', {})) as { extension: { activation: { totalMs: number } } };
         selfMs.push(state.extension.activation.totalMs);
         const ours = (await session.workbench.runningExtensions()).find((e) => e.name === 'RouteT2I');
-        if (ours?.activationMs === undefined) throw new Error('Running Extensions does not list RouteT2I with an activation time');
+        if (ours?.activationMs === undefined)
+          throw new Error('Running Extensions does not list RouteT2I with an activation time');
         vscodeMs.push(ours.activationMs);
-        log(`run ${run}: VS Code ${ours.activationMs} ms, extension ${state.extension.activation.totalMs.toFixed(1)} ms`);
+        log(
+          `run ${run}: VS Code ${ours.activationMs} ms, extension ${state.extension.activation.totalMs.toFixed(1)} ms`,
+        );
       } finally {
         await session.stop();
       }

@@ -18,7 +18,10 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const KEY = 'bench-key-0123456789abcdef';
 const PRICE = 0.04;
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 const log = (s: string) => process.stderr.write(`bench: gateway: ${s}\n`);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -48,11 +51,15 @@ async function instantBackend(): Promise<{ url: string; server: Server; calls: (
 }
 
 function serve(dir: string, ledger: string): Promise<{ url: string; child: ChildProcess; tail: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--config', path.join(dir, 'routet2i.config.json'), '--ledger', ledger], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bench-provider-0000', ROUTET2I_GATEWAY_KEYS: `bench=${KEY}` },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--config', path.join(dir, 'routet2i.config.json'), '--ledger', ledger],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-bench-provider-0000', ROUTET2I_GATEWAY_KEYS: `bench=${KEY}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let text = '';
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (c: Buffer) => {
@@ -60,7 +67,17 @@ function serve(dir: string, ledger: string): Promise<{ url: string; child: Child
       const m = /listening on (http:\/\/\S+)/.exec(text);
       // The request log is kept short: only its last lines matter (to say why a run failed).
       if (text.length > 8192) text = text.slice(-4096);
-      if (m) resolve({ url: m[1]!, child, tail: () => text.split('\n').filter((l) => !/ 200 /.test(l)).slice(-6).join(' | ') });
+      if (m)
+        resolve({
+          url: m[1]!,
+          child,
+          tail: () =>
+            text
+              .split('\n')
+              .filter((l) => !/ 200 /.test(l))
+              .slice(-6)
+              .join(' | '),
+        });
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${text}`)));
   });
@@ -69,22 +86,51 @@ function serve(dir: string, ledger: string): Promise<{ url: string; child: Child
 // Kept-alive connections, fresh for each phase: a socket left idle past the server's keep-alive timeout would be reset.
 let agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-function call(url: string, pathname: string, body: string, key?: string): Promise<{ status: number; ms: number; text: string }> {
+function call(
+  url: string,
+  pathname: string,
+  body: string,
+  key?: string,
+): Promise<{ status: number; ms: number; text: string }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const u = new URL(pathname, url);
-    const req = request(u, { method: body ? 'POST' : 'GET', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(key ? { authorization: `Bearer ${key}` } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      u,
+      {
+        method: body ? 'POST' : 'GET',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            text: Buffer.concat(chunks).toString(),
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** `total` requests, `inFlight` at a time, spread over `urls`. */
-async function load(urls: string[], pathname: string, total: number, inFlight: number, key?: string): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+async function load(
+  urls: string[],
+  pathname: string,
+  total: number,
+  inFlight: number,
+  key?: string,
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   agent.destroy();
   agent = new Agent({ keepAlive: true, maxSockets: 256 });
   let next = 0;
@@ -95,7 +141,10 @@ async function load(urls: string[], pathname: string, total: number, inFlight: n
     Array.from({ length: inFlight }, async () => {
       while (next < total) {
         const i = next++;
-        const body = JSON.stringify({ prompt: `bench prompt ${i}: a ${i % 2 ? 'detailed city map' : 'red apple'}`, model: 'auto' });
+        const body = JSON.stringify({
+          prompt: `bench prompt ${i}: a ${i % 2 ? 'detailed city map' : 'red apple'}`,
+          model: 'auto',
+        });
         const r = await call(urls[i % urls.length]!, pathname, body, key);
         if (r.status !== 200) errors++;
         times.push(r.ms);
@@ -104,7 +153,12 @@ async function load(urls: string[], pathname: string, total: number, inFlight: n
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   times.sort((a, b) => a - b);
-  return { rps: round(total / seconds, 1), p50: round(percentile(times, 50), 2), p99: round(percentile(times, 99), 2), errors };
+  return {
+    rps: round(total / seconds, 1),
+    p50: round(percentile(times, 50), 2),
+    p99: round(percentile(times, 99), 2),
+    errors,
+  };
 }
 
 /** The edge's own HTTP client (src/backends) called in this process: what any face pays before the gateway adds anything. */
@@ -137,14 +191,19 @@ export async function gatewayBench(): Promise<Record<string, unknown>> {
       cloud: 'openai',
       budget: 0.3,
       monthlyCap: 100_000,
-      backends: { 'openai-compatible': { url: edge.url, retries: 0 }, openai: { url: cloud.url, model: 'gpt-image-2.6-flare', price: PRICE, retries: 0 } },
+      backends: {
+        'openai-compatible': { url: edge.url, retries: 0 },
+        openai: { url: cloud.url, model: 'gpt-image-2.6-flare', price: PRICE, retries: 0 },
+      },
     }),
   );
   const out: Record<string, unknown> = {};
   const cluster = await startCluster();
   const setups: { name: string; ledgers: string[] | null; skip?: string }[] = [
     { name: 'json, 1 replica', ledgers: [path.join(dir, '.routet2i', 'ledger.json')] },
-    'skip' in cluster ? { name: 'postgres, 2 replicas', ledgers: null, skip: cluster.skip } : { name: 'postgres, 2 replicas', ledgers: [] },
+    'skip' in cluster
+      ? { name: 'postgres, 2 replicas', ledgers: null, skip: cluster.skip }
+      : { name: 'postgres, 2 replicas', ledgers: [] },
   ];
   try {
     for (const setup of setups) {
@@ -152,37 +211,78 @@ export async function gatewayBench(): Promise<Record<string, unknown>> {
         out[setup.name] = { skipped: setup.skip };
         continue;
       }
-      const ledgerUrls = setup.ledgers.length ? setup.ledgers : await (async () => {
-        const url = await (cluster as Exclude<typeof cluster, { skip: string }>).database('bench');
-        return [url, url];
-      })();
+      const ledgerUrls = setup.ledgers.length
+        ? setup.ledgers
+        : await (async () => {
+            const url = await (cluster as Exclude<typeof cluster, { skip: string }>).database('bench');
+            return [url, url];
+          })();
       const replicas = await Promise.all(ledgerUrls.map((l) => serve(dir, l)));
       const urls = replicas.map((r) => r.url);
       const results: Record<string, unknown> = {};
       try {
         try {
-        // Warm-up: JIT, connection pools, the schema, the predictor.
-        await load(urls, '/v1/images/generations', 200, 8, KEY);
-        for (const [inFlight, total] of [[1, 200], [8, 400], [200, 600]] as const) {
-          const cloudBefore = cloud.calls();
-          const spentBefore = JSON.parse((await call(urls[0]!, '/v1/ledger', '', KEY)).text) as { spent: number; entries: unknown[] };
-          const direct = await load([edge.url], '/v1/images/generations', total, inFlight);
-          const client = await clientLoad(edge.url, total, inFlight);
-          const through = await load(urls, '/v1/images/generations', total, inFlight, KEY);
-          const ledger = JSON.parse((await call(urls[0]!, '/v1/ledger', '', KEY)).text) as { spent: number; reserved: number; entries: unknown[] };
-          const charged = cloud.calls() - cloudBefore;
-          const booked = ledger.entries.length - spentBefore.entries.length;
-          const money = { charged, booked, spentUsd: round(ledger.spent - spentBefore.spent, 6), reservedLeft: ledger.reserved, ok: charged === booked && Math.abs(ledger.spent - spentBefore.spent - charged * PRICE) < 1e-6 && ledger.reserved === 0 };
-          results[`inFlight${inFlight}`] = { requests: total, rps: through.rps, p50Ms: through.p50, p99Ms: through.p99, errors: through.errors, directP50Ms: direct.p50, directP99Ms: direct.p99, clientP50Ms: client.p50, clientP99Ms: client.p99, addedP50Ms: round(through.p50 - client.p50), addedP99Ms: round(through.p99 - client.p99), money };
-          log(`${setup.name}, ${inFlight} in flight: ${through.rps} req/s, p50 ${through.p50} ms (raw HTTP ${direct.p50}, backend client ${client.p50}, gateway adds ${round(through.p50 - client.p50)}), p99 ${through.p99} ms; money ${money.ok ? 'ok' : 'MISMATCH'} (${charged} charged, ${booked} booked)`);
-          if (!money.ok || through.errors) process.exitCode = 1;
-        }
+          // Warm-up: JIT, connection pools, the schema, the predictor.
+          await load(urls, '/v1/images/generations', 200, 8, KEY);
+          for (const [inFlight, total] of [
+            [1, 200],
+            [8, 400],
+            [200, 600],
+          ] as const) {
+            const cloudBefore = cloud.calls();
+            const spentBefore = JSON.parse((await call(urls[0]!, '/v1/ledger', '', KEY)).text) as {
+              spent: number;
+              entries: unknown[];
+            };
+            const direct = await load([edge.url], '/v1/images/generations', total, inFlight);
+            const client = await clientLoad(edge.url, total, inFlight);
+            const through = await load(urls, '/v1/images/generations', total, inFlight, KEY);
+            const ledger = JSON.parse((await call(urls[0]!, '/v1/ledger', '', KEY)).text) as {
+              spent: number;
+              reserved: number;
+              entries: unknown[];
+            };
+            const charged = cloud.calls() - cloudBefore;
+            const booked = ledger.entries.length - spentBefore.entries.length;
+            const money = {
+              charged,
+              booked,
+              spentUsd: round(ledger.spent - spentBefore.spent, 6),
+              reservedLeft: ledger.reserved,
+              ok:
+                charged === booked &&
+                Math.abs(ledger.spent - spentBefore.spent - charged * PRICE) < 1e-6 &&
+                ledger.reserved === 0,
+            };
+            results[`inFlight${inFlight}`] = {
+              requests: total,
+              rps: through.rps,
+              p50Ms: through.p50,
+              p99Ms: through.p99,
+              errors: through.errors,
+              directP50Ms: direct.p50,
+              directP99Ms: direct.p99,
+              clientP50Ms: client.p50,
+              clientP99Ms: client.p99,
+              addedP50Ms: round(through.p50 - client.p50),
+              addedP99Ms: round(through.p99 - client.p99),
+              money,
+            };
+            log(
+              `${setup.name}, ${inFlight} in flight: ${through.rps} req/s, p50 ${through.p50} ms (raw HTTP ${direct.p50}, backend client ${client.p50}, gateway adds ${round(through.p50 - client.p50)}), p99 ${through.p99} ms; money ${money.ok ? 'ok' : 'MISMATCH'} (${charged} charged, ${booked} booked)`,
+            );
+            if (!money.ok || through.errors) process.exitCode = 1;
+          }
         } catch (e) {
           throw new Error(`${(e as Error).message}; gateways said: ${replicas.map((r) => r.tail()).join(' || ')}`);
         }
       } finally {
         for (const r of replicas) r.child.kill('SIGTERM');
-        await Promise.all(replicas.map((r) => new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once('exit', res)))));
+        await Promise.all(
+          replicas.map(
+            (r) => new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once('exit', res))),
+          ),
+        );
       }
       out[setup.name] = results;
     }

@@ -16,10 +16,23 @@ export async function heatBench(): Promise<Record<string, unknown>> {
   const weights = predictor.normalisation.weights;
   const redraw = (version: number, line: number): number => {
     const started = performance.now();
-    const { prompts } = docs.of({ key: 'file:///long.t2i', version, kind: 't2i', name: 'long.t2i', getText: () => text });
+    const { prompts } = docs.of({
+      key: 'file:///long.t2i',
+      version,
+      kind: 't2i',
+      name: 'long.t2i',
+      getText: () => text,
+    });
     const lines = text.split('\n');
-    const offsetOf = (l: number) => lines.slice(0, Math.max(0, Math.min(lines.length, l))).reduce((a, x) => a + x.length + 1, 0);
-    const heat = heatRanges(prompts, [{ start: offsetOf(line - 20), end: offsetOf(line + 80) }], engine, { metric: VERDICT, scale: 1 }, weights);
+    const offsetOf = (l: number) =>
+      lines.slice(0, Math.max(0, Math.min(lines.length, l))).reduce((a, x) => a + x.length + 1, 0);
+    const heat = heatRanges(
+      prompts,
+      [{ start: offsetOf(line - 20), end: offsetOf(line + 80) }],
+      engine,
+      { metric: VERDICT, scale: 1 },
+      weights,
+    );
     const position = lineIndex(text);
     for (const r of heat.buckets.flat()) void [position(r.start), position(r.end)];
     return performance.now() - started;
@@ -31,7 +44,9 @@ export async function heatBench(): Promise<Record<string, unknown>> {
     const lines = text.split('\n');
     // Wrap around inside the file: an edit past its end would change nothing and time a cache hit.
     const from = 4 + ((k * 37) % (lines.length - 8));
-    const target = lines.findIndex((l, i) => i >= from && l.length > 0 && !l.startsWith('#') && !l.startsWith('negative:') && !l.startsWith('---'));
+    const target = lines.findIndex(
+      (l, i) => i >= from && l.length > 0 && !l.startsWith('#') && !l.startsWith('negative:') && !l.startsWith('---'),
+    );
     if (target < 0) throw new Error(`bench heat: no prompt line after line ${from}`);
     lines[target] = `${lines[target]}, extra${k}`;
     text = lines.join('\n');

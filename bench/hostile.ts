@@ -36,12 +36,19 @@ export async function hostileBench(): Promise<Record<string, unknown>> {
     t = process.hrtime.bigint();
     promptTokens(text);
     cases[name] = { predictMs, parseFullMs: ms(t), truncatedAt: p.truncated?.at ?? null };
-    process.stderr.write(`bench: hostile ${name}: predict ${predictMs} ms, parse of the full text ${cases[name].parseFullMs} ms\n`);
+    process.stderr.write(
+      `bench: hostile ${name}: predict ${predictMs} ms, parse of the full text ${cases[name].parseFullMs} ms\n`,
+    );
   }
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routet2i-bench-'));
   try {
-    const words = ['a red cat on a mat', 'an old fisherman with a weathered face, oil painting', 'neon city street in the rain at night', '(vivid:1.2) sunset over a castle, [blurry]'];
+    const words = [
+      'a red cat on a mat',
+      'an old fisherman with a weathered face, oil painting',
+      'neon city street in the rain at night',
+      '(vivid:1.2) sunset over a castle, [blurry]',
+    ];
     const file = path.join(dir, 'many.txt');
     const count = 150_000;
     writeFileSync(file, Array.from({ length: count }, (_, i) => `${words[i % words.length]} ${i}`).join('\n'));
@@ -51,7 +58,14 @@ export async function hostileBench(): Promise<Record<string, unknown>> {
     if (r.status !== 0) throw new Error(`route over ${count} prompts exited ${r.status}: ${r.stderr.slice(0, 400)}`);
     const routed = (JSON.parse(r.stdout) as { prompts: unknown[] }).prompts.length;
     process.stderr.write(`bench: route over ${routed} prompts: ${seconds.toFixed(1)} s\n`);
-    return { cases, route150k: { prompts: routed, seconds: Math.round(seconds * 10) / 10, promptsPerSecond: Math.round(routed / seconds) } };
+    return {
+      cases,
+      route150k: {
+        prompts: routed,
+        seconds: Math.round(seconds * 10) / 10,
+        promptsPerSecond: Math.round(routed / seconds),
+      },
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

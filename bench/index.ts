@@ -33,14 +33,19 @@ const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 /** Runs a command under GNU time for its wall time and peak resident memory. */
 function timed(args: string[]): { seconds: number; maxRssMb: number; status: number | null; stderr: string } {
   const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const lines = r.stderr.trim().split('\n');
   return { seconds, maxRssMb: Number(lines[lines.length - 1]) / 1024, status: r.status, stderr: r.stderr };
 }
 
 async function engineBench(): Promise<Record<string, unknown>> {
-  if (!existsSync(PARTI)) return { skipped: `${PARTI} not found (PartiPrompts live in ../shared/data beside the project)` };
+  if (!existsSync(PARTI))
+    return { skipped: `${PARTI} not found (PartiPrompts live in ../shared/data beside the project)` };
   const { entries } = await readPromptFile(PARTI);
   const predictor = await Predictor.load(defaultModelDir());
   const prompts = entries.map((e) => e.prompt);
@@ -68,14 +73,25 @@ async function engineBench(): Promise<Record<string, unknown>> {
   log(`route end to end: ${median.seconds.toFixed(3)} s for ${prompts.length} prompts`);
   return {
     prompts: prompts.length,
-    latencyMs: { p50: round(percentile(times, 50), 4), p90: round(percentile(times, 90), 4), p99: round(percentile(times, 99), 4), max: round(times[times.length - 1]!, 4) },
-    endToEnd: { seconds: round(median.seconds), promptsPerSecond: Math.round(prompts.length / median.seconds), maxRssMb: round(median.maxRssMb, 1), runs: runs.length },
+    latencyMs: {
+      p50: round(percentile(times, 50), 4),
+      p90: round(percentile(times, 90), 4),
+      p99: round(percentile(times, 99), 4),
+      max: round(times[times.length - 1]!, 4),
+    },
+    endToEnd: {
+      seconds: round(median.seconds),
+      promptsPerSecond: Math.round(prompts.length / median.seconds),
+      maxRssMb: round(median.maxRssMb, 1),
+      runs: runs.length,
+    },
     note: 'latency: Predictor.predictSync per prompt (syntax, words, wink-nlp tagging, features, network, token impacts), one thread; end to end: `routet2i route PartiPrompts.tsv --json` including Node start-up, median of 5',
   };
 }
 
 async function trainBench(): Promise<Record<string, unknown>> {
-  if (!existsSync(AGIQA)) return { skipped: `${AGIQA} not found (AGIQA-3K lives in ../shared/data beside the project)` };
+  if (!existsSync(AGIQA))
+    return { skipped: `${AGIQA} not found (AGIQA-3K lives in ../shared/data beside the project)` };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routet2i-bench-'));
   try {
     const pairs = path.join(dir, 'agiqa-pairs.jsonl');
@@ -129,7 +145,13 @@ async function main(): Promise<void> {
   if (gateway) SECTIONS.gateway = gateway;
   const only = values.only?.split(',').map((s) => s.trim());
   const out: Record<string, unknown> = {
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     date: new Date().toISOString(),
   };
   for (const [name, run] of Object.entries(SECTIONS)) {

@@ -48,8 +48,17 @@ function breakdown(inputs: Record<string, { bytesInOutput: number }>): Record<st
 }
 
 async function bundle(): Promise<Record<string, unknown>> {
-  const { webviewBuild } = (await import(pathToFileURL(path.join(ROOT, 'webview', 'build.mjs')).href)) as { webviewBuild(): esbuild.BuildOptions };
-  const result = await esbuild.build({ ...webviewBuild(), absWorkingDir: ROOT, write: false, metafile: true, sourcemap: false, logLevel: 'error' });
+  const { webviewBuild } = (await import(pathToFileURL(path.join(ROOT, 'webview', 'build.mjs')).href)) as {
+    webviewBuild(): esbuild.BuildOptions;
+  };
+  const result = await esbuild.build({
+    ...webviewBuild(),
+    absWorkingDir: ROOT,
+    write: false,
+    metafile: true,
+    sourcemap: false,
+    logLevel: 'error',
+  });
   const js = result.outputFiles.find((f) => f.path.endsWith('.js'))!;
   const css = result.outputFiles.find((f) => f.path.endsWith('.css'))!;
   const jsMeta = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.js'))![1];
@@ -66,7 +75,9 @@ async function bundle(): Promise<Record<string, unknown>> {
 
 async function liveUpdate(): Promise<Record<string, unknown>> {
   const predictor = await Predictor.load(defaultModelDir());
-  const files = ['portraits.t2i', 'landscapes.t2i', 'product-shots.t2i', 'partiprompts-hard.t2i'].map((f) => path.join(ROOT, 'examples', f));
+  const files = ['portraits.t2i', 'landscapes.t2i', 'product-shots.t2i', 'partiprompts-hard.t2i'].map((f) =>
+    path.join(ROOT, 'examples', f),
+  );
   const prompts: string[] = [];
   for (const file of files) {
     try {
@@ -110,7 +121,8 @@ async function liveUpdate(): Promise<Record<string, unknown>> {
       messageBytes.push(Buffer.byteLength(text));
     }
   }
-  const at = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+  const at = (xs: number[], q: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
   return {
     prompts: prompts.length,
     hostViewAndJsonMs: { p50: round(at(hostMs, 0.5), 4), p95: round(at(hostMs, 0.95), 4) },

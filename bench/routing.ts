@@ -19,7 +19,11 @@ const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 function timed(args: string[]): { seconds: number; maxRssMb: number; stdout: string } {
   const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`${args.slice(1, 2).join(' ')} failed: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
@@ -39,11 +43,18 @@ function crossValidated(files: string[]): Record<string, unknown> {
   for (const f of files) {
     const r = timed([CLI, 'eval', '--data', f, '--folds', '5', '--json']);
     const j = JSON.parse(r.stdout) as { routers: Record<string, { apgr: number }> };
-    per[path.basename(f)] = { apgr: round(j.routers.routet2i!.apgr), length: round(j.routers.length!.apgr), oracle: round(j.routers.oracle!.apgr), seconds: round(r.seconds, 1), maxRssMb: round(r.maxRssMb, 1) };
+    per[path.basename(f)] = {
+      apgr: round(j.routers.routet2i!.apgr),
+      length: round(j.routers.length!.apgr),
+      oracle: round(j.routers.oracle!.apgr),
+      seconds: round(r.seconds, 1),
+      maxRssMb: round(r.maxRssMb, 1),
+    };
     log(`${path.basename(f)}: APGR ${per[path.basename(f)]!.apgr} in ${r.seconds.toFixed(1)} s`);
   }
   const values = Object.values(per);
-  const mean = (k: 'apgr' | 'length' | 'seconds') => round(values.reduce((s, v) => s + v[k], 0) / Math.max(1, values.length));
+  const mean = (k: 'apgr' | 'length' | 'seconds') =>
+    round(values.reduce((s, v) => s + v[k], 0) / Math.max(1, values.length));
   return { meanApgr: mean('apgr'), meanLengthApgr: mean('length'), meanSeconds: mean('seconds'), files: per };
 }
 
@@ -62,7 +73,11 @@ export async function with150(files: string[]): Promise<Record<string, unknown>>
       const test = order.slice(150);
       const { predictor } = fitPredictor(data, encoder, { hyperparameters: { seed: 1 + draw } }, train);
       const q = test.map((i) => pairQuality(pairs[i]!, ids)!);
-      sum += routerFigures(test.map((i) => -predictor.predictEncoded(data.encoded[i]!).prs), q.map((x) => x.edge), q.map((x) => x.cloud)).apgr;
+      sum += routerFigures(
+        test.map((i) => -predictor.predictEncoded(data.encoded[i]!).prs),
+        q.map((x) => x.edge),
+        q.map((x) => x.cloud),
+      ).apgr;
     }
     per[path.basename(f)] = round(sum / 3);
     log(`${path.basename(f)} with 150 labelled prompts: APGR ${per[path.basename(f)]}`);
@@ -80,7 +95,8 @@ export async function routingBench(): Promise<Record<string, unknown>> {
   out.genaiBench = crossValidated(genai);
   out.geckonum150 = await with150(gecko);
   out.train5000 = train5000(gecko);
-  out.note = 'eval: `routet2i eval --data F --folds 5 --json` (ridge head; λ and feature groups chosen inside each fold), wall time and peak RSS including Node start-up; geckonum150: trained on 150 random prompts, routing the rest, mean of 3 draws; train5000: `routet2i train` on the six GeckoNum files pooled';
+  out.note =
+    'eval: `routet2i eval --data F --folds 5 --json` (ridge head; λ and feature groups chosen inside each fold), wall time and peak RSS including Node start-up; geckonum150: trained on 150 random prompts, routing the rest, mean of 3 draws; train5000: `routet2i train` on the six GeckoNum files pooled';
   return out;
 }
 

@@ -60,7 +60,10 @@ async function measure(modelsDir: string, label: string, images: Uint8Array[]) {
         per.push(performance.now() - s);
       }
       const seconds = (performance.now() - t0) / 1000;
-      scoring[threads ? 'oneThread' : 'allThreads'] = { imagesPerSecond: round(images.length / seconds), perImage: stats(per) };
+      scoring[threads ? 'oneThread' : 'allThreads'] = {
+        imagesPerSecond: round(images.length / seconds),
+        perImage: stats(per),
+      };
     } finally {
       await scorer.dispose();
     }
@@ -79,7 +82,15 @@ async function measure(modelsDir: string, label: string, images: Uint8Array[]) {
     const t0 = performance.now();
     await encoder.encode(Array.from({ length: 64 }, (_, i) => `${PROMPTS[i % PROMPTS.length]} ${i}`));
     const batchPerPrompt = (performance.now() - t0) / 64;
-    return { model: label, scoring, clipEncoder: { oneThreadPerPrompt: stats(per), batchOf64PerPromptMs: round(batchPerPrompt), dim: encoder.spec.dim } };
+    return {
+      model: label,
+      scoring,
+      clipEncoder: {
+        oneThreadPerPrompt: stats(per),
+        batchOf64PerPromptMs: round(batchPerPrompt),
+        dim: encoder.spec.dim,
+      },
+    };
   } finally {
     await encoder.dispose();
   }
@@ -97,14 +108,32 @@ export async function runtimeBench(): Promise<Record<string, unknown>> {
     };
     // ViT-B/32's architecture and sizes with random int8 weights: the real model's speed, estimated.
     const shaped = path.join(tmp, 'shaped');
-    const words = [...new Set(PROMPTS.join(' ').toLowerCase().match(/[a-z]+/g) ?? [])];
+    const words = [
+      ...new Set(
+        PROMPTS.join(' ')
+          .toLowerCase()
+          .match(/[a-z]+/g) ?? [],
+      ),
+    ];
     writeTinyClip(shaped, {
       extraWords: words,
-      graphs: (vocab) => ({ text: clipShapedText(Math.max(vocab, 49408), true), vision: clipShapedVision(true), textHidden: 512, projection: 512, imageSize: 224 }),
+      graphs: (vocab) => ({
+        text: clipShapedText(Math.max(vocab, 49408), true),
+        vision: clipShapedVision(true),
+        textHidden: 512,
+        projection: 512,
+        imageSize: 224,
+      }),
     });
-    result.clipShaped = await measure(shaped, 'ViT-B/32-shaped CLIP, random int8 weights (speed estimate of Xenova/clip-vit-base-patch32 q8)', images);
+    result.clipShaped = await measure(
+      shaped,
+      'ViT-B/32-shaped CLIP, random int8 weights (speed estimate of Xenova/clip-vit-base-patch32 q8)',
+      images,
+    );
     const real = process.env.ROUTET2I_CLIP_DIR;
-    result.real = real ? await measure(path.resolve(real), `CLIP at ${real}`, images) : 'skipped: set ROUTET2I_CLIP_DIR to a CLIP model folder';
+    result.real = real
+      ? await measure(path.resolve(real), `CLIP at ${real}`, images)
+      : 'skipped: set ROUTET2I_CLIP_DIR to a CLIP model folder';
     return result;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

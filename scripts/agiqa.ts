@@ -41,7 +41,11 @@ export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTI
   try {
     bytes = await readFile(file);
   } catch {
-    throw new RouteT2IError('no-data', `${file}: AGIQA-3K data.csv not found`, 'it lives in ../shared/data/agiqa3k/ beside the project, or pass its path');
+    throw new RouteT2IError(
+      'no-data',
+      `${file}: AGIQA-3K data.csv not found`,
+      'it lives in ../shared/data/agiqa3k/ beside the project, or pass its path',
+    );
   }
   const table = readTable(decodeText(bytes, file), ',').filter((r) => r.length > 1);
   const header = table[0]!.map((c) => c.value.trim());
@@ -50,12 +54,29 @@ export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTI
     if (i < 0) throw new RouteT2IError('bad-data', `${file}: no column "${name}"`);
     return i;
   };
-  const [cName, cPrompt, cAdj1, cAdj2, cStyle, cQ, cA] = ['name', 'prompt', 'adj1', 'adj2', 'style', 'mos_quality', 'mos_align'].map(col) as number[];
+  const [cName, cPrompt, cAdj1, cAdj2, cStyle, cQ, cA] = [
+    'name',
+    'prompt',
+    'adj1',
+    'adj2',
+    'style',
+    'mos_quality',
+    'mos_align',
+  ].map(col) as number[];
   const rows: AgiqaRow[] = table.slice(1).map((r) => {
     const name = r[cName!]!.value;
     const m = /^(.*)_(\d+)\.\w+$/.exec(name);
     if (!m) throw new RouteT2IError('bad-data', `${file}: unexpected image name ${name}`);
-    return { setting: m[1]!, index: Number(m[2]), prompt: r[cPrompt!]!.value, adj1: r[cAdj1!]!.value, adj2: r[cAdj2!]!.value, style: r[cStyle!]!.value, quality: Number(r[cQ!]!.value), alignment: Number(r[cA!]!.value) };
+    return {
+      setting: m[1]!,
+      index: Number(m[2]),
+      prompt: r[cPrompt!]!.value,
+      adj1: r[cAdj1!]!.value,
+      adj2: r[cAdj2!]!.value,
+      style: r[cStyle!]!.value,
+      quality: Number(r[cQ!]!.value),
+      alignment: Number(r[cA!]!.value),
+    };
   });
   const range = (key: 'quality' | 'alignment') => {
     const v = rows.map((r) => r[key]);
@@ -63,7 +84,10 @@ export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTI
   };
   const rq = range('quality');
   const ra = range('alignment');
-  const scale = (r: AgiqaRow): Scores => ({ quality: (r.quality - rq.min) / (rq.max - rq.min), alignment: (r.alignment - ra.min) / (ra.max - ra.min) });
+  const scale = (r: AgiqaRow): Scores => ({
+    quality: (r.quality - rq.min) / (rq.max - rq.min),
+    alignment: (r.alignment - ra.min) / (ra.max - ra.min),
+  });
   const byIndex = new Map<number, Map<string, AgiqaRow>>();
   for (const r of rows) {
     if (!byIndex.has(r.index)) byIndex.set(r.index, new Map());
@@ -76,12 +100,27 @@ export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTI
     const e = settings.get(EDGE_SETTING);
     const c = settings.get(cloudSetting);
     if (!e || !c) continue;
-    pairs.push({ id: `agiqa-${String(index).padStart(3, '0')}`, prompt: e.prompt, edge: scale(e), cloud: scale(c), source: 'agiqa3k', style: e.style, adjectives: [e.adj1, e.adj2].filter(Boolean) });
-    const siblings = EDGE_SIBLINGS.map((s) => settings.get(s)).filter((r): r is AgiqaRow => r !== undefined).map(scale);
+    pairs.push({
+      id: `agiqa-${String(index).padStart(3, '0')}`,
+      prompt: e.prompt,
+      edge: scale(e),
+      cloud: scale(c),
+      source: 'agiqa3k',
+      style: e.style,
+      adjectives: [e.adj1, e.adj2].filter(Boolean),
+    });
+    const siblings = EDGE_SIBLINGS.map((s) => settings.get(s))
+      .filter((r): r is AgiqaRow => r !== undefined)
+      .map(scale);
     const mean = (renders: Scores[], key: string) => renders.reduce((s, r) => s + r[key]!, 0) / renders.length;
     const all = [scale(e), ...siblings];
-    siblingTargets.push({ edge: { quality: mean(all, 'quality'), alignment: mean(all, 'alignment') }, cloud: scale(c) });
-    edgeSiblings.push(siblings.length ? { quality: mean(siblings, 'quality'), alignment: mean(siblings, 'alignment') } : scale(e));
+    siblingTargets.push({
+      edge: { quality: mean(all, 'quality'), alignment: mean(all, 'alignment') },
+      cloud: scale(c),
+    });
+    edgeSiblings.push(
+      siblings.length ? { quality: mean(siblings, 'quality'), alignment: mean(siblings, 'alignment') } : scale(e),
+    );
   }
   return { rows, pairs, siblingTargets, edgeSiblings };
 }

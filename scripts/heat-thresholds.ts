@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   const predictor = await Predictor.load(modelDir);
   const prompts: string[] = [];
   for (const f of files) prompts.push(...parsePromptInput(readFileSync(f, 'utf8'), f).entries.map((e) => e.prompt));
-  if (existsSync(parti)) prompts.push(...parsePromptInput(readFileSync(parti, 'utf8'), parti).entries.map((e) => e.prompt));
+  if (existsSync(parti))
+    prompts.push(...parsePromptInput(readFileSync(parti, 'utf8'), parti).entries.map((e) => e.prompt));
   const weights = predictor.normalisation.weights;
   const kinds: Record<string, number[]> = { metric: [], [VERDICT]: [] };
   for (const p of prompts) {
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
   for (const [kind, values] of Object.entries(kinds)) {
     values.sort((a, b) => a - b);
     const q = (f: number) => values[Math.min(values.length - 1, Math.floor(f * values.length))]!;
-    console.log(`${kind.padEnd(8)} n=${values.length}  p50 ${q(0.5).toFixed(4)}  p80 ${q(0.8).toFixed(4)}  p95 ${q(0.95).toFixed(4)}  max ${values[values.length - 1]!.toFixed(4)}`);
+    console.log(
+      `${kind.padEnd(8)} n=${values.length}  p50 ${q(0.5).toFixed(4)}  p80 ${q(0.8).toFixed(4)}  p95 ${q(0.95).toFixed(4)}  max ${values[values.length - 1]!.toFixed(4)}`,
+    );
   }
 }
 

@@ -3,7 +3,17 @@
 // pruned node_modules of what the bundles leave external; vsce packs that folder.
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { copyPackage, packageSource, runtimeClosure } from './packaging/closure';
@@ -53,7 +63,9 @@ export async function packageExtension(options: PackageOptions = {}): Promise<Pa
   const targets = (options.targets?.length ? options.targets : supported.map((t) => t.name)).map((name) => {
     const target = parseTarget(name);
     if (!supported.some((t) => t.name === name)) {
-      throw new Error(`target ${name} is not supported: the native runtimes ship binaries for ${supported.map((t) => t.name).join(', ')}`);
+      throw new Error(
+        `target ${name} is not supported: the native runtimes ship binaries for ${supported.map((t) => t.name).join(', ')}`,
+      );
     }
     return target;
   });
@@ -63,8 +75,14 @@ export async function packageExtension(options: PackageOptions = {}): Promise<Pa
     run(process.execPath, ['esbuild.mjs', '--production'], ROOT);
   }
   const externals = bundleExternals(join(ROOT, 'dist'));
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & { name: string; version: string };
-  const icon = await sharp(join(ROOT, 'media', 'icon.svg')).resize(256, 256).png().toBuffer();
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & {
+    name: string;
+    version: string;
+  };
+  const icon = await sharp(join(ROOT, 'media', 'icon.svg'))
+    .resize(256, 256)
+    .png()
+    .toBuffer();
 
   const results: PackagedVsix[] = [];
   for (const target of targets) {
@@ -76,7 +94,8 @@ export async function packageExtension(options: PackageOptions = {}): Promise<Pa
 
     const closure = runtimeClosure(ROOT, externals, target);
     let nodeModulesBytes = 0;
-    for (const pkg of closure) nodeModulesBytes += copyPackage(packageSource(ROOT, pkg), join(stage, pkg.path), pkg, target);
+    for (const pkg of closure)
+      nodeModulesBytes += copyPackage(packageSource(ROOT, pkg), join(stage, pkg.path), pkg, target);
     const lockVersions = new Map(closure.map((p) => [p.path, p.version]));
     const staged: Record<string, unknown> = { ...manifest };
     for (const field of DEV_FIELDS) delete staged[field];
@@ -88,9 +107,15 @@ export async function packageExtension(options: PackageOptions = {}): Promise<Pa
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `${manifest.name}-${target.name}-${manifest.version}.vsix`);
     rmSync(file, { force: true });
-    log(`packaging ${target.name}: ${closure.length} packages, ${(nodeModulesBytes / 2 ** 20).toFixed(1)} MiB of node_modules`);
+    log(
+      `packaging ${target.name}: ${closure.length} packages, ${(nodeModulesBytes / 2 ** 20).toFixed(1)} MiB of node_modules`,
+    );
     const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-    run(process.execPath, [vsce, 'package', '--target', target.name, '--out', file, '--no-yarn', '--dependencies'], stage);
+    run(
+      process.execPath,
+      [vsce, 'package', '--target', target.name, '--out', file, '--no-yarn', '--dependencies'],
+      stage,
+    );
     if (target.name === hostTarget().name) smokeTest(stage, externals);
     const bytes = statSync(file).size;
     log(`${file}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -107,7 +132,8 @@ export function bundleExternals(distDir: string): string[] {
     const code = readFileSync(join(distDir, file), 'utf8');
     for (const match of code.matchAll(/\b(?:require|import)\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
       const specifier = match[1]!;
-      if (specifier === 'vscode' || specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!)) continue;
+      if (specifier === 'vscode' || specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!))
+        continue;
       const parts = specifier.split('/');
       names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
     }
@@ -120,19 +146,24 @@ function stageOwnFiles(stage: string): void {
     const from = join(ROOT, entry);
     if (!existsSync(from)) continue;
     if (entry === 'dist') {
-      cpSync(from, join(stage, entry), { recursive: true, filter: (src) => !DIST_EXCLUDED(src.slice(from.length + 1)) });
+      cpSync(from, join(stage, entry), {
+        recursive: true,
+        filter: (src) => !DIST_EXCLUDED(src.slice(from.length + 1)),
+      });
     } else {
       cpSync(from, join(stage, entry), { recursive: true });
     }
   }
-  if (!existsSync(join(stage, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: the build did not produce the extension');
+  if (!existsSync(join(stage, 'dist', 'extension.js')))
+    throw new Error('dist/extension.js is missing: the build did not produce the extension');
 }
 
 /** On the host's own target, load every external from the staged tree: a pruning mistake fails here, not for a user. */
 function smokeTest(stage: string, externals: readonly string[]): void {
   const script = `for (const name of ${JSON.stringify(externals)}) require(require.resolve(name, { paths: [${JSON.stringify(stage)}] }));`;
   const result = spawnSync(process.execPath, ['-e', script], { cwd: stage, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`the staged node_modules do not load on this platform:\n${result.stderr.trim()}`);
+  if (result.status !== 0)
+    throw new Error(`the staged node_modules do not load on this platform:\n${result.stderr.trim()}`);
 }
 
 function run(command: string, args: string[], cwd: string): void {

@@ -49,16 +49,31 @@ function subset(data: PreparedData, idx: readonly number[]): PreparedData {
 }
 
 /** Picks the candidate with the best inner-CV APGR (pooled out-of-fold) on the given pairs. */
-async function select(data: PreparedData, agiqa: AgiqaData, idx: readonly number[], encoder: LexicalEncoder, log: (s: string) => void): Promise<{ best: Candidate; scores: Record<string, number> }> {
+async function select(
+  data: PreparedData,
+  agiqa: AgiqaData,
+  idx: readonly number[],
+  encoder: LexicalEncoder,
+  log: (s: string) => void,
+): Promise<{ best: Candidate; scores: Record<string, number> }> {
   const part = subset(data, idx);
   const scores: Record<string, number> = {};
   for (const c of GRID) {
     const targets = c.siblingTargets ? idx.map((i) => agiqa.siblingTargets[i]!) : undefined;
-    const cv = await crossValidate(part, encoder, { folds: INNER_FOLDS, seed: SEED + 100, hyperparameters: { ...c.hp, seed: SEED }, ...(targets ? { targets } : {}) });
+    const cv = await crossValidate(part, encoder, {
+      folds: INNER_FOLDS,
+      seed: SEED + 100,
+      hyperparameters: { ...c.hp, seed: SEED },
+      ...(targets ? { targets } : {}),
+    });
     scores[c.name] = cv.routers.routet2i!.apgr;
   }
   const best = GRID.reduce((a, b) => (scores[b.name]! > scores[a.name]! ? b : a));
-  log(`  selection: ${Object.entries(scores).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' · ')} → ${best.name}`);
+  log(
+    `  selection: ${Object.entries(scores)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(' · ')} → ${best.name}`,
+  );
   return { best, scores };
 }
 
@@ -90,7 +105,11 @@ function analyse(agiqa: AgiqaData): { text: string; ceiling: RouterFigures } {
   const gap = q.map((v) => v.cloud - v.edge);
   const perMetricGap = (id: string) => pairs.map((p) => p.cloud[id]! - p.edge[id]!);
   const siblingsOnly = agiqa.edgeSiblings.map((t) => ids.reduce((s, id) => s + t[id]!, 0) / ids.length);
-  const ceiling = routerFigures(siblingsOnly.map((v) => -v), edge, cloud);
+  const ceiling = routerFigures(
+    siblingsOnly.map((v) => -v),
+    edge,
+    cloud,
+  );
   const lengths = pairs.map((p) => promptTokens(p.prompt).tokens.length);
   const hasStyle = pairs.map((p) => (p.style ? 1 : 0));
   const adjectives = pairs.map((p) => (p.adjectives as string[]).length);
@@ -107,8 +126,17 @@ function analyse(agiqa: AgiqaData): { text: string; ceiling: RouterFigures } {
     .filter(([, idx]) => idx.length >= 8)
     .map(([w, idx]) => ({ w, n: idx.length, d: idx.reduce((s, i) => s + gap[i]!, 0) / idx.length - meanGap }))
     .sort((a, b) => b.d - a.d);
-  const wordLine = (xs: typeof words) => xs.map((x) => `${x.w} (${x.d >= 0 ? '+' : ''}${f3(x.d)}, n=${x.n})`).join(', ');
-  const reliability = ids.map((id) => `${id} ${f2(pearson(pairs.map((p) => p.edge[id]!), agiqa.edgeSiblings.map((t) => t[id]!)))}`);
+  const wordLine = (xs: typeof words) =>
+    xs.map((x) => `${x.w} (${x.d >= 0 ? '+' : ''}${f3(x.d)}, n=${x.n})`).join(', ');
+  const reliability = ids.map(
+    (id) =>
+      `${id} ${f2(
+        pearson(
+          pairs.map((p) => p.edge[id]!),
+          agiqa.edgeSiblings.map((t) => t[id]!),
+        ),
+      )}`,
+  );
   const text = `
 ## What predicts the edge–cloud gap in this data
 
@@ -134,7 +162,14 @@ ${Math.round((100 * gap.filter((g) => g > 0).length) / gap.length)}% of prompts.
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string' }, 'pairs-out': { type: 'string' }, quiet: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      'pairs-out': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
   const dataPath = path.resolve(values.data ?? AGIQA_DEFAULT_PATH);
   const out = path.resolve(values.out ?? 'models/default');
   const log = (s: string) => {
@@ -149,7 +184,10 @@ async function main(): Promise<void> {
   const encoder = new LexicalEncoder();
   const data = await prepareData(agiqa.pairs, encoder, { metrics: METRICS });
   const ids = METRICS.map((m) => m.id);
-  const { edge, cloud } = { edge: agiqa.pairs.map((p) => pairQuality(p, ids)!.edge), cloud: agiqa.pairs.map((p) => pairQuality(p, ids)!.cloud) };
+  const { edge, cloud } = {
+    edge: agiqa.pairs.map((p) => pairQuality(p, ids)!.edge),
+    cloud: agiqa.pairs.map((p) => pairQuality(p, ids)!.cloud),
+  };
 
   // Outer 5-fold CV with the selection nested inside each fold.
   const rng = new Rng(SEED);
@@ -164,14 +202,23 @@ async function main(): Promise<void> {
     const { best } = await select(data, agiqa, trainIdx, encoder, log);
     chosen.push(best.name);
     const targets = best.siblingTargets ? agiqa.siblingTargets : undefined;
-    const { predictor } = fitPredictor(data, encoder, { hyperparameters: { ...best.hp, seed: SEED + f }, ...(targets ? { targets } : {}) }, trainIdx);
+    const { predictor } = fitPredictor(
+      data,
+      encoder,
+      { hyperparameters: { ...best.hp, seed: SEED + f }, ...(targets ? { targets } : {}) },
+      trainIdx,
+    );
     for (const i of folds[f]!) prs[i] = predictor.predictEncoded(data.encoded[i]!).prs;
     const fe = folds[f]!.map((i) => edge[i]!);
     const fc = folds[f]!.map((i) => cloud[i]!);
     const fp = folds[f]!.map((i) => agiqa.pairs[i]!);
     const orders = baselineOrders(fp, fe, fc);
     perFold.push({
-      routet2i: routerFigures(folds[f]!.map((i) => -prs[i]!), fe, fc),
+      routet2i: routerFigures(
+        folds[f]!.map((i) => -prs[i]!),
+        fe,
+        fc,
+      ),
       random: routerFigures(orders.random, fe, fc),
       length: routerFigures(orders.length, fe, fc),
       oracle: routerFigures(orders.oracle, fe, fc),
@@ -179,7 +226,11 @@ async function main(): Promise<void> {
   }
   const orders = baselineOrders(agiqa.pairs, edge, cloud);
   const routers = {
-    routet2i: routerFigures(prs.map((p) => -p), edge, cloud),
+    routet2i: routerFigures(
+      prs.map((p) => -p),
+      edge,
+      cloud,
+    ),
     random: routerFigures(orders.random, edge, cloud),
     length: routerFigures(orders.length, edge, cloud),
     oracle: routerFigures(orders.oracle, edge, cloud),
@@ -199,11 +250,24 @@ async function main(): Promise<void> {
     n: agiqa.pairs.length,
     metrics: ids,
     routers,
-    folds: { k: OUTER_FOLDS, seed: SEED, nested: true, perFold: Object.fromEntries(Object.keys(routers).map((r) => [r, stat(r)])) },
-    curve: sampleCurve(routingCurve(prs.map((p) => -p), edge, cloud).pgr),
+    folds: {
+      k: OUTER_FOLDS,
+      seed: SEED,
+      nested: true,
+      perFold: Object.fromEntries(Object.keys(routers).map((r) => [r, stat(r)])),
+    },
+    curve: sampleCurve(
+      routingCurve(
+        prs.map((p) => -p),
+        edge,
+        cloud,
+      ).pgr,
+    ),
     selectedPerFold: chosen,
   };
-  log(`nested ${OUTER_FOLDS}-fold APGR: routet2i ${f3(routers.routet2i.apgr)} · random ${f3(routers.random.apgr)} · length ${f3(routers.length.apgr)} · oracle ${f3(routers.oracle.apgr)}`);
+  log(
+    `nested ${OUTER_FOLDS}-fold APGR: routet2i ${f3(routers.routet2i.apgr)} · random ${f3(routers.random.apgr)} · length ${f3(routers.length.apgr)} · oracle ${f3(routers.oracle.apgr)}`,
+  );
 
   // The shipped model: the same selection on all prompts, then one fit on all of them.
   log('final selection on all prompts');
@@ -217,7 +281,19 @@ async function main(): Promise<void> {
     source: `AGIQA-3K data.csv (${EDGE_SETTING} vs ${CLOUD_SETTING})`,
   });
   const { format: _f, version: _v, weights: _w, ...draft } = predictor.file;
-  draft.training = { ...draft.training, data: { ...draft.training.data, licence: 'MIT', url: 'https://github.com/lcysyzxdxc/AGIQA-3k-Database', edge: EDGE_SETTING, cloud: CLOUD_SETTING, rescaling: 'min–max over the whole table, per metric' }, selected: best.name, selectionScores: scores };
+  draft.training = {
+    ...draft.training,
+    data: {
+      ...draft.training.data,
+      licence: 'MIT',
+      url: 'https://github.com/lcysyzxdxc/AGIQA-3k-Database',
+      edge: EDGE_SETTING,
+      cloud: CLOUD_SETTING,
+      rescaling: 'min–max over the whole table, per metric',
+    },
+    selected: best.name,
+    selectionScores: scores,
+  };
   const file = await saveModel(out, { ...draft, evaluation }, predictor.params);
   const { text: analysis, ceiling } = analyse(agiqa);
   const above = routers.routet2i.apgr - routers.random.apgr;
@@ -252,7 +328,9 @@ Metrics: \`quality\` = \`mos_quality\`, \`alignment\` = \`mos_align\`, each resc
 over the whole table. Reproduce with \`npm run train:default\` (${Math.round((Date.now() - started) / 1000)} s here).
 ${analysis}`;
   await writeFile(path.join(out, 'README.md'), renderModelCard(file, verdict));
-  log(`wrote ${path.relative(process.cwd(), out)}/ (model.json, weights.bin, README.md); training ${report.seconds.toFixed(1)} s, total ${Math.round((Date.now() - started) / 1000)} s`);
+  log(
+    `wrote ${path.relative(process.cwd(), out)}/ (model.json, weights.bin, README.md); training ${report.seconds.toFixed(1)} s, total ${Math.round((Date.now() - started) / 1000)} s`,
+  );
 }
 
 main().catch((e) => {

@@ -31,8 +31,10 @@ const AGIQA_ATTRIBUTION =
   'AGIQA-3K (Li et al., "AGIQA-3K: An Open Database for AI-Generated Image Quality Assessment", arXiv 2306.04717), github.com/lcysyzxdxc/AGIQA-3k-Database `data.csv` at commit 30ded2b; 300 prompts, mean opinion scores for perceptual quality and alignment, each rescaled to [0, 1] over the whole table.';
 
 const CLOUD_NOTES: Record<string, string> = {
-  dalle3: 'DALL·E 3 is served by OpenAI’s image API (being superseded by gpt-image-1); the ratings are of its 2024 renders.',
-  midjourney6: 'Midjourney v6 has no public API (Discord/web only): this predictor is a reference for similar pairs, not a pair you can run as is.',
+  dalle3:
+    'DALL·E 3 is served by OpenAI’s image API (being superseded by gpt-image-1); the ratings are of its 2024 renders.',
+  midjourney6:
+    'Midjourney v6 has no public API (Discord/web only): this predictor is a reference for similar pairs, not a pair you can run as is.',
   'deepfloyd-if': 'DeepFloyd IF is an open model (self-hosted or on hosted runners), not a paid cloud API by itself.',
   sdxl: 'SDXL 1.0 is an open model, offered by several hosted APIs.',
   xl2: 'SDXL-beta (“xl2.2”) was a preview on DreamStudio and is retired: this predictor is a reference for similar pairs and for judging the method.',
@@ -44,7 +46,11 @@ function genai(edge: string, cloud: string, note: string): Reference {
     name: `genai-${edge}--${cloud}`,
     edge,
     cloud,
-    load: async () => parsePairs(await readFile(path.join(DATA, 'genai-bench', `pairs-${edge}--${cloud}.jsonl`), 'utf8'), `pairs-${edge}--${cloud}.jsonl`),
+    load: async () =>
+      parsePairs(
+        await readFile(path.join(DATA, 'genai-bench', `pairs-${edge}--${cloud}.jsonl`), 'utf8'),
+        `pairs-${edge}--${cloud}.jsonl`,
+      ),
     data: GENAI_ATTRIBUTION,
     licence: 'Apache-2.0 (the t2v_metrics repository’s licence)',
     note,
@@ -77,9 +83,14 @@ export const REFERENCES: Reference[] = [
 ];
 
 function curveTable(curve: CurvePoint[] | undefined): string {
-  if (!curve) return 'Not computed for this card (it takes ~10 minutes on a 2-core machine): run `routet2i eval --data PAIRS --curve` on the pair. The learning curves that were computed are in docs/predictors.md.';
+  if (!curve)
+    return 'Not computed for this card (it takes ~10 minutes on a 2-core machine): run `routet2i eval --data PAIRS --curve` on the pair. The learning curves that were computed are in docs/predictors.md.';
   if (curve.length === 0) return 'Too few pairs for a learning curve.';
-  return ['| labelled prompts | APGR, random selection | APGR, chosen (diverse) selection |', '|---|---|---|', ...curve.map((c) => `| ${c.size} | ${c.random.toFixed(3)} | ${c.chosen.toFixed(3)} |`)].join('\n');
+  return [
+    '| labelled prompts | APGR, random selection | APGR, chosen (diverse) selection |',
+    '|---|---|---|',
+    ...curve.map((c) => `| ${c.size} | ${c.random.toFixed(3)} | ${c.chosen.toFixed(3)} |`),
+  ].join('\n');
 }
 
 async function train(ref: Reference, withCurve: boolean): Promise<void> {
@@ -87,11 +98,31 @@ async function train(ref: Reference, withCurve: boolean): Promise<void> {
   const pairs = await ref.load();
   const encoder = new LexicalEncoder();
   const data = await prepareData(pairs, encoder);
-  const fit = { hyperparameters: { seed: SEED }, source: `${ref.edge} vs ${ref.cloud}`, name: ref.name, description: `Reference predictor for edge ${ref.edge} vs cloud ${ref.cloud}, trained on human ratings. ${ref.note}` };
+  const fit = {
+    hyperparameters: { seed: SEED },
+    source: `${ref.edge} vs ${ref.cloud}`,
+    name: ref.name,
+    description: `Reference predictor for edge ${ref.edge} vs cloud ${ref.cloud}, trained on human ratings. ${ref.note}`,
+  };
   const cv = await crossValidate(data, encoder, { ...fit, folds: 5, seed: SEED });
   const curve = withCurve ? learningCurve(data, encoder, { ...fit, folds: 5, seed: SEED }) : undefined;
   const { predictor } = fitPredictor(data, encoder, fit);
-  const { format: _f, version: _v, weights: _w, ...draft } = { ...predictor.file, evaluation: { n: cv.n, metrics: cv.metrics, routers: cv.routers, folds: cv.folds, curve: cv.curve, ...(curve ? { learningCurve: curve } : {}) } };
+  const {
+    format: _f,
+    version: _v,
+    weights: _w,
+    ...draft
+  } = {
+    ...predictor.file,
+    evaluation: {
+      n: cv.n,
+      metrics: cv.metrics,
+      routers: cv.routers,
+      folds: cv.folds,
+      curve: cv.curve,
+      ...(curve ? { learningCurve: curve } : {}),
+    },
+  };
   const extra = `
 ## Learning curve
 
@@ -115,9 +146,13 @@ ${ref.note}
 Made by \`npx tsx scripts/train-references.ts ${ref.name}\` (seed ${SEED}); every choice (λ, feature groups) was made by
 cross-validation inside each training set, so the figures above are nested cross-validated.
 `;
-  await saveModel(path.join(ROOT, 'models', ref.name), draft, predictor.params, (f) => ({ 'README.md': renderModelCard(f, extra) }));
+  await saveModel(path.join(ROOT, 'models', ref.name), draft, predictor.params, (f) => ({
+    'README.md': renderModelCard(f, extra),
+  }));
   const r = cv.routers;
-  console.log(`${ref.name}: APGR ${r.routet2i!.apgr.toFixed(3)} (random 0.500, length ${r.length!.apgr.toFixed(3)}, oracle ${r.oracle!.apgr.toFixed(3)}) · curve ${(curve ?? []).map((c) => `${c.size}:${c.random.toFixed(2)}/${c.chosen.toFixed(2)}`).join(' ')} · ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `${ref.name}: APGR ${r.routet2i!.apgr.toFixed(3)} (random 0.500, length ${r.length!.apgr.toFixed(3)}, oracle ${r.oracle!.apgr.toFixed(3)}) · curve ${(curve ?? []).map((c) => `${c.size}:${c.random.toFixed(2)}/${c.chosen.toFixed(2)}`).join(' ')} · ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -14,14 +14,28 @@ const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data');
 async function main(): Promise<void> {
   const sets: Array<{ name: string; pairs: LabelledPair[] }> = [];
   for (const dir of ['genai-bench', 'geckonum']) {
-    for (const f of readdirSync(path.join(DATA, dir)).filter((x) => x.endsWith('.jsonl') && !x.includes('sdxl-turbo--sdxl.') && !x.includes('muse_a--muse_b'))) {
-      sets.push({ name: `${dir === 'genai-bench' ? 'genai' : 'gecko'}-${f.replace(/^pairs-|\.jsonl$/g, '')}`, pairs: parsePairs(readFileSync(path.join(DATA, dir, f), 'utf8'), f) });
+    for (const f of readdirSync(path.join(DATA, dir)).filter(
+      (x) => x.endsWith('.jsonl') && !x.includes('sdxl-turbo--sdxl.') && !x.includes('muse_a--muse_b'),
+    )) {
+      sets.push({
+        name: `${dir === 'genai-bench' ? 'genai' : 'gecko'}-${f.replace(/^pairs-|\.jsonl$/g, '')}`,
+        pairs: parsePairs(readFileSync(path.join(DATA, dir, f), 'utf8'), f),
+      });
     }
   }
-  for (const [cloud, short] of [['xl2.2_normal', 'xl2.2'], ['midjourney_normal', 'midjourney']] as const) {
-    sets.push({ name: `agiqa-sd1.5--${short}`, pairs: (await loadAgiqa(path.join(DATA, 'agiqa3k', 'data.csv'), cloud)).pairs });
+  for (const [cloud, short] of [
+    ['xl2.2_normal', 'xl2.2'],
+    ['midjourney_normal', 'midjourney'],
+  ] as const) {
+    sets.push({
+      name: `agiqa-sd1.5--${short}`,
+      pairs: (await loadAgiqa(path.join(DATA, 'agiqa3k', 'data.csv'), cloud)).pairs,
+    });
   }
-  const rows: string[] = ['| predictor | mean APGR on pairs it was not trained on | GenAI-Bench | GeckoNum | AGIQA-3K |', '|---|---|---|---|---|'];
+  const rows: string[] = [
+    '| predictor | mean APGR on pairs it was not trained on | GenAI-Bench | GeckoNum | AGIQA-3K |',
+    '|---|---|---|---|---|',
+  ];
   for (const name of shippedModelNames()) {
     const predictor = await Predictor.load(shippedModelDir(name)!);
     const by: Record<string, number[]> = { genai: [], gecko: [], agiqa: [] };
@@ -34,7 +48,9 @@ async function main(): Promise<void> {
     }
     const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
     const all = [...by.genai!, ...by.gecko!, ...by.agiqa!];
-    rows.push(`| ${name} | ${mean(all).toFixed(3)} | ${mean(by.genai!).toFixed(3)} | ${mean(by.gecko!).toFixed(3)} | ${mean(by.agiqa!).toFixed(3)} |`);
+    rows.push(
+      `| ${name} | ${mean(all).toFixed(3)} | ${mean(by.genai!).toFixed(3)} | ${mean(by.gecko!).toFixed(3)} | ${mean(by.agiqa!).toFixed(3)} |`,
+    );
     console.error(rows[rows.length - 1]);
   }
   console.log(rows.join('\n'));

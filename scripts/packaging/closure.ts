@@ -3,7 +3,17 @@
 // their os/cpu/libc and integrity, so packages for another platform can be fetched (npm pack) and verified.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isStub, keepFile } from './prune';
@@ -48,7 +58,9 @@ function resolve(packages: Record<string, LockEntry>, from: string, name: string
 }
 
 export function runtimeClosure(root: string, roots: readonly string[], target: Target): ShippedPackage[] {
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
   const packages = lock.packages;
   const found = new Map<string, ShippedPackage>();
   const queue: { from: string; name: string; optional: boolean; by: string }[] = roots.map((name) => ({
@@ -77,7 +89,8 @@ export function runtimeClosure(root: string, roots: readonly string[], target: T
     for (const dep of [...Object.keys(entry.dependencies ?? {}), ...peers]) {
       queue.push({ from: path, name: dep, optional: false, by: name });
     }
-    for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push({ from: path, name: dep, optional: true, by: name });
+    for (const dep of Object.keys(entry.optionalDependencies ?? {}))
+      queue.push({ from: path, name: dep, optional: true, by: name });
   }
   return [...found.values()].sort((a, b) => a.path.localeCompare(b.path));
 }
@@ -86,7 +99,10 @@ export function runtimeClosure(root: string, roots: readonly string[], target: T
 export function packageSource(root: string, pkg: ShippedPackage): string {
   const local = join(root, pkg.path);
   const manifest = join(local, 'package.json');
-  if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version === pkg.version) {
+  if (
+    existsSync(manifest) &&
+    (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version === pkg.version
+  ) {
     return local;
   }
   return fetchPackage(pkg);
@@ -100,7 +116,8 @@ function packageCache(): string {
 function fetchPackage(pkg: ShippedPackage): string {
   const dir = join(packageCache(), `${pkg.name.replace('/', '+')}@${pkg.version}`);
   if (existsSync(join(dir, 'package.json'))) return dir;
-  if (!pkg.integrity) throw new Error(`${pkg.name}@${pkg.version} has no integrity in package-lock.json; cannot verify a download`);
+  if (!pkg.integrity)
+    throw new Error(`${pkg.name}@${pkg.version} has no integrity in package-lock.json; cannot verify a download`);
   const work = `${dir}.partial-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -108,13 +125,15 @@ function fetchPackage(pkg: ShippedPackage): string {
     const packed = spawnSync('npm', ['pack', `${pkg.name}@${pkg.version}`, '--json', '--pack-destination', work], {
       encoding: 'utf8',
     });
-    if (packed.status !== 0) throw new Error(`npm pack ${pkg.name}@${pkg.version} failed: ${packed.stderr.trim().split('\n').pop()}`);
+    if (packed.status !== 0)
+      throw new Error(`npm pack ${pkg.name}@${pkg.version} failed: ${packed.stderr.trim().split('\n').pop()}`);
     const name = readdirSync(work).find((f) => f.endsWith('.tgz'));
     if (!name) throw new Error(`npm pack ${pkg.name}@${pkg.version} wrote no tarball`);
     const tarball = join(work, name);
     const [algorithm, expected] = pkg.integrity.split('-', 2) as [string, string];
     const actual = createHash(algorithm).update(readFileSync(tarball)).digest('base64');
-    if (actual !== expected) throw new Error(`${pkg.name}@${pkg.version}: download does not match package-lock.json's integrity`);
+    if (actual !== expected)
+      throw new Error(`${pkg.name}@${pkg.version}: download does not match package-lock.json's integrity`);
     const untar = spawnSync('tar', ['-xzf', tarball, '-C', work], { encoding: 'utf8' });
     if (untar.status !== 0) throw new Error(`cannot unpack ${tarball}: ${untar.stderr.trim()}`);
     rmSync(dir, { recursive: true, force: true });
@@ -143,7 +162,8 @@ export function copyPackage(source: string, dest: string, pkg: ShippedPackage, t
       mkdirSync(dirname(join(dest, file)), { recursive: true });
       if (file === 'package.json' && isStub(pkg.name)) {
         const manifest = JSON.parse(readFileSync(from, 'utf8')) as Record<string, unknown>;
-        for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'scripts']) delete manifest[field];
+        for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'scripts'])
+          delete manifest[field];
         writeFileSync(join(dest, file), `${JSON.stringify(manifest, null, 2)}\n`);
         continue;
       }

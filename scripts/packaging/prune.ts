@@ -15,7 +15,7 @@ export interface PruneRule {
 
 export const PRUNE_RULES: Record<string, PruneRule> = {
   'onnxruntime-node': {
-    why: 'only the target platform\'s binaries; the install scripts (CUDA download) and TypeScript sources never run',
+    why: "only the target platform's binaries; the install scripts (CUDA download) and TypeScript sources never run",
     keep(file, target) {
       const binary = /^bin\/napi-v\d+\/([^/]+)\/([^/]+)\//.exec(file);
       if (binary) return binary[1] === target.os && binary[2] === target.cpu;
@@ -30,7 +30,8 @@ export const PRUNE_RULES: Record<string, PruneRule> = {
   },
   '@huggingface/transformers': {
     why: 'Node loads dist/transformers.node.{cjs,mjs} (its "exports" for node); the browser builds and sources are unused',
-    keep: (file) => ['package.json', 'LICENSE', 'dist/transformers.node.cjs', 'dist/transformers.node.mjs'].includes(file),
+    keep: (file) =>
+      ['package.json', 'LICENSE', 'dist/transformers.node.cjs', 'dist/transformers.node.mjs'].includes(file),
   },
   sharp: {
     why: 'C++ sources and install scripts only serve building sharp from source',

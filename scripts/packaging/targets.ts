@@ -14,7 +14,8 @@ export interface Target {
 
 export function parseTarget(name: string): Target {
   const match = /^(linux|alpine|darwin|win32)-(x64|arm64|armhf)$/.exec(name);
-  if (!match) throw new Error(`unknown target "${name}": use one of linux-x64, linux-arm64, darwin-arm64, win32-x64, …`);
+  if (!match)
+    throw new Error(`unknown target "${name}": use one of linux-x64, linux-arm64, darwin-arm64, win32-x64, …`);
   const [, family, arch] = match as unknown as [string, string, string];
   const cpu = arch === 'armhf' ? 'arm' : arch;
   if (family === 'linux') return { name, os: 'linux', cpu, libc: 'glibc' };
@@ -61,7 +62,17 @@ export function supportedTargets(root: string): Target[] {
     (JSON.parse(readFileSync(sharpManifest, 'utf8')) as { optionalDependencies?: Record<string, string> })
       .optionalDependencies ?? {},
   );
-  const candidates = ['linux-x64', 'linux-arm64', 'linux-armhf', 'alpine-x64', 'alpine-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
+  const candidates = [
+    'linux-x64',
+    'linux-arm64',
+    'linux-armhf',
+    'alpine-x64',
+    'alpine-arm64',
+    'darwin-x64',
+    'darwin-arm64',
+    'win32-x64',
+    'win32-arm64',
+  ];
   return candidates.map(parseTarget).filter((t) => {
     // onnxruntime-node's Linux binaries are built against glibc.
     if (t.libc === 'musl') return false;

@@ -91,15 +91,26 @@ export class A1111Backend extends BaseBackend {
       while (!poller.signal.aborted) {
         try {
           await this.sleep(this.settings.pollIntervalMs, poller.signal);
-          const p = await this.http.json<{ progress?: number; state?: { job_count?: number; sampling_step?: number; sampling_steps?: number } }>(
-            joinUrl(this.settings.url, 'sdapi/v1/progress?skip_current_image=true'),
-            { headers, signal: poller.signal, retries: 0, timeoutMs: 10_000, what: 'GET /sdapi/v1/progress' },
-          );
+          const p = await this.http.json<{
+            progress?: number;
+            state?: { job_count?: number; sampling_step?: number; sampling_steps?: number };
+          }>(joinUrl(this.settings.url, 'sdapi/v1/progress?skip_current_image=true'), {
+            headers,
+            signal: poller.signal,
+            retries: 0,
+            timeoutMs: 10_000,
+            what: 'GET /sdapi/v1/progress',
+          });
           if (poller.signal.aborted) break;
           const steps = p.state?.sampling_steps;
           if ((p.state?.job_count ?? 0) > 0 || (p.progress ?? 0) > 0) {
             started ??= this.clock();
-            onProgress?.({ status: 'running', fraction: typeof p.progress === 'number' ? p.progress : undefined, step: p.state?.sampling_step, steps });
+            onProgress?.({
+              status: 'running',
+              fraction: typeof p.progress === 'number' ? p.progress : undefined,
+              step: p.state?.sampling_step,
+              steps,
+            });
           } else if (started === undefined) onProgress?.({ status: 'queued' });
         } catch {
           // Progress is a courtesy: a failed poll never fails the generation.
@@ -124,7 +135,11 @@ export class A1111Backend extends BaseBackend {
         throw this.fail('cancelled', `generation cancelled; ${how}`, { accepted: true });
       }
       if (e instanceof BackendError && e.details.status === 404 && /sampler not found/i.test(e.message)) {
-        throw this.fail('config', `the server has no sampler "${String(body.sampler_name)}"${await this.samplerList(headers)}`, { status: 404, hint: 'set "sampler" to one the server lists', notTaken: true });
+        throw this.fail(
+          'config',
+          `the server has no sampler "${String(body.sampler_name)}"${await this.samplerList(headers)}`,
+          { status: 404, hint: 'set "sampler" to one the server lists', notTaken: true },
+        );
       }
       throw e;
     } finally {
@@ -133,7 +148,8 @@ export class A1111Backend extends BaseBackend {
     }
     const generated = this.clock();
     const images = reply.images;
-    if (!Array.isArray(images) || typeof images[0] !== 'string') throw this.fail('bad-reply', 'the txt2img reply has no images');
+    if (!Array.isArray(images) || typeof images[0] !== 'string')
+      throw this.fail('bad-reply', 'the txt2img reply has no images');
     const bytes = decodeBase64(images[0]);
     if (!bytes) throw this.fail('bad-reply', 'the image in the txt2img reply is not base64');
     const kind = this.checkImage(bytes, 'the image in the txt2img reply');
@@ -154,8 +170,18 @@ export class A1111Backend extends BaseBackend {
       // What the server really used (a checkpoint it could not find is replaced by a loaded one).
       model: info.sd_model_name ?? this.checkpoint ?? this.model,
       cost: this.estimateCost(),
-      sent: { width: request.width, height: request.height, steps: body.steps as number, negative: (body.negative_prompt as string) || undefined, seed: typeof info.seed === 'number' ? info.seed : seed },
-      timings: { queuedMs: Math.round((started ?? t0) - t0), generateMs: Math.round(generated - (started ?? t0)), totalMs: Math.round(this.clock() - t0) },
+      sent: {
+        width: request.width,
+        height: request.height,
+        steps: body.steps as number,
+        negative: (body.negative_prompt as string) || undefined,
+        seed: typeof info.seed === 'number' ? info.seed : seed,
+      },
+      timings: {
+        queuedMs: Math.round((started ?? t0) - t0),
+        generateMs: Math.round(generated - (started ?? t0)),
+        totalMs: Math.round(this.clock() - t0),
+      },
     };
   }
 
@@ -167,13 +193,21 @@ export class A1111Backend extends BaseBackend {
     const quick = { headers, timeoutMs: 5000, retries: 0 };
     let state: { active?: boolean; queued?: boolean; completed?: boolean };
     try {
-      state = await this.http.json(joinUrl(this.settings.url, 'internal/progress'), { ...quick, json: { id_task: taskId, id_live_preview: -1, live_preview: false }, what: 'POST /internal/progress' });
+      state = await this.http.json(joinUrl(this.settings.url, 'internal/progress'), {
+        ...quick,
+        json: { id_task: taskId, id_live_preview: -1, live_preview: false },
+        what: 'POST /internal/progress',
+      });
     } catch {
       return 'the server cannot say which job is ours (no /internal/progress), so the running job was left alone';
     }
     if (state.active) {
       try {
-        await this.http.request(joinUrl(this.settings.url, 'sdapi/v1/interrupt'), { ...quick, method: 'POST', what: 'POST /sdapi/v1/interrupt' });
+        await this.http.request(joinUrl(this.settings.url, 'sdapi/v1/interrupt'), {
+          ...quick,
+          method: 'POST',
+          what: 'POST /sdapi/v1/interrupt',
+        });
         return 'interrupted our job on the server (/sdapi/v1/interrupt)';
       } catch {
         return 'the interrupt did not reach the server';
@@ -187,12 +221,30 @@ export class A1111Backend extends BaseBackend {
   private async knownCheckpoint(headers: Record<string, string>, signal: AbortSignal | undefined): Promise<string> {
     const want = this.checkpoint!;
     if (this.checkpointChecked === want) return want;
-    const models = await this.http.json<{ title?: string; model_name?: string; hash?: string; sha256?: string; filename?: string }[]>(joinUrl(this.settings.url, 'sdapi/v1/sd-models'), { headers, signal, what: 'GET /sdapi/v1/sd-models' });
+    const models = await this.http.json<
+      { title?: string; model_name?: string; hash?: string; sha256?: string; filename?: string }[]
+    >(joinUrl(this.settings.url, 'sdapi/v1/sd-models'), { headers, signal, what: 'GET /sdapi/v1/sd-models' });
     const list = Array.isArray(models) ? models : [];
-    const names = (m: (typeof list)[number]) => [m.title, m.title?.replace(/\s*\[[0-9a-f]+\]$/, ''), m.model_name, m.hash, m.sha256, m.filename?.split(/[\\/]/).pop()].filter((x): x is string => Boolean(x));
+    const names = (m: (typeof list)[number]) =>
+      [
+        m.title,
+        m.title?.replace(/\s*\[[0-9a-f]+\]$/, ''),
+        m.model_name,
+        m.hash,
+        m.sha256,
+        m.filename?.split(/[\\/]/).pop(),
+      ].filter((x): x is string => Boolean(x));
     if (!list.some((m) => names(m).includes(want))) {
-      const have = list.map((m) => m.title ?? m.model_name).filter(Boolean).slice(0, 12).join(', ');
-      throw this.fail('config', `the server has no checkpoint "${want}" (it would silently render with another one)${have ? `; it has: ${have}` : ''}`, { hint: 'set "model" to one of the listed checkpoints', notTaken: true });
+      const have = list
+        .map((m) => m.title ?? m.model_name)
+        .filter(Boolean)
+        .slice(0, 12)
+        .join(', ');
+      throw this.fail(
+        'config',
+        `the server has no checkpoint "${want}" (it would silently render with another one)${have ? `; it has: ${have}` : ''}`,
+        { hint: 'set "model" to one of the listed checkpoints', notTaken: true },
+      );
     }
     this.checkpointChecked = want;
     return want;
@@ -200,7 +252,12 @@ export class A1111Backend extends BaseBackend {
 
   private async samplerList(headers: Record<string, string>): Promise<string> {
     try {
-      const list = await this.http.json<{ name?: string }[]>(joinUrl(this.settings.url, 'sdapi/v1/samplers'), { headers, timeoutMs: 5000, retries: 0, what: 'GET /sdapi/v1/samplers' });
+      const list = await this.http.json<{ name?: string }[]>(joinUrl(this.settings.url, 'sdapi/v1/samplers'), {
+        headers,
+        timeoutMs: 5000,
+        retries: 0,
+        what: 'GET /sdapi/v1/samplers',
+      });
       const names = (Array.isArray(list) ? list : []).map((x) => x.name).filter(Boolean);
       return names.length ? `; it has: ${names.slice(0, 20).join(', ')}` : '';
     } catch {
@@ -211,7 +268,12 @@ export class A1111Backend extends BaseBackend {
   async health(options: { signal?: AbortSignal } = {}): Promise<BackendHealth> {
     try {
       const headers = await this.headers();
-      const o = await this.http.json<{ sd_model_checkpoint?: string }>(joinUrl(this.settings.url, 'sdapi/v1/options'), { headers, signal: options.signal, retries: 0, what: 'GET /sdapi/v1/options' });
+      const o = await this.http.json<{ sd_model_checkpoint?: string }>(joinUrl(this.settings.url, 'sdapi/v1/options'), {
+        headers,
+        signal: options.signal,
+        retries: 0,
+        what: 'GET /sdapi/v1/options',
+      });
       return { ok: true, detail: `AUTOMATIC1111/Forge API, checkpoint ${o.sd_model_checkpoint ?? 'unknown'}` };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };

@@ -3,7 +3,16 @@ import { modelFor, staleCatalogWarning, type ModelEntry, type Provider } from '.
 import { BackendError } from './errors';
 import { HttpClient, abortableSleep, type HttpSettings, type Sleep } from './http';
 import { decodeBase64, isCompleteImage, sniffImage, type ImageKind } from './image';
-import type { Backend, BackendConfig, BackendHealth, GenerateOptions, GenerationProgress, GenerationRequest, GenerationResult, SecretSource } from './types';
+import type {
+  Backend,
+  BackendConfig,
+  BackendHealth,
+  GenerateOptions,
+  GenerationProgress,
+  GenerationRequest,
+  GenerationResult,
+  SecretSource,
+} from './types';
 
 /** What a backend needs from its surroundings; tests inject fetch, sleep and the clock. */
 export interface BackendDeps {
@@ -32,13 +41,21 @@ export class ConfigReader {
   }
 
   private bad(key: string, want: string): never {
-    throw new BackendError('config', this.backend, `setting "${key}" must be ${want} (got ${JSON.stringify(this.raw[key])?.slice(0, 80)})`);
+    throw new BackendError(
+      'config',
+      this.backend,
+      `setting "${key}" must be ${want} (got ${JSON.stringify(this.raw[key])?.slice(0, 80)})`,
+    );
   }
 
   url(key: string, fallback: string | undefined): string {
     const v = this.raw[key] ?? fallback;
     if (v === undefined) {
-      throw new BackendError('config', this.backend, `no server URL; set "${key}" in the config file or pass --edge-url/--cloud-url`);
+      throw new BackendError(
+        'config',
+        this.backend,
+        `no server URL; set "${key}" in the config file or pass --edge-url/--cloud-url`,
+      );
     }
     if (typeof v !== 'string') this.bad(key, 'an http(s) URL');
     let u: URL;
@@ -48,7 +65,8 @@ export class ConfigReader {
       this.bad(key, 'an http(s) URL');
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') this.bad(key, 'an http(s) URL');
-    if (u.username || u.password) this.bad(key, 'a URL without credentials (put passwords in the secret store or environment)');
+    if (u.username || u.password)
+      this.bad(key, 'a URL without credentials (put passwords in the secret store or environment)');
     return v.replace(/\/+$/, '');
   }
 
@@ -66,7 +84,8 @@ export class ConfigReader {
   number(key: string, fallback: number | undefined, min: number, max: number): number | undefined {
     const v = this.raw[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.bad(key, `a number from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      this.bad(key, `a number from ${min} to ${max}`);
     return v;
   }
 
@@ -99,9 +118,14 @@ export class ConfigReader {
     const o = this.object(key) ?? {};
     const wrong = bought.filter((k) => k in o);
     if (wrong.length) {
-      throw new BackendError('config', this.backend, `setting "${key}" must not set ${wrong.map((k) => `"${k}"`).join(', ')}: it changes how many images or pixels are bought, and the ledger books one image of the requested size per call`, {
-        hint: 'remove it; set the size with --size or the prompt file\'s front matter',
-      });
+      throw new BackendError(
+        'config',
+        this.backend,
+        `setting "${key}" must not set ${wrong.map((k) => `"${k}"`).join(', ')}: it changes how many images or pixels are bought, and the ledger books one image of the requested size per call`,
+        {
+          hint: "remove it; set the size with --size or the prompt file's front matter",
+        },
+      );
     }
     return o;
   }
@@ -126,7 +150,10 @@ export interface CommonSettings {
   allowInsecureHttp: boolean;
 }
 
-export function commonSettings(r: ConfigReader, defaults: { url?: string; timeoutMs?: number; maxWaitMs?: number; pollIntervalMs?: number }): CommonSettings {
+export function commonSettings(
+  r: ConfigReader,
+  defaults: { url?: string; timeoutMs?: number; maxWaitMs?: number; pollIntervalMs?: number },
+): CommonSettings {
   return {
     url: r.url('url', defaults.url),
     timeoutMs: r.number('timeoutMs', defaults.timeoutMs ?? 60_000, 1, 3_600_000),
@@ -172,7 +199,11 @@ export abstract class BaseBackend implements Backend {
       allowInsecureHttp: this.settings.allowInsecureHttp,
       timeoutMs: this.settings.timeoutMs,
       idleTimeoutMs: this.settings.idleTimeoutMs,
-      retry: { baseDelayMs: this.settings.retryDelayMs, ...deps.http?.retry, retries: this.settings.retries } as HttpSettings['retry'],
+      retry: {
+        baseDelayMs: this.settings.retryDelayMs,
+        ...deps.http?.retry,
+        retries: this.settings.retries,
+      } as HttpSettings['retry'],
     });
     this.sleep = deps.sleep ?? deps.http?.sleep ?? abortableSleep;
     this.clock = deps.clock ?? (() => performance.now());
@@ -207,7 +238,11 @@ export abstract class BaseBackend implements Backend {
   abstract health(options?: { signal?: AbortSignal }): Promise<BackendHealth>;
 
   /** A BackendError naming this backend, its message scrubbed of every secret read so far. */
-  protected fail(code: ConstructorParameters<typeof BackendError>[0], message: string, details?: ConstructorParameters<typeof BackendError>[3]): BackendError {
+  protected fail(
+    code: ConstructorParameters<typeof BackendError>[0],
+    message: string,
+    details?: ConstructorParameters<typeof BackendError>[3],
+  ): BackendError {
     return this.http.error(code, message, details);
   }
 
@@ -229,7 +264,11 @@ export abstract class BaseBackend implements Backend {
     const v = await this.secret(name);
     if (v === undefined) {
       // Nothing was sent: the provider cannot have taken a job.
-      throw this.fail('auth', `no API key: set ${name} in the environment (CLI) or store it with "RouteT2I: Set API Key" (VS Code)`, { notTaken: true });
+      throw this.fail(
+        'auth',
+        `no API key: set ${name} in the environment (CLI) or store it with "RouteT2I: Set API Key" (VS Code)`,
+        { notTaken: true },
+      );
     }
     return v;
   }
@@ -238,14 +277,20 @@ export abstract class BaseBackend implements Backend {
   protected checkImage(bytes: Uint8Array, what: string): ImageKind {
     const kind = sniffImage(bytes);
     if (!kind) throw this.fail('bad-reply', `${what} is not an image (${bytes.byteLength} bytes)`);
-    if (!isCompleteImage(bytes, kind)) throw this.fail('bad-reply', `${what} is a truncated ${kind.ext.toUpperCase()} (${bytes.byteLength} bytes)`);
+    if (!isCompleteImage(bytes, kind))
+      throw this.fail('bad-reply', `${what} is a truncated ${kind.ext.toUpperCase()} (${bytes.byteLength} bytes)`);
     return kind;
   }
 
   /** Downloads a finished image. Auth headers go only where the caller passes them (never to a CDN). */
   protected async download(
     url: string,
-    options: { signal?: AbortSignal; onProgress?: (p: GenerationProgress) => void; headers?: Record<string, string>; what?: string },
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (p: GenerationProgress) => void;
+      headers?: Record<string, string>;
+      what?: string;
+    },
   ): Promise<{ bytes: Uint8Array; kind: ImageKind }> {
     let parsed: URL;
     try {
@@ -265,7 +310,9 @@ export abstract class BaseBackend implements Backend {
       headers: { accept: 'image/*', ...options.headers },
       signal: options.signal,
       what: options.what ?? 'image download',
-      onDownload: options.onProgress ? (loaded, total) => options.onProgress!({ status: 'downloading', loaded, total }) : undefined,
+      onDownload: options.onProgress
+        ? (loaded, total) => options.onProgress!({ status: 'downloading', loaded, total })
+        : undefined,
     });
     return { bytes: reply.body, kind: this.checkImage(reply.body, 'the downloaded image') };
   }
@@ -274,13 +321,19 @@ export abstract class BaseBackend implements Backend {
    * Calls `step` until it returns a value, sleeping `pollIntervalMs` between calls; fails with a timeout
    * after `maxWaitMs` and with `cancelled` when the signal fires.
    */
-  protected async pollUntil<T>(what: string, signal: AbortSignal | undefined, step: (attempt: number) => Promise<T | undefined>): Promise<T> {
+  protected async pollUntil<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    step: (attempt: number) => Promise<T | undefined>,
+  ): Promise<T> {
     const deadline = this.clock() + this.settings.maxWaitMs;
     for (let attempt = 0; ; attempt++) {
       const value = await step(attempt);
       if (value !== undefined) return value;
       if (this.clock() >= deadline) {
-        throw this.fail('timeout', `${what} did not finish within ${Math.round(this.settings.maxWaitMs / 1000)} s`, { accepted: true });
+        throw this.fail('timeout', `${what} did not finish within ${Math.round(this.settings.maxWaitMs / 1000)} s`, {
+          accepted: true,
+        });
       }
       try {
         await this.sleep(this.settings.pollIntervalMs, signal);

@@ -45,7 +45,8 @@ export class BflBackend extends BaseBackend {
     const r = this.reader();
     this.side = r.side('cloud');
     this.model = r.string('model', 'flux-pro-1.1');
-    if (!/^[\w.-]+$/.test(this.model)) throw this.fail('config', `model "${this.model}" must be an endpoint name such as flux-pro-1.1`);
+    if (!/^[\w.-]+$/.test(this.model))
+      throw this.fail('config', `model "${this.model}" must be an endpoint name such as flux-pro-1.1`);
     this.entry = this.catalogEntry('bfl', this.model);
     // An endpoint the table does not know (with a `price`): width and height, as the FLUX.1 pro endpoints take.
     this.caps = this.entry?.caps ?? { dims: { min: 256, max: 1440, multiple: 32 }, negative: false, seed: true };
@@ -88,13 +89,28 @@ export class BflBackend extends BaseBackend {
     const auth = { 'x-key': key };
     const seed = request.seed ?? randomSeed();
     const sent = adaptRequest({ ...request, seed }, this.caps);
-    const body: Record<string, unknown> = { prompt: plainPromptText(request.prompt), seed, prompt_upsampling: false, safety_tolerance: this.safetyTolerance, output_format: 'png' };
+    const body: Record<string, unknown> = {
+      prompt: plainPromptText(request.prompt),
+      seed,
+      prompt_upsampling: false,
+      safety_tolerance: this.safetyTolerance,
+      output_format: 'png',
+    };
     if (sent.aspectRatio) body.aspect_ratio = sent.aspectRatio;
     else Object.assign(body, { width: sent.width, height: sent.height });
     if (sent.steps !== undefined) body.steps = sent.steps;
-    const submit = await this.http.json<SubmitReply>(joinUrl(this.settings.url, `v1/${this.model}`), { json: body, headers: auth, signal, what: 'submit', idempotent: false });
+    const submit = await this.http.json<SubmitReply>(joinUrl(this.settings.url, `v1/${this.model}`), {
+      json: body,
+      headers: auth,
+      signal,
+      what: 'submit',
+      idempotent: false,
+    });
     const id = this.need(submit.id, 'task id');
-    const pollUrl = submit.polling_url && this.trusted(submit.polling_url) ? submit.polling_url : `${joinUrl(this.settings.url, 'v1/get_result')}?id=${encodeURIComponent(id)}`;
+    const pollUrl =
+      submit.polling_url && this.trusted(submit.polling_url)
+        ? submit.polling_url
+        : `${joinUrl(this.settings.url, 'v1/get_result')}?id=${encodeURIComponent(id)}`;
     onProgress?.({ status: 'queued' });
     let started: number | undefined;
     let done: ResultReply;
@@ -112,29 +128,57 @@ export class BflBackend extends BaseBackend {
             return undefined;
           case 'Request Moderated':
           case 'Content Moderated':
-            throw this.fail('content-filter', `task ${id}: ${r.status} (the provider's safety filter refused it)`, { accepted: true });
+            throw this.fail('content-filter', `task ${id}: ${r.status} (the provider's safety filter refused it)`, {
+              accepted: true,
+            });
           case 'Error':
           case 'Failed':
             if (JSON.stringify(r.details ?? '').includes('content_policy_violation')) {
-              throw this.fail('content-filter', `task ${id}: ${r.status}, content_policy_violation (the provider's safety filter refused it)`, { accepted: true });
+              throw this.fail(
+                'content-filter',
+                `task ${id}: ${r.status}, content_policy_violation (the provider's safety filter refused it)`,
+                { accepted: true },
+              );
             }
-            throw this.fail('failed', `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`, { accepted: true });
+            throw this.fail(
+              'failed',
+              `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`,
+              { accepted: true },
+            );
           case 'Task not found':
-            throw this.fail('failed', `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`, { accepted: true });
+            throw this.fail(
+              'failed',
+              `task ${id}: ${r.status}${r.details ? ` (${JSON.stringify(r.details).slice(0, 200)})` : ''}`,
+              { accepted: true },
+            );
           default:
-            throw this.fail('bad-reply', `task ${id}: unknown status ${JSON.stringify(r.status)?.slice(0, 40)}`, { accepted: true });
+            throw this.fail('bad-reply', `task ${id}: unknown status ${JSON.stringify(r.status)?.slice(0, 40)}`, {
+              accepted: true,
+            });
         }
       });
     } catch (e) {
-      if (signal?.aborted) throw this.fail('cancelled', `stopped waiting for task ${id} (BFL has no cancel; it may still be charged)`, { accepted: true });
-      throw e instanceof BackendError && !e.details.accepted ? this.fail(e.code, e.message.replace(/^bfl: /, ''), { ...e.details, accepted: true }) : e;
+      if (signal?.aborted)
+        throw this.fail('cancelled', `stopped waiting for task ${id} (BFL has no cancel; it may still be charged)`, {
+          accepted: true,
+        });
+      throw e instanceof BackendError && !e.details.accepted
+        ? this.fail(e.code, e.message.replace(/^bfl: /, ''), { ...e.details, accepted: true })
+        : e;
     }
     const generated = this.clock();
     const sample = done.result?.sample;
     if (!sample) throw this.fail('bad-reply', `task ${id} is Ready without result.sample`, { accepted: true });
-    const { bytes, kind } = await this.download(sample, { signal, onProgress, headers: this.trusted(sample) && new URL(sample).origin === new URL(this.settings.url).origin ? auth : {} });
+    const { bytes, kind } = await this.download(sample, {
+      signal,
+      onProgress,
+      headers: this.trusted(sample) && new URL(sample).origin === new URL(this.settings.url).origin ? auth : {},
+    });
     onProgress?.({ status: 'done' });
-    const cost = typeof submit.cost === 'number' && submit.cost >= 0 && this.settings.price === undefined ? submit.cost / 100 : this.estimateCost(request);
+    const cost =
+      typeof submit.cost === 'number' && submit.cost >= 0 && this.settings.price === undefined
+        ? submit.cost / 100
+        : this.estimateCost(request);
     return {
       image: bytes,
       mime: kind.mime,
@@ -143,12 +187,18 @@ export class BflBackend extends BaseBackend {
       model: this.model,
       cost,
       sent,
-      timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(this.clock() - t0) },
+      timings: {
+        queuedMs: Math.round((started ?? generated) - t0),
+        generateMs: Math.round(generated - (started ?? generated)),
+        totalMs: Math.round(this.clock() - t0),
+      },
     };
   }
 
   async health(): Promise<BackendHealth> {
     const key = await this.secret('BFL_API_KEY');
-    return key ? { ok: true, detail: `Black Forest Labs ${this.model} (key present)` } : { ok: false, detail: 'bfl: no API key: set BFL_API_KEY' };
+    return key
+      ? { ok: true, detail: `Black Forest Labs ${this.model} (key present)` }
+      : { ok: false, detail: 'bfl: no API key: set BFL_API_KEY' };
   }
 }

@@ -35,7 +35,11 @@ export type Price =
   /** USD per started megapixel of output (fal, FLUX.2). */
   | { perMegapixel: number }
   /** OpenAI GPT image models: USD per 1M tokens, and an upper bound of output tokens per image by quality. */
-  | { tokens: { textIn: number; imageIn: number; imageOut: number }; outputTokens: Record<string, readonly [square: number, other: number]>; perImageFloor?: Record<string, readonly [number, number]> }
+  | {
+      tokens: { textIn: number; imageIn: number; imageOut: number };
+      outputTokens: Record<string, readonly [square: number, other: number]>;
+      perImageFloor?: Record<string, readonly [number, number]>;
+    }
   /** OpenAI DALL·E: USD per image by quality, [square, other]. */
   | { byQuality: Record<string, readonly [number, number]> };
 
@@ -56,7 +60,23 @@ export const FLUX_ASPECTS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', 
 /** Aspect ratios of Replicate's SD 3.5 models (model pages, input schema "aspect_ratio" enum). */
 const SD35_ASPECTS = ['1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21'] as const;
 /** BFL Kontext takes aspect ratios from 3:7 to 7:3 (docs.bfl.ai, Kontext text-to-image). */
-const KONTEXT_ASPECTS = ['3:7', '9:21', '1:2', '9:16', '2:3', '3:4', '4:5', '1:1', '5:4', '4:3', '3:2', '16:9', '2:1', '21:9', '7:3'] as const;
+const KONTEXT_ASPECTS = [
+  '3:7',
+  '9:21',
+  '1:2',
+  '9:16',
+  '2:3',
+  '3:4',
+  '4:5',
+  '1:1',
+  '5:4',
+  '4:3',
+  '3:2',
+  '16:9',
+  '2:1',
+  '21:9',
+  '7:3',
+] as const;
 const GPT_IMAGE_SIZES = ['1024x1024', '1536x1024', '1024x1536'] as const;
 
 const GPT_IMAGE_CAPS: Capabilities = { sizes: GPT_IMAGE_SIZES, negative: false, seed: false };
@@ -74,13 +94,19 @@ const OPENAI: ModelEntry[] = [
   {
     provider: 'openai',
     id: 'gpt-image-2.6-flare',
-    price: { tokens: { textIn: 5, imageIn: 8, imageOut: 30 }, outputTokens: { low: [272, 408], medium: [1056, 1584], high: [4160, 6240] } },
+    price: {
+      tokens: { textIn: 5, imageIn: 8, imageOut: 30 },
+      outputTokens: { low: [272, 408], medium: [1056, 1584], high: [4160, 6240] },
+    },
     caps: GPT_IMAGE_CAPS,
   },
   {
     provider: 'openai',
     id: 'gpt-image-2.6-sunburst',
-    price: { tokens: { textIn: 5, imageIn: 8, imageOut: 30 }, outputTokens: { low: [272, 408], medium: [1056, 1584], high: [4160, 6240] } },
+    price: {
+      tokens: { textIn: 5, imageIn: 8, imageOut: 30 },
+      outputTokens: { low: [272, 408], medium: [1056, 1584], high: [4160, 6240] },
+    },
     caps: GPT_IMAGE_CAPS,
   },
   {
@@ -96,9 +122,27 @@ const OPENAI: ModelEntry[] = [
     successor: 'gpt-image-2.6-flare',
     caps: GPT_IMAGE_CAPS,
   },
-  { provider: 'openai', id: 'gpt-image-1.5', shutdown: '2026-12-01', successor: 'gpt-image-2.6-flare', caps: GPT_IMAGE_CAPS },
-  { provider: 'openai', id: 'chatgpt-image-latest', shutdown: '2026-12-01', successor: 'gpt-image-2.6-flare', caps: GPT_IMAGE_CAPS },
-  { provider: 'openai', id: 'gpt-image-1', shutdown: '2026-10-23', successor: 'gpt-image-2.6-flare', caps: GPT_IMAGE_CAPS },
+  {
+    provider: 'openai',
+    id: 'gpt-image-1.5',
+    shutdown: '2026-12-01',
+    successor: 'gpt-image-2.6-flare',
+    caps: GPT_IMAGE_CAPS,
+  },
+  {
+    provider: 'openai',
+    id: 'chatgpt-image-latest',
+    shutdown: '2026-12-01',
+    successor: 'gpt-image-2.6-flare',
+    caps: GPT_IMAGE_CAPS,
+  },
+  {
+    provider: 'openai',
+    id: 'gpt-image-1',
+    shutdown: '2026-10-23',
+    successor: 'gpt-image-2.6-flare',
+    caps: GPT_IMAGE_CAPS,
+  },
   {
     provider: 'openai',
     id: 'dall-e-3',
@@ -107,7 +151,13 @@ const OPENAI: ModelEntry[] = [
     successor: 'gpt-image-2.6-flare',
     caps: { sizes: ['1024x1024', '1792x1024', '1024x1792'], negative: false, seed: false },
   },
-  { provider: 'openai', id: 'dall-e-2', shutdown: '2026-05-12', successor: 'gpt-image-2.6-flare', caps: { sizes: ['256x256', '512x512', '1024x1024'], negative: false, seed: false } },
+  {
+    provider: 'openai',
+    id: 'dall-e-2',
+    shutdown: '2026-05-12',
+    successor: 'gpt-image-2.6-flare',
+    caps: { sizes: ['256x256', '512x512', '1024x1024'], negative: false, seed: false },
+  },
 ];
 
 /**
@@ -116,13 +166,58 @@ const OPENAI: ModelEntry[] = [
  * and only large-turbo lists `negative_prompt`. Prices per image from the model pages.
  */
 const REPLICATE: ModelEntry[] = [
-  { provider: 'replicate', id: 'black-forest-labs/flux-schnell', price: { perImage: 0.003 }, caps: { steps: { min: 1, max: 4, field: 'num_inference_steps' }, aspects: FLUX_ASPECTS, negative: false, seed: true } },
-  { provider: 'replicate', id: 'black-forest-labs/flux-dev', price: { perImage: 0.025 }, caps: { steps: { min: 1, max: 50, field: 'num_inference_steps' }, aspects: FLUX_ASPECTS, negative: false, seed: true } },
-  { provider: 'replicate', id: 'black-forest-labs/flux-1.1-pro', price: { perImage: 0.04 }, caps: { aspects: FLUX_ASPECTS, negative: false, seed: true } },
-  { provider: 'replicate', id: 'black-forest-labs/flux-1.1-pro-ultra', price: { perImage: 0.06 }, caps: { aspects: FLUX_ASPECTS, negative: false, seed: true } },
-  { provider: 'replicate', id: 'stability-ai/stable-diffusion-3.5-large', price: { perImage: 0.065 }, caps: { steps: { min: 1, max: 50, field: 'steps' }, aspects: SD35_ASPECTS, negative: false, seed: true } },
-  { provider: 'replicate', id: 'stability-ai/stable-diffusion-3.5-large-turbo', price: { perImage: 0.04 }, caps: { steps: { min: 1, max: 10, field: 'steps' }, aspects: SD35_ASPECTS, negative: true, seed: true } },
-  { provider: 'replicate', id: 'stability-ai/stable-diffusion-3.5-medium', price: { perImage: 0.035 }, caps: { steps: { min: 1, max: 50, field: 'steps' }, aspects: SD35_ASPECTS, negative: false, seed: true } },
+  {
+    provider: 'replicate',
+    id: 'black-forest-labs/flux-schnell',
+    price: { perImage: 0.003 },
+    caps: {
+      steps: { min: 1, max: 4, field: 'num_inference_steps' },
+      aspects: FLUX_ASPECTS,
+      negative: false,
+      seed: true,
+    },
+  },
+  {
+    provider: 'replicate',
+    id: 'black-forest-labs/flux-dev',
+    price: { perImage: 0.025 },
+    caps: {
+      steps: { min: 1, max: 50, field: 'num_inference_steps' },
+      aspects: FLUX_ASPECTS,
+      negative: false,
+      seed: true,
+    },
+  },
+  {
+    provider: 'replicate',
+    id: 'black-forest-labs/flux-1.1-pro',
+    price: { perImage: 0.04 },
+    caps: { aspects: FLUX_ASPECTS, negative: false, seed: true },
+  },
+  {
+    provider: 'replicate',
+    id: 'black-forest-labs/flux-1.1-pro-ultra',
+    price: { perImage: 0.06 },
+    caps: { aspects: FLUX_ASPECTS, negative: false, seed: true },
+  },
+  {
+    provider: 'replicate',
+    id: 'stability-ai/stable-diffusion-3.5-large',
+    price: { perImage: 0.065 },
+    caps: { steps: { min: 1, max: 50, field: 'steps' }, aspects: SD35_ASPECTS, negative: false, seed: true },
+  },
+  {
+    provider: 'replicate',
+    id: 'stability-ai/stable-diffusion-3.5-large-turbo',
+    price: { perImage: 0.04 },
+    caps: { steps: { min: 1, max: 10, field: 'steps' }, aspects: SD35_ASPECTS, negative: true, seed: true },
+  },
+  {
+    provider: 'replicate',
+    id: 'stability-ai/stable-diffusion-3.5-medium',
+    price: { perImage: 0.035 },
+    caps: { steps: { min: 1, max: 50, field: 'steps' }, aspects: SD35_ASPECTS, negative: false, seed: true },
+  },
 ];
 
 /**
@@ -132,35 +227,156 @@ const REPLICATE: ModelEntry[] = [
  * `aspect_ratio` only; FLUX.1 pro/dev take width and height (multiples of 32, 256–1440).
  */
 const BFL: ModelEntry[] = [
-  { provider: 'bfl', id: 'flux-2-pro', price: { perMegapixel: 0.03 }, caps: { dims: FLUX2_DIMS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-2-max', price: { perMegapixel: 0.07 }, caps: { dims: FLUX2_DIMS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-2-flex', price: { perMegapixel: 0.05 }, caps: { dims: FLUX2_DIMS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-pro-1.1', price: { perImage: 0.04 }, caps: { dims: FLUX1_DIMS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-pro-1.1-ultra', price: { perImage: 0.06 }, caps: { aspects: FLUX_ASPECTS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-dev', price: { perImage: 0.025 }, caps: { dims: FLUX1_DIMS, steps: { min: 1, max: 50, field: 'steps' }, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-kontext-pro', price: { perImage: 0.04 }, caps: { aspects: KONTEXT_ASPECTS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-pro', noEndpoint: true, successor: 'flux-pro-1.1', caps: { dims: FLUX1_DIMS, negative: false, seed: true } },
-  { provider: 'bfl', id: 'flux-kontext-max', price: { perImage: 0.08 }, caps: { aspects: KONTEXT_ASPECTS, negative: false, seed: true } },
+  {
+    provider: 'bfl',
+    id: 'flux-2-pro',
+    price: { perMegapixel: 0.03 },
+    caps: { dims: FLUX2_DIMS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-2-max',
+    price: { perMegapixel: 0.07 },
+    caps: { dims: FLUX2_DIMS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-2-flex',
+    price: { perMegapixel: 0.05 },
+    caps: { dims: FLUX2_DIMS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-pro-1.1',
+    price: { perImage: 0.04 },
+    caps: { dims: FLUX1_DIMS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-pro-1.1-ultra',
+    price: { perImage: 0.06 },
+    caps: { aspects: FLUX_ASPECTS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-dev',
+    price: { perImage: 0.025 },
+    caps: { dims: FLUX1_DIMS, steps: { min: 1, max: 50, field: 'steps' }, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-kontext-pro',
+    price: { perImage: 0.04 },
+    caps: { aspects: KONTEXT_ASPECTS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-pro',
+    noEndpoint: true,
+    successor: 'flux-pro-1.1',
+    caps: { dims: FLUX1_DIMS, negative: false, seed: true },
+  },
+  {
+    provider: 'bfl',
+    id: 'flux-kontext-max',
+    price: { perImage: 0.08 },
+    caps: { aspects: KONTEXT_ASPECTS, negative: false, seed: true },
+  },
 ];
 
 /** fal.ai: the model pages (USD per started megapixel) and input schemas (steps ranges, negative prompt). */
 const FAL: ModelEntry[] = [
-  { provider: 'fal', id: 'fal-ai/flux/schnell', price: { perMegapixel: 0.003 }, caps: { steps: { min: 1, max: 12, field: 'num_inference_steps' }, dims: { min: 64, max: 2048, multiple: 8 }, negative: false, seed: true } },
-  { provider: 'fal', id: 'fal-ai/flux/dev', price: { perMegapixel: 0.025 }, caps: { steps: { min: 1, max: 50, field: 'num_inference_steps' }, dims: { min: 64, max: 2048, multiple: 8 }, negative: false, seed: true } },
-  { provider: 'fal', id: 'fal-ai/flux-pro/v1.1', price: { perMegapixel: 0.04 }, caps: { dims: { min: 64, max: 2048, multiple: 8 }, negative: false, seed: true } },
-  { provider: 'fal', id: 'fal-ai/flux-pro/new', price: { perMegapixel: 0.05 }, caps: { steps: { min: 1, max: 50, field: 'num_inference_steps' }, dims: { min: 64, max: 2048, multiple: 8 }, negative: false, seed: true } },
-  { provider: 'fal', id: 'fal-ai/fast-sdxl', price: { perMegapixel: 0.0025 }, caps: { steps: { min: 1, max: 50, field: 'num_inference_steps' }, dims: { min: 64, max: 2048, multiple: 8 }, negative: true, seed: true } },
+  {
+    provider: 'fal',
+    id: 'fal-ai/flux/schnell',
+    price: { perMegapixel: 0.003 },
+    caps: {
+      steps: { min: 1, max: 12, field: 'num_inference_steps' },
+      dims: { min: 64, max: 2048, multiple: 8 },
+      negative: false,
+      seed: true,
+    },
+  },
+  {
+    provider: 'fal',
+    id: 'fal-ai/flux/dev',
+    price: { perMegapixel: 0.025 },
+    caps: {
+      steps: { min: 1, max: 50, field: 'num_inference_steps' },
+      dims: { min: 64, max: 2048, multiple: 8 },
+      negative: false,
+      seed: true,
+    },
+  },
+  {
+    provider: 'fal',
+    id: 'fal-ai/flux-pro/v1.1',
+    price: { perMegapixel: 0.04 },
+    caps: { dims: { min: 64, max: 2048, multiple: 8 }, negative: false, seed: true },
+  },
+  {
+    provider: 'fal',
+    id: 'fal-ai/flux-pro/new',
+    price: { perMegapixel: 0.05 },
+    caps: {
+      steps: { min: 1, max: 50, field: 'num_inference_steps' },
+      dims: { min: 64, max: 2048, multiple: 8 },
+      negative: false,
+      seed: true,
+    },
+  },
+  {
+    provider: 'fal',
+    id: 'fal-ai/fast-sdxl',
+    price: { perMegapixel: 0.0025 },
+    caps: {
+      steps: { min: 1, max: 50, field: 'num_inference_steps' },
+      dims: { min: 64, max: 2048, multiple: 8 },
+      negative: true,
+      seed: true,
+    },
+  },
 ];
 
 /** Stability AI v2beta (platform.stability.ai pricing: credits per image, 1 credit = USD 0.01). */
 const STABILITY_ASPECT_LIST = ['21:9', '16:9', '3:2', '5:4', '1:1', '4:5', '2:3', '9:16', '9:21'] as const;
 const STABILITY: ModelEntry[] = [
-  { provider: 'stability', id: 'ultra', price: { perImage: 0.08 }, caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true } },
-  { provider: 'stability', id: 'core', price: { perImage: 0.03 }, caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true } },
-  { provider: 'stability', id: 'sd3.5-large', price: { perImage: 0.065 }, caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true } },
-  { provider: 'stability', id: 'sd3.5-large-turbo', price: { perImage: 0.04 }, caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true } },
-  { provider: 'stability', id: 'sd3.5-medium', price: { perImage: 0.035 }, caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true } },
-  { provider: 'stability', id: 'sd3.5-flash', price: { perImage: 0.025 }, caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true } },
+  {
+    provider: 'stability',
+    id: 'ultra',
+    price: { perImage: 0.08 },
+    caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true },
+  },
+  {
+    provider: 'stability',
+    id: 'core',
+    price: { perImage: 0.03 },
+    caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true },
+  },
+  {
+    provider: 'stability',
+    id: 'sd3.5-large',
+    price: { perImage: 0.065 },
+    caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true },
+  },
+  {
+    provider: 'stability',
+    id: 'sd3.5-large-turbo',
+    price: { perImage: 0.04 },
+    caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true },
+  },
+  {
+    provider: 'stability',
+    id: 'sd3.5-medium',
+    price: { perImage: 0.035 },
+    caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true },
+  },
+  {
+    provider: 'stability',
+    id: 'sd3.5-flash',
+    price: { perImage: 0.025 },
+    caps: { aspects: STABILITY_ASPECT_LIST, negative: true, seed: true },
+  },
 ];
 
 export const CATALOG: readonly ModelEntry[] = Object.freeze([...OPENAI, ...REPLICATE, ...BFL, ...FAL, ...STABILITY]);
@@ -178,21 +394,41 @@ export function isoDay(now: Date): string {
  * The table's entry for a configured model, refusing one past its shutdown date (naming its successor) and one
  * the table cannot price when the config gives no `price`.
  */
-export function modelFor(provider: Provider, id: string, options: { price?: number; now: Date; backend: string }): ModelEntry | undefined {
+export function modelFor(
+  provider: Provider,
+  id: string,
+  options: { price?: number; now: Date; backend: string },
+): ModelEntry | undefined {
   const entry = findModel(provider, id);
   if (entry?.noEndpoint) {
-    throw new BackendError('config', options.backend, `model "${id}" has no endpoint in the provider's published API; use "${entry.successor ?? 'a current model'}" instead`, {
-      hint: `set "model": "${entry.successor ?? '…'}" for this backend`,
-    });
+    throw new BackendError(
+      'config',
+      options.backend,
+      `model "${id}" has no endpoint in the provider's published API; use "${entry.successor ?? 'a current model'}" instead`,
+      {
+        hint: `set "model": "${entry.successor ?? '…'}" for this backend`,
+      },
+    );
   }
   if (entry?.shutdown && isoDay(options.now) >= entry.shutdown) {
-    throw new BackendError('config', options.backend, `model "${id}" was shut down on ${entry.shutdown} (provider's announcement); use "${entry.successor ?? 'a current model'}" instead`, {
-      hint: `set "model": "${entry.successor ?? '…'}" for this backend`,
-    });
+    throw new BackendError(
+      'config',
+      options.backend,
+      `model "${id}" was shut down on ${entry.shutdown} (provider's announcement); use "${entry.successor ?? 'a current model'}" instead`,
+      {
+        hint: `set "model": "${entry.successor ?? '…'}" for this backend`,
+      },
+    );
   }
   if (options.price === undefined && !entry?.price) {
-    const known = CATALOG.filter((m) => m.provider === provider && m.price && !m.shutdown && !m.noEndpoint).map((m) => m.id);
-    throw new BackendError('config', options.backend, `no price is known for model "${id}"; set "price" (USD per image) so the ledger can reserve it, or use one of ${known.join(', ')}`);
+    const known = CATALOG.filter((m) => m.provider === provider && m.price && !m.shutdown && !m.noEndpoint).map(
+      (m) => m.id,
+    );
+    throw new BackendError(
+      'config',
+      options.backend,
+      `no price is known for model "${id}"; set "price" (USD per image) so the ledger can reserve it, or use one of ${known.join(', ')}`,
+    );
   }
   return entry;
 }
@@ -232,22 +468,29 @@ export function adaptRequest(request: GenerationRequest, caps: Capabilities): Se
     sent.size = size;
     sent.width = w;
     sent.height = h;
-    if (w !== request.width || h !== request.height) notes.push(`size ${request.width}x${request.height} → ${size} (the sizes the model accepts)`);
+    if (w !== request.width || h !== request.height)
+      notes.push(`size ${request.width}x${request.height} → ${size} (the sizes the model accepts)`);
   } else if (caps.aspects) {
     const aspect = nearestShape(request.width, request.height, caps.aspects, ':');
     sent.aspectRatio = aspect;
-    if (Math.abs(Math.log(ratio(aspect, ':') / (request.width / request.height))) > 1e-3) notes.push(`aspect ratio ${request.width}:${request.height} → ${aspect}`);
+    if (Math.abs(Math.log(ratio(aspect, ':') / (request.width / request.height))) > 1e-3)
+      notes.push(`aspect ratio ${request.width}:${request.height} → ${aspect}`);
   } else if (caps.dims) {
-    const fit = (x: number) => Math.min(caps.dims!.max, Math.max(caps.dims!.min, Math.round(x / caps.dims!.multiple) * caps.dims!.multiple));
+    const fit = (x: number) =>
+      Math.min(caps.dims!.max, Math.max(caps.dims!.min, Math.round(x / caps.dims!.multiple) * caps.dims!.multiple));
     sent.width = fit(request.width);
     sent.height = fit(request.height);
-    if (sent.width !== request.width || sent.height !== request.height) notes.push(`size ${request.width}x${request.height} → ${sent.width}x${sent.height} (multiples of ${caps.dims.multiple}, ${caps.dims.min}–${caps.dims.max})`);
+    if (sent.width !== request.width || sent.height !== request.height)
+      notes.push(
+        `size ${request.width}x${request.height} → ${sent.width}x${sent.height} (multiples of ${caps.dims.multiple}, ${caps.dims.min}–${caps.dims.max})`,
+      );
   }
   if (request.steps !== undefined) {
     if (!caps.steps) notes.push(`steps ${request.steps} not sent (the model takes none)`);
     else {
       sent.steps = Math.min(caps.steps.max, Math.max(caps.steps.min, Math.round(request.steps)));
-      if (sent.steps !== request.steps) notes.push(`steps ${request.steps} → ${sent.steps} (the model takes ${caps.steps.min}–${caps.steps.max})`);
+      if (sent.steps !== request.steps)
+        notes.push(`steps ${request.steps} → ${sent.steps} (the model takes ${caps.steps.min}–${caps.steps.max})`);
     }
   }
   if (request.negative) {

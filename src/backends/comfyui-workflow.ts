@@ -63,7 +63,8 @@ export function checkWorkflow(value: unknown, where: string): Workflow {
   };
   if (!value || typeof value !== 'object' || Array.isArray(value)) bad('a workflow must be a JSON object of nodes');
   const o = value as Record<string, unknown>;
-  if (Array.isArray(o.nodes) && Array.isArray(o.links)) bad('this is the UI format; in ComfyUI use "Save (API Format)" and give that file');
+  if (Array.isArray(o.nodes) && Array.isArray(o.links))
+    bad('this is the UI format; in ComfyUI use "Save (API Format)" and give that file');
   const ids = Object.keys(o);
   if (ids.length === 0) bad('the workflow has no nodes');
   for (const id of ids) {
@@ -83,7 +84,12 @@ function hasPlaceholders(w: Workflow): boolean {
 }
 
 function isLink(v: unknown): v is [string, number] {
-  return Array.isArray(v) && v.length === 2 && (typeof v[0] === 'string' || typeof v[0] === 'number') && typeof v[1] === 'number';
+  return (
+    Array.isArray(v) &&
+    v.length === 2 &&
+    (typeof v[0] === 'string' || typeof v[0] === 'number') &&
+    typeof v[1] === 'number'
+  );
 }
 
 const SAMPLERS = ['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced'];
@@ -168,7 +174,11 @@ export function historyImages(outputs: unknown): ComfyImageRef[] {
     for (const im of images) {
       if (im && typeof im === 'object' && typeof (im as ComfyImageRef).filename === 'string') {
         const r = im as ComfyImageRef;
-        found.push({ filename: r.filename, subfolder: typeof r.subfolder === 'string' ? r.subfolder : '', type: typeof r.type === 'string' ? r.type : 'output' });
+        found.push({
+          filename: r.filename,
+          subfolder: typeof r.subfolder === 'string' ? r.subfolder : '',
+          type: typeof r.type === 'string' ? r.type : 'output',
+        });
       }
     }
   }
@@ -176,10 +186,15 @@ export function historyImages(outputs: unknown): ComfyImageRef[] {
 }
 
 /** Request → workflow values, with the backend's defaults where the request leaves something out. */
-export function workflowValues(req: GenerationRequest, seed: number, d: { steps: number; cfg: number; sampler: string; scheduler: string; checkpoint: string; negative: string }): WorkflowValues {
+export function workflowValues(
+  req: GenerationRequest,
+  seed: number,
+  d: { steps: number; cfg: number; sampler: string; scheduler: string; checkpoint: string; negative: string },
+): WorkflowValues {
   const extra = req.extra ?? {};
-  const num = (k: string, fallback: number) => (typeof extra[k] === 'number' && Number.isFinite(extra[k]) ? (extra[k]) : fallback);
-  const str = (k: string, fallback: string) => (typeof extra[k] === 'string' && extra[k] ? (extra[k]) : fallback);
+  const num = (k: string, fallback: number) =>
+    typeof extra[k] === 'number' && Number.isFinite(extra[k]) ? extra[k] : fallback;
+  const str = (k: string, fallback: string) => (typeof extra[k] === 'string' && extra[k] ? extra[k] : fallback);
   return {
     prompt: req.prompt,
     negative: req.negative ?? d.negative,

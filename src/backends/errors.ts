@@ -65,7 +65,9 @@ export class BackendError extends RouteT2IError {
 
   /** Whether a later attempt could succeed without any change by the user. */
   get transient(): boolean {
-    return this.code === 'timeout' || this.code === 'rate-limited' || this.code === 'server' || this.code === 'unreachable';
+    return (
+      this.code === 'timeout' || this.code === 'rate-limited' || this.code === 'server' || this.code === 'unreachable'
+    );
   }
 }
 

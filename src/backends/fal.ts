@@ -58,10 +58,15 @@ export class FalBackend extends BaseBackend {
     const r = this.reader();
     this.side = r.side('cloud');
     this.model = r.string('model', 'fal-ai/flux/schnell');
-    if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?$/.test(this.model)) throw this.fail('config', `model "${this.model}" must be a fal model id such as fal-ai/flux/dev`);
+    if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?$/.test(this.model))
+      throw this.fail('config', `model "${this.model}" must be a fal model id such as fal-ai/flux/dev`);
     this.app = this.model.split('/').slice(0, 2).join('/');
     this.entry = this.catalogEntry('fal', this.model);
-    this.caps = this.entry?.caps ?? { steps: { min: 1, max: 1000, field: 'num_inference_steps' }, negative: true, seed: true };
+    this.caps = this.entry?.caps ?? {
+      steps: { min: 1, max: 1000, field: 'num_inference_steps' },
+      negative: true,
+      seed: true,
+    };
     this.safetyChecker = r.boolean('safetyChecker', true);
     this.extraInput = r.input('input', ['num_images', 'image_size', 'width', 'height', 'batch_size']);
   }
@@ -92,7 +97,10 @@ export class FalBackend extends BaseBackend {
     const key = await this.requireSecret('FAL_KEY');
     const auth = { authorization: `Key ${key}` };
     const seed = request.seed ?? randomSeed();
-    const sent = adaptRequest({ ...request, seed, negative: request.negative ? plainPromptText(request.negative) : undefined }, this.caps);
+    const sent = adaptRequest(
+      { ...request, seed, negative: request.negative ? plainPromptText(request.negative) : undefined },
+      this.caps,
+    );
     const input: Record<string, unknown> = {
       prompt: plainPromptText(request.prompt),
       seed,
@@ -104,7 +112,13 @@ export class FalBackend extends BaseBackend {
     if (sent.negative) input.negative_prompt = sent.negative;
     if (sent.steps !== undefined && this.caps.steps) input[this.caps.steps.field] = sent.steps;
     Object.assign(input, this.extraInput);
-    const q = await this.http.json<QueueReply>(joinUrl(this.settings.url, this.model), { json: input, headers: auth, signal, what: 'queue submit', idempotent: false });
+    const q = await this.http.json<QueueReply>(joinUrl(this.settings.url, this.model), {
+      json: input,
+      headers: auth,
+      signal,
+      what: 'queue submit',
+      idempotent: false,
+    });
     const id = this.need(q.request_id, 'request_id');
     const base = `${this.app}/requests/${encodeURIComponent(id)}`;
     onProgress?.({ status: 'queued', position: q.queue_position });
@@ -112,19 +126,30 @@ export class FalBackend extends BaseBackend {
     let result: ResultReply;
     try {
       const status = await this.pollUntil('the request', signal, async () => {
-        const s = await this.http.json<StatusReply>(this.own(q.status_url, `${base}/status`), { headers: auth, signal, what: 'queue status' });
+        const s = await this.http.json<StatusReply>(this.own(q.status_url, `${base}/status`), {
+          headers: auth,
+          signal,
+          what: 'queue status',
+        });
         if (s.status === 'IN_QUEUE') onProgress?.({ status: 'queued', position: s.queue_position });
         else if (s.status === 'IN_PROGRESS') {
           started ??= this.clock();
           onProgress?.({ status: 'running' });
         } else if (s.status === 'COMPLETED') return s;
         else if (s.status === 'FAILED' || s.status === 'CANCELED' || s.status === 'CANCELLED') return s;
-        else throw this.fail('bad-reply', `unknown queue status ${JSON.stringify(s.status)?.slice(0, 40)}`, { accepted: true });
+        else
+          throw this.fail('bad-reply', `unknown queue status ${JSON.stringify(s.status)?.slice(0, 40)}`, {
+            accepted: true,
+          });
         return undefined;
       });
       if (status.status !== 'COMPLETED' || status.error) {
         const why = status.error ?? status.status;
-        throw this.fail(status.error_type === 'content_policy_violation' ? 'content-filter' : 'failed', `request ${id} failed: ${String(why).slice(0, 300)}`, { accepted: true });
+        throw this.fail(
+          status.error_type === 'content_policy_violation' ? 'content-filter' : 'failed',
+          `request ${id} failed: ${String(why).slice(0, 300)}`,
+          { accepted: true },
+        );
       }
       result = await this.result(this.own(q.response_url, base), id, auth, signal);
     } catch (e) {
@@ -132,11 +157,17 @@ export class FalBackend extends BaseBackend {
         await this.cancel(q, base, auth);
         throw this.fail('cancelled', `request ${id} cancelled`, { accepted: true });
       }
-      throw e instanceof BackendError && !e.details.accepted ? this.fail(e.code, e.message.replace(/^fal: /, ''), { ...e.details, accepted: true }) : e;
+      throw e instanceof BackendError && !e.details.accepted
+        ? this.fail(e.code, e.message.replace(/^fal: /, ''), { ...e.details, accepted: true })
+        : e;
     }
     const generated = this.clock();
     if (result.has_nsfw_concepts?.[0] === true) {
-      throw this.fail('content-filter', `request ${id}: the safety checker flagged the image (fal returns a black image instead)`, { accepted: true });
+      throw this.fail(
+        'content-filter',
+        `request ${id}: the safety checker flagged the image (fal returns a black image instead)`,
+        { accepted: true },
+      );
     }
     const url = result.images?.[0]?.url ?? result.image?.url;
     if (!url) throw this.fail('bad-reply', `request ${id} finished without images[0].url`, { accepted: true });
@@ -150,13 +181,27 @@ export class FalBackend extends BaseBackend {
       model: this.model,
       cost: this.estimateCost(request),
       sent,
-      timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(this.clock() - t0) },
+      timings: {
+        queuedMs: Math.round((started ?? generated) - t0),
+        generateMs: Math.round(generated - (started ?? generated)),
+        totalMs: Math.round(this.clock() - t0),
+      },
     };
   }
 
   /** GET response_url: the output, or the job's error as fal reports it there (refusals included). */
-  private async result(url: string, id: string, auth: Record<string, string>, signal: AbortSignal | undefined): Promise<ResultReply> {
-    const reply = await this.http.request(url, { headers: { accept: 'application/json', ...auth }, signal, what: 'queue result', accept: (s) => s >= 400 && s <= 500 && s !== 401 && s !== 403 && s !== 408 && s !== 429 });
+  private async result(
+    url: string,
+    id: string,
+    auth: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<ResultReply> {
+    const reply = await this.http.request(url, {
+      headers: { accept: 'application/json', ...auth },
+      signal,
+      what: 'queue result',
+      accept: (s) => s >= 400 && s <= 500 && s !== 401 && s !== 403 && s !== 408 && s !== 429,
+    });
     if (reply.status < 300) return reply.json<ResultReply>();
     let detail: unknown;
     try {
@@ -167,14 +212,28 @@ export class FalBackend extends BaseBackend {
     const items = Array.isArray(detail) ? (detail as { type?: string; msg?: string; loc?: unknown[] }[]) : [];
     const message = serverMessage(reply.body, reply.headers.get('content-type')).slice(0, 300);
     if (items.some((d) => d?.type === 'content_policy_violation')) {
-      throw this.fail('content-filter', `request ${id}: refused by the content checker (content_policy_violation): ${message}`, { status: reply.status, accepted: true });
+      throw this.fail(
+        'content-filter',
+        `request ${id}: refused by the content checker (content_policy_violation): ${message}`,
+        { status: reply.status, accepted: true },
+      );
     }
-    throw this.fail('failed', `request ${id} failed: HTTP ${reply.status}: ${message}`, { status: reply.status, accepted: true });
+    throw this.fail('failed', `request ${id} failed: HTTP ${reply.status}: ${message}`, {
+      status: reply.status,
+      accepted: true,
+    });
   }
 
   private async cancel(q: QueueReply, base: string, auth: Record<string, string>): Promise<void> {
     try {
-      await this.http.request(this.own(q.cancel_url, `${base}/cancel`), { method: 'PUT', headers: auth, timeoutMs: 5000, retries: 0, what: 'queue cancel', accept: (s) => s === 400 });
+      await this.http.request(this.own(q.cancel_url, `${base}/cancel`), {
+        method: 'PUT',
+        headers: auth,
+        timeoutMs: 5000,
+        retries: 0,
+        what: 'queue cancel',
+        accept: (s) => s === 400,
+      });
     } catch {
       // Best effort.
     }
@@ -183,6 +242,8 @@ export class FalBackend extends BaseBackend {
   async health(): Promise<BackendHealth> {
     // The queue has no cheap authenticated probe; check that a key is there.
     const key = await this.secret('FAL_KEY');
-    return key ? { ok: true, detail: `fal.ai ${this.model} (key present)` } : { ok: false, detail: 'fal: no API key: set FAL_KEY' };
+    return key
+      ? { ok: true, detail: `fal.ai ${this.model} (key present)` }
+      : { ok: false, detail: 'fal: no API key: set FAL_KEY' };
   }
 }

@@ -41,7 +41,12 @@ export interface HttpSettings {
   allowInsecureHttp: boolean;
 }
 
-export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ retries: 3, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 });
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  retries: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 8000,
+  maxRetryAfterMs: 60_000,
+});
 
 export const DEFAULT_HTTP: Readonly<Omit<HttpSettings, 'backend' | 'secrets'>> = Object.freeze({
   allowInsecureHttp: false,
@@ -166,7 +171,14 @@ export function errorCode(body: Uint8Array): string | undefined {
 
 type Failure = { kind: 'timeout' | 'idle' | 'cancelled' | 'network'; cause?: unknown };
 
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function errnoOf(e: unknown): string | undefined {
   let cur: unknown = e;
@@ -193,7 +205,11 @@ export class HttpClient {
     return this.settings.backend;
   }
 
-  error(code: ConstructorParameters<typeof BackendError>[0], message: string, details?: ConstructorParameters<typeof BackendError>[3]): BackendError {
+  error(
+    code: ConstructorParameters<typeof BackendError>[0],
+    message: string,
+    details?: ConstructorParameters<typeof BackendError>[3],
+  ): BackendError {
     return new BackendError(code, this.backend, excerpt(message, this.settings.secrets(), 400), details);
   }
 
@@ -227,30 +243,59 @@ export class HttpClient {
         // A paid submit that was sent and then failed may have been taken (and charged): say so.
         const accepted = !idempotent && !notSent;
         if (f.kind === 'timeout') {
-          throw this.error('timeout', `no reply to ${what} within ${seconds(req.timeoutMs ?? this.settings.timeoutMs)}`, { accepted });
+          throw this.error(
+            'timeout',
+            `no reply to ${what} within ${seconds(req.timeoutMs ?? this.settings.timeoutMs)}`,
+            { accepted },
+          );
         }
         if (f.kind === 'idle') {
-          throw this.error('timeout', `the reply to ${what} stopped arriving for ${seconds(req.idleTimeoutMs ?? this.settings.idleTimeoutMs)} (the server hangs mid-stream)`, { accepted });
+          throw this.error(
+            'timeout',
+            `the reply to ${what} stopped arriving for ${seconds(req.idleTimeoutMs ?? this.settings.idleTimeoutMs)} (the server hangs mid-stream)`,
+            { accepted },
+          );
         }
         if (notSent) {
-          throw this.error('unreachable', `cannot reach ${safeOrigin(url)} (${code}); is the server running and the URL right?`, unsent);
+          throw this.error(
+            'unreachable',
+            `cannot reach ${safeOrigin(url)} (${code}); is the server running and the URL right?`,
+            unsent,
+          );
         }
         const detail = (f.cause as Error)?.message ?? String(f.cause);
-        throw this.error('bad-reply', `the reply to ${what} was cut off or the connection failed (${code ?? detail})`, { accepted });
+        throw this.error('bad-reply', `the reply to ${what} was cut off or the connection failed (${code ?? detail})`, {
+          accepted,
+        });
       }
       const reply = outcome.reply;
       if ((reply.status >= 200 && reply.status < 300) || req.accept?.(reply.status)) return reply;
       const retryAfterMs = parseRetryAfter(reply.headers);
       // A paid submit is sent again only after a 429 (not taken); a 5xx or 408 may hide a job that runs and is charged.
-      const transient = reply.status === 429 || ((idempotent || req.free === true) && (reply.status === 408 || reply.status === 500 || reply.status === 502 || reply.status === 503 || reply.status === 504));
+      const transient =
+        reply.status === 429 ||
+        ((idempotent || req.free === true) &&
+          (reply.status === 408 ||
+            reply.status === 500 ||
+            reply.status === 502 ||
+            reply.status === 503 ||
+            reply.status === 504));
       const message = excerpt(serverMessage(reply.body, reply.headers.get('content-type')), this.settings.secrets());
       // OpenAI answers an exhausted account with 429 `insufficient_quota`: a billing refusal, not a rate limit.
       if (reply.status === 429 && errorCode(reply.body) === 'insufficient_quota') {
-        throw this.error('billing', `${what}: HTTP 429 — the account has no quota or credits left${message ? `: ${message}` : ''}`, { status: 429, hint: "check the provider account's billing", ...unsent });
+        throw this.error(
+          'billing',
+          `${what}: HTTP 429 — the account has no quota or credits left${message ? `: ${message}` : ''}`,
+          { status: 429, hint: "check the provider account's billing", ...unsent },
+        );
       }
       if (transient && attempt < retries) {
         if (retryAfterMs !== undefined && retryAfterMs > this.settings.retry.maxRetryAfterMs) {
-          throw this.error('rate-limited', `${what}: HTTP ${reply.status}; the server asks to wait ${seconds(retryAfterMs)}, longer than the ${seconds(this.settings.retry.maxRetryAfterMs)} allowed${message ? `: ${message}` : ''}`, { status: reply.status, retryAfterMs, ...unsent });
+          throw this.error(
+            'rate-limited',
+            `${what}: HTTP ${reply.status}; the server asks to wait ${seconds(retryAfterMs)}, longer than the ${seconds(this.settings.retry.maxRetryAfterMs)} allowed${message ? `: ${message}` : ''}`,
+            { status: reply.status, retryAfterMs, ...unsent },
+          );
         }
         await this.pause(retryAfterMs ?? this.backoff(attempt), req.signal, what, unsent);
         continue;
@@ -269,24 +314,46 @@ export class HttpClient {
    * The error for an HTTP status. `submit`: the status answers a paid submit itself (before any job id), so a
    * 4xx of NOT_TAKEN_STATUSES marks the error `notTaken`.
    */
-  statusError(status: number, what: string, message: string, attempts: number, retryAfterMs?: number, submit = false): BackendError {
+  statusError(
+    status: number,
+    what: string,
+    message: string,
+    attempts: number,
+    retryAfterMs?: number,
+    submit = false,
+  ): BackendError {
     const e = this.statusErrorOf(status, what, message, attempts, retryAfterMs);
     if (submit && NOT_TAKEN_STATUSES.has(status)) (e.details as { notTaken?: boolean }).notTaken = true;
     return e;
   }
 
-  private statusErrorOf(status: number, what: string, message: string, attempts: number, retryAfterMs?: number): BackendError {
+  private statusErrorOf(
+    status: number,
+    what: string,
+    message: string,
+    attempts: number,
+    retryAfterMs?: number,
+  ): BackendError {
     const tail = message ? `: ${message}` : '';
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
     if (status === 401 || status === 403) {
-      return this.error('auth', `${what}: HTTP ${status} — the credentials were refused${tail}`, { status, hint: 'check the API key or password for this backend' });
+      return this.error('auth', `${what}: HTTP ${status} — the credentials were refused${tail}`, {
+        status,
+        hint: 'check the API key or password for this backend',
+      });
     }
-    if (status === 402) return this.error('billing', `${what}: HTTP 402 — the account has no credits left${tail}`, { status, hint: "check the provider account's billing" });
-    if (status === 429) return this.error('rate-limited', `${what}: HTTP 429 (rate limited)${tries}${tail}`, { status, retryAfterMs });
+    if (status === 402)
+      return this.error('billing', `${what}: HTTP 402 — the account has no credits left${tail}`, {
+        status,
+        hint: "check the provider account's billing",
+      });
+    if (status === 429)
+      return this.error('rate-limited', `${what}: HTTP 429 (rate limited)${tries}${tail}`, { status, retryAfterMs });
     if (status >= 500) return this.error('server', `${what}: HTTP ${status} (server error)${tries}${tail}`, { status });
     if (status === 408) return this.error('timeout', `${what}: HTTP 408 (request timeout)${tries}${tail}`, { status });
     if (status === 413) return this.error('too-large', `${what}: HTTP 413 (request too large)${tail}`, { status });
-    if (status === 404) return this.error('config', `${what}: HTTP 404 (not found; check the URL and model name)${tail}`, { status });
+    if (status === 404)
+      return this.error('config', `${what}: HTTP 404 (not found; check the URL and model name)${tail}`, { status });
     return this.error('bad-request', `${what}: HTTP ${status}${tail}`, { status });
   }
 
@@ -294,7 +361,11 @@ export class HttpClient {
   private checkCredentials(url: string, headers: Record<string, string>): void {
     if (!Object.keys(headers).some(isCredentialHeader)) return;
     const why = credentialRefusal(url, { allowInsecureHttp: this.settings.allowInsecureHttp });
-    if (why) throw this.error('config', `refusing to send the key: ${why}`, { hint: 'change the backend URL to https://', notTaken: true });
+    if (why)
+      throw this.error('config', `refusing to send the key: ${why}`, {
+        hint: 'change the backend URL to https://',
+        notTaken: true,
+      });
   }
 
   private backoff(attempt: number): number {
@@ -303,7 +374,12 @@ export class HttpClient {
     return Math.round(cap / 2 + (cap / 2) * this.settings.random());
   }
 
-  private async pause(ms: number, signal: AbortSignal | undefined, what: string, details: { notTaken?: boolean } = {}): Promise<void> {
+  private async pause(
+    ms: number,
+    signal: AbortSignal | undefined,
+    what: string,
+    details: { notTaken?: boolean } = {},
+  ): Promise<void> {
     try {
       await this.settings.sleep(ms, signal);
     } catch {
@@ -340,26 +416,37 @@ export class HttpClient {
       for (let hop = 0; ; hop++) {
         this.checkCredentials(current, hopHeaders);
         try {
-          res = await this.settings.fetch(current, { method: hopMethod, headers: hopHeaders, body: hopBody as RequestInit['body'], signal: controller.signal, redirect: 'manual' });
+          res = await this.settings.fetch(current, {
+            method: hopMethod,
+            headers: hopHeaders,
+            body: hopBody as RequestInit['body'],
+            signal: controller.signal,
+            redirect: 'manual',
+          });
         } catch (e) {
           return { failure: failure ?? { kind: 'network', cause: e } };
         }
         const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
         if (location === null) break;
         await res.body?.cancel().catch(() => undefined);
-        if (hop >= 5) throw this.error('bad-reply', `${req.what ?? method}: more than 5 redirects`, { status: res.status });
+        if (hop >= 5)
+          throw this.error('bad-reply', `${req.what ?? method}: more than 5 redirects`, { status: res.status });
         let next: string;
         try {
           next = new URL(location, current).toString();
         } catch {
-          throw this.error('bad-reply', `${req.what ?? method}: a redirect to something that is not a URL`, { status: res.status });
+          throw this.error('bad-reply', `${req.what ?? method}: a redirect to something that is not a URL`, {
+            status: res.status,
+          });
         }
         // fetch drops Authorization across origins but not custom headers (BFL's x-key): drop them all here.
         if (!sameOrigin(current, next)) hopHeaders = withoutCredentials(hopHeaders);
         if (res.status === 303 || ((res.status === 301 || res.status === 302) && hopMethod === 'POST')) {
           hopMethod = 'GET';
           hopBody = undefined;
-          hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([k]) => k.toLowerCase() !== 'content-type'));
+          hopHeaders = Object.fromEntries(
+            Object.entries(hopHeaders).filter(([k]) => k.toLowerCase() !== 'content-type'),
+          );
         }
         current = next;
       }
@@ -368,7 +455,11 @@ export class HttpClient {
       const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       if (total !== undefined && total > maxBytes) {
         controller.abort();
-        throw this.error('too-large', `the reply to ${req.what ?? method} is ${total} bytes, over the ${maxBytes}-byte limit`, { status: res.status });
+        throw this.error(
+          'too-large',
+          `the reply to ${req.what ?? method} is ${total} bytes, over the ${maxBytes}-byte limit`,
+          { status: res.status },
+        );
       }
       const chunks: Uint8Array[] = [];
       let loaded = 0;
@@ -386,7 +477,9 @@ export class HttpClient {
             loaded += value.byteLength;
             if (loaded > maxBytes) {
               controller.abort();
-              throw this.error('too-large', `the reply to ${req.what ?? method} is over the ${maxBytes}-byte limit`, { status: res.status });
+              throw this.error('too-large', `the reply to ${req.what ?? method} is over the ${maxBytes}-byte limit`, {
+                status: res.status,
+              });
             }
             chunks.push(value);
             req.onDownload?.(loaded, total);
@@ -399,7 +492,8 @@ export class HttpClient {
           clearTimeout(timer);
         }
       }
-      if (total !== undefined && loaded < total) return { failure: { kind: 'network', cause: new Error(`truncated: ${loaded} of ${total} bytes`) } };
+      if (total !== undefined && loaded < total)
+        return { failure: { kind: 'network', cause: new Error(`truncated: ${loaded} of ${total} bytes`) } };
       const bytes = concat(chunks, loaded);
       const self = this;
       const what = req.what ?? `${method} ${safePath(url)}`;
@@ -414,7 +508,11 @@ export class HttpClient {
             try {
               return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
             } catch {
-              throw self.error('bad-reply', `the reply to ${what} is not valid JSON (HTTP ${res.status}, ${bytes.byteLength} bytes)`, { status: res.status });
+              throw self.error(
+                'bad-reply',
+                `the reply to ${what} is not valid JSON (HTTP ${res.status}, ${bytes.byteLength} bytes)`,
+                { status: res.status },
+              );
             }
           },
         },

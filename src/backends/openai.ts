@@ -3,7 +3,14 @@ import { adaptRequest, type Capabilities, type ModelEntry, type Price } from './
 import { BaseBackend, randomSeed, type BackendDeps } from './base';
 import { joinUrl, serverMessage, type HttpReply } from './http';
 import { decodeBase64 } from './image';
-import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, GenerationResult, SentRequest } from './types';
+import type {
+  BackendConfig,
+  BackendHealth,
+  GenerateOptions,
+  GenerationRequest,
+  GenerationResult,
+  SentRequest,
+} from './types';
 
 /**
  * OpenAI Images and the servers that copy its shape (stable-diffusion.cpp's server, LocalAI, …).
@@ -18,7 +25,11 @@ import type { BackendConfig, BackendHealth, GenerateOptions, GenerationRequest, 
 
 type ImagesReply = {
   data?: { b64_json?: string; url?: string; revised_prompt?: string }[];
-  usage?: { input_tokens?: number; output_tokens?: number; input_tokens_details?: { text_tokens?: number; image_tokens?: number } };
+  usage?: {
+    input_tokens?: number;
+    output_tokens?: number;
+    input_tokens_details?: { text_tokens?: number; image_tokens?: number };
+  };
   error?: { code?: string; message?: string; type?: string };
 };
 
@@ -56,7 +67,11 @@ abstract class ImagesApiBackend extends BaseBackend {
     });
     if (reply.status === 400) {
       const msg = serverMessage(reply.body, reply.headers.get('content-type'));
-      if (isRefusal(reply)) throw this.http.error('content-filter', `the prompt was refused by the provider's safety system: ${msg}`, { status: 400, notTaken: true });
+      if (isRefusal(reply))
+        throw this.http.error('content-filter', `the prompt was refused by the provider's safety system: ${msg}`, {
+          status: 400,
+          notTaken: true,
+        });
       throw this.http.statusError(400, 'POST /v1/images/generations', msg, 1, undefined, true);
     }
     const parsed = reply.json<ImagesReply>();
@@ -70,7 +85,13 @@ abstract class ImagesApiBackend extends BaseBackend {
     } else if (typeof item.url === 'string') {
       // Only our own API gets the key; an image host never does.
       const sameOrigin = new URL(item.url, this.settings.url).origin === new URL(this.settings.url).origin;
-      bytes = (await this.download(new URL(item.url, this.settings.url).toString(), { signal, onProgress, headers: sameOrigin ? headers : {} })).bytes;
+      bytes = (
+        await this.download(new URL(item.url, this.settings.url).toString(), {
+          signal,
+          onProgress,
+          headers: sameOrigin ? headers : {},
+        })
+      ).bytes;
     } else {
       throw this.fail('bad-reply', 'data[0] has neither b64_json nor url');
     }
@@ -158,7 +179,8 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
       if (request.negative) sent.notes!.push('negative prompt not sent (the server has no field for it)');
       if (request.steps) sent.notes!.push(`steps ${request.steps} not sent (the server has no field for them)`);
     }
-    if (this.server === 'localai' && request.seed !== undefined) sent.notes!.push('seed not sent (LocalAI has no seed input)');
+    if (this.server === 'localai' && request.seed !== undefined)
+      sent.notes!.push('seed not sent (LocalAI has no seed input)');
     body.prompt = prompt;
     return { body, sent };
   }
@@ -170,7 +192,13 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
     else {
       try {
         const base = /\/v1$/.test(this.settings.url) ? this.settings.url : joinUrl(this.settings.url, 'v1');
-        const list = await this.http.json<{ data?: { id?: string }[] }>(joinUrl(base, 'models'), { headers, signal, retries: 0, timeoutMs: Math.min(this.settings.timeoutMs, 10_000), what: 'GET /v1/models' });
+        const list = await this.http.json<{ data?: { id?: string }[] }>(joinUrl(base, 'models'), {
+          headers,
+          signal,
+          retries: 0,
+          timeoutMs: Math.min(this.settings.timeoutMs, 10_000),
+          what: 'GET /v1/models',
+        });
         this.server = list?.data?.some((m) => m?.id === 'sd-cpp-local') ? 'sd-server' : 'plain';
       } catch (e) {
         if (signal?.aborted) throw e;
@@ -188,14 +216,28 @@ export class OpenAICompatibleBackend extends ImagesApiBackend {
     const { body, sent } = this.body(request, seed);
     const { bytes, mime } = await this.callImages(body, key ? { authorization: `Bearer ${key}` } : {}, options);
     const total = Math.round(this.clock() - t0);
-    return { image: bytes, mime, seed: sent.seed, backend: this.name, model: this.model, cost: this.estimateCost(), timings: { generateMs: total, totalMs: total }, sent };
+    return {
+      image: bytes,
+      mime,
+      seed: sent.seed,
+      backend: this.name,
+      model: this.model,
+      cost: this.estimateCost(),
+      timings: { generateMs: total, totalMs: total },
+      sent,
+    };
   }
 
   async health(options: { signal?: AbortSignal } = {}): Promise<BackendHealth> {
     try {
       const key = await this.secret('OPENAI_COMPATIBLE_API_KEY');
       const base = /\/v1$/.test(this.settings.url) ? this.settings.url : joinUrl(this.settings.url, 'v1');
-      await this.http.request(joinUrl(base, 'models'), { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: options.signal, retries: 0, what: 'GET /v1/models' });
+      await this.http.request(joinUrl(base, 'models'), {
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+        signal: options.signal,
+        retries: 0,
+        what: 'GET /v1/models',
+      });
       return { ok: true, detail: `OpenAI-compatible server (${this.server}) at ${this.settings.url}` };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };
@@ -229,7 +271,10 @@ export class OpenAIBackend extends ImagesApiBackend {
     this.entry = this.catalogEntry('openai', this.model);
     this.family = this.model.startsWith('dall-e') ? 'dall-e' : 'gpt-image';
     this.caps = this.entry?.caps ?? { sizes: ['1024x1024', '1536x1024', '1024x1536'], negative: false, seed: false };
-    this.quality = this.family === 'dall-e' ? r.oneOf('quality', ['standard', 'hd'] as const, 'standard') : r.oneOf('quality', ['low', 'medium', 'high'] as const, 'medium');
+    this.quality =
+      this.family === 'dall-e'
+        ? r.oneOf('quality', ['standard', 'hd'] as const, 'standard')
+        : r.oneOf('quality', ['low', 'medium', 'high'] as const, 'medium');
     this.style = this.family === 'dall-e' ? r.oneOf('style', ['vivid', 'natural'] as const, 'vivid') : undefined;
     this.moderation = this.family === 'gpt-image' ? r.oneOf('moderation', ['auto', 'low'] as const, 'auto') : undefined;
   }
@@ -249,7 +294,14 @@ export class OpenAIBackend extends ImagesApiBackend {
   private costFrom(reply: ImagesReply, request: GenerationRequest): number {
     const u = reply.usage;
     const price = this.entry?.price;
-    if (this.settings.price !== undefined || !u || !price || !('tokens' in price) || typeof u.output_tokens !== 'number') return this.estimateCost(request);
+    if (
+      this.settings.price !== undefined ||
+      !u ||
+      !price ||
+      !('tokens' in price) ||
+      typeof u.output_tokens !== 'number'
+    )
+      return this.estimateCost(request);
     const p = price.tokens;
     const text = u.input_tokens_details?.text_tokens ?? u.input_tokens ?? 0;
     const image = u.input_tokens_details?.image_tokens ?? 0;
@@ -261,7 +313,13 @@ export class OpenAIBackend extends ImagesApiBackend {
     const key = await this.requireSecret('OPENAI_API_KEY');
     const sent = adaptRequest(request, this.caps);
     // The A1111/ComfyUI emphasis syntax means nothing to this API: send the plain words.
-    const body: Record<string, unknown> = { model: this.model, prompt: plainPromptText(request.prompt), n: 1, size: sent.size, quality: this.quality };
+    const body: Record<string, unknown> = {
+      model: this.model,
+      prompt: plainPromptText(request.prompt),
+      n: 1,
+      size: sent.size,
+      quality: this.quality,
+    };
     if (this.family === 'dall-e') {
       body.response_format = 'b64_json';
       body.style = this.style;
@@ -272,13 +330,26 @@ export class OpenAIBackend extends ImagesApiBackend {
     }
     const { bytes, mime, reply } = await this.callImages(body, { authorization: `Bearer ${key}` }, options);
     const total = Math.round(this.clock() - t0);
-    return { image: bytes, mime, backend: this.name, model: this.model, cost: this.costFrom(reply, request), timings: { generateMs: total, totalMs: total }, sent };
+    return {
+      image: bytes,
+      mime,
+      backend: this.name,
+      model: this.model,
+      cost: this.costFrom(reply, request),
+      timings: { generateMs: total, totalMs: total },
+      sent,
+    };
   }
 
   async health(options: { signal?: AbortSignal } = {}): Promise<BackendHealth> {
     try {
       const key = await this.requireSecret('OPENAI_API_KEY');
-      await this.http.request(joinUrl(this.settings.url, `v1/models/${encodeURIComponent(this.model)}`), { headers: { authorization: `Bearer ${key}` }, signal: options.signal, retries: 0, what: 'GET /v1/models' });
+      await this.http.request(joinUrl(this.settings.url, `v1/models/${encodeURIComponent(this.model)}`), {
+        headers: { authorization: `Bearer ${key}` },
+        signal: options.signal,
+        retries: 0,
+        what: 'GET /v1/models',
+      });
       return { ok: true, detail: `OpenAI ${this.model} (${this.quality})` };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };
@@ -292,7 +363,8 @@ export const DEFAULT_OPENAI_MODEL = 'gpt-image-2.6-flare';
 /** Upper bound of one image's charge under an OpenAI price entry. */
 export function estimateFromPrice(price: Price, quality: string, square: boolean, promptChars: number): number {
   const i = square ? 0 : 1;
-  if ('byQuality' in price) return price.byQuality[quality]?.[i] ?? Math.max(...Object.values(price.byQuality).map((q) => q[i]));
+  if ('byQuality' in price)
+    return price.byQuality[quality]?.[i] ?? Math.max(...Object.values(price.byQuality).map((q) => q[i]));
   if ('perImage' in price) return price.perImage;
   if ('perMegapixel' in price) return price.perMegapixel;
   const out = price.outputTokens[quality]?.[i] ?? Math.max(...Object.values(price.outputTokens).map((q) => q[i]));

@@ -23,7 +23,13 @@ export const SECRET_NAMES: Readonly<Record<BackendName, string | undefined>> = O
 });
 
 /** Backends that cannot work without their key (the others' keys are optional). */
-export const REQUIRED_SECRETS: Readonly<Partial<Record<BackendName, true>>> = Object.freeze({ openai: true, stability: true, replicate: true, fal: true, bfl: true });
+export const REQUIRED_SECRETS: Readonly<Partial<Record<BackendName, true>>> = Object.freeze({
+  openai: true,
+  stability: true,
+  replicate: true,
+  fal: true,
+  bfl: true,
+});
 
 /** The side each backend takes unless its config says otherwise. */
 export const DEFAULT_SIDES: Readonly<Record<BackendName, 'edge' | 'cloud'>> = Object.freeze({
@@ -49,7 +55,10 @@ export function isBackendName(name: string): name is BackendName {
 export function fileBackend(value: unknown, where: string): { name: BackendName; side: 'edge' | 'cloud' } | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || !isBackendName(value)) {
-    throw new RouteT2IError('bad-front-matter', `${where}: front matter "backend: ${String(value)}" is not a backend RouteT2I knows (${BACKEND_NAMES.join(', ')})`);
+    throw new RouteT2IError(
+      'bad-front-matter',
+      `${where}: front matter "backend: ${String(value)}" is not a backend RouteT2I knows (${BACKEND_NAMES.join(', ')})`,
+    );
   }
   return { name: value, side: DEFAULT_SIDES[value] };
 }
@@ -66,7 +75,12 @@ export interface CreateOptions extends Omit<BackendDeps, 'secrets'> {
 }
 
 /** Builds a backend by name; an unknown name or a bad setting is a clear `config` error. */
-export function createBackend(name: string, config: BackendConfig, secrets: SecretSource, options: CreateOptions = {}): Backend {
+export function createBackend(
+  name: string,
+  config: BackendConfig,
+  secrets: SecretSource,
+  options: CreateOptions = {},
+): Backend {
   const deps: BackendDeps & { baseDir?: string } = { ...options, secrets };
   switch (name) {
     case 'comfyui':

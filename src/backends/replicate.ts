@@ -52,15 +52,28 @@ export class ReplicateBackend extends BaseBackend {
     } else if (/^[0-9a-f]{64}$/.test(this.model)) {
       this.version = this.model;
     } else {
-      throw this.fail('config', `model "${this.model}" must be "owner/name", "owner/name:<version>" or a 64-character version id`);
+      throw this.fail(
+        'config',
+        `model "${this.model}" must be "owner/name", "owner/name:<version>" or a 64-character version id`,
+      );
     }
     this.entry = this.catalogEntry('replicate', this.owner ?? this.model);
     this.preferWait = r.number('preferWait', 60, 0, 60);
     const sizeInput = r.oneOf('sizeInput', ['auto', 'aspect_ratio', 'width_height'] as const, 'auto');
     // A model the table does not know: pass steps, negative prompt and size through as configured.
-    const passThrough: Capabilities = { steps: { min: 1, max: 1000, field: 'num_inference_steps' }, negative: true, seed: true, ...(this.owner?.startsWith('black-forest-labs/') ? { aspects: FLUX_ASPECTS } : {}) };
+    const passThrough: Capabilities = {
+      steps: { min: 1, max: 1000, field: 'num_inference_steps' },
+      negative: true,
+      seed: true,
+      ...(this.owner?.startsWith('black-forest-labs/') ? { aspects: FLUX_ASPECTS } : {}),
+    };
     const caps = this.entry?.caps ?? passThrough;
-    this.caps = sizeInput === 'aspect_ratio' ? { ...caps, aspects: caps.aspects ?? FLUX_ASPECTS } : sizeInput === 'width_height' ? { ...caps, aspects: undefined } : caps;
+    this.caps =
+      sizeInput === 'aspect_ratio'
+        ? { ...caps, aspects: caps.aspects ?? FLUX_ASPECTS }
+        : sizeInput === 'width_height'
+          ? { ...caps, aspects: undefined }
+          : caps;
     this.extraInput = r.input('input', ['num_outputs', 'num_images', 'batch_size', 'width', 'height', 'megapixels']);
   }
 
@@ -88,7 +101,10 @@ export class ReplicateBackend extends BaseBackend {
     const auth = { authorization: `Bearer ${token}` };
     const seed = request.seed ?? randomSeed();
     // Fit the request to what the model accepts before anything is paid for; the result records what was sent.
-    const sent = adaptRequest({ ...request, seed, negative: request.negative ? plainPromptText(request.negative) : undefined }, this.caps);
+    const sent = adaptRequest(
+      { ...request, seed, negative: request.negative ? plainPromptText(request.negative) : undefined },
+      this.caps,
+    );
     const input: Record<string, unknown> = { prompt: plainPromptText(request.prompt) };
     if (sent.seed !== undefined) input.seed = sent.seed;
     if (this.owner?.startsWith('black-forest-labs/flux')) input.num_outputs = 1;
@@ -98,7 +114,9 @@ export class ReplicateBackend extends BaseBackend {
     if (sent.negative) input.negative_prompt = sent.negative;
     if (sent.steps !== undefined && this.caps.steps) input[this.caps.steps.field] = sent.steps;
     Object.assign(input, this.extraInput);
-    const create = this.version ? joinUrl(this.settings.url, 'v1/predictions') : joinUrl(this.settings.url, `v1/models/${this.owner}/predictions`);
+    const create = this.version
+      ? joinUrl(this.settings.url, 'v1/predictions')
+      : joinUrl(this.settings.url, `v1/models/${this.owner}/predictions`);
     const body = this.version ? { version: this.version, input } : { input };
     const headers: Record<string, string> = { ...auth };
     if (this.preferWait > 0) headers.prefer = `wait=${this.preferWait}`;
@@ -123,7 +141,10 @@ export class ReplicateBackend extends BaseBackend {
       report(p);
       if (!TERMINAL.has(p.status ?? '')) {
         p = await this.pollUntil('the prediction', signal, async () => {
-          const q = await this.http.json<Prediction>(this.own(p.urls?.get, `v1/predictions/${encodeURIComponent(id)}`), { headers: auth, signal, what: 'get prediction' });
+          const q = await this.http.json<Prediction>(
+            this.own(p.urls?.get, `v1/predictions/${encodeURIComponent(id)}`),
+            { headers: auth, signal, what: 'get prediction' },
+          );
           report(q);
           return TERMINAL.has(q.status ?? '') ? q : undefined;
         });
@@ -133,17 +154,23 @@ export class ReplicateBackend extends BaseBackend {
         await this.cancel(p, id, auth);
         throw this.fail('cancelled', `prediction ${id} cancelled`, { accepted: true });
       }
-      throw e instanceof BackendError ? this.fail(e.code, e.message.replace(/^replicate: /, ''), { ...e.details, accepted: true }) : e;
+      throw e instanceof BackendError
+        ? this.fail(e.code, e.message.replace(/^replicate: /, ''), { ...e.details, accepted: true })
+        : e;
     }
     const generated = this.clock();
     if (p.status === 'failed') {
       const err = typeof p.error === 'string' ? p.error : JSON.stringify(p.error ?? 'no reason given');
       const filtered = /nsfw|safety|content/i.test(err);
-      throw this.fail(filtered ? 'content-filter' : 'failed', `prediction ${id} failed: ${err.slice(0, 300)}`, { accepted: true });
+      throw this.fail(filtered ? 'content-filter' : 'failed', `prediction ${id} failed: ${err.slice(0, 300)}`, {
+        accepted: true,
+      });
     }
-    if (p.status === 'canceled' || p.status === 'aborted') throw this.fail('cancelled', `prediction ${id} was ${p.status} on the server`, { accepted: true });
+    if (p.status === 'canceled' || p.status === 'aborted')
+      throw this.fail('cancelled', `prediction ${id} was ${p.status} on the server`, { accepted: true });
     const url = firstUrl(p.output);
-    if (!url) throw this.fail('bad-reply', `prediction ${id} succeeded without an image URL in its output`, { accepted: true });
+    if (!url)
+      throw this.fail('bad-reply', `prediction ${id} succeeded without an image URL in its output`, { accepted: true });
     const sameOrigin = (() => {
       try {
         return new URL(url).origin === new URL(this.settings.url).origin;
@@ -161,13 +188,23 @@ export class ReplicateBackend extends BaseBackend {
       model: this.model,
       cost: this.estimateCost(),
       sent,
-      timings: { queuedMs: Math.round((started ?? generated) - t0), generateMs: Math.round(generated - (started ?? generated)), totalMs: Math.round(this.clock() - t0) },
+      timings: {
+        queuedMs: Math.round((started ?? generated) - t0),
+        generateMs: Math.round(generated - (started ?? generated)),
+        totalMs: Math.round(this.clock() - t0),
+      },
     };
   }
 
   private async cancel(p: Prediction, id: string, auth: Record<string, string>): Promise<void> {
     try {
-      await this.http.request(this.own(p.urls?.cancel, `v1/predictions/${encodeURIComponent(id)}/cancel`), { method: 'POST', headers: auth, timeoutMs: 5000, retries: 0, what: 'cancel prediction' });
+      await this.http.request(this.own(p.urls?.cancel, `v1/predictions/${encodeURIComponent(id)}/cancel`), {
+        method: 'POST',
+        headers: auth,
+        timeoutMs: 5000,
+        retries: 0,
+        what: 'cancel prediction',
+      });
     } catch {
       // Best effort.
     }
@@ -176,7 +213,12 @@ export class ReplicateBackend extends BaseBackend {
   async health(options: { signal?: AbortSignal } = {}): Promise<BackendHealth> {
     try {
       const token = await this.requireSecret('REPLICATE_API_TOKEN');
-      const a = await this.http.json<{ username?: string }>(joinUrl(this.settings.url, 'v1/account'), { headers: { authorization: `Bearer ${token}` }, signal: options.signal, retries: 0, what: 'GET /v1/account' });
+      const a = await this.http.json<{ username?: string }>(joinUrl(this.settings.url, 'v1/account'), {
+        headers: { authorization: `Bearer ${token}` },
+        signal: options.signal,
+        retries: 0,
+        what: 'GET /v1/account',
+      });
       return { ok: true, detail: `Replicate ${this.model}${a.username ? ` as ${a.username}` : ''}` };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };

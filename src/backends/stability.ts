@@ -82,16 +82,29 @@ export class StabilityBackend extends BaseBackend {
       } catch {
         name = undefined;
       }
-      if (reply.status === 403 && name === 'content_moderation') throw this.http.error('content-filter', `the prompt was flagged by content moderation: ${msg}`, { status: 403, notTaken: true });
-      if (reply.status === 402) throw this.http.error('billing', `${what}: HTTP 402 — the account has no credits left: ${msg}`, { status: 402, notTaken: true });
+      if (reply.status === 403 && name === 'content_moderation')
+        throw this.http.error('content-filter', `the prompt was flagged by content moderation: ${msg}`, {
+          status: 403,
+          notTaken: true,
+        });
+      if (reply.status === 402)
+        throw this.http.error('billing', `${what}: HTTP 402 — the account has no credits left: ${msg}`, {
+          status: 402,
+          notTaken: true,
+        });
       throw this.http.statusError(403, what, msg, 1, undefined, true);
     }
     const finish = reply.headers.get('finish-reason');
     if (finish === 'CONTENT_FILTERED') {
       // The API still returns (a blurred) image and charges for it: report the refusal, keep nothing.
-      throw this.fail('content-filter', 'the image was filtered by content moderation (finish-reason CONTENT_FILTERED)', { accepted: true });
+      throw this.fail(
+        'content-filter',
+        'the image was filtered by content moderation (finish-reason CONTENT_FILTERED)',
+        { accepted: true },
+      );
     }
-    if (finish !== null && finish !== 'SUCCESS') throw this.fail('failed', `generation finished with ${finish}`, { accepted: true });
+    if (finish !== null && finish !== 'SUCCESS')
+      throw this.fail('failed', `generation finished with ${finish}`, { accepted: true });
     const kind = this.checkImage(reply.body, 'the image in the reply');
     const seedHeader = Number(reply.headers.get('seed'));
     onProgress?.({ status: 'done' });
@@ -110,8 +123,16 @@ export class StabilityBackend extends BaseBackend {
   async health(options: { signal?: AbortSignal } = {}): Promise<BackendHealth> {
     try {
       const key = await this.requireSecret('STABILITY_API_KEY');
-      const b = await this.http.json<{ credits?: number }>(joinUrl(this.settings.url, 'v1/user/balance'), { headers: { authorization: `Bearer ${key}` }, signal: options.signal, retries: 0, what: 'GET /v1/user/balance' });
-      return { ok: true, detail: `Stability AI ${this.model}${typeof b.credits === 'number' ? `, ${b.credits} credits left` : ''}` };
+      const b = await this.http.json<{ credits?: number }>(joinUrl(this.settings.url, 'v1/user/balance'), {
+        headers: { authorization: `Bearer ${key}` },
+        signal: options.signal,
+        retries: 0,
+        what: 'GET /v1/user/balance',
+      });
+      return {
+        ok: true,
+        detail: `Stability AI ${this.model}${typeof b.credits === 'number' ? `, ${b.credits} credits left` : ''}`,
+      };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };
     }

@@ -85,7 +85,16 @@ export interface Backend {
 }
 
 /** The backends the registry knows. */
-export const BACKEND_NAMES = ['comfyui', 'a1111', 'openai-compatible', 'openai', 'stability', 'replicate', 'fal', 'bfl'] as const;
+export const BACKEND_NAMES = [
+  'comfyui',
+  'a1111',
+  'openai-compatible',
+  'openai',
+  'stability',
+  'replicate',
+  'fal',
+  'bfl',
+] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**

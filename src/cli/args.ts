@@ -13,7 +13,13 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
 }
 
 /** A number option within [min, max]; `name` is the flag as the user typed it. */
-export function numberOption(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+export function numberOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
@@ -22,7 +28,13 @@ export function numberOption(value: string | undefined, name: string, min: numbe
   return n;
 }
 
-export function integerOption(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+export function integerOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   const n = numberOption(value, name, min, max, fallback);
   if (!Number.isInteger(n)) throw new UsageError(`${name} must be a whole number (got "${value}")`);
   return n;

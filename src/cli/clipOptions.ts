@@ -26,7 +26,14 @@ export const CLIP_HELP = [
 ].join('\n');
 
 export function clipOptions(values: { 'models-dir'?: string; 'clip-model'?: string }, io: CliIO): ClipLoadOptions {
-  return clipLoadOptions({ modelsDir: values['models-dir'], model: values['clip-model'], cwd: io.cwd, env: io.env, signal: io.signal, onProgress: downloadProgress(io) });
+  return clipLoadOptions({
+    modelsDir: values['models-dir'],
+    model: values['clip-model'],
+    cwd: io.cwd,
+    env: io.env,
+    signal: io.signal,
+    onProgress: downloadProgress(io),
+  });
 }
 
 /** CLIP options from explicit settings, falling back to the environment (ROUTET2I_*, HF_TOKEN). */
@@ -65,7 +72,9 @@ export function downloadProgress(io: CliIO): (event: ModelProgress) => void {
     if (e.status === 'initiate') {
       io.stderr.write(`Downloading the CLIP model (${e.count} file${e.count === 1 ? '' : 's'}); this happens once.\n`);
     } else if (e.status === 'progress' && io.interactive) {
-      const size = e.total ? `${bytes(e.loaded!)} of ${bytes(e.total)} (${Math.floor(e.progress ?? 0)}%)` : bytes(e.loaded!);
+      const size = e.total
+        ? `${bytes(e.loaded!)} of ${bytes(e.total)} (${Math.floor(e.progress ?? 0)}%)`
+        : bytes(e.loaded!);
       io.stderr.write(`\r\x1b[2K  [${e.index}/${e.count}] ${e.file}: ${size}`);
       drawn = true;
     } else if (e.status === 'ready') {
@@ -78,13 +87,19 @@ export function downloadProgress(io: CliIO): (event: ModelProgress) => void {
 /** A metric list from a JSON or YAML file: a list, or an object with a `metrics` list. */
 export function readMetricsFile(file: string, io: CliIO): Metric[] {
   const full = path.resolve(io.cwd, file);
-  const text = readFileBoundedSync(full, { limit: READ_LIMITS.config, what: 'metrics file', name: file }).toString('utf8');
+  const text = readFileBoundedSync(full, { limit: READ_LIMITS.config, what: 'metrics file', name: file }).toString(
+    'utf8',
+  );
   let value: unknown;
   try {
     value = /\.ya?ml$/i.test(full) ? YAML.parse(text) : JSON.parse(text);
   } catch (e) {
-    throw new RouteT2IError('metrics-file', `${file} is not valid ${/\.ya?ml$/i.test(full) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new RouteT2IError(
+      'metrics-file',
+      `${file} is not valid ${/\.ya?ml$/i.test(full) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
-  const list = value && typeof value === 'object' && !Array.isArray(value) ? (value as { metrics?: unknown }).metrics : value;
+  const list =
+    value && typeof value === 'object' && !Array.isArray(value) ? (value as { metrics?: unknown }).metrics : value;
   return parseMetrics(list, file);
 }

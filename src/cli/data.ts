@@ -8,7 +8,11 @@ import type { LabelledPair, Scores } from '../router/types';
 /** File reading shared by the CLI commands: every failure names the file. */
 
 export async function readPairsFile(file: string, cwd: string): Promise<LabelledPair[]> {
-  const bytes = await readFileBounded(path.resolve(cwd, file), { limit: READ_LIMITS.pairs, what: 'pairs file', name: file });
+  const bytes = await readFileBounded(path.resolve(cwd, file), {
+    limit: READ_LIMITS.pairs,
+    what: 'pairs file',
+    name: file,
+  });
   return parsePairs(decodeText(bytes, file, READ_LIMITS.pairs), file);
 }
 
@@ -18,7 +22,8 @@ export function parseWeights(text: string | undefined): Scores | undefined {
   const out: Scores = {};
   for (const part of text.split(',')) {
     const m = /^\s*([a-z][a-z0-9_-]*)\s*=\s*([0-9.]+)\s*$/.exec(part);
-    if (!m || !Number.isFinite(Number(m[2]))) throw new RouteT2IError('bad-weights', `--weights: "${part}" is not metric=number`);
+    if (!m || !Number.isFinite(Number(m[2])))
+      throw new RouteT2IError('bad-weights', `--weights: "${part}" is not metric=number`);
     out[m[1]!] = Number(m[2]);
   }
   const sum = Object.values(out).reduce((a, b) => a + b, 0);

@@ -12,5 +12,12 @@ export function shorten(text: string, max = 72): string {
 export function table(rows: string[][]): string {
   // A loop, not Math.max(...): a table of 150,000 rows would pass 150,000 arguments and overflow the stack.
   const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 2))).join('').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 2)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }

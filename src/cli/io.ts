@@ -41,7 +41,12 @@ function drained(stream: Writable): Promise<void> {
  * JSON.stringify, without building one string of hundreds of megabytes (V8 refuses strings past ~512 MB,
  * which 300,000 routed prompts with their tokens pass), and waiting when the reader is slower than us.
  */
-export async function writeJsonWithList(stream: Writable, head: Record<string, unknown>, key: string, list: readonly unknown[]): Promise<void> {
+export async function writeJsonWithList(
+  stream: Writable,
+  head: Record<string, unknown>,
+  key: string,
+  list: readonly unknown[],
+): Promise<void> {
   const open = JSON.stringify({ ...head, [key]: [] });
   // `…,"key":[]}` → write up to the `[`, then the items, then `]}`.
   let out = `${open.slice(0, -2)}`;

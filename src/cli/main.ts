@@ -15,7 +15,7 @@ function mainHelp(): string {
     'Commands:',
     ...rows,
     '',
-    'Run `routet2i <command> --help` for a command\'s options. Exit codes: 0 ok, 1 user error, 2 usage.',
+    "Run `routet2i <command> --help` for a command's options. Exit codes: 0 ok, 1 user error, 2 usage.",
   ].join('\n');
 }
 

@@ -7,7 +7,9 @@ import { COMMANDS } from '../shared/commands';
 
 interface CommandSpec {
   /** Why it cannot act right now, or undefined when it can. */
-  blocked?: (ctx: Ctx) => { message: string; actions?: Array<{ title: string; command: string; args?: unknown[] }> } | undefined;
+  blocked?: (
+    ctx: Ctx,
+  ) => { message: string; actions?: Array<{ title: string; command: string; args?: unknown[] }> } | undefined;
   run: (core: Core, ...args: unknown[]) => Promise<unknown>;
 }
 
@@ -22,10 +24,19 @@ const restricted = (what: string) => (ctx: Ctx) =>
 /** The commands that act through the core (the others are registered in extension.ts). */
 export const CORE_COMMANDS: Record<string, CommandSpec> = {
   [COMMANDS.generate]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'cursor' }) },
-  [COMMANDS.generateSelection]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }) },
+  [COMMANDS.generateSelection]: {
+    blocked: restricted('generate'),
+    run: (core) => core.generate({ scope: 'selection' }),
+  },
   [COMMANDS.generateFile]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'file' }) },
-  [COMMANDS.generateOnEdge]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'edge') },
-  [COMMANDS.generateOnCloud]: { blocked: restricted('generate'), run: (core) => core.generate({ scope: 'selection' }, 'cloud') },
+  [COMMANDS.generateOnEdge]: {
+    blocked: restricted('generate'),
+    run: (core) => core.generate({ scope: 'selection' }, 'edge'),
+  },
+  [COMMANDS.generateOnCloud]: {
+    blocked: restricted('generate'),
+    run: (core) => core.generate({ scope: 'selection' }, 'cloud'),
+  },
   /** The CodeLens "Generate": one prompt named by its document and offset. */
   [COMMANDS.generatePrompt]: {
     blocked: restricted('generate'),

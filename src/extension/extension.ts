@@ -61,7 +61,8 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   // The features start on the first document that may hold prompts (vscode-eslint's habit): activation itself only
   // registers commands and listeners.
   const wanted = (doc: vscode.TextDocument): boolean =>
-    doc.languageId === 't2i-prompt' || (PROMPT_LANGUAGES.has(doc.languageId) && (config.settings.analysis.languages as string[]).includes(doc.languageId));
+    doc.languageId === 't2i-prompt' ||
+    (PROMPT_LANGUAGES.has(doc.languageId) && (config.settings.analysis.languages as string[]).includes(doc.languageId));
   const start = (): void => {
     if (ctx.coreIfLoaded) return;
     void ctx.core().catch(() => undefined);
@@ -70,7 +71,10 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const watch = vscode.workspace.onDidOpenTextDocument((doc) => {
     if (wanted(doc)) start();
   });
-  context.subscriptions.push(watch, config.onDidChange(() => vscode.workspace.textDocuments.some(wanted) && start()));
+  context.subscriptions.push(
+    watch,
+    config.onDidChange(() => vscode.workspace.textDocuments.some(wanted) && start()),
+  );
 
   // Ours: evaluating the bundle plus activate(). Not ours: VS Code preparing the extension context meanwhile.
   const end = performance.now();
@@ -78,7 +82,12 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const activateMs = end - activateStart;
   const activation = { totalMs: loadMs + activateMs, loadMs, activateMs, hostMs: activateStart - moduleLoadEnd };
   context.subscriptions.push(
-    probe.provide('extension', () => ({ version, activation, restricted: !vscode.workspace.isTrusted, coreLoaded: !!ctx.coreIfLoaded })),
+    probe.provide('extension', () => ({
+      version,
+      activation,
+      restricted: !vscode.workspace.isTrusted,
+      coreLoaded: !!ctx.coreIfLoaded,
+    })),
   );
   const mode = vscode.workspace.isTrusted
     ? 'trusted workspace'
@@ -100,8 +109,13 @@ function scrubbingLog(channel: vscode.LogOutputChannel): vscode.LogOutputChannel
   return new Proxy(channel, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof prop !== 'string' || !methods.has(prop) || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args.map((a) => (typeof a === 'string' ? scrub(a, []) : a)));
+      if (typeof prop !== 'string' || !methods.has(prop) || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) =>
+        (value as (...a: unknown[]) => unknown).apply(
+          target,
+          args.map((a) => (typeof a === 'string' ? scrub(a, []) : a)),
+        );
     },
   });
 }

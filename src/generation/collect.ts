@@ -18,7 +18,11 @@ import type { Ledger } from './ledger';
 import { MoneyCapError, isMetered, meteredGenerate, type MeteredOutcome } from './metered';
 import { fileStem } from './output';
 
-export type ImageScorer = (image: Uint8Array, prompt: string, options: { name: string; signal?: AbortSignal }) => Promise<Scores>;
+export type ImageScorer = (
+  image: Uint8Array,
+  prompt: string,
+  options: { name: string; signal?: AbortSignal },
+) => Promise<Scores>;
 
 export interface CollectOptions {
   entries: readonly PromptEntry[];
@@ -81,12 +85,17 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
   const t0 = clock();
   const seen = new Set<string>();
   for (const e of o.entries) {
-    if (seen.has(e.id)) throw new RouteT2IError('duplicate-id', `prompt id "${e.id}" appears twice in the prompts file; ids must be unique`);
+    if (seen.has(e.id))
+      throw new RouteT2IError(
+        'duplicate-id',
+        `prompt id "${e.id}" appears twice in the prompts file; ids must be unique`,
+      );
     seen.add(e.id);
   }
   const first = o.entries[0];
   for (const b of [o.edge, o.cloud]) {
-    if (!o.ledger && first && isMetered(b, request(first, o))) throw new RouteT2IError('no-ledger', `${b.name}: a paid backend needs the money ledger`);
+    if (!o.ledger && first && isMetered(b, request(first, o)))
+      throw new RouteT2IError('no-ledger', `${b.name}: a paid backend needs the money ledger`);
   }
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
   const lock = new FileLock(`${o.out}.lock`);
@@ -95,7 +104,11 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
   if (!token) {
     const h = await lock.holder();
     const who = h?.owner ? `process ${h.owner.pid} on ${h.owner.host}` : 'another run';
-    throw new RouteT2IError('pairs-busy', `${path.basename(o.out)} is being written by ${who}; two collect runs on one pairs file would pay for the same prompts twice`, `wait for it to finish (if none runs, delete ${lock.file})`);
+    throw new RouteT2IError(
+      'pairs-busy',
+      `${path.basename(o.out)} is being written by ${who}; two collect runs on one pairs file would pay for the same prompts twice`,
+      `wait for it to finish (if none runs, delete ${lock.file})`,
+    );
   }
   let log: PairsLog | undefined;
   try {
@@ -113,16 +126,35 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
     for (const e of o.entries) {
       const prompt = existing.done.get(e.id);
       if (prompt !== undefined && prompt !== e.prompt) {
-        throw new RouteT2IError('pairs-file', `${outName} has id "${e.id}" for another prompt ("${ellipsis(prompt)}")`, 'the prompts file changed: write to a new --out file');
+        throw new RouteT2IError(
+          'pairs-file',
+          `${outName} has id "${e.id}" for another prompt ("${ellipsis(prompt)}")`,
+          'the prompts file changed: write to a new --out file',
+        );
       }
     }
     const todo = o.entries.filter((e) => !existing.done.has(e.id));
     const requests = new Map(todo.map((e) => [e.id, request(e, o)]));
-    const estimate = (e: PromptEntry) => o.edge.estimateCost(requests.get(e.id)!) + o.cloud.estimateCost(requests.get(e.id)!);
+    const estimate = (e: PromptEntry) =>
+      o.edge.estimateCost(requests.get(e.id)!) + o.cloud.estimateCost(requests.get(e.id)!);
     let costLeft = todo.reduce((s, e) => s + estimate(e), 0);
-    o.onEvent?.({ type: 'plan', total: o.entries.length, already: o.entries.length - todo.length, todo: todo.length, estimatedCost: costLeft, repaired: existing.repaired });
+    o.onEvent?.({
+      type: 'plan',
+      total: o.entries.length,
+      already: o.entries.length - todo.length,
+      todo: todo.length,
+      estimatedCost: costLeft,
+      repaired: existing.repaired,
+    });
 
-    const summary: CollectSummary = { total: o.entries.length, already: o.entries.length - todo.length, written: 0, failed: [], spent: 0, seconds: 0 };
+    const summary: CollectSummary = {
+      total: o.entries.length,
+      already: o.entries.length - todo.length,
+      written: 0,
+      failed: [],
+      spent: 0,
+      seconds: 0,
+    };
     let inARow = 0;
     let busy = 0;
     for (const [i, entry] of todo.entries()) {
@@ -136,9 +168,15 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
       o.onEvent?.({ type: 'start', index: i + 1, todo: todo.length, id: entry.id });
       const started = clock();
       try {
-        const pair = await renderAndScore(entry, req, o, (spent) => (summary.spent = Math.round((summary.spent + spent) * 1e9) / 1e9));
+        const pair = await renderAndScore(
+          entry,
+          req,
+          o,
+          (spent) => (summary.spent = Math.round((summary.spent + spent) * 1e9) / 1e9),
+        );
         log.append(pair);
-        if (pair.generated && typeof pair.generated === 'object' && 'images' in pair.generated) (summary.images ??= {})[entry.id] = (pair.generated as { images: { edge: string; cloud: string } }).images;
+        if (pair.generated && typeof pair.generated === 'object' && 'images' in pair.generated)
+          (summary.images ??= {})[entry.id] = (pair.generated as { images: { edge: string; cloud: string } }).images;
         summary.written += 1;
         inARow = 0;
       } catch (e) {
@@ -146,7 +184,8 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
           summary.stopped = `the monthly money cap is reached (${e.message})`;
           break;
         }
-        if (e instanceof CancelledError || o.signal?.aborted) throw e instanceof CancelledError ? e : new CancelledError();
+        if (e instanceof CancelledError || o.signal?.aborted)
+          throw e instanceof CancelledError ? e : new CancelledError();
         if (e instanceof BackendError && FATAL.has(e.code)) throw e;
         if (e instanceof RouteT2IError && LEDGER_FATAL.has(e.code)) throw e;
         if (!(e instanceof RouteT2IError)) throw e;
@@ -163,7 +202,15 @@ export async function collectPairs(o: CollectOptions): Promise<CollectSummary> {
       const finished = i + 1;
       const secondsLeft = ((busy / finished) * (todo.length - finished)) / 1000;
       if (inARow === 0) {
-        o.onEvent?.({ type: 'pair', index: finished, todo: todo.length, id: entry.id, secondsLeft, costLeft: Math.max(0, costLeft), spent: summary.spent });
+        o.onEvent?.({
+          type: 'pair',
+          index: finished,
+          todo: todo.length,
+          id: entry.id,
+          secondsLeft,
+          costLeft: Math.max(0, costLeft),
+          spent: summary.spent,
+        });
       }
     }
     summary.seconds = (clock() - t0) / 1000;
@@ -194,18 +241,38 @@ export function stableSeed(id: string): number {
   return h & 0x7fffffff;
 }
 
-async function renderAndScore(entry: PromptEntry, req: GenerationRequest, o: CollectOptions, spend: (usd: number) => void): Promise<LabelledPair> {
+async function renderAndScore(
+  entry: PromptEntry,
+  req: GenerationRequest,
+  o: CollectOptions,
+  spend: (usd: number) => void,
+): Promise<LabelledPair> {
   const call = (backend: Backend, onStart?: () => void) =>
-    meteredGenerate(backend, req, { ledger: o.ledger, note: `${o.note ?? 'collect'} ${entry.id}`, signal: o.signal, onStart, onWarning: o.onWarning }).then((m) => {
+    meteredGenerate(backend, req, {
+      ledger: o.ledger,
+      note: `${o.note ?? 'collect'} ${entry.id}`,
+      signal: o.signal,
+      onStart,
+      onWarning: o.onWarning,
+    }).then((m) => {
       spend(m.cost);
-      if (!m.ok && m.booked && m.cost > 0) o.onWarning?.(`${entry.id}: ${backend.name} may have charged for the failed call (${m.error.message}); it stays booked at $${m.cost.toFixed(3)}`);
+      if (!m.ok && m.booked && m.cost > 0)
+        o.onWarning?.(
+          `${entry.id}: ${backend.name} may have charged for the failed call (${m.error.message}); it stays booked at $${m.cost.toFixed(3)}`,
+        );
       return m;
     });
   // The cloud is booked first (the cap may refuse it); only then does the edge start, so a refused prompt costs nothing.
   let booked!: () => void;
   const bookedNow = new Promise<void>((r) => (booked = r));
   const cloudCall = call(o.cloud, booked);
-  const early = await Promise.race([bookedNow.then(() => undefined), cloudCall.then(() => undefined, (e: unknown) => e)]);
+  const early = await Promise.race([
+    bookedNow.then(() => undefined),
+    cloudCall.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+  ]);
   if (early !== undefined) throw early;
   // Both sides at once: they are different machines. Money a side booked counts even if the other failed.
   const settled = await Promise.allSettled([call(o.edge), cloudCall]);
@@ -216,13 +283,33 @@ async function renderAndScore(entry: PromptEntry, req: GenerationRequest, o: Col
     return m.result;
   }) as [GenerationResult, GenerationResult];
   throwIfAborted(o.signal);
-  const images = o.imagesDir ? { edge: saveImage(o.imagesDir, entry.id, 'edge', edge), cloud: saveImage(o.imagesDir, entry.id, 'cloud', cloud) } : undefined;
-  const edgeScores = await o.score(edge.image, entry.prompt, { name: `${entry.id} (edge image from ${edge.backend})`, signal: o.signal });
-  const cloudScores = await o.score(cloud.image, entry.prompt, { name: `${entry.id} (cloud image from ${cloud.backend})`, signal: o.signal });
-  const about = (r: GenerationResult) => ({ backend: r.backend, model: r.model, seed: r.seed, cost: r.cost, ms: r.timings.totalMs });
+  const images = o.imagesDir
+    ? { edge: saveImage(o.imagesDir, entry.id, 'edge', edge), cloud: saveImage(o.imagesDir, entry.id, 'cloud', cloud) }
+    : undefined;
+  const edgeScores = await o.score(edge.image, entry.prompt, {
+    name: `${entry.id} (edge image from ${edge.backend})`,
+    signal: o.signal,
+  });
+  const cloudScores = await o.score(cloud.image, entry.prompt, {
+    name: `${entry.id} (cloud image from ${cloud.backend})`,
+    signal: o.signal,
+  });
+  const about = (r: GenerationResult) => ({
+    backend: r.backend,
+    model: r.model,
+    seed: r.seed,
+    cost: r.cost,
+    ms: r.timings.totalMs,
+  });
   const pair: LabelledPair = { id: entry.id, prompt: entry.prompt, edge: edgeScores, cloud: cloudScores };
   if (entry.negative) pair.negative = entry.negative;
-  pair.generated = { edge: about(edge), cloud: about(cloud), size: `${req.width}x${req.height}`, steps: req.steps, ...(images ? { images } : {}) };
+  pair.generated = {
+    edge: about(edge),
+    cloud: about(cloud),
+    size: `${req.width}x${req.height}`,
+    steps: req.steps,
+    ...(images ? { images } : {}),
+  };
   pair.scoredWith = o.scorerModel;
   pair.at = new Date().toISOString();
   return pair;

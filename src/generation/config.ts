@@ -42,7 +42,20 @@ export interface GenerationFileConfig {
   backends: Partial<Record<BackendName, BackendConfig>>;
 }
 
-const TOP = new Set(['mode', 'budget', 'monthlyCap', 'fallback', 'cascade', 'hybrid', 'concurrency', 'ledger', 'defaults', 'edge', 'cloud', 'backends']);
+const TOP = new Set([
+  'mode',
+  'budget',
+  'monthlyCap',
+  'fallback',
+  'cascade',
+  'hybrid',
+  'concurrency',
+  'ledger',
+  'defaults',
+  'edge',
+  'cloud',
+  'backends',
+]);
 
 export function parseGenerationConfig(raw: unknown, where: string): GenerationFileConfig {
   const bad = (msg: string): never => {
@@ -54,7 +67,8 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
   for (const k of Object.keys(o)) if (!TOP.has(k)) bad(`unknown setting "${k}" (known: ${[...TOP].join(', ')})`);
   const num = (v: unknown, name: string, min: number, max: number): number | undefined => {
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) bad(`"${name}" must be a number from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      bad(`"${name}" must be a number from ${min} to ${max}`);
     return v as number;
   };
   const obj = (v: unknown, name: string): Record<string, unknown> => {
@@ -64,14 +78,16 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
   };
   const out: GenerationFileConfig = { defaults: {}, backends: {} };
   if (o.mode !== undefined) {
-    if (!GENERATION_MODES.includes(o.mode as GenerationMode)) bad(`"mode" must be one of ${GENERATION_MODES.join(', ')}`);
+    if (!GENERATION_MODES.includes(o.mode as GenerationMode))
+      bad(`"mode" must be one of ${GENERATION_MODES.join(', ')}`);
     out.mode = o.mode as GenerationMode;
   }
   out.budget = num(o.budget, 'budget', 0, 1);
   if (o.monthlyCap === null) out.monthlyCap = null;
   else out.monthlyCap = num(o.monthlyCap, 'monthlyCap', 0, 1e6);
   if (o.fallback !== undefined) {
-    if (!FALLBACK_POLICIES.includes(o.fallback as FallbackPolicy)) bad(`"fallback" must be one of ${FALLBACK_POLICIES.join(', ')}`);
+    if (!FALLBACK_POLICIES.includes(o.fallback as FallbackPolicy))
+      bad(`"fallback" must be one of ${FALLBACK_POLICIES.join(', ')}`);
     out.fallback = o.fallback as FallbackPolicy;
   }
   const cascade = obj(o.cascade, 'cascade');
@@ -89,7 +105,8 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
     out.ledger = o.ledger as string;
   }
   const d = obj(o.defaults, 'defaults');
-  for (const k of Object.keys(d)) if (!['width', 'height', 'steps', 'negative'].includes(k)) bad(`unknown setting "defaults.${k}"`);
+  for (const k of Object.keys(d))
+    if (!['width', 'height', 'steps', 'negative'].includes(k)) bad(`unknown setting "defaults.${k}"`);
   out.defaults.width = num(d.width, 'defaults.width', 64, 8192);
   out.defaults.height = num(d.height, 'defaults.height', 64, 8192);
   out.defaults.steps = num(d.steps, 'defaults.steps', 1, 1000);
@@ -100,7 +117,8 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
   for (const side of ['edge', 'cloud'] as const) {
     const v = o[side];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || !isBackendName(v)) bad(`"${side}" must be a backend name: ${BACKEND_NAMES.join(', ')}`);
+    if (typeof v !== 'string' || !isBackendName(v))
+      bad(`"${side}" must be a backend name: ${BACKEND_NAMES.join(', ')}`);
     out[side] = v as BackendName;
   }
   const backends = obj(o.backends, 'backends');
@@ -110,7 +128,10 @@ export function parseGenerationConfig(raw: unknown, where: string): GenerationFi
   }
   for (const cfg of Object.values(out.backends)) {
     for (const secretLike of ['apiKey', 'api_key', 'key', 'token', 'password']) {
-      if (secretLike in (cfg as object)) bad(`keys do not belong in the config file ("${secretLike}"); set them in the environment (CLI) or SecretStorage (VS Code)`);
+      if (secretLike in (cfg as object))
+        bad(
+          `keys do not belong in the config file ("${secretLike}"); set them in the environment (CLI) or SecretStorage (VS Code)`,
+        );
     }
   }
   return out;
@@ -133,7 +154,10 @@ export interface LoadedConfig {
  * file, not the current folder: the same config run from any folder counts the same money.
  */
 export async function loadGenerationConfig(file: string | undefined, cwd: string): Promise<LoadedConfig> {
-  const found = file !== undefined ? path.resolve(cwd, file) : CONFIG_NAMES.map((n) => path.join(cwd, n)).find((p) => existsSync(p));
+  const found =
+    file !== undefined
+      ? path.resolve(cwd, file)
+      : CONFIG_NAMES.map((n) => path.join(cwd, n)).find((p) => existsSync(p));
   if (!found) {
     const config = parseGenerationConfig(undefined, 'config');
     return { config, dir: cwd, ledgerFile: ledgerFileFor(config, cwd) };
@@ -143,7 +167,10 @@ export async function loadGenerationConfig(file: string | undefined, cwd: string
     text = (await readFileBounded(found, { limit: READ_LIMITS.config, what: 'config file' })).toString('utf8');
   } catch (e) {
     if (e instanceof RouteT2IError) throw e; // the reader's own one-line error: missing, a folder, over its limit
-    throw new RouteT2IError('no-config', `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new RouteT2IError(
+      'no-config',
+      `cannot read the config file ${found} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   let raw: unknown;
   try {

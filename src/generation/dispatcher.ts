@@ -20,7 +20,13 @@ import { MoneyCapError, meteredGenerate, type MeteredOutcome } from './metered';
 import { planPrompt, type PlanEntry } from './plan';
 
 export type { PlanEntry, PlannedAction } from './plan';
-import type { Backend, GenerationProgress, GenerationRequest, GenerationResult, QualityScorer } from '../backends/types';
+import type {
+  Backend,
+  GenerationProgress,
+  GenerationRequest,
+  GenerationResult,
+  QualityScorer,
+} from '../backends/types';
 
 /**
  * The cost policy in force: which side renders each prompt, and what money may be spent. Decisions come
@@ -124,15 +130,20 @@ function errorInfo(e: unknown): { code: string; message: string } {
 
 /** Errors after which the other side must not stand in: the user stopped, or a provider refused the content. */
 function noFallback(e: unknown): boolean {
-  return e instanceof CancelledError || (e instanceof BackendError && (e.code === 'cancelled' || e.code === 'content-filter'));
+  return (
+    e instanceof CancelledError ||
+    (e instanceof BackendError && (e.code === 'cancelled' || e.code === 'content-filter'))
+  );
 }
 
 export class Dispatcher {
   private warnedNoScorer = false;
 
   constructor(private readonly config: DispatchConfig) {
-    if (!(config.hybridBand >= 0 && config.hybridBand <= 0.5)) throw new RouteT2IError('bad-policy', 'the hybrid band must be from 0 to 0.5');
-    if (config.cascadeThreshold !== null && !(config.cascadeThreshold >= 0 && config.cascadeThreshold <= 1)) throw new RouteT2IError('bad-policy', 'the cascade threshold must be from 0 to 1');
+    if (!(config.hybridBand >= 0 && config.hybridBand <= 0.5))
+      throw new RouteT2IError('bad-policy', 'the hybrid band must be from 0 to 0.5');
+    if (config.cascadeThreshold !== null && !(config.cascadeThreshold >= 0 && config.cascadeThreshold <= 1))
+      throw new RouteT2IError('bad-policy', 'the cascade threshold must be from 0 to 1');
   }
 
   /**
@@ -143,9 +154,16 @@ export class Dispatcher {
   plan(items: readonly DispatchItem[], committed = 0, cascade: CascadeTally = { cascaded: 0, escalated: 0 }): Plan {
     const { mode, policy } = this.config;
     const missing = items.find((i) => !i.prediction);
-    if (mode !== 'cascade' && missing) throw new RouteT2IError('no-prediction', `prompt ${missing.id}: ${mode} mode needs a prediction for every prompt`);
+    if (mode !== 'cascade' && missing)
+      throw new RouteT2IError(
+        'no-prediction',
+        `prompt ${missing.id}: ${mode} mode needs a prediction for every prompt`,
+      );
     const prs = items.filter((i) => i.prediction).map((i) => i.prediction!.prs);
-    const alpha = calibrateAlpha(this.config.history?.length ? [...this.config.history, ...prs] : prs, policy.cloudShare);
+    const alpha = calibrateAlpha(
+      this.config.history?.length ? [...this.config.history, ...prs] : prs,
+      policy.cloudShare,
+    );
     let money = committed;
     let estimatedCost = 0;
     let maxCost = 0;
@@ -153,7 +171,11 @@ export class Dispatcher {
     const entries = items.map((item): PlanEntry => {
       const { edge, cloud } = this.sides(item);
       const price = cloud ? cloud.estimateCost(item.request) : 0;
-      const entry = planPrompt(item, { edge: !!edge, cloud: !!cloud, cloudPrice: price }, { mode, policy, alpha, hybridBand: this.config.hybridBand, committed: money });
+      const entry = planPrompt(
+        item,
+        { edge: !!edge, cloud: !!cloud, cloudPrice: price },
+        { mode, policy, alpha, hybridBand: this.config.hybridBand, committed: money },
+      );
       money += entry.estimate;
       estimatedCost += entry.estimate;
       if (entry.action === 'cascade') cascadePrices.push(price);
@@ -162,7 +184,10 @@ export class Dispatcher {
     });
     // At most `escalationBudget` cascades may escalate: the dearest of them bound the cost.
     const escalationBudget = escalationAllowance(policy.cloudShare, cascade, cascadePrices.length);
-    maxCost += cascadePrices.sort((a, b) => b - a).slice(0, escalationBudget).reduce((a, b) => a + b, 0);
+    maxCost += cascadePrices
+      .sort((a, b) => b - a)
+      .slice(0, escalationBudget)
+      .reduce((a, b) => a + b, 0);
     return { mode, alpha, entries, estimatedCost: round(estimatedCost), maxCost: round(maxCost), escalationBudget };
   }
 
@@ -173,12 +198,21 @@ export class Dispatcher {
    */
   async run(
     items: readonly DispatchItem[],
-    options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void; onOutcome?: (o: DispatchOutcome) => Promise<void> | void; onPlan?: (plan: Plan) => void } = {},
+    options: {
+      signal?: AbortSignal;
+      onEvent?: (e: DispatchEvent) => void;
+      onOutcome?: (o: DispatchOutcome) => Promise<void> | void;
+      onPlan?: (plan: Plan) => void;
+    } = {},
   ): Promise<DispatchOutcome[]> {
     const { ledger, policy } = this.config;
     // Planning needs no ledger (a dry run); spending does.
     for (const cloud of new Set([this.config.cloud, ...items.map((i) => i.backends?.cloud)])) {
-      if (cloud && !ledger && (policy.monthlyCap !== null || cloud.estimateCost({ prompt: '', width: 1024, height: 1024 }) > 0)) {
+      if (
+        cloud &&
+        !ledger &&
+        (policy.monthlyCap !== null || cloud.estimateCost({ prompt: '', width: 1024, height: 1024 }) > 0)
+      ) {
         throw new RouteT2IError('no-ledger', `${cloud.name}: a paid cloud backend needs the money ledger`);
       }
     }
@@ -211,7 +245,14 @@ export class Dispatcher {
     state: CascadeTally,
     options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void },
   ): Promise<DispatchOutcome> {
-    const out: DispatchOutcome = { id: item.id, request: item.request, plan: entry, why: entry.why, attempts: [], cost: 0 };
+    const out: DispatchOutcome = {
+      id: item.id,
+      request: item.request,
+      plan: entry,
+      why: entry.why,
+      attempts: [],
+      cost: 0,
+    };
     const emit = options.onEvent ?? (() => undefined);
     const fb = this.config.fallback;
     const sides = this.sides(item);
@@ -222,7 +263,11 @@ export class Dispatcher {
           out.route = 'cloud';
         } catch (e) {
           if (e instanceof MoneyCap) {
-            if (!sides.edge) throw new RouteT2IError('money-cap', 'the monthly money cap is reached and no edge backend is configured');
+            if (!sides.edge)
+              throw new RouteT2IError(
+                'money-cap',
+                'the monthly money cap is reached and no edge backend is configured',
+              );
             out.why = `${entry.why}; but the monthly money cap is reached, so the edge renders it`;
             out.result = await this.attempt('edge', item, out, 'fallback', options);
             out.route = 'edge';
@@ -245,7 +290,11 @@ export class Dispatcher {
           try {
             out.result = await this.attempt('cloud', item, out, 'fallback', options);
           } catch (e2) {
-            if (e2 instanceof MoneyCap) throw new RouteT2IError('money-cap', `the edge failed (${errorInfo(e).message}) and the monthly money cap leaves nothing for the cloud`);
+            if (e2 instanceof MoneyCap)
+              throw new RouteT2IError(
+                'money-cap',
+                `the edge failed (${errorInfo(e).message}) and the monthly money cap leaves nothing for the cloud`,
+              );
             throw e2;
           }
           out.route = 'cloud';
@@ -279,7 +328,11 @@ export class Dispatcher {
     if (!this.config.scorer) {
       if (!this.warnedNoScorer) {
         this.warnedNoScorer = true;
-        emit({ type: 'warning', message: 'no metric scorer is available, so cascade cannot measure edge images: they are kept as rendered and never escalated (pass --scorer clip, with the CLIP model downloaded or --models-dir, to measure them)' });
+        emit({
+          type: 'warning',
+          message:
+            'no metric scorer is available, so cascade cannot measure edge images: they are kept as rendered and never escalated (pass --scorer clip, with the CLIP model downloaded or --models-dir, to measure them)',
+        });
       }
       out.unmeasured = true;
       out.why = `${out.plan.why}; kept the edge image unmeasured (no metric scorer available)`;
@@ -362,7 +415,11 @@ export class Dispatcher {
   }
 
   /** Scores a final image for the sidecar where a scorer exists (learning from every generation). */
-  private async measureFinal(out: DispatchOutcome, item: DispatchItem, options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void }): Promise<DispatchOutcome> {
+  private async measureFinal(
+    out: DispatchOutcome,
+    item: DispatchItem,
+    options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void },
+  ): Promise<DispatchOutcome> {
     if (this.config.scorer && out.result && out.route) {
       try {
         out.measured = await this.score(out.result, item, out.route, options);
@@ -375,9 +432,19 @@ export class Dispatcher {
     return out;
   }
 
-  private async score(result: GenerationResult, item: DispatchItem, side: Side, options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void }): Promise<Scores> {
+  private async score(
+    result: GenerationResult,
+    item: DispatchItem,
+    side: Side,
+    options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void },
+  ): Promise<Scores> {
     const scores = await this.config.scorer!(result.image, item.request.prompt, { signal: options.signal });
-    options.onEvent?.({ type: 'scored', id: item.id, side, quality: weightedQuality(scores, this.config.normalisation?.weights ?? {}) });
+    options.onEvent?.({
+      type: 'scored',
+      id: item.id,
+      side,
+      quality: weightedQuality(scores, this.config.normalisation?.weights ?? {}),
+    });
     return scores;
   }
 
@@ -385,9 +452,22 @@ export class Dispatcher {
    * One call to one side, through the one metered call (metered.ts): MoneyCap when the cap refuses it; a failure
    * that stays booked is recorded on the attempt (and said on the console), then thrown for the fallback to handle.
    */
-  private async attempt(side: Side, item: DispatchItem, out: DispatchOutcome, role: Attempt['role'], options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void }): Promise<GenerationResult> {
+  private async attempt(
+    side: Side,
+    item: DispatchItem,
+    out: DispatchOutcome,
+    role: Attempt['role'],
+    options: { signal?: AbortSignal; onEvent?: (e: DispatchEvent) => void },
+  ): Promise<GenerationResult> {
     const backend = this.sides(item)[side];
-    if (!backend) throw new RouteT2IError('no-backend', `no ${side} backend is configured`, side === 'edge' ? 'pass --edge NAME or set "edge" in the config file' : 'pass --cloud NAME or set "cloud" in the config file');
+    if (!backend)
+      throw new RouteT2IError(
+        'no-backend',
+        `no ${side} backend is configured`,
+        side === 'edge'
+          ? 'pass --edge NAME or set "edge" in the config file'
+          : 'pass --cloud NAME or set "cloud" in the config file',
+      );
     const estimate = backend.estimateCost(item.request);
     const emit = options.onEvent ?? (() => undefined);
     let started = false;
@@ -420,7 +500,10 @@ export class Dispatcher {
     attempt.error = errorInfo(metered.error);
     if (metered.booked && metered.cost > 0) {
       attempt.booked = true;
-      emit({ type: 'warning', message: `prompt ${item.id}: ${backend.name} may have charged for the failed call (${attempt.error.message}); it stays booked at $${metered.cost.toFixed(3)}` });
+      emit({
+        type: 'warning',
+        message: `prompt ${item.id}: ${backend.name} may have charged for the failed call (${attempt.error.message}); it stays booked at $${metered.cost.toFixed(3)}`,
+      });
     }
     throw metered.error;
   }

@@ -43,9 +43,20 @@ export function pidAlive(pid: number): boolean {
 /** A clear message for a write that failed because the disk is full or a size limit was reached; else undefined. */
 export function diskProblem(e: unknown, file: string): RouteT2IError | undefined {
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new RouteT2IError('disk-full', `cannot write ${file}: the disk is full (${code})`, 'free some space and run again');
-  if (code === 'EFBIG') return new RouteT2IError('disk-full', `cannot write ${file}: the file-size limit was reached (EFBIG)`, 'raise the limit (ulimit -f) or move the file to another disk');
-  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new RouteT2IError('no-write', `cannot write ${file} (${code})`, 'check the folder\'s permissions');
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new RouteT2IError(
+      'disk-full',
+      `cannot write ${file}: the disk is full (${code})`,
+      'free some space and run again',
+    );
+  if (code === 'EFBIG')
+    return new RouteT2IError(
+      'disk-full',
+      `cannot write ${file}: the file-size limit was reached (EFBIG)`,
+      'raise the limit (ulimit -f) or move the file to another disk',
+    );
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM')
+    return new RouteT2IError('no-write', `cannot write ${file} (${code})`, "check the folder's permissions");
   return undefined;
 }
 
@@ -98,7 +109,8 @@ export class FileLock {
     let owner: LockOwner | null = null;
     try {
       const o = JSON.parse(text) as Partial<LockOwner>;
-      if (o && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.at === 'number') owner = o as LockOwner;
+      if (o && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.at === 'number')
+        owner = o as LockOwner;
     } catch {
       owner = null;
     }
@@ -116,7 +128,8 @@ export class FileLock {
     const { owner, text, ageMs } = h;
     let why: string | undefined;
     if (!owner) why = ageMs >= UNREADABLE_STALE_MS ? 'an empty or unreadable lock' : undefined;
-    else if (owner.host === this.host && owner.pid !== this.pid && !this.isAlive(owner.pid)) why = `a lock of process ${owner.pid}, which is gone`;
+    else if (owner.host === this.host && owner.pid !== this.pid && !this.isAlive(owner.pid))
+      why = `a lock of process ${owner.pid}, which is gone`;
     else if (staleMs !== undefined && ageMs >= staleMs) why = `a lock ${Math.round(ageMs / 1000)} s old`;
     if (!why) return undefined;
     const aside = `${this.file}.${randomBytes(4).toString('hex')}.stale`;

@@ -32,7 +32,17 @@ export class JsonGatewayStore implements GatewayStore {
 
   async month(): Promise<Awaited<ReturnType<GatewayStore['month']>>> {
     const d = await this.json.details();
-    return { status: d.status, entries: d.entries, reservations: d.reservations.map((r) => ({ id: r.id, backend: r.backend, estimate: r.estimate, at: r.at, ...(r.note ? { note: r.note } : {}) })) };
+    return {
+      status: d.status,
+      entries: d.entries,
+      reservations: d.reservations.map((r) => ({
+        id: r.id,
+        backend: r.backend,
+        estimate: r.estimate,
+        at: r.at,
+        ...(r.note ? { note: r.note } : {}),
+      })),
+    };
   }
 
   async recordPrs(values: readonly number[]): Promise<void> {
@@ -62,7 +72,9 @@ export class JsonGatewayStore implements GatewayStore {
     if (this.history) return this.history;
     try {
       const d = JSON.parse(await fs.readFile(this.historyFile, 'utf8')) as { prs?: unknown };
-      this.history = Array.isArray(d.prs) ? d.prs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)) : [];
+      this.history = Array.isArray(d.prs)
+        ? d.prs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+        : [];
     } catch {
       // No history yet (or an unreadable one: it only calibrates α, which then starts from the model's reference).
       this.history = [];

@@ -36,7 +36,6 @@ export interface Reservation {
   key?: string;
 }
 
-
 export interface MonthRecord {
   entries: LedgerEntry[];
   reservations: Record<string, Reservation>;
@@ -48,7 +47,6 @@ export interface LedgerData {
   version: 1;
   months: Record<string, MonthRecord>;
 }
-
 
 export interface LedgerOptions {
   file: string;
@@ -76,7 +74,12 @@ export function monthKey(d: Date): string {
 
 /** What one gateway key has spent and holds reserved this month. */
 function keyCommitted(month: MonthRecord, key: string): number {
-  return sum([...month.entries.filter((e) => e.key === key).map((e) => e.cost), ...Object.values(month.reservations).filter((r) => r.key === key).map((r) => r.estimate)]);
+  return sum([
+    ...month.entries.filter((e) => e.key === key).map((e) => e.cost),
+    ...Object.values(month.reservations)
+      .filter((r) => r.key === key)
+      .map((r) => r.estimate),
+  ]);
 }
 
 function sum(xs: number[]): number {
@@ -102,7 +105,10 @@ export class Ledger {
     this.lock = new FileLock(`${options.file}.lock`, { pid: this.pid, host: this.host, isAlive: this.isAlive });
     const cap = options.monthlyCap;
     if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) {
-      throw new RouteT2IError('bad-policy', `the monthly cap must be a non-negative amount in USD (got ${JSON.stringify(cap)})`);
+      throw new RouteT2IError(
+        'bad-policy',
+        `the monthly cap must be a non-negative amount in USD (got ${JSON.stringify(cap)})`,
+      );
     }
   }
 
@@ -141,14 +147,28 @@ export class Ledger {
    * the cap. Atomic across processes.
    */
   async reserve(estimate: number, meta: ReserveMeta): Promise<Reservation | null> {
-    if (!(Number.isFinite(estimate) && estimate >= 0)) throw new RouteT2IError('bad-estimate', `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`);
+    if (!(Number.isFinite(estimate) && estimate >= 0))
+      throw new RouteT2IError(
+        'bad-estimate',
+        `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`,
+      );
     return this.update((data) => {
       const month = this.month(data);
-      const committed = sum([...month.entries.map((e) => e.cost), ...Object.values(month.reservations).map((r) => r.estimate)]);
+      const committed = sum([
+        ...month.entries.map((e) => e.cost),
+        ...Object.values(month.reservations).map((r) => r.estimate),
+      ]);
       if (this.cap !== null && committed + estimate > this.cap + EPS) return null;
       const key = meta.key;
       if (key && key.cap !== null && keyCommitted(month, key.id) + estimate > key.cap + EPS) return null;
-      const r: Reservation = { id: randomBytes(8).toString('hex'), backend: meta.backend, estimate, at: this.now().toISOString(), pid: this.pid, host: this.host };
+      const r: Reservation = {
+        id: randomBytes(8).toString('hex'),
+        backend: meta.backend,
+        estimate,
+        at: this.now().toISOString(),
+        pid: this.pid,
+        host: this.host,
+      };
       if (meta.note) r.note = meta.note;
       if (key) r.key = key.id;
       month.reservations[r.id] = r;
@@ -158,13 +178,20 @@ export class Ledger {
 
   /** Turns a reservation into a charge of `cost` USD. */
   async settle(id: string, cost: number): Promise<void> {
-    if (!(Number.isFinite(cost) && cost >= 0)) throw new RouteT2IError('bad-cost', `a settled cost must be a non-negative amount (got ${cost})`);
+    if (!(Number.isFinite(cost) && cost >= 0))
+      throw new RouteT2IError('bad-cost', `a settled cost must be a non-negative amount (got ${cost})`);
     await this.update((data) => {
       for (const month of Object.values(data.months)) {
         const r = month.reservations[id];
         if (r) {
           delete month.reservations[id];
-          const entry: LedgerEntry = { id, backend: r.backend, cost, estimate: r.estimate, at: this.now().toISOString() };
+          const entry: LedgerEntry = {
+            id,
+            backend: r.backend,
+            cost,
+            estimate: r.estimate,
+            at: this.now().toISOString(),
+          };
           if (r.note) entry.note = r.note;
           if (r.key) entry.key = r.key;
           month.entries.push(entry);
@@ -223,14 +250,20 @@ export class Ledger {
   }
 
   /** One month as recorded (default this one): its figures, entries and open reservations, for `routet2i ledger`. */
-  async details(key = monthKey(this.now())): Promise<{ status: LedgerStatus; entries: LedgerEntry[]; reservations: Reservation[] }> {
+  async details(
+    key = monthKey(this.now()),
+  ): Promise<{ status: LedgerStatus; entries: LedgerEntry[]; reservations: Reservation[] }> {
     const data = await this.read();
     const month = data.months[key] ?? { entries: [], reservations: {} };
     const spent = sum(month.entries.map((e) => e.cost));
     const reserved = sum(Object.values(month.reservations).map((r) => r.estimate));
     const cascade = { cascaded: month.cascade?.cascaded ?? 0, escalated: month.cascade?.escalated ?? 0 };
     const left = this.cap === null ? Infinity : Math.max(0, Math.round((this.cap - spent - reserved) * 1e9) / 1e9);
-    return { status: { month: key, spent, reserved, cap: this.cap, left, cascade }, entries: month.entries, reservations: Object.values(month.reservations) };
+    return {
+      status: { month: key, spent, reserved, cap: this.cap, left, cascade },
+      entries: month.entries,
+      reservations: Object.values(month.reservations),
+    };
   }
 
   /**
@@ -253,7 +286,12 @@ export class Ledger {
       await fs.rename(this.file, movedTo);
       await this.write(data);
       const months = Object.values(data.months);
-      return { movedTo, entries: months.reduce((a, m) => a + m.entries.length, 0), reservations: months.reduce((a, m) => a + Object.keys(m.reservations).length, 0), dropped };
+      return {
+        movedTo,
+        entries: months.reduce((a, m) => a + m.entries.length, 0),
+        reservations: months.reduce((a, m) => a + Object.keys(m.reservations).length, 0),
+        dropped,
+      };
     } finally {
       await this.lock.release(token);
     }
@@ -265,8 +303,19 @@ export class Ledger {
     const m = monthKey(this.now());
     const month = data.months[m] ?? { entries: [], reservations: {} };
     const spent = sum(month.entries.filter((e) => e.key === key.id).map((e) => e.cost));
-    const reserved = sum(Object.values(month.reservations).filter((r) => r.key === key.id).map((r) => r.estimate));
-    return { key: key.id, month: m, spent, reserved, cap: key.cap, left: key.cap === null ? Infinity : Math.max(0, Math.round((key.cap - spent - reserved) * 1e9) / 1e9) };
+    const reserved = sum(
+      Object.values(month.reservations)
+        .filter((r) => r.key === key.id)
+        .map((r) => r.estimate),
+    );
+    return {
+      key: key.id,
+      month: m,
+      spent,
+      reserved,
+      cap: key.cap,
+      left: key.cap === null ? Infinity : Math.max(0, Math.round((key.cap - spent - reserved) * 1e9) / 1e9),
+    };
   }
 
   /** Settles, at their estimates, the reservations whose owners are gone (see the crash rule above). */
@@ -283,7 +332,14 @@ export class Ledger {
           const gone = old || (r.host === this.host && !ours && !this.isAlive(r.pid));
           if (!gone) continue;
           delete month.reservations[r.id];
-          const entry: LedgerEntry = { id: r.id, backend: r.backend, cost: r.estimate, estimate: r.estimate, at: this.now().toISOString(), reconciled: true };
+          const entry: LedgerEntry = {
+            id: r.id,
+            backend: r.backend,
+            cost: r.estimate,
+            estimate: r.estimate,
+            at: this.now().toISOString(),
+            reconciled: true,
+          };
           if (r.note) entry.note = r.note;
           if (r.key) entry.key = r.key;
           month.entries.push(entry);
@@ -314,7 +370,11 @@ export class Ledger {
 
   private damaged(why: string): RouteT2IError {
     // Refusing is the safe side: with an unreadable ledger we cannot know what was spent.
-    return new RouteT2IError('ledger-damaged', `the ledger ${this.file} is damaged (${why}); no cloud call is made until it is fixed`, `restore it, or run \`routet2i ledger --repair\`, which keeps every readable record and moves the damaged file aside`);
+    return new RouteT2IError(
+      'ledger-damaged',
+      `the ledger ${this.file} is damaged (${why}); no cloud call is made until it is fixed`,
+      `restore it, or run \`routet2i ledger --repair\`, which keeps every readable record and moves the damaged file aside`,
+    );
   }
 
   private async write(data: LedgerData): Promise<void> {
@@ -345,7 +405,11 @@ export class Ledger {
       // after `staleMs`, which is shorter than the wait: a leftover never makes a run give up.
       if (await this.lock.breakIfStale(staleMs)) continue;
       if (Date.now() > deadline) {
-        throw new RouteT2IError('ledger-busy', `the ledger ${this.file} stayed locked for ${Math.round(timeoutMs / 1000)} s`, `if no other RouteT2I is running, delete ${this.lock.file}`);
+        throw new RouteT2IError(
+          'ledger-busy',
+          `the ledger ${this.file} stayed locked for ${Math.round(timeoutMs / 1000)} s`,
+          `if no other RouteT2I is running, delete ${this.lock.file}`,
+        );
       }
       await sleep(Math.min(50, 2 + attempt) + Math.random() * 5);
     }
@@ -407,7 +471,14 @@ function reservationProblem(key: string, r: unknown): string | undefined {
 
 function cascadeProblem(c: unknown): string | undefined {
   if (c === undefined) return undefined;
-  if (!(isObject(c) && Number.isInteger(c.cascaded) && Number.isInteger(c.escalated) && (c.escalated as number) >= 0 && (c.cascaded as number) >= (c.escalated as number))) return 'is malformed';
+  if (!(
+    isObject(c) &&
+    Number.isInteger(c.cascaded) &&
+    Number.isInteger(c.escalated) &&
+    (c.escalated as number) >= 0 &&
+    (c.cascaded as number) >= (c.escalated as number)
+  ))
+    return 'is malformed';
   return undefined;
 }
 
@@ -424,13 +495,18 @@ export function ledgerProblem(text: string): string | undefined {
     return 'it is not valid JSON';
   }
   if (!isObject(d)) return 'it is not a RouteT2I ledger';
-  if (d.version !== 1) return 'version' in d ? `it has version ${JSON.stringify(d.version)}, this RouteT2I reads version 1` : 'it is not a RouteT2I ledger (no version)';
-  if (!isObject(d.months)) return `"months" must be an object keyed by month (got ${Array.isArray(d.months) ? 'a list' : JSON.stringify(d.months) ?? 'nothing'})`;
+  if (d.version !== 1)
+    return 'version' in d
+      ? `it has version ${JSON.stringify(d.version)}, this RouteT2I reads version 1`
+      : 'it is not a RouteT2I ledger (no version)';
+  if (!isObject(d.months))
+    return `"months" must be an object keyed by month (got ${Array.isArray(d.months) ? 'a list' : (JSON.stringify(d.months) ?? 'nothing')})`;
   for (const [k, m] of Object.entries(d.months)) {
     if (!MONTH.test(k)) return `"${k}" is not a month (YYYY-MM)`;
     if (!isObject(m)) return `month ${k} is ${m === null ? 'null' : 'not an object'}`;
     if (!Array.isArray(m.entries)) return `month ${k}: "entries" must be a list`;
-    if (!isObject(m.reservations)) return `month ${k}: "reservations" must be an object keyed by reservation id (got ${Array.isArray(m.reservations) ? 'a list' : JSON.stringify(m.reservations) ?? 'nothing'})`;
+    if (!isObject(m.reservations))
+      return `month ${k}: "reservations" must be an object keyed by reservation id (got ${Array.isArray(m.reservations) ? 'a list' : (JSON.stringify(m.reservations) ?? 'nothing')})`;
     for (const [i, e] of m.entries.entries()) {
       const p = entryProblem(e);
       if (p) return `month ${k}: entry ${i + 1} ${p}`;

@@ -194,11 +194,14 @@ const MIGRATIONS: string[] = [
 function transient(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code))
+    return true;
   // 08: connection exception; 57P01–57P03: admin shutdown, crash shutdown, cannot connect now; 40001/40P01: retry.
   if (/^08/.test(code) || ['57P01', '57P02', '57P03', '40001', '40P01', '53300'].includes(code)) return true;
   // 'timeout exceeded when trying to connect': every pooled connection was busy (a burst of requests), not an error.
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(err?.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(
+    err?.message ?? '',
+  );
 }
 
 /** The URL with its password hidden, for messages. */
@@ -231,7 +234,13 @@ interface EntryRow {
 }
 
 function entryOf(row: EntryRow): LedgerEntry {
-  const e: LedgerEntry = { id: row.id, backend: row.backend, cost: num(row.cost), estimate: num(row.estimate), at: new Date(row.at).toISOString() };
+  const e: LedgerEntry = {
+    id: row.id,
+    backend: row.backend,
+    cost: num(row.cost),
+    estimate: num(row.estimate),
+    at: new Date(row.at).toISOString(),
+  };
   if (row.note) e.note = row.note;
   if (row.reconciled) e.reconciled = true;
   return e;
@@ -250,13 +259,21 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
   private constructor(private readonly options: PostgresLedgerOptions) {
     const cap = options.monthlyCap;
     if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) {
-      throw new RouteT2IError('bad-policy', `the monthly cap must be a non-negative amount in USD (got ${JSON.stringify(cap)})`);
+      throw new RouteT2IError(
+        'bad-policy',
+        `the monthly cap must be a non-negative amount in USD (got ${JSON.stringify(cap)})`,
+      );
     }
     this.leaseMs = options.leaseMs ?? 30_000;
     this.reconnectMs = options.reconnectMs ?? 30_000;
     this.now = options.now ?? (() => new Date());
     this.replica = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
-    this.pool = new Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+    this.pool = new Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
     // An idle connection the server dropped (a restart) must not crash the process: the next query gets a new one.
     this.pool.on('error', () => undefined);
   }
@@ -289,33 +306,47 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
     return this;
   }
 
-  async reserve(estimate: number, meta: ReserveMeta): Promise<{ id: string; estimate: number; backend: string } | null> {
-    if (!(Number.isFinite(estimate) && estimate >= 0)) throw new RouteT2IError('bad-estimate', `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`);
+  async reserve(
+    estimate: number,
+    meta: ReserveMeta,
+  ): Promise<{ id: string; estimate: number; backend: string } | null> {
+    if (!(Number.isFinite(estimate) && estimate >= 0))
+      throw new RouteT2IError(
+        'bad-estimate',
+        `${meta.backend}: the estimated cost must be a non-negative amount (got ${estimate})`,
+      );
     const id = randomBytes(8).toString('hex');
     const key = meta.key;
     const { rows } = await this.retry('reserve', () =>
-      this.pool.query<{ r: string }>('SELECT routet2i_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS r', [
-        id,
-        monthKey(this.now()),
-        meta.backend,
-        estimate,
-        meta.note ?? null,
-        this.replica,
-        hostname(),
-        process.pid,
-        this.leaseMs,
-        this.cap,
-        key?.id ?? null,
-        key?.cap ?? null,
-      ]),
+      this.pool.query<{ r: string }>(
+        'SELECT routet2i_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS r',
+        [
+          id,
+          monthKey(this.now()),
+          meta.backend,
+          estimate,
+          meta.note ?? null,
+          this.replica,
+          hostname(),
+          process.pid,
+          this.leaseMs,
+          this.cap,
+          key?.id ?? null,
+          key?.cap ?? null,
+        ],
+      ),
     );
     return rows[0]!.r === 'ok' ? { id, estimate, backend: meta.backend } : null;
   }
 
   async settle(id: string, cost: number): Promise<void> {
-    if (!(Number.isFinite(cost) && cost >= 0)) throw new RouteT2IError('bad-cost', `a settled cost must be a non-negative amount (got ${cost})`);
-    const { rows } = await this.retry('settle', () => this.pool.query<{ r: string }>('SELECT routet2i_settle($1, $2) AS r', [id, cost]));
-    if (rows[0]!.r === 'unknown') throw new RouteT2IError('ledger-unknown', `no reservation ${id} in the ledger ${this.where}`);
+    if (!(Number.isFinite(cost) && cost >= 0))
+      throw new RouteT2IError('bad-cost', `a settled cost must be a non-negative amount (got ${cost})`);
+    const { rows } = await this.retry('settle', () =>
+      this.pool.query<{ r: string }>('SELECT routet2i_settle($1, $2) AS r', [id, cost]),
+    );
+    if (rows[0]!.r === 'unknown')
+      throw new RouteT2IError('ledger-unknown', `no reservation ${id} in the ledger ${this.where}`);
   }
 
   async release(id: string): Promise<void> {
@@ -323,7 +354,9 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
   }
 
   async reconcile(): Promise<LedgerEntry[]> {
-    const { rows } = await this.retry('reconcile', () => this.pool.query<EntryRow>('SELECT * FROM routet2i_reconcile($1)', [this.replica]));
+    const { rows } = await this.retry('reconcile', () =>
+      this.pool.query<EntryRow>('SELECT * FROM routet2i_reconcile($1)', [this.replica]),
+    );
     return rows.map(entryOf);
   }
 
@@ -332,37 +365,70 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
     return this.transaction('cascade', async (c) => {
       const month = monthKey(this.now());
       await c.query('INSERT INTO routet2i_months (month) VALUES ($1) ON CONFLICT DO NOTHING', [month]);
-      const { rows } = await c.query<{ cascaded: number; escalated: number }>('SELECT cascaded, escalated FROM routet2i_months WHERE month = $1 FOR UPDATE', [month]);
+      const { rows } = await c.query<{ cascaded: number; escalated: number }>(
+        'SELECT cascaded, escalated FROM routet2i_months WHERE month = $1 FOR UPDATE',
+        [month],
+      );
       const tally = { cascaded: rows[0]!.cascaded + 1, escalated: rows[0]!.escalated };
       const allowed = wantsEscalation && mayEscalate(cloudShare, tally);
       if (allowed) tally.escalated++;
-      await c.query('UPDATE routet2i_months SET cascaded = $2, escalated = $3 WHERE month = $1', [month, tally.cascaded, tally.escalated]);
+      await c.query('UPDATE routet2i_months SET cascaded = $2, escalated = $3 WHERE month = $1', [
+        month,
+        tally.cascaded,
+        tally.escalated,
+      ]);
       return { allowed, tally };
     });
   }
 
   async uncountEscalation(): Promise<void> {
-    await this.retry('cascade', () => this.pool.query('UPDATE routet2i_months SET escalated = escalated - 1 WHERE month = $1 AND escalated > 0', [monthKey(this.now())]));
+    await this.retry('cascade', () =>
+      this.pool.query('UPDATE routet2i_months SET escalated = escalated - 1 WHERE month = $1 AND escalated > 0', [
+        monthKey(this.now()),
+      ]),
+    );
   }
 
   async status(): Promise<LedgerStatus> {
     const month = monthKey(this.now());
     const { rows } = await this.retry('status', () =>
-      this.pool.query<{ spent: string; reserved: string; cascaded: number; escalated: number }>('SELECT spent, reserved, cascaded, escalated FROM routet2i_months WHERE month = $1', [month]),
+      this.pool.query<{ spent: string; reserved: string; cascaded: number; escalated: number }>(
+        'SELECT spent, reserved, cascaded, escalated FROM routet2i_months WHERE month = $1',
+        [month],
+      ),
     );
     const row = rows[0];
     const spent = row ? num(row.spent) : 0;
     const reserved = row ? num(row.reserved) : 0;
     const cap = this.cap;
-    return { month, spent, reserved, cap, left: cap === null ? Infinity : Math.max(0, num(cap - spent - reserved)), cascade: { cascaded: row?.cascaded ?? 0, escalated: row?.escalated ?? 0 } };
+    return {
+      month,
+      spent,
+      reserved,
+      cap,
+      left: cap === null ? Infinity : Math.max(0, num(cap - spent - reserved)),
+      cascade: { cascaded: row?.cascaded ?? 0, escalated: row?.escalated ?? 0 },
+    };
   }
 
   async keyStatus(key: KeyLimit): Promise<KeyStatus> {
     const month = monthKey(this.now());
-    const { rows } = await this.retry('status', () => this.pool.query<{ spent: string; reserved: string }>('SELECT spent, reserved FROM routet2i_key_months WHERE key_id = $1 AND month = $2', [key.id, month]));
+    const { rows } = await this.retry('status', () =>
+      this.pool.query<{ spent: string; reserved: string }>(
+        'SELECT spent, reserved FROM routet2i_key_months WHERE key_id = $1 AND month = $2',
+        [key.id, month],
+      ),
+    );
     const spent = rows[0] ? num(rows[0].spent) : 0;
     const reserved = rows[0] ? num(rows[0].reserved) : 0;
-    return { key: key.id, month, spent, reserved, cap: key.cap, left: key.cap === null ? Infinity : Math.max(0, num(key.cap - spent - reserved)) };
+    return {
+      key: key.id,
+      month,
+      spent,
+      reserved,
+      cap: key.cap,
+      left: key.cap === null ? Infinity : Math.max(0, num(key.cap - spent - reserved)),
+    };
   }
 
   async month(): Promise<Awaited<ReturnType<GatewayStore['month']>>> {
@@ -370,30 +436,56 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
     // One snapshot: read separately, a settle landing between the reads showed an entry and its reservation at once.
     const { row, entries, reservations } = await this.transaction('status', async (c) => {
       await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const totals = await c.query<{ spent: string; reserved: string; cascaded: number; escalated: number }>('SELECT spent, reserved, cascaded, escalated FROM routet2i_months WHERE month = $1', [month]);
+      const totals = await c.query<{ spent: string; reserved: string; cascaded: number; escalated: number }>(
+        'SELECT spent, reserved, cascaded, escalated FROM routet2i_months WHERE month = $1',
+        [month],
+      );
       const e = await c.query<EntryRow>('SELECT * FROM routet2i_entries WHERE month = $1 ORDER BY at, id', [month]);
-      const r = await c.query<{ id: string; backend: string; estimate: string; at: Date; note: string | null }>('SELECT id, backend, estimate, at, note FROM routet2i_reservations WHERE month = $1 ORDER BY at, id', [month]);
+      const r = await c.query<{ id: string; backend: string; estimate: string; at: Date; note: string | null }>(
+        'SELECT id, backend, estimate, at, note FROM routet2i_reservations WHERE month = $1 ORDER BY at, id',
+        [month],
+      );
       return { row: totals.rows[0], entries: e.rows, reservations: r.rows };
     });
     const spent = row ? num(row.spent) : 0;
     const reserved = row ? num(row.reserved) : 0;
     const cap = this.cap;
-    const status: LedgerStatus = { month, spent, reserved, cap, left: cap === null ? Infinity : Math.max(0, num(cap - spent - reserved)), cascade: { cascaded: row?.cascaded ?? 0, escalated: row?.escalated ?? 0 } };
+    const status: LedgerStatus = {
+      month,
+      spent,
+      reserved,
+      cap,
+      left: cap === null ? Infinity : Math.max(0, num(cap - spent - reserved)),
+      cascade: { cascaded: row?.cascaded ?? 0, escalated: row?.escalated ?? 0 },
+    };
     return {
       status,
       entries: entries.map(entryOf),
-      reservations: reservations.map((r) => ({ id: r.id, backend: r.backend, estimate: num(r.estimate), at: new Date(r.at).toISOString(), ...(r.note ? { note: r.note } : {}) })),
+      reservations: reservations.map((r) => ({
+        id: r.id,
+        backend: r.backend,
+        estimate: num(r.estimate),
+        at: new Date(r.at).toISOString(),
+        ...(r.note ? { note: r.note } : {}),
+      })),
     };
   }
 
   async recordPrs(values: readonly number[]): Promise<void> {
     const finite = values.filter((v) => Number.isFinite(v));
     if (!finite.length) return;
-    await this.retry('history', () => this.pool.query('INSERT INTO routet2i_prs (prs) SELECT unnest($1::float8[])', [finite]));
+    await this.retry('history', () =>
+      this.pool.query('INSERT INTO routet2i_prs (prs) SELECT unnest($1::float8[])', [finite]),
+    );
   }
 
   async recentPrs(limit: number): Promise<number[]> {
-    const { rows } = await this.retry('history', () => this.pool.query<{ prs: number }>('SELECT prs FROM (SELECT seq, prs FROM routet2i_prs ORDER BY seq DESC LIMIT $1) t ORDER BY seq', [limit]));
+    const { rows } = await this.retry('history', () =>
+      this.pool.query<{ prs: number }>(
+        'SELECT prs FROM (SELECT seq, prs FROM routet2i_prs ORDER BY seq DESC LIMIT $1) t ORDER BY seq',
+        [limit],
+      ),
+    );
     return rows.map((r) => r.prs);
   }
 
@@ -402,7 +494,9 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.renewTimer);
-    await this.pool.query('UPDATE routet2i_replicas SET lease_until = clock_timestamp() WHERE id = $1', [this.replica]).catch(() => undefined);
+    await this.pool
+      .query('UPDATE routet2i_replicas SET lease_until = clock_timestamp() WHERE id = $1', [this.replica])
+      .catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
 
@@ -438,9 +532,13 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
       const { rows } = await this.pool.query<EntryRow>('SELECT * FROM routet2i_reconcile($1)', [this.replica]);
       if (this.unreachable) this.options.onWarning?.(`ledger: the database ${this.where} is reachable again`);
       this.unreachable = false;
-      if (rows.length) this.options.onWarning?.(`ledger: ${rows.length} reservation${rows.length === 1 ? '' : 's'} of a replica whose lease lapsed counted as spent at the estimate`);
+      if (rows.length)
+        this.options.onWarning?.(
+          `ledger: ${rows.length} reservation${rows.length === 1 ? '' : 's'} of a replica whose lease lapsed counted as spent at the estimate`,
+        );
     } catch (e) {
-      if (!this.unreachable && !this.closed) this.options.onWarning?.(`ledger: cannot renew the lease on ${this.where} (${(e as Error).message}); retrying`);
+      if (!this.unreachable && !this.closed)
+        this.options.onWarning?.(`ledger: cannot renew the lease on ${this.where} (${(e as Error).message}); retrying`);
       this.unreachable = true;
     } finally {
       this.heartbeatRunning = false;
@@ -455,7 +553,11 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
       const { rows } = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM routet2i_schema_version');
       const current = rows[0]?.v ?? 0;
       if (current > MIGRATIONS.length) {
-        throw new RouteT2IError('ledger-schema', `the ledger database ${this.where} has schema version ${current}; this RouteT2I knows up to ${MIGRATIONS.length}`, 'upgrade RouteT2I on this replica');
+        throw new RouteT2IError(
+          'ledger-schema',
+          `the ledger database ${this.where} has schema version ${current}; this RouteT2I knows up to ${MIGRATIONS.length}`,
+          'upgrade RouteT2I on this replica',
+        );
       }
       for (let v = current; v < MIGRATIONS.length; v++) {
         await c.query(MIGRATIONS[v]!);
@@ -494,7 +596,11 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
         if (e instanceof RouteT2IError) throw e;
         if (!transient(e) || this.closed) throw this.wrap(what, e);
         if (Date.now() >= deadline) {
-          throw new RouteT2IError('ledger-unavailable', `the ledger database ${this.where} stayed unreachable for ${Math.round(this.reconnectMs / 1000)} s (${(e as Error).message})`, 'check that PostgreSQL runs and accepts connections');
+          throw new RouteT2IError(
+            'ledger-unavailable',
+            `the ledger database ${this.where} stayed unreachable for ${Math.round(this.reconnectMs / 1000)} s (${(e as Error).message})`,
+            'check that PostgreSQL runs and accepts connections',
+          );
         }
         await sleep(Math.min(1000, 25 * 2 ** Math.min(attempt, 6)));
       }
@@ -503,8 +609,17 @@ export class PostgresLedger implements MoneyLedger, GatewayStore {
 
   private wrap(what: string, e: unknown): Error {
     const err = e as { code?: string; message?: string };
-    if (err?.code === '28P01' || err?.code === '28000') return new RouteT2IError('ledger-auth', `the ledger database ${this.where} refused the login (${err.message})`);
-    if (err?.code === '3D000') return new RouteT2IError('ledger-unavailable', `the ledger database ${this.where} does not exist (${err.message})`, 'create it (createdb) or name another in --ledger');
-    return new RouteT2IError('ledger-error', `the ledger database ${this.where} failed during ${what}: ${err?.message ?? String(e)}`);
+    if (err?.code === '28P01' || err?.code === '28000')
+      return new RouteT2IError('ledger-auth', `the ledger database ${this.where} refused the login (${err.message})`);
+    if (err?.code === '3D000')
+      return new RouteT2IError(
+        'ledger-unavailable',
+        `the ledger database ${this.where} does not exist (${err.message})`,
+        'create it (createdb) or name another in --ledger',
+      );
+    return new RouteT2IError(
+      'ledger-error',
+      `the ledger database ${this.where} failed during ${what}: ${err?.message ?? String(e)}`,
+    );
   }
 }

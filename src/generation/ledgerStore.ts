@@ -56,7 +56,11 @@ export interface GatewayStore {
   recentPrs(limit: number): Promise<number[]>;
   keyStatus(key: KeyLimit): Promise<KeyStatus>;
   /** This month's entries and open reservations, newest last (for `GET /v1/ledger`). */
-  month(): Promise<{ status: LedgerStatus; entries: LedgerEntry[]; reservations: { id: string; backend: string; estimate: number; at: string; note?: string }[] }>;
+  month(): Promise<{
+    status: LedgerStatus;
+    entries: LedgerEntry[];
+    reservations: { id: string; backend: string; estimate: number; at: string; note?: string }[];
+  }>;
   close(): Promise<void>;
 }
 

@@ -62,7 +62,11 @@ export class MoneyCapError extends RouteT2IError {
     readonly backend: string,
     readonly estimate: number,
   ) {
-    super('money-cap', `${backend}: this month's money cap would be passed (a call may cost $${estimate.toFixed(3)})`, 'raise the monthly cap ("monthlyCap" in the config file, "routet2i.policy.monthlyCap" in VS Code) or wait for next month');
+    super(
+      'money-cap',
+      `${backend}: this month's money cap would be passed (a call may cost $${estimate.toFixed(3)})`,
+      'raise the monthly cap ("monthlyCap" in the config file, "routet2i.policy.monthlyCap" in VS Code) or wait for next month',
+    );
   }
 }
 
@@ -76,12 +80,21 @@ export function isMetered(backend: Backend, request: GenerationRequest): boolean
  * what stays booked for it; rejects only before anything was sent (MoneyCapError, a damaged or busy ledger, a missing
  * ledger for a paid call), so a rejection never hides money.
  */
-export async function meteredGenerate(backend: Backend, request: GenerationRequest, options: MeteredOptions = {}): Promise<MeteredOutcome> {
+export async function meteredGenerate(
+  backend: Backend,
+  request: GenerationRequest,
+  options: MeteredOptions = {},
+): Promise<MeteredOutcome> {
   const estimate = backend.estimateCost(request);
-  if (!(Number.isFinite(estimate) && estimate >= 0)) throw new RouteT2IError('bad-estimate', `${backend.name}: the estimated cost must be a non-negative amount (got ${estimate})`);
+  if (!(Number.isFinite(estimate) && estimate >= 0))
+    throw new RouteT2IError(
+      'bad-estimate',
+      `${backend.name}: the estimated cost must be a non-negative amount (got ${estimate})`,
+    );
   const metered = isMetered(backend, request);
   const { ledger } = options;
-  if (metered && !ledger) throw new RouteT2IError('no-ledger', `${backend.name}: a paid cloud backend needs the money ledger`);
+  if (metered && !ledger)
+    throw new RouteT2IError('no-ledger', `${backend.name}: a paid cloud backend needs the money ledger`);
   const reservation = metered ? await ledger!.reserve(estimate, { backend: backend.name, note: options.note }) : null;
   if (metered && !reservation) throw new MoneyCapError(backend.name, estimate);
   // From here on the request may reach the provider: every path below books or positively releases.
@@ -93,15 +106,29 @@ export async function meteredGenerate(backend: Backend, request: GenerationReque
     const error = e instanceof Error ? e : new Error(String(e));
     if (!reservation) return { ok: false, error, cost: 0, estimate, booked: false };
     if (notTaken(error)) {
-      await keep(() => ledger!.release(reservation.id), options, `${backend.name}: the reservation of a call the provider did not take could not be released (it counts until \`routet2i ledger --reconcile\` settles it)`);
+      await keep(
+        () => ledger!.release(reservation.id),
+        options,
+        `${backend.name}: the reservation of a call the provider did not take could not be released (it counts until \`routet2i ledger --reconcile\` settles it)`,
+      );
       return { ok: false, error, cost: 0, estimate, booked: false };
     }
-    await keep(() => ledger!.settle(reservation.id, estimate), options, `${backend.name}: the failed call could not be written to the ledger; its reservation of $${estimate.toFixed(3)} keeps counting`);
+    await keep(
+      () => ledger!.settle(reservation.id, estimate),
+      options,
+      `${backend.name}: the failed call could not be written to the ledger; its reservation of $${estimate.toFixed(3)} keeps counting`,
+    );
     return { ok: false, error, cost: estimate, estimate, booked: true };
   }
   if (!reservation) return { ok: true, result, cost: result.cost, estimate };
-  const settled = await keep(() => ledger!.settle(reservation.id, result.cost), options, `${backend.name}: the cost of a finished image ($${result.cost.toFixed(3)}) could not be written to the ledger; the image is kept and its reservation of $${estimate.toFixed(3)} keeps counting until a later run settles it`);
-  return settled ? { ok: true, result, cost: result.cost, estimate } : { ok: true, result, cost: result.cost, estimate, unsettled: true };
+  const settled = await keep(
+    () => ledger!.settle(reservation.id, result.cost),
+    options,
+    `${backend.name}: the cost of a finished image ($${result.cost.toFixed(3)}) could not be written to the ledger; the image is kept and its reservation of $${estimate.toFixed(3)} keeps counting until a later run settles it`,
+  );
+  return settled
+    ? { ok: true, result, cost: result.cost, estimate }
+    : { ok: true, result, cost: result.cost, estimate, unsettled: true };
 }
 
 /** Runs a ledger write, retrying a bounded number of times; false (with a warning) when every try failed. */
@@ -128,9 +155,14 @@ async function keep(write: () => Promise<void>, options: MeteredOptions, warning
  * client that does not hear the abort): at the deadline the call is aborted and fails as a timeout, which stays
  * booked since the job may still run.
  */
-async function withDeadline(backend: Backend, request: GenerationRequest, options: MeteredOptions): Promise<GenerationResult> {
+async function withDeadline(
+  backend: Backend,
+  request: GenerationRequest,
+  options: MeteredOptions,
+): Promise<GenerationResult> {
   const limit = backend.maxWaitMs;
-  if (!(typeof limit === 'number' && limit > 0 && Number.isFinite(limit))) return backend.generate(request, { signal: options.signal, onProgress: options.onProgress });
+  if (!(typeof limit === 'number' && limit > 0 && Number.isFinite(limit)))
+    return backend.generate(request, { signal: options.signal, onProgress: options.onProgress });
   const controller = new AbortController();
   const outer = options.signal;
   const onOuter = () => controller.abort(outer!.reason);
@@ -142,7 +174,14 @@ async function withDeadline(backend: Backend, request: GenerationRequest, option
     timer = setTimeout(() => {
       expired = true;
       controller.abort(new Error('maxWaitMs'));
-      reject(new BackendError('timeout', backend.name, `the generation did not finish within maxWaitMs (${Math.round(limit / 100) / 10} s)`, { accepted: true }));
+      reject(
+        new BackendError(
+          'timeout',
+          backend.name,
+          `the generation did not finish within maxWaitMs (${Math.round(limit / 100) / 10} s)`,
+          { accepted: true },
+        ),
+      );
     }, limit);
   });
   const call = backend.generate(request, { signal: controller.signal, onProgress: options.onProgress });
@@ -152,7 +191,12 @@ async function withDeadline(backend: Backend, request: GenerationRequest, option
   } catch (e) {
     // The client saw our abort before the race did: the cause is the deadline, not the user.
     if (expired && !outer?.aborted) {
-      throw new BackendError('timeout', backend.name, `the generation did not finish within maxWaitMs (${Math.round(limit / 100) / 10} s)`, notTaken(e) ? { notTaken: true } : { accepted: true });
+      throw new BackendError(
+        'timeout',
+        backend.name,
+        `the generation did not finish within maxWaitMs (${Math.round(limit / 100) / 10} s)`,
+        notTaken(e) ? { notTaken: true } : { accepted: true },
+      );
     }
     throw e;
   } finally {

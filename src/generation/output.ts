@@ -41,7 +41,11 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
  */
 export function fileStem(id: string): string {
   if (/^[a-z0-9_-]{1,80}$/.test(id)) return id;
-  const clean = id.normalize('NFKC').replace(/[^\w-]+/g, '_').slice(0, 60) || 'prompt';
+  const clean =
+    id
+      .normalize('NFKC')
+      .replace(/[^\w-]+/g, '_')
+      .slice(0, 60) || 'prompt';
   return `${clean}-${createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 10)}`;
 }
 
@@ -62,7 +66,12 @@ export interface SavedFiles {
 }
 
 /** The sidecar document for one finished prompt. */
-export function sidecar(outcome: DispatchOutcome, ctx: SidecarContext, files: { image: string; edgeImage?: string }, now = new Date()): Record<string, unknown> {
+export function sidecar(
+  outcome: DispatchOutcome,
+  ctx: SidecarContext,
+  files: { image: string; edgeImage?: string },
+  now = new Date(),
+): Record<string, unknown> {
   const r = outcome.result!;
   return {
     version: SIDECAR_VERSION,
@@ -98,7 +107,8 @@ export function sidecar(outcome: DispatchOutcome, ctx: SidecarContext, files: { 
       estimate: a.estimate,
       error: a.error ?? null,
       measured: a.measured ?? null,
-      image: a.ok && a.result === r ? files.image : a.ok && a.side === 'edge' && files.edgeImage ? files.edgeImage : null,
+      image:
+        a.ok && a.result === r ? files.image : a.ok && a.side === 'edge' && files.edgeImage ? files.edgeImage : null,
     })),
     image: files.image,
     mime: r.mime,
@@ -117,7 +127,8 @@ export async function saveOutcome(dir: string, outcome: DispatchOutcome, ctx: Si
   const ext = sniffImage(outcome.result.image)?.ext ?? 'png';
   const image = `${stem}.${ext}`;
   let edgeImage: string | undefined;
-  const replaced = outcome.route === 'cloud' ? outcome.attempts.find((a) => a.side === 'edge' && a.ok && a.result) : undefined;
+  const replaced =
+    outcome.route === 'cloud' ? outcome.attempts.find((a) => a.side === 'edge' && a.ok && a.result) : undefined;
   if (replaced?.result) {
     edgeImage = `${stem}.edge.${sniffImage(replaced.result.image)?.ext ?? 'png'}`;
     await writeFileAtomic(join(dir, edgeImage), replaced.result.image);
@@ -125,5 +136,9 @@ export async function saveOutcome(dir: string, outcome: DispatchOutcome, ctx: Si
   await writeFileAtomic(join(dir, image), outcome.result.image);
   const doc = sidecar(outcome, ctx, { image, edgeImage });
   await writeFileAtomic(join(dir, `${stem}.json`), JSON.stringify(doc, null, 2) + '\n');
-  return { image: join(dir, image), sidecar: join(dir, `${stem}.json`), edgeImage: edgeImage ? join(dir, edgeImage) : undefined };
+  return {
+    image: join(dir, image),
+    sidecar: join(dir, `${stem}.json`),
+    edgeImage: edgeImage ? join(dir, edgeImage) : undefined,
+  };
 }

@@ -1,5 +1,12 @@
 import { RouteT2IError } from '../router/errors';
-import { cascadesFirst, decideRoute, explainDecision, type GenerationMode, type PolicyConfig, type RouteDecision } from '../router/policy';
+import {
+  cascadesFirst,
+  decideRoute,
+  explainDecision,
+  type GenerationMode,
+  type PolicyConfig,
+  type RouteDecision,
+} from '../router/policy';
 import type { Prediction, Side } from '../router/types';
 
 /**
@@ -57,27 +64,75 @@ export function planPrompt(item: PlanPrompt, sides: PlanSides, ctx: PlanContext)
   const { mode, policy, alpha } = ctx;
   const price = sides.cloud ? sides.cloudPrice : 0;
   const p = item.prediction;
-  const decide = () => (p ? decideRoute(p.prs, alpha, sides.cloud ? policy.cloudShare : 0, policy, { committed: ctx.committed, cloudPrice: price }) : undefined);
-  const opinion = (d: RouteDecision | undefined, what: string) => (d ? ` (${what} would say ${d.route}: ${sides.cloud ? explainDecision(d, policy.cloudShare) : 'no cloud backend configured'})` : '');
+  const decide = () =>
+    p
+      ? decideRoute(p.prs, alpha, sides.cloud ? policy.cloudShare : 0, policy, {
+          committed: ctx.committed,
+          cloudPrice: price,
+        })
+      : undefined;
+  const opinion = (d: RouteDecision | undefined, what: string) =>
+    d
+      ? ` (${what} would say ${d.route}: ${sides.cloud ? explainDecision(d, policy.cloudShare) : 'no cloud backend configured'})`
+      : '';
   if (item.force) {
     const side = item.force.side;
     if (!(side === 'cloud' ? sides.cloud : sides.edge)) {
-      throw new RouteT2IError('no-backend', `prompt ${item.id}: ${item.force.why} asks for the ${side}, but no ${side} backend is configured`);
+      throw new RouteT2IError(
+        'no-backend',
+        `prompt ${item.id}: ${item.force.why} asks for the ${side}, but no ${side} backend is configured`,
+      );
     }
     const estimate = side === 'cloud' ? price : 0;
-    return { id: item.id, action: side, why: `${item.force.why}${opinion(decide(), 'the policy alone')}`, estimate, maxEstimate: estimate };
+    return {
+      id: item.id,
+      action: side,
+      why: `${item.force.why}${opinion(decide(), 'the policy alone')}`,
+      estimate,
+      maxEstimate: estimate,
+    };
   }
   if (!sides.edge && !sides.cloud) {
-    throw new RouteT2IError('no-backend', `prompt ${item.id}: neither an edge nor a cloud backend is configured`, 'name one with --edge/--cloud or the config file (in VS Code: "routet2i.backends.edge" / ".cloud")');
+    throw new RouteT2IError(
+      'no-backend',
+      `prompt ${item.id}: neither an edge nor a cloud backend is configured`,
+      'name one with --edge/--cloud or the config file (in VS Code: "routet2i.backends.edge" / ".cloud")',
+    );
   }
   if (cascadesFirst(mode, p?.prs, alpha, ctx.hybridBand)) {
-    if (!sides.edge) return { id: item.id, action: 'cloud', why: 'no edge backend configured', estimate: price, maxEstimate: price };
-    if (!sides.cloud) return { id: item.id, action: 'edge', why: 'no cloud backend configured', uncertain: mode === 'hybrid' ? true : undefined, estimate: 0, maxEstimate: 0 };
-    const reason = mode === 'cascade' ? 'cascade' : `uncertain prediction (|PRS ${p!.prs.toFixed(2)} − α ${alpha.toFixed(2)}| ≤ ${ctx.hybridBand}), so cascade`;
-    return { id: item.id, action: 'cascade', why: `${reason}: ${CASCADE}${opinion(decide(), 'the prediction alone')}`, uncertain: mode === 'hybrid' ? true : undefined, estimate: 0, maxEstimate: price };
+    if (!sides.edge)
+      return { id: item.id, action: 'cloud', why: 'no edge backend configured', estimate: price, maxEstimate: price };
+    if (!sides.cloud)
+      return {
+        id: item.id,
+        action: 'edge',
+        why: 'no cloud backend configured',
+        uncertain: mode === 'hybrid' ? true : undefined,
+        estimate: 0,
+        maxEstimate: 0,
+      };
+    const reason =
+      mode === 'cascade'
+        ? 'cascade'
+        : `uncertain prediction (|PRS ${p!.prs.toFixed(2)} − α ${alpha.toFixed(2)}| ≤ ${ctx.hybridBand}), so cascade`;
+    return {
+      id: item.id,
+      action: 'cascade',
+      why: `${reason}: ${CASCADE}${opinion(decide(), 'the prediction alone')}`,
+      uncertain: mode === 'hybrid' ? true : undefined,
+      estimate: 0,
+      maxEstimate: price,
+    };
   }
   const decision = decide();
-  if (!decision) return { id: item.id, action: sides.edge ? 'edge' : 'cloud', why: 'no prediction', estimate: sides.edge ? 0 : price, maxEstimate: sides.edge ? 0 : price };
+  if (!decision)
+    return {
+      id: item.id,
+      action: sides.edge ? 'edge' : 'cloud',
+      why: 'no prediction',
+      estimate: sides.edge ? 0 : price,
+      maxEstimate: sides.edge ? 0 : price,
+    };
   let action: PlannedAction = decision.route;
   let why = sides.cloud ? explainDecision(decision, policy.cloudShare) : 'no cloud backend configured';
   if (action === 'edge' && !sides.edge) {
@@ -88,5 +143,13 @@ export function planPrompt(item: PlanPrompt, sides: PlanSides, ctx: PlanContext)
     why = 'no cloud backend configured';
   }
   const estimate = action === 'cloud' ? price : 0;
-  return { id: item.id, action, why, decision, uncertain: mode === 'hybrid' ? false : undefined, estimate, maxEstimate: estimate };
+  return {
+    id: item.id,
+    action,
+    why,
+    decision,
+    uncertain: mode === 'hybrid' ? false : undefined,
+    estimate,
+    maxEstimate: estimate,
+  };
 }

@@ -17,12 +17,20 @@ const OWN = new Set(['width', 'height', 'seed', 'steps', 'backend', 'negative'])
  * A prompt and its settings (its file's front matter and its own, already merged) over the run's defaults → the request
  * every backend receives, the same from the CLI and the editor. `where` names the file in errors.
  */
-export function requestFor(entry: PromptEntry, settings: Readonly<Record<string, unknown>>, defaults: RequestDefaults, where: string): GenerationRequest {
+export function requestFor(
+  entry: PromptEntry,
+  settings: Readonly<Record<string, unknown>>,
+  defaults: RequestDefaults,
+  where: string,
+): GenerationRequest {
   const int = (key: string, fallback: number | undefined, min: number, max: number): number | undefined => {
     const v = settings[key];
     if (v === undefined || v === null) return fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new RouteT2IError('bad-settings', `${where}: prompt ${entry.id}: "${key}" must be a whole number from ${min} to ${max}`);
+      throw new RouteT2IError(
+        'bad-settings',
+        `${where}: prompt ${entry.id}: "${key}" must be a whole number from ${min} to ${max}`,
+      );
     }
     return v;
   };

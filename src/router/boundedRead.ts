@@ -47,7 +47,10 @@ const article = (what: string) => `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what
 function tooLargeError(o: BoundedReadOptions, name: string, size: number | undefined): Error {
   if (o.tooLarge) return o.tooLarge(size);
   const limit = formatBytes(o.limit);
-  const message = size === undefined ? `${name}: more than ${limit}, the limit for ${article(o.what)}` : `${name}: ${formatBytes(size)} is over the ${limit} limit for ${article(o.what)}`;
+  const message =
+    size === undefined
+      ? `${name}: more than ${limit}, the limit for ${article(o.what)}`
+      : `${name}: ${formatBytes(size)} is over the ${limit} limit for ${article(o.what)}`;
   return new RouteT2IError('input-too-large', message);
 }
 

@@ -21,9 +21,14 @@ export interface RoutingCurve extends RouterFigures {
 }
 
 /** `cloudFirst[i]`: higher means prompt i goes to the cloud earlier. */
-export function routingCurve(cloudFirst: readonly number[], edge: readonly number[], cloud: readonly number[]): RoutingCurve {
+export function routingCurve(
+  cloudFirst: readonly number[],
+  edge: readonly number[],
+  cloud: readonly number[],
+): RoutingCurve {
   const n = cloudFirst.length;
-  if (n === 0 || edge.length !== n || cloud.length !== n) throw new RouteT2IError('bad-eval', 'evaluation needs one score, edge quality and cloud quality per prompt');
+  if (n === 0 || edge.length !== n || cloud.length !== n)
+    throw new RouteT2IError('bad-eval', 'evaluation needs one score, edge quality and cloud quality per prompt');
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => cloudFirst[b]! - cloudFirst[a]!);
   const gains = new Float64Array(n + 1);
   let i = 0;
@@ -38,7 +43,10 @@ export function routingCurve(cloudFirst: readonly number[], edge: readonly numbe
   }
   const total = gains[n]!;
   if (!(total > 1e-12)) {
-    throw new RouteT2IError('no-gap', 'the cloud is not better than the edge on average in these pairs, so there is no gap to recover (PGR is undefined)');
+    throw new RouteT2IError(
+      'no-gap',
+      'the cloud is not better than the edge on average in these pairs, so there is no gap to recover (PGR is undefined)',
+    );
   }
   const pgr = gains.map((g) => g / total);
   let apgr = 0;
@@ -47,7 +55,11 @@ export function routingCurve(cloudFirst: readonly number[], edge: readonly numbe
   return { apgr, cpt50: shareReaching(pgr, 0.5), pgr50: valueAt(pgr, 0.5), pgr };
 }
 
-export function routerFigures(cloudFirst: readonly number[], edge: readonly number[], cloud: readonly number[]): RouterFigures {
+export function routerFigures(
+  cloudFirst: readonly number[],
+  edge: readonly number[],
+  cloud: readonly number[],
+): RouterFigures {
   const { apgr, cpt50, pgr50 } = routingCurve(cloudFirst, edge, cloud);
   return { apgr, cpt50, pgr50 };
 }
@@ -84,7 +96,8 @@ export function sampleCurve(curve: Float64Array, points = 21): Array<{ share: nu
 
 /** K folds of indices 0..n−1 from a seeded shuffle, sizes differing by at most one. */
 export function kFolds(n: number, k: number, shuffle: (xs: number[]) => number[]): number[][] {
-  if (!(Number.isInteger(k) && k >= 2)) throw new RouteT2IError('bad-eval', `--folds must be a whole number of at least 2 (got ${k})`);
+  if (!(Number.isInteger(k) && k >= 2))
+    throw new RouteT2IError('bad-eval', `--folds must be a whole number of at least 2 (got ${k})`);
   if (n < k) throw new RouteT2IError('bad-eval', `${k}-fold cross-validation needs at least ${k} pairs (got ${n})`);
   const order = shuffle(Array.from({ length: n }, (_, i) => i));
   const folds: number[][] = Array.from({ length: k }, () => []);
@@ -105,8 +118,13 @@ export function groupedFolds(keys: readonly string[], k: number, shuffle: (xs: n
     else groups.set(key, [i]);
   });
   const list = [...groups.values()];
-  if (!(Number.isInteger(k) && k >= 2)) throw new RouteT2IError('bad-eval', `--folds must be a whole number of at least 2 (got ${k})`);
-  if (list.length < k) throw new RouteT2IError('bad-eval', `${k}-fold cross-validation needs at least ${k} distinct prompts (got ${list.length})`);
+  if (!(Number.isInteger(k) && k >= 2))
+    throw new RouteT2IError('bad-eval', `--folds must be a whole number of at least 2 (got ${k})`);
+  if (list.length < k)
+    throw new RouteT2IError(
+      'bad-eval',
+      `${k}-fold cross-validation needs at least ${k} distinct prompts (got ${list.length})`,
+    );
   const order = shuffle(list.map((_, i) => i));
   const folds: number[][] = Array.from({ length: k }, () => []);
   for (const gi of order) {

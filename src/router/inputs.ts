@@ -29,7 +29,11 @@ export function inputFormatOf(file: string): InputFormat {
   if (file === '-') return 'txt';
   const format = FORMATS[path.extname(file).toLowerCase()];
   if (!format) {
-    throw new RouteT2IError('unknown-format', `${file}: unknown prompt file type "${path.extname(file) || '(none)'}"`, 'use .t2i, .txt, .tsv, .csv or .jsonl, or - for standard input');
+    throw new RouteT2IError(
+      'unknown-format',
+      `${file}: unknown prompt file type "${path.extname(file) || '(none)'}"`,
+      'use .t2i, .txt, .tsv, .csv or .jsonl, or - for standard input',
+    );
   }
   return format;
 }
@@ -68,7 +72,10 @@ export function parsePromptInput(text: string, file: string, format: InputFormat
 }
 
 /** Reads and parses a prompt file (or standard input for `-`). */
-export async function readPromptFile(file: string, options: { cwd?: string; stdin?: NodeJS.ReadableStream } = {}): Promise<ParsedInput & { text: string }> {
+export async function readPromptFile(
+  file: string,
+  options: { cwd?: string; stdin?: NodeJS.ReadableStream } = {},
+): Promise<ParsedInput & { text: string }> {
   const format = inputFormatOf(file);
   const where = file === '-' ? 'standard input' : file;
   const bounds = { limit: READ_LIMITS.prompts, what: 'prompt file', name: where };
@@ -110,7 +117,10 @@ const ROUTE_LINE = /^[ \t]*#[ \t]*route[ \t]*:[ \t]*(cloud|edge)[ \t]*$/i;
  * The per-prompt route override: a comment line `# route: cloud` (or `edge`) among the comment lines directly above
  * the prompt, in the same paragraph. It travels with the file, shows in a diff, and the generate commands (editor and CLI) honour it.
  */
-export function routeOverride(text: string, promptStart: number): { side: Side; start: number; end: number } | undefined {
+export function routeOverride(
+  text: string,
+  promptStart: number,
+): { side: Side; start: number; end: number } | undefined {
   let lineStart = text.lastIndexOf('\n', promptStart - 1) + 1;
   while (lineStart > 0) {
     const prevEnd = lineStart - 1; // the '\n' ending the line above
@@ -120,7 +130,11 @@ export function routeOverride(text: string, promptStart: number): { side: Side; 
     const m = ROUTE_LINE.exec(line);
     if (m) {
       const indent = /^[ \t]*/.exec(line)![0].length;
-      return { side: m[1]!.toLowerCase() as Side, start: prevStart + indent, end: prevEnd - (text[prevEnd - 1] === '\r' ? 1 : 0) };
+      return {
+        side: m[1]!.toLowerCase() as Side,
+        start: prevStart + indent,
+        end: prevEnd - (text[prevEnd - 1] === '\r' ? 1 : 0),
+      };
     }
     lineStart = prevStart;
   }
@@ -154,7 +168,8 @@ function parseT2i(text: string, file: string, lines: Line[], at: (o: number) => 
   let settings: PromptSettings = {};
   if (lines.length > 0 && lines[0]!.text.trimEnd() === '---') {
     const close = lines.findIndex((l, i) => i > 0 && (l.text.trimEnd() === '---' || l.text.trimEnd() === '...'));
-    if (close < 0) throw new RouteT2IError('bad-front-matter', `${file}:1: front matter opened with --- is never closed`);
+    if (close < 0)
+      throw new RouteT2IError('bad-front-matter', `${file}:1: front matter opened with --- is never closed`);
     const yamlText = text.slice(lines[1]?.start ?? 0, lines[close]!.start);
     settings = parseFrontMatter(yamlText, file);
     first = close + 1;
@@ -188,13 +203,24 @@ function parseT2i(text: string, file: string, lines: Line[], at: (o: number) => 
         if (k === negStart) parts.push(t.replace(NEGATIVE, ''));
         else if (!COMMENT.test(t)) parts.push(t);
       }
-      negative = parts.map((p) => p.trim()).filter(Boolean).join(' ');
+      negative = parts
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .join(' ');
     }
     if (posFirst < 0) {
       if (negative !== undefined) {
         const prev = entries[entries.length - 1];
-        if (!prev) throw new RouteT2IError('orphan-negative', `${file}:${negStart + 1}: a negative prompt needs a prompt above it`);
-        if (prev.negative !== undefined) throw new RouteT2IError('orphan-negative', `${file}:${negStart + 1}: the prompt above already has a negative prompt`);
+        if (!prev)
+          throw new RouteT2IError(
+            'orphan-negative',
+            `${file}:${negStart + 1}: a negative prompt needs a prompt above it`,
+          );
+        if (prev.negative !== undefined)
+          throw new RouteT2IError(
+            'orphan-negative',
+            `${file}:${negStart + 1}: the prompt above already has a negative prompt`,
+          );
         prev.negative = negative;
       }
       i = j;
@@ -225,21 +251,32 @@ function parseFrontMatter(yamlText: string, file: string): PromptSettings {
   try {
     value = parseYaml(yamlText);
   } catch (e) {
-    throw new RouteT2IError('bad-front-matter', `${file}: front matter is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new RouteT2IError(
+      'bad-front-matter',
+      `${file}: front matter is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new RouteT2IError('bad-front-matter', `${file}: front matter must be a set of "key: value" settings`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new RouteT2IError('bad-front-matter', `${file}: front matter must be a set of "key: value" settings`);
   const out: PromptSettings = { ...(value as Record<string, unknown>) };
   const int = (key: string, min: number, max: number) => {
     const v = out[key];
     if (v === undefined) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new RouteT2IError('bad-front-matter', `${file}: front matter "${key}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+      throw new RouteT2IError(
+        'bad-front-matter',
+        `${file}: front matter "${key}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`,
+      );
     }
   };
   if (out.size !== undefined) {
     const m = SIZE.exec(String(out.size));
-    if (!m) throw new RouteT2IError('bad-front-matter', `${file}: front matter "size" must look like 1024x1024 (got ${JSON.stringify(out.size)})`);
+    if (!m)
+      throw new RouteT2IError(
+        'bad-front-matter',
+        `${file}: front matter "size" must look like 1024x1024 (got ${JSON.stringify(out.size)})`,
+      );
     out.width = Number(m[1]);
     out.height = Number(m[2]);
     delete out.size;
@@ -295,7 +332,11 @@ export function readTable(text: string, sep: string, file = 'input'): Cell[][] {
         if (q < 0) {
           // Reading on would take the rest of the file as one cell: say where the quote opened instead.
           const line = text.slice(0, i).split(/\r\n|\r|\n/).length;
-          throw new RouteT2IError('bad-csv', `${file}:${line}: a quoted field opens here and is never closed`, 'close the quote, or double a quote inside a field ("")');
+          throw new RouteT2IError(
+            'bad-csv',
+            `${file}:${line}: a quoted field opens here and is never closed`,
+            'close the quote, or double a quote inside a field ("")',
+          );
         }
         buf += text.slice(j, q);
         if (text[q + 1] === '"') {
@@ -337,7 +378,13 @@ function parseTable(text: string, file: string, sep: string, at: (o: number) => 
   const header = rows[0]!.map((c) => c.value.trim().toLowerCase());
   const col = header.indexOf('prompt');
   if (col < 0) {
-    throw new RouteT2IError('no-prompt-column', `${file}: no column named "prompt" in the first row (found: ${header.slice(0, 8).map((h) => JSON.stringify(h)).join(', ')})`);
+    throw new RouteT2IError(
+      'no-prompt-column',
+      `${file}: no column named "prompt" in the first row (found: ${header
+        .slice(0, 8)
+        .map((h) => JSON.stringify(h))
+        .join(', ')})`,
+    );
   }
   const idCol = header.indexOf('id');
   const negCol = header.indexOf('negative');
@@ -352,7 +399,12 @@ function parseTable(text: string, file: string, sep: string, at: (o: number) => 
     const end = cell.end - trail;
     const escaped = text.slice(start, end) !== prompt;
     const id = idCol >= 0 && rows[r]![idCol]?.value.trim() ? rows[r]![idCol]!.value.trim() : `p${entries.length + 1}`;
-    const entry: PromptEntry = { id, prompt, source: { file, start, end, line: at(start), ...(escaped ? { escaped: true } : {}) }, settings: {} };
+    const entry: PromptEntry = {
+      id,
+      prompt,
+      source: { file, start, end, line: at(start), ...(escaped ? { escaped: true } : {}) },
+      settings: {},
+    };
     const neg = negCol >= 0 ? rows[r]![negCol]?.value.trim() : undefined;
     if (neg) entry.negative = neg;
     entries.push(entry);
@@ -381,9 +433,11 @@ function parseJsonLines(file: string, lines: Line[]): PromptEntry[] {
     } catch (e) {
       throw new RouteT2IError('bad-jsonl', `${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RouteT2IError('bad-jsonl', `${file}:${i + 1}: each line must be a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new RouteT2IError('bad-jsonl', `${file}:${i + 1}: each line must be a JSON object`);
     const obj = value as Record<string, unknown>;
-    if (typeof obj.prompt !== 'string') throw new RouteT2IError('bad-jsonl', `${file}:${i + 1}: "prompt" must be a string`);
+    if (typeof obj.prompt !== 'string')
+      throw new RouteT2IError('bad-jsonl', `${file}:${i + 1}: "prompt" must be a string`);
     if (obj.prompt.trim() === '') return;
     const range = jsonStringRange(line.text, 'prompt');
     const raw = range ? line.text.slice(range[0], range[1]) : undefined;
@@ -391,7 +445,12 @@ function parseJsonLines(file: string, lines: Line[]): PromptEntry[] {
     const end = line.start + (range ? range[1] : line.text.length);
     const escaped = raw !== obj.prompt;
     const id = typeof obj.id === 'string' || typeof obj.id === 'number' ? String(obj.id) : `p${entries.length + 1}`;
-    const entry: PromptEntry = { id, prompt: obj.prompt, source: { file, start, end, line: i, ...(escaped ? { escaped: true } : {}) }, settings: {} };
+    const entry: PromptEntry = {
+      id,
+      prompt: obj.prompt,
+      source: { file, start, end, line: i, ...(escaped ? { escaped: true } : {}) },
+      settings: {},
+    };
     if (typeof obj.negative === 'string' && obj.negative.trim() !== '') entry.negative = obj.negative;
     entries.push(entry);
   });

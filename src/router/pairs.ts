@@ -8,11 +8,15 @@ import type { LabelledPair, Scores } from './types';
  */
 
 function scores(value: unknown, where: string, side: string): Scores {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RouteT2IError('bad-pairs', `${where}: "${side}" must be an object of metric scores`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RouteT2IError('bad-pairs', `${where}: "${side}" must be an object of metric scores`);
   const out: Scores = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
-      throw new RouteT2IError('bad-pairs', `${where}: ${side}.${k} must be a score from 0 to 1 (got ${JSON.stringify(v)})`);
+      throw new RouteT2IError(
+        'bad-pairs',
+        `${where}: ${side}.${k} must be a score from 0 to 1 (got ${JSON.stringify(v)})`,
+      );
     }
     out[k] = v;
   }
@@ -33,18 +37,38 @@ export function parsePairs(text: string, file: string): LabelledPair[] {
       value = JSON.parse(line.text);
     } catch (e) {
       const last = i === lines.length - 1 || lines.slice(i + 1).every((l) => l.text.trim() === '');
-      throw new RouteT2IError('bad-pairs', `${where}: not valid JSON${last ? ' (the file may have been cut off while being written)' : ''}: ${(e as Error).message}`);
+      throw new RouteT2IError(
+        'bad-pairs',
+        `${where}: not valid JSON${last ? ' (the file may have been cut off while being written)' : ''}: ${(e as Error).message}`,
+      );
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RouteT2IError('bad-pairs', `${where}: each line must be a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new RouteT2IError('bad-pairs', `${where}: each line must be a JSON object`);
     const o = value as Record<string, unknown>;
     if (typeof o.prompt !== 'string') throw new RouteT2IError('bad-pairs', `${where}: "prompt" must be a string`);
     const id = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : `line${i + 1}`;
     const first = firstLine.get(id);
-    if (first !== undefined) throw new RouteT2IError('bad-pairs', `${where}: id "${id}" repeats line ${first}; each prompt must be labelled once`, 'remove the repeated lines (keep one measurement per id)');
+    if (first !== undefined)
+      throw new RouteT2IError(
+        'bad-pairs',
+        `${where}: id "${id}" repeats line ${first}; each prompt must be labelled once`,
+        'remove the repeated lines (keep one measurement per id)',
+      );
     firstLine.set(id, i + 1);
-    pairs.push({ ...o, id, prompt: o.prompt, edge: scores(o.edge, where, 'edge'), cloud: scores(o.cloud, where, 'cloud') });
+    pairs.push({
+      ...o,
+      id,
+      prompt: o.prompt,
+      edge: scores(o.edge, where, 'edge'),
+      cloud: scores(o.cloud, where, 'cloud'),
+    });
   });
-  if (pairs.length === 0) throw new RouteT2IError('bad-pairs', `${file}: no labelled pairs found`, 'one JSON object per line: {"id", "prompt", "edge": {…}, "cloud": {…}}');
+  if (pairs.length === 0)
+    throw new RouteT2IError(
+      'bad-pairs',
+      `${file}: no labelled pairs found`,
+      'one JSON object per line: {"id", "prompt", "edge": {…}, "cloud": {…}}',
+    );
   return pairs;
 }
 
@@ -64,7 +88,11 @@ export function pairMetricIds(pairs: readonly LabelledPair[]): string[] {
 }
 
 /** Each side's quality for one pair: the (weighted) mean of the metrics present on both sides. */
-export function pairQuality(pair: LabelledPair, metricIds: readonly string[], weights?: Scores): { edge: number; cloud: number } | undefined {
+export function pairQuality(
+  pair: LabelledPair,
+  metricIds: readonly string[],
+  weights?: Scores,
+): { edge: number; cloud: number } | undefined {
   let e = 0;
   let c = 0;
   let w = 0;

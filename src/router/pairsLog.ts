@@ -73,9 +73,17 @@ function readExisting(file: string): OpenedPairs {
     try {
       pair = JSON.parse(line) as Partial<LabelledPair>;
     } catch {
-      throw new RouteT2IError('pairs-file', `${name} line ${i + 1} is not JSON; fix or remove that line, or write to a new file`);
+      throw new RouteT2IError(
+        'pairs-file',
+        `${name} line ${i + 1} is not JSON; fix or remove that line, or write to a new file`,
+      );
     }
-    if (typeof pair.id !== 'string' || typeof pair.prompt !== 'string' || typeof pair.edge !== 'object' || typeof pair.cloud !== 'object') {
+    if (
+      typeof pair.id !== 'string' ||
+      typeof pair.prompt !== 'string' ||
+      typeof pair.edge !== 'object' ||
+      typeof pair.cloud !== 'object'
+    ) {
       throw new RouteT2IError('pairs-file', `${name} line ${i + 1} is not a labelled pair {id, prompt, edge, cloud}`);
     }
     if (done.has(pair.id)) throw new RouteT2IError('pairs-file', `${name} line ${i + 1} repeats id "${pair.id}"`);
@@ -91,7 +99,13 @@ function readExisting(file: string): OpenedPairs {
 function isPairLine(line: string): boolean {
   try {
     const v = JSON.parse(line) as Partial<LabelledPair>;
-    return typeof v === 'object' && v !== null && typeof v.id === 'string' && typeof v.edge === 'object' && typeof v.cloud === 'object';
+    return (
+      typeof v === 'object' &&
+      v !== null &&
+      typeof v.id === 'string' &&
+      typeof v.edge === 'object' &&
+      typeof v.cloud === 'object'
+    );
   } catch {
     return false;
   }

@@ -30,13 +30,22 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
 export function validatePolicy(p: Partial<PolicyConfig>, where: string): PolicyConfig {
   const out: PolicyConfig = { ...DEFAULT_POLICY, prices: { ...DEFAULT_POLICY.prices }, ...p };
   if (!(typeof out.cloudShare === 'number' && out.cloudShare >= 0 && out.cloudShare <= 1)) {
-    throw new RouteT2IError('bad-policy', `${where}: the cloud share (budget ρ) must be a number from 0 to 1 (got ${JSON.stringify(out.cloudShare)})`);
+    throw new RouteT2IError(
+      'bad-policy',
+      `${where}: the cloud share (budget ρ) must be a number from 0 to 1 (got ${JSON.stringify(out.cloudShare)})`,
+    );
   }
   if (!(Number.isInteger(out.historySize) && out.historySize >= 1 && out.historySize <= 100_000)) {
     throw new RouteT2IError('bad-policy', `${where}: the history size must be a whole number from 1 to 100000`);
   }
-  if (out.monthlyCap !== null && !(typeof out.monthlyCap === 'number' && out.monthlyCap >= 0 && Number.isFinite(out.monthlyCap))) {
-    throw new RouteT2IError('bad-policy', `${where}: the monthly cap must be a non-negative amount in USD, or null for none`);
+  if (
+    out.monthlyCap !== null &&
+    !(typeof out.monthlyCap === 'number' && out.monthlyCap >= 0 && Number.isFinite(out.monthlyCap))
+  ) {
+    throw new RouteT2IError(
+      'bad-policy',
+      `${where}: the monthly cap must be a non-negative amount in USD, or null for none`,
+    );
   }
   for (const [name, price] of Object.entries(out.prices)) {
     if (!(typeof price === 'number' && price >= 0 && Number.isFinite(price))) {
@@ -133,7 +142,13 @@ export function explainDecision(d: RouteDecision, cloudShare: number): string {
 }
 
 /** Decides one prompt's route from its PRS, α, and (optionally) this month's money. */
-export function decideRoute(prs: number, alpha: number, cloudShare: number, config: PolicyConfig, money?: MoneyState): RouteDecision {
+export function decideRoute(
+  prs: number,
+  alpha: number,
+  cloudShare: number,
+  config: PolicyConfig,
+  money?: MoneyState,
+): RouteDecision {
   if (prs >= 0.5) return { route: 'edge', reason: 'edge-predicted-better', alpha, prs };
   if (cloudShare <= 0) return { route: 'edge', reason: 'no-cloud', alpha, prs };
   if (!(prs < alpha)) return { route: 'edge', reason: 'above-alpha', alpha, prs };
@@ -144,7 +159,11 @@ export function decideRoute(prs: number, alpha: number, cloudShare: number, conf
 }
 
 /** Routes a batch: α is calibrated on the history plus the batch, then each prompt is decided. */
-export function routeBatch(prs: readonly number[], config: PolicyConfig, history: readonly number[] = []): { alpha: number; decisions: RouteDecision[] } {
+export function routeBatch(
+  prs: readonly number[],
+  config: PolicyConfig,
+  history: readonly number[] = [],
+): { alpha: number; decisions: RouteDecision[] } {
   const alpha = calibrateAlpha(history.length ? [...history, ...prs] : prs, config.cloudShare);
   return { alpha, decisions: prs.map((p) => decideRoute(p, alpha, config.cloudShare, config)) };
 }
@@ -243,7 +262,13 @@ export interface EscalationVerdict {
  */
 export function decideEscalation(
   measuredEdge: Scores,
-  o: { threshold: number | null; alpha: number; weights: Scores; predictedCloud?: Scores; normalisation?: Normalisation },
+  o: {
+    threshold: number | null;
+    alpha: number;
+    weights: Scores;
+    predictedCloud?: Scores;
+    normalisation?: Normalisation;
+  },
 ): EscalationVerdict | undefined {
   if (o.threshold === null && o.predictedCloud && o.normalisation) {
     const prs = partialPrs(measuredEdge, o.predictedCloud, o.normalisation);
@@ -259,7 +284,11 @@ export function explainEscalation(v: EscalationVerdict): string {
   const value = v.value.toFixed(2);
   const bar = v.bar.toFixed(2);
   if (v.basis === 'prs') {
-    return v.escalate ? `measured edge image falls short of the predicted cloud (measured PRS ${value} < α ${bar})` : `measured edge image good enough (measured PRS ${value} ≥ α ${bar})`;
+    return v.escalate
+      ? `measured edge image falls short of the predicted cloud (measured PRS ${value} < α ${bar})`
+      : `measured edge image good enough (measured PRS ${value} ≥ α ${bar})`;
   }
-  return v.escalate ? `measured edge quality ${value} below the threshold ${bar}` : `measured edge quality ${value} meets the threshold ${bar}`;
+  return v.escalate
+    ? `measured edge quality ${value} below the threshold ${bar}`
+    : `measured edge quality ${value} meets the threshold ${bar}`;
 }

@@ -8,7 +8,16 @@ import { isRidge, loadModel, MODEL_JSON, type HeadWeights, type ModelFile } from
 import { predictRidge, promptFeatures, tokenShares } from './model/ridge';
 import { paretoRelation, paretoRelativeSuperiority, type Normalisation } from './prs';
 import { boundPrompt } from './prompt';
-import type { EncodedPrompt, EncoderContext, EncoderFactory, Prediction, Scores, TokenEncoder, TokenImpact, Truncation } from './types';
+import type {
+  EncodedPrompt,
+  EncoderContext,
+  EncoderFactory,
+  Prediction,
+  Scores,
+  TokenEncoder,
+  TokenImpact,
+  Truncation,
+} from './types';
 
 /** A loaded predictor: an encoder plus the network, ready to predict edge and cloud quality for prompts. */
 export class Predictor {
@@ -28,16 +37,25 @@ export class Predictor {
     this.prsReference = file.prsReference;
   }
 
-  static async load(dir: string, options: { encoders?: Record<string, EncoderFactory>; context?: EncoderContext } = {}): Promise<Predictor> {
+  static async load(
+    dir: string,
+    options: { encoders?: Record<string, EncoderFactory>; context?: EncoderContext } = {},
+  ): Promise<Predictor> {
     const { file, params } = await loadModel(dir);
     const factories = { ...builtinEncoders, ...options.encoders };
     const factory = factories[file.encoder.id];
     if (!factory) {
-      throw new RouteT2IError('unknown-encoder', `${path.join(dir, MODEL_JSON)}: the predictor needs the "${file.encoder.id}" encoder, which is not available here (known: ${Object.keys(factories).join(', ')})`);
+      throw new RouteT2IError(
+        'unknown-encoder',
+        `${path.join(dir, MODEL_JSON)}: the predictor needs the "${file.encoder.id}" encoder, which is not available here (known: ${Object.keys(factories).join(', ')})`,
+      );
     }
     const encoder = await factory(file.encoder, { ...options.context, modelDir: dir });
     if (encoder.spec.dim !== file.encoder.dim) {
-      throw new RouteT2IError('encoder-mismatch', `${path.join(dir, MODEL_JSON)}: the "${file.encoder.id}" encoder gives ${encoder.spec.dim} features per token; the predictor expects ${file.encoder.dim}`);
+      throw new RouteT2IError(
+        'encoder-mismatch',
+        `${path.join(dir, MODEL_JSON)}: the "${file.encoder.id}" encoder gives ${encoder.spec.dim} features per token; the predictor expects ${file.encoder.dim}`,
+      );
     }
     return new Predictor(file, params, encoder, dir);
   }
@@ -63,7 +81,8 @@ export class Predictor {
 
   /** Synchronous prediction, for encoders that need no I/O (the lexical one): the editor's hot path. */
   predictSync(prompt: string): Prediction {
-    if (!this.encoder.encodeSync) throw new RouteT2IError('async-encoder', `the "${this.encoder.spec.id}" encoder cannot predict synchronously`);
+    if (!this.encoder.encodeSync)
+      throw new RouteT2IError('async-encoder', `the "${this.encoder.spec.id}" encoder cannot predict synchronously`);
     const bounded = boundPrompt(prompt);
     return withTruncation(this.predictEncoded(this.encoder.encodeSync(bounded.text)), bounded.truncated);
   }
@@ -82,7 +101,13 @@ export class Predictor {
       cloud[m.id] = fw.quality[k + i]!;
     });
     const contributions = tokenContributions(params, fw, n);
-    const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({ text: tok.text, start: tok.start, end: tok.end, impact: {}, cloudGain: {} }));
+    const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({
+      text: tok.text,
+      start: tok.start,
+      end: tok.end,
+      impact: {},
+      cloudGain: {},
+    }));
     this.metrics.forEach((m, i) => {
       const baseEdge = this.file.impactBaseline.edge[m.id]!;
       const baseCloud = this.file.impactBaseline.cloud[m.id]!;
@@ -128,7 +153,13 @@ function ridgePrediction(predictor: Predictor, encoded: EncodedPrompt): Predicti
   const edge: Scores = {};
   const cloud: Scores = {};
   const clamp = (v: number) => Math.min(1, Math.max(0, v));
-  const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({ text: tok.text, start: tok.start, end: tok.end, impact: {}, cloudGain: {} }));
+  const tokens: TokenImpact[] = encoded.tokens.map((tok) => ({
+    text: tok.text,
+    start: tok.start,
+    end: tok.end,
+    impact: {},
+    cloudGain: {},
+  }));
   predictor.metrics.forEach((m, i) => {
     rawEdge[m.id] = out[i]!;
     rawCloud[m.id] = out[k + i]!;
@@ -169,7 +200,11 @@ export function defaultModelDir(): string {
 
 /** The folder holding the shipped predictors (models/). */
 export function shippedModelsRoot(): string {
-  const candidates = [path.resolve(__dirname, '..', 'models'), path.resolve(__dirname, '..', '..', 'models'), path.resolve(__dirname, '..', '..', '..', 'models')];
+  const candidates = [
+    path.resolve(__dirname, '..', 'models'),
+    path.resolve(__dirname, '..', '..', 'models'),
+    path.resolve(__dirname, '..', '..', '..', 'models'),
+  ];
   return candidates.find((dir) => existsSync(path.join(dir, 'default', MODEL_JSON))) ?? candidates[0]!;
 }
 
@@ -193,7 +228,13 @@ export function shippedModelNames(): string[] {
 }
 
 /** Tokens the edge is predicted to handle worst: most negative weighted impact on the edge, below `threshold`. */
-export function weakTokens(prediction: Prediction, metrics: readonly Metric[], weights: Scores, limit = 3, threshold = -0.05): Array<{ token: TokenImpact; score: number; worstMetric: string }> {
+export function weakTokens(
+  prediction: Prediction,
+  metrics: readonly Metric[],
+  weights: Scores,
+  limit = 3,
+  threshold = -0.05,
+): Array<{ token: TokenImpact; score: number; worstMetric: string }> {
   const scored = prediction.tokens.map((token) => {
     let score = 0;
     let worstMetric = metrics[0]?.id ?? '';

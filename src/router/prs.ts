@@ -28,14 +28,24 @@ export function metricSuperiority(edge: number, cloud: number, metric: string, n
 }
 
 /** PRS = Σ w_i·D_i. PRS > 0.5: the edge image is expected to be better; < 0.5: the cloud's. */
-export function paretoRelativeSuperiority(edge: Scores, cloud: Scores, metrics: readonly Metric[], n: Normalisation): number {
+export function paretoRelativeSuperiority(
+  edge: Scores,
+  cloud: Scores,
+  metrics: readonly Metric[],
+  n: Normalisation,
+): number {
   let prs = 0;
   for (const m of metrics) prs += (n.weights[m.id] ?? 0) * metricSuperiority(edge[m.id]!, cloud[m.id]!, m.id, n);
   return prs;
 }
 
 /** Strict Pareto relation of two score vectors; differences within `tolerance` count as equal. */
-export function paretoRelation(edge: Scores, cloud: Scores, metrics: readonly Metric[], tolerance = 1e-6): ParetoRelation {
+export function paretoRelation(
+  edge: Scores,
+  cloud: Scores,
+  metrics: readonly Metric[],
+  tolerance = 1e-6,
+): ParetoRelation {
   let edgeBetter = false;
   let cloudBetter = false;
   for (const m of metrics) {

@@ -14,7 +14,12 @@ export interface SelectOptions {
 }
 
 /** Indices of the K prompts to label, in the order picked. `features` is n × p, row-major. */
-export function selectPrompts(k: number, features: ArrayLike<number>, p: number, options: SelectOptions = {}): number[] {
+export function selectPrompts(
+  k: number,
+  features: ArrayLike<number>,
+  p: number,
+  options: SelectOptions = {},
+): number[] {
   const n = p > 0 ? Math.floor(features.length / p) : 0;
   const want = Math.max(0, Math.min(n, Math.floor(k)));
   if (want === 0) return [];

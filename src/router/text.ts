@@ -8,13 +8,17 @@ import { RouteT2IError } from './errors';
  */
 export function decodeText(bytes: Uint8Array, where: string, limit: number = READ_LIMITS.prompts): string {
   if (bytes.length > limit) {
-    throw new RouteT2IError('input-too-large', `${where}: ${formatBytes(bytes.length)} is over the ${formatBytes(limit)} limit for one input`);
+    throw new RouteT2IError(
+      'input-too-large',
+      `${where}: ${formatBytes(bytes.length)} is over the ${formatBytes(limit)} limit for one input`,
+    );
   }
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
     throw new RouteT2IError('not-utf8', `${where}: the file is UTF-16; save it as UTF-8`);
   }
   const probe = bytes.subarray(0, Math.min(bytes.length, 65536));
-  if (probe.includes(0)) throw new RouteT2IError('binary-input', `${where}: this looks like a binary file, not prompt text`);
+  if (probe.includes(0))
+    throw new RouteT2IError('binary-input', `${where}: this looks like a binary file, not prompt text`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -6,7 +6,15 @@ import type { ModelFile, ModelFileDraft } from './model/format';
 import { predictRidge, promptFeatures, ridgeFeatures, type RidgeData, type RidgeFeature } from './model/ridge';
 import { chooseRidge, fitChosen } from './model/ridgeSelect';
 import { Rng } from './model/rng';
-import { architectureFor, DEFAULT_HYPERPARAMETERS, trainNetwork, type Hyperparameters, type TrainProgress, type TrainReport, type TrainSample } from './model/train';
+import {
+  architectureFor,
+  DEFAULT_HYPERPARAMETERS,
+  trainNetwork,
+  type Hyperparameters,
+  type TrainProgress,
+  type TrainReport,
+  type TrainSample,
+} from './model/train';
 import { pairMetricIds, pairQuality } from './pairs';
 import { Predictor } from './predictor';
 import { promptTokens } from './prompt';
@@ -49,11 +57,20 @@ export function metricsFromIds(ids: readonly string[], known: readonly Metric[] 
   return ids.map((id) => known.find((m) => m.id === id) ?? { id, label: id.charAt(0).toUpperCase() + id.slice(1) });
 }
 
-export async function prepareData(pairs: LabelledPair[], encoder: TokenEncoder, options: { metrics?: Metric[]; signal?: AbortSignal } = {}): Promise<PreparedData> {
+export async function prepareData(
+  pairs: LabelledPair[],
+  encoder: TokenEncoder,
+  options: { metrics?: Metric[]; signal?: AbortSignal } = {},
+): Promise<PreparedData> {
   const ids = pairMetricIds(pairs);
   const metrics = options.metrics ? options.metrics.filter((m) => ids.includes(m.id)) : metricsFromIds(ids);
   if (metrics.length === 0) {
-    throw new RouteT2IError('bad-pairs', options.metrics ? 'none of the chosen metrics has scores on both sides in the pairs' : 'no metric has scores on both the edge and the cloud side');
+    throw new RouteT2IError(
+      'bad-pairs',
+      options.metrics
+        ? 'none of the chosen metrics has scores on both sides in the pairs'
+        : 'no metric has scores on both the edge and the cloud side',
+    );
   }
   // A predictor learns one kind of label: human ratings and a CLIP scorer (or two scorers) are never pooled.
   singleLabelSource(pairs);
@@ -129,24 +146,40 @@ export function ridgeInputs(data: PreparedData, encoder: TokenEncoder): NonNulla
   const rarityColumn = names.indexOf('rarity');
   const p = features.length;
   const x = new Float64Array(data.pairs.length * p);
-  data.encoded.forEach((e, i) => x.set(promptFeatures(features, e.features, e.tokens.length, encoder.spec.dim, rarityColumn, false).x, i * p));
+  data.encoded.forEach((e, i) =>
+    x.set(promptFeatures(features, e.features, e.tokens.length, encoder.spec.dim, rarityColumn, false).x, i * p),
+  );
   data.ridge = { features, rarityColumn, x };
   return data.ridge;
 }
 
 /** Trains a predictor on the prepared pairs at `indices` (all by default). */
-export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options: FitOptions = {}, indices?: readonly number[]): { predictor: Predictor; report: FitReport } {
+export function fitPredictor(
+  data: PreparedData,
+  encoder: TokenEncoder,
+  options: FitOptions = {},
+  indices?: readonly number[],
+): { predictor: Predictor; report: FitReport } {
   const idx = indices ?? data.pairs.map((_, i) => i);
-  if (idx.length < 2) throw new RouteT2IError('too-few-pairs', `training needs at least 2 labelled pairs (got ${idx.length})`);
+  if (idx.length < 2)
+    throw new RouteT2IError('too-few-pairs', `training needs at least 2 labelled pairs (got ${idx.length})`);
   if ((options.head ?? 'ridge') === 'ridge') return fitRidgePredictor(data, encoder, options, idx);
   const hp: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...options.hyperparameters };
   const { metrics } = data;
   const pairs = idx.map((i) => data.pairs[i]!);
   const samples = idx.map((i) => toSample(data.encoded[i]!, options.targets?.[i] ?? data.pairs[i]!, metrics));
   const arch = architectureFor(metrics.length, encoder.spec.dim, hp);
-  const report = trainNetwork(samples, arch, hp, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
+  const report = trainNetwork(samples, arch, hp, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+  });
   const weights = options.weights ?? uniformWeights(metrics);
-  const normalisation: Normalisation = { muEdge: meanScores(pairs, 'edge', metrics), muCloud: meanScores(pairs, 'cloud', metrics), gamma: options.gamma ?? 1, weights };
+  const normalisation: Normalisation = {
+    muEdge: meanScores(pairs, 'edge', metrics),
+    muCloud: meanScores(pairs, 'cloud', metrics),
+    gamma: options.gamma ?? 1,
+    weights,
+  };
 
   // Impact baseline: the mean pooled contribution W·z over the training prompts.
   const k = metrics.length;
@@ -163,7 +196,8 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
       sums[o]! += v;
     }
   }
-  const base = (side: number): Scores => Object.fromEntries(metrics.map((m, i) => [m.id, counted ? sums[side * k + i]! / counted : 0]));
+  const base = (side: number): Scores =>
+    Object.fromEntries(metrics.map((m, i) => [m.id, counted ? sums[side * k + i]! / counted : 0]));
   const draft: ModelFileDraft = {
     name: options.name ?? 'custom',
     ...(options.description ? { description: options.description } : {}),
@@ -185,7 +219,12 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
       seconds: report.seconds,
     },
   };
-  const file = { ...draft, format: 'routet2i-predictor', version: 1, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
+  const file = {
+    ...draft,
+    format: 'routet2i-predictor',
+    version: 1,
+    weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] },
+  } as ModelFile;
   const predictor = new Predictor(file, report.params, encoder);
   const predictions = idx.map((i) => predictor.predictEncoded(data.encoded[i]!));
   file.prsReference = quantiles(predictions.map((p) => p.prs));
@@ -193,7 +232,12 @@ export function fitPredictor(data: PreparedData, encoder: TokenEncoder, options:
   return { predictor, report };
 }
 
-function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: FitOptions, idx: readonly number[]): { predictor: Predictor; report: FitReport } {
+function fitRidgePredictor(
+  data: PreparedData,
+  encoder: TokenEncoder,
+  options: FitOptions,
+  idx: readonly number[],
+): { predictor: Predictor; report: FitReport } {
   const started = Date.now();
   const { metrics } = data;
   const k = metrics.length;
@@ -219,7 +263,11 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
   const edgeQ = new Float64Array(data.pairs.length);
   const cloudQ = new Float64Array(data.pairs.length);
   for (const i of idx) {
-    const qv = pairQuality(data.pairs[i]!, metrics.map((m) => m.id), weights);
+    const qv = pairQuality(
+      data.pairs[i]!,
+      metrics.map((m) => m.id),
+      weights,
+    );
     edgeQ[i] = qv?.edge ?? 0;
     cloudQ[i] = qv?.cloud ?? 0;
   }
@@ -241,12 +289,26 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
     }
   }
   const pairs = idx.map((i) => data.pairs[i]!);
-  const normalisation: Normalisation = { muEdge: meanScores(pairs, 'edge', metrics), muCloud: meanScores(pairs, 'cloud', metrics), gamma: options.gamma ?? 1, weights };
+  const normalisation: Normalisation = {
+    muEdge: meanScores(pairs, 'edge', metrics),
+    muCloud: meanScores(pairs, 'cloud', metrics),
+    gamma: options.gamma ?? 1,
+    weights,
+  };
   const zeros = (): Scores => Object.fromEntries(metrics.map((m) => [m.id, 0]));
   const seconds = (Date.now() - started) / 1000;
   // One closed-form step: reported as one epoch, so progress displays that count epochs show it.
   options.onEpoch?.({ epoch: 1, trainLoss: count ? sse / count : 0, validationLoss: undefined });
-  const report: FitReport = { epochs: 0, bestEpoch: 0, trainLoss: count ? sse / count : 0, validationLoss: undefined, stopping: 'fixed', trainCount: idx.length, validationCount: 0, seconds };
+  const report: FitReport = {
+    epochs: 0,
+    bestEpoch: 0,
+    trainLoss: count ? sse / count : 0,
+    validationLoss: undefined,
+    stopping: 'fixed',
+    trainCount: idx.length,
+    validationCount: 0,
+    seconds,
+  };
   const draft: ModelFileDraft = {
     name: options.name ?? 'custom',
     ...(options.description ? { description: options.description } : {}),
@@ -257,7 +319,13 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
       rarityColumn,
       lambda: chosen.choice.lambda,
       groups: { ...chosen.choice.groups },
-      selection: { method: chosen.tried ? `${chosen.tried} settings (λ × feature groups), inner 5-fold cross-validated APGR on the training pairs` : 'default (too few pairs to choose)', innerApgr: Number.isFinite(chosen.innerApgr) ? chosen.innerApgr : null, tried: chosen.tried },
+      selection: {
+        method: chosen.tried
+          ? `${chosen.tried} settings (λ × feature groups), inner 5-fold cross-validated APGR on the training pairs`
+          : 'default (too few pairs to choose)',
+        innerApgr: Number.isFinite(chosen.innerApgr) ? chosen.innerApgr : null,
+        tried: chosen.tried,
+      },
     },
     metrics,
     encoder: encoder.spec,
@@ -275,7 +343,12 @@ function fitRidgePredictor(data: PreparedData, encoder: TokenEncoder, options: F
       seconds,
     },
   };
-  const file = { ...draft, format: 'routet2i-predictor', version: 2, weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] } } as ModelFile;
+  const file = {
+    ...draft,
+    format: 'routet2i-predictor',
+    version: 2,
+    weights: { file: 'weights.bin', sha256: '', dtype: 'float32', tensors: [] },
+  } as ModelFile;
   const predictor = new Predictor(file, model, encoder);
   const predictions = idx.map((i) => predictor.predictEncoded(data.encoded[i]!));
   file.prsReference = quantiles(predictions.map((pr) => pr.prs));
@@ -291,7 +364,11 @@ function provenance(pairs: readonly LabelledPair[]): { labels?: unknown; pair?: 
 }
 
 /** Percentiles 50/80/95 of the non-zero |impacts| (per metric) and |PRS-weighted cloud gains| (verdict). */
-function heatPercentiles(predictions: readonly Prediction[], metrics: readonly Metric[], weights: Scores): NonNullable<ModelFile['heat']> {
+function heatPercentiles(
+  predictions: readonly Prediction[],
+  metrics: readonly Metric[],
+  weights: Scores,
+): NonNullable<ModelFile['heat']> {
   const metric: number[] = [];
   const verdict: number[] = [];
   for (const p of predictions) {
@@ -325,7 +402,11 @@ export interface EvaluationResult {
   curve?: Array<{ share: number; pgr: number }>;
 }
 
-function qualities(pairs: readonly LabelledPair[], metricIds: readonly string[], weights?: Scores): { edge: number[]; cloud: number[] } {
+function qualities(
+  pairs: readonly LabelledPair[],
+  metricIds: readonly string[],
+  weights?: Scores,
+): { edge: number[]; cloud: number[] } {
   const edge: number[] = [];
   const cloud: number[] = [];
   for (const p of pairs) {
@@ -338,7 +419,11 @@ function qualities(pairs: readonly LabelledPair[], metricIds: readonly string[],
 }
 
 /** Orders for the baselines: each value is "route to the cloud earlier when higher". */
-export function baselineOrders(pairs: readonly LabelledPair[], edge: readonly number[], cloud: readonly number[]): Record<BaselineName, number[]> {
+export function baselineOrders(
+  pairs: readonly LabelledPair[],
+  edge: readonly number[],
+  cloud: readonly number[],
+): Record<BaselineName, number[]> {
   return {
     random: pairs.map(() => 0),
     length: pairs.map((p) => promptTokens(p.prompt).tokens.length),
@@ -346,7 +431,12 @@ export function baselineOrders(pairs: readonly LabelledPair[], edge: readonly nu
   };
 }
 
-function allFigures(learned: readonly number[], pairs: readonly LabelledPair[], metricIds: readonly string[], weights?: Scores) {
+function allFigures(
+  learned: readonly number[],
+  pairs: readonly LabelledPair[],
+  metricIds: readonly string[],
+  weights?: Scores,
+) {
   const { edge, cloud } = qualities(pairs, metricIds, weights);
   const orders = baselineOrders(pairs, edge, cloud);
   return {
@@ -358,7 +448,11 @@ function allFigures(learned: readonly number[], pairs: readonly LabelledPair[], 
 }
 
 /** Evaluates a trained predictor on pairs (no training): rank by its PRS, score by the pairs' metrics. */
-export async function evaluatePredictor(predictor: Predictor, pairs: LabelledPair[], options: { weights?: Scores; signal?: AbortSignal } = {}): Promise<EvaluationResult> {
+export async function evaluatePredictor(
+  predictor: Predictor,
+  pairs: LabelledPair[],
+  options: { weights?: Scores; signal?: AbortSignal } = {},
+): Promise<EvaluationResult> {
   const metricIds = pairMetricIds(pairs);
   const predictions = await predictor.predict(
     pairs.map((p) => p.prompt),
@@ -381,13 +475,23 @@ const FIGURES = ['apgr', 'cpt50', 'pgr50'] as const;
  * other folds only and ranks the held-out fold. Figures are computed on the pooled out-of-fold PRS, and
  * per fold (mean ± sd).
  */
-export async function crossValidate(data: PreparedData, encoder: TokenEncoder, options: FitOptions & { folds: number; seed: number; onFold?: (fold: number, of: number) => void }): Promise<EvaluationResult & { outOfFoldPrs: number[] }> {
+export async function crossValidate(
+  data: PreparedData,
+  encoder: TokenEncoder,
+  options: FitOptions & { folds: number; seed: number; onFold?: (fold: number, of: number) => void },
+): Promise<EvaluationResult & { outOfFoldPrs: number[] }> {
   const { pairs } = data;
   const metricIds = data.metrics.map((m) => m.id);
   const rng = new Rng(options.seed);
   // Pooled files repeat prompts: folds are grouped by prompt text (plain K-fold when every prompt is distinct).
   const distinct = new Set(pairs.map((p) => p.prompt)).size === pairs.length;
-  const folds = distinct ? kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs)) : groupedFolds(pairs.map((p) => p.prompt), options.folds, (xs) => rng.shuffle(xs));
+  const folds = distinct
+    ? kFolds(pairs.length, options.folds, (xs) => rng.shuffle(xs))
+    : groupedFolds(
+        pairs.map((p) => p.prompt),
+        options.folds,
+        (xs) => rng.shuffle(xs),
+      );
   const prs = new Array<number>(pairs.length).fill(0.5);
   const perFold: Array<Record<string, RouterFigures>> = [];
   for (let f = 0; f < folds.length; f++) {
@@ -395,11 +499,29 @@ export async function crossValidate(data: PreparedData, encoder: TokenEncoder, o
     options.onFold?.(f + 1, folds.length);
     const test = new Set(folds[f]);
     const trainIdx = pairs.map((_, i) => i).filter((i) => !test.has(i));
-    const { predictor } = fitPredictor(data, encoder, { ...options, hyperparameters: { ...options.hyperparameters, seed: (options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed) + f } }, trainIdx);
+    const { predictor } = fitPredictor(
+      data,
+      encoder,
+      {
+        ...options,
+        hyperparameters: {
+          ...options.hyperparameters,
+          seed: (options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed) + f,
+        },
+      },
+      trainIdx,
+    );
     for (const i of folds[f]!) prs[i] = predictor.predictEncoded(data.encoded[i]!).prs;
     const foldPairs = folds[f]!.map((i) => pairs[i]!);
     try {
-      perFold.push(allFigures(folds[f]!.map((i) => -prs[i]!), foldPairs, metricIds, options.weights));
+      perFold.push(
+        allFigures(
+          folds[f]!.map((i) => -prs[i]!),
+          foldPairs,
+          metricIds,
+          options.weights,
+        ),
+      );
     } catch (e) {
       // A fold where the cloud is not better on average has no PGR; the pooled figures still stand.
       if (!(e instanceof RouteT2IError && e.code === 'no-gap')) throw e;
@@ -446,7 +568,16 @@ export interface CurvePoint {
  * (drawn at random, or picked by selectPrompts: diverse, without their labels) and rank the held-out fold; APGR is
  * computed on the pooled held-out rankings. Sizes larger than every fold's pool are left out.
  */
-export function learningCurve(data: PreparedData, encoder: TokenEncoder, options: FitOptions & { folds?: number; seed?: number; sizes?: readonly number[]; onStep?: (done: number, of: number) => void } = {}): CurvePoint[] {
+export function learningCurve(
+  data: PreparedData,
+  encoder: TokenEncoder,
+  options: FitOptions & {
+    folds?: number;
+    seed?: number;
+    sizes?: readonly number[];
+    onStep?: (done: number, of: number) => void;
+  } = {},
+): CurvePoint[] {
   const n = data.pairs.length;
   const k = options.folds ?? 5;
   const rng = new Rng(options.seed ?? 1);
@@ -469,7 +600,18 @@ export function learningCurve(data: PreparedData, encoder: TokenEncoder, options
       throwIfAborted(options.signal);
       const picks = { random: shuffled.slice(0, size), chosen: selectPrompts(size, poolX, p).map((r) => pool[r]!) };
       for (const how of ['random', 'chosen'] as const) {
-        const { predictor } = fitPredictor(data, encoder, { ...options, hyperparameters: { ...options.hyperparameters, seed: (options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed) + f } }, picks[how]);
+        const { predictor } = fitPredictor(
+          data,
+          encoder,
+          {
+            ...options,
+            hyperparameters: {
+              ...options.hyperparameters,
+              seed: (options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed) + f,
+            },
+          },
+          picks[how],
+        );
         for (const i of folds[f]!) prs[how][s]![i] = predictor.predictEncoded(data.encoded[i]!).prs;
       }
       options.onStep?.(++done, k * sizes.length);
@@ -477,7 +619,15 @@ export function learningCurve(data: PreparedData, encoder: TokenEncoder, options
   }
   return sizes.map((size, s) => ({
     size,
-    random: routerFigures(Array.from(prs.random[s]!, (v) => -v), edge, cloud).apgr,
-    chosen: routerFigures(Array.from(prs.chosen[s]!, (v) => -v), edge, cloud).apgr,
+    random: routerFigures(
+      Array.from(prs.random[s]!, (v) => -v),
+      edge,
+      cloud,
+    ).apgr,
+    chosen: routerFigures(
+      Array.from(prs.chosen[s]!, (v) => -v),
+      edge,
+      cloud,
+    ).apgr,
   }));
 }

@@ -88,7 +88,10 @@ export interface EncoderContext {
  * Creates an encoder from a spec (the one a predictor file names, or a fresh one for training).
  * The engine knows `lexical`; the CLI and the extension register `clip` (src/runtime).
  */
-export type EncoderFactory = (spec: Partial<EncoderSpec> & { id: string }, context: EncoderContext) => Promise<TokenEncoder>;
+export type EncoderFactory = (
+  spec: Partial<EncoderSpec> & { id: string },
+  context: EncoderContext,
+) => Promise<TokenEncoder>;
 
 export type Scores = Record<string, number>;
 

@@ -50,7 +50,10 @@ export class ClipTokenEncoder implements TokenEncoder {
           `use the CLIP model the predictor was trained with`,
         );
       }
-      return new ClipTokenEncoder({ id: CLIP_ENCODER_ID, version: CLIP_ENCODER_VERSION, dim, config: { model, dtype } }, clip);
+      return new ClipTokenEncoder(
+        { id: CLIP_ENCODER_ID, version: CLIP_ENCODER_VERSION, dim, config: { model, dtype } },
+        clip,
+      );
     } catch (e) {
       await clip.release();
       throw e;
@@ -61,7 +64,9 @@ export class ClipTokenEncoder implements TokenEncoder {
     const dim = this.spec.dim;
     const capacity = this.clip.maxPositions - 2;
     const plans = prompts.map((prompt) => this.plan(prompt, capacity));
-    const windows = plans.flatMap((p) => p.windows.map((w) => [this.clip.bosId, ...w.flatMap((item) => item.ids), this.clip.eosId]));
+    const windows = plans.flatMap((p) =>
+      p.windows.map((w) => [this.clip.bosId, ...w.flatMap((item) => item.ids), this.clip.eosId]),
+    );
     throwIfAborted(options.signal);
     const states = await this.clip.hiddenStates(windows, options.signal);
     let next = 0;
@@ -94,7 +99,12 @@ export class ClipTokenEncoder implements TokenEncoder {
     const { syntax, tokens } = promptTokens(prompt);
     const items: Array<Item & { start: number }> = [
       ...tokens.map((t, i) => ({ ids: this.clip.tokenIds(t.text), token: i, breakBefore: false, start: t.start })),
-      ...contextRuns(syntax.masked, tokens).map((c) => ({ ids: this.clip.tokenIds(c.text), token: -1, breakBefore: false, start: c.start })),
+      ...contextRuns(syntax.masked, tokens).map((c) => ({
+        ids: this.clip.tokenIds(c.text),
+        token: -1,
+        breakBefore: false,
+        start: c.start,
+      })),
     ].sort((a, b) => a.start - b.start);
     for (const b of syntax.breaks) {
       const first = items.find((item) => item.start >= b.end);
@@ -132,7 +142,8 @@ export class ClipTokenEncoder implements TokenEncoder {
  */
 export function createClipEncoderFactory(defaults: ClipLoadOptions = {}): EncoderFactory {
   return async (spec: Partial<EncoderSpec> & { id: string }, context: EncoderContext) => {
-    if (spec.id !== CLIP_ENCODER_ID) throw new RouteT2IError('encoder-mismatch', `the clip encoder cannot load encoder "${spec.id}"`);
+    if (spec.id !== CLIP_ENCODER_ID)
+      throw new RouteT2IError('encoder-mismatch', `the clip encoder cannot load encoder "${spec.id}"`);
     if (spec.version !== undefined && spec.version !== CLIP_ENCODER_VERSION) {
       throw new RouteT2IError(
         'encoder-version',
@@ -147,7 +158,10 @@ export function createClipEncoderFactory(defaults: ClipLoadOptions = {}): Encode
       {
         ...defaults,
         model: str(config.model) ?? defaults.model ?? str(env.ROUTET2I_CLIP_MODEL),
-        dtype: (str(config.dtype) as ClipDtype | undefined) ?? defaults.dtype ?? (str(env.ROUTET2I_CLIP_DTYPE) as ClipDtype | undefined),
+        dtype:
+          (str(config.dtype) as ClipDtype | undefined) ??
+          defaults.dtype ??
+          (str(env.ROUTET2I_CLIP_DTYPE) as ClipDtype | undefined),
         modelsDir: context.modelsDir ?? defaults.modelsDir ?? str(env.ROUTET2I_MODELS_DIR),
         cacheDir: context.cacheDir ?? defaults.cacheDir,
         hubUrl: defaults.hubUrl ?? str(env.ROUTET2I_HUB_URL),

@@ -42,7 +42,10 @@ type Model = Awaited<ReturnType<Transformers['PreTrainedModel']['from_pretrained
 type Processor = Awaited<ReturnType<Transformers['AutoProcessor']['from_pretrained']>>;
 
 /** Finds (and, without a local copy, downloads) the folder holding the parts' files. */
-export async function locateClipModel(options: ClipLoadOptions, parts: readonly ClipPart[]): Promise<{ dir: string; model: string; dtype: ClipDtype }> {
+export async function locateClipModel(
+  options: ClipLoadOptions,
+  parts: readonly ClipPart[],
+): Promise<{ dir: string; model: string; dtype: ClipDtype }> {
   const model = checkModelId(options.model ?? DEFAULT_CLIP_MODEL);
   const dtype = checkDtype(options.dtype ?? DEFAULT_DTYPE);
   const files = requiredFiles(dtype, parts);
@@ -103,7 +106,14 @@ export class ClipModel {
     private readonly forget: () => void,
   ) {}
 
-  static async load(dir: string, model: string, dtype: ClipDtype, parts: ClipPart[], threads: number | undefined, forget: () => void): Promise<ClipModel> {
+  static async load(
+    dir: string,
+    model: string,
+    dtype: ClipDtype,
+    parts: ClipPart[],
+    threads: number | undefined,
+    forget: () => void,
+  ): Promise<ClipModel> {
     const t = await loadTransformers();
     const common = { local_files_only: true };
     const modelOptions = {
@@ -124,32 +134,62 @@ export class ClipModel {
     const [tokenizer, textModel, visionModel, processor, config] = await Promise.all([
       guard('tokenizer', 'tokenizer.json', t.AutoTokenizer.from_pretrained(dir, common)),
       parts.includes('text')
-        ? guard('text model', `onnx/text_model${suffix}.onnx`, t.CLIPTextModelWithProjection.from_pretrained(dir, modelOptions))
+        ? guard(
+            'text model',
+            `onnx/text_model${suffix}.onnx`,
+            t.CLIPTextModelWithProjection.from_pretrained(dir, modelOptions),
+          )
         : undefined,
       parts.includes('vision')
-        ? guard('vision model', `onnx/vision_model${suffix}.onnx`, t.CLIPVisionModelWithProjection.from_pretrained(dir, modelOptions))
+        ? guard(
+            'vision model',
+            `onnx/vision_model${suffix}.onnx`,
+            t.CLIPVisionModelWithProjection.from_pretrained(dir, modelOptions),
+          )
         : undefined,
-      parts.includes('vision') ? guard('image preprocessor', 'preprocessor_config.json', t.AutoProcessor.from_pretrained(dir, common)) : undefined,
+      parts.includes('vision')
+        ? guard('image preprocessor', 'preprocessor_config.json', t.AutoProcessor.from_pretrained(dir, common))
+        : undefined,
       guard('configuration', 'config.json', t.AutoConfig.from_pretrained(dir, common)),
     ]);
     const ends = tokenizer.encode('', { add_special_tokens: true });
     if (ends.length !== 2) {
-      throw new RouteT2IError('model-damaged', `${path.join(dir, 'tokenizer.json')}: not a CLIP tokenizer (it must add a start and an end token)`);
+      throw new RouteT2IError(
+        'model-damaged',
+        `${path.join(dir, 'tokenizer.json')}: not a CLIP tokenizer (it must add a start and an end token)`,
+      );
     }
     const textConfig = (config as unknown as { text_config?: { max_position_embeddings?: number } }).text_config;
     const maxPositions = textConfig?.max_position_embeddings ?? 77;
-    const instance = new ClipModel(dir, model, dtype, t, tokenizer, textModel, visionModel, processor, ends[0]!, ends[1]!, maxPositions, forget);
+    const instance = new ClipModel(
+      dir,
+      model,
+      dtype,
+      t,
+      tokenizer,
+      textModel,
+      visionModel,
+      processor,
+      ends[0]!,
+      ends[1]!,
+      maxPositions,
+      forget,
+    );
     instance.checkOutputs();
     return instance;
   }
 
   private checkOutputs(): void {
-    const outputs = (m: Model | undefined) => ((m as unknown as { sessions?: Record<string, { outputNames: string[] }> })?.sessions?.model?.outputNames ?? []);
+    const outputs = (m: Model | undefined) =>
+      (m as unknown as { sessions?: Record<string, { outputNames: string[] }> })?.sessions?.model?.outputNames ?? [];
     const need = (m: Model | undefined, names: string[], file: string) => {
       if (!m) return;
       const missing = names.filter((n) => !outputs(m).includes(n));
       if (missing.length > 0) {
-        throw new RouteT2IError('model-damaged', `${path.join(this.dir, 'onnx', file)}: not a CLIP model with projection (no ${missing.join(', ')} output)`);
+        throw new RouteT2IError(
+          'model-damaged',
+          `${path.join(this.dir, 'onnx', file)}: not a CLIP model with projection (no ${missing.join(', ')} output)`,
+        );
       }
     };
     need(this.textModel, ['text_embeds', 'last_hidden_state'], 'text_model*.onnx');
@@ -202,11 +242,17 @@ export class ClipModel {
     for (const sequence of sequences) {
       throwIfAborted(signal);
       const n = sequence.length;
-      const feeds: Record<string, unknown> = { input_ids: new this.t.Tensor('int64', BigInt64Array.from(sequence, BigInt), [1, n]) };
+      const feeds: Record<string, unknown> = {
+        input_ids: new this.t.Tensor('int64', BigInt64Array.from(sequence, BigInt), [1, n]),
+      };
       if (takesMask) feeds.attention_mask = new this.t.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
       const out = await model(feeds);
       const states = out.last_hidden_state as { data: Float32Array; dims: number[] };
-      if (states.dims[1] !== n) throw new RouteT2IError('model-damaged', `${this.dir}: the text model returned ${states.dims[1]} states for ${n} tokens`);
+      if (states.dims[1] !== n)
+        throw new RouteT2IError(
+          'model-damaged',
+          `${this.dir}: the text model returned ${states.dims[1]} states for ${n} tokens`,
+        );
       result.push(states.data);
     }
     return result;
@@ -225,7 +271,11 @@ export class ClipModel {
   }
 
   private inputNames(model: Model): string[] {
-    return (model as unknown as { sessions?: Record<string, { inputNames: string[] }> }).sessions?.model?.inputNames ?? ['input_ids'];
+    return (
+      (model as unknown as { sessions?: Record<string, { inputNames: string[] }> }).sessions?.model?.inputNames ?? [
+        'input_ids',
+      ]
+    );
   }
 
   private need(model: Model | undefined, part: ClipPart): Model {
@@ -255,5 +305,7 @@ function remember<K, V>(cache: Map<K, V>, key: K, value: V, limit: number): void
 }
 
 function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 300);
+  return String((e as Error)?.message ?? e)
+    .split('\n')[0]!
+    .slice(0, 300);
 }

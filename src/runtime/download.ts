@@ -99,15 +99,24 @@ async function fillCache(dir: string, options: DownloadOptions): Promise<string>
 
 function fileUrl(options: DownloadOptions, file: string): URL {
   const base = (options.hubUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
-  const rel = [...options.model.split('/'), 'resolve', options.revision ?? 'main', ...file.split('/')].map(encodeURIComponent).join('/');
+  const rel = [...options.model.split('/'), 'resolve', options.revision ?? 'main', ...file.split('/')]
+    .map(encodeURIComponent)
+    .join('/');
   let url: URL;
   try {
     url = new URL(`${base}/${rel}`);
   } catch {
-    throw new RouteT2IError('bad-hub-url', `model hub URL "${scrub(String(options.hubUrl), [options.token])}" is not a URL`, 'check ROUTET2I_HUB_URL / the routet2i.hubUrl setting');
+    throw new RouteT2IError(
+      'bad-hub-url',
+      `model hub URL "${scrub(String(options.hubUrl), [options.token])}" is not a URL`,
+      'check ROUTET2I_HUB_URL / the routet2i.hubUrl setting',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new RouteT2IError('bad-hub-url', `model hub URL "${scrub(String(options.hubUrl), [options.token])}" must start with https:// or http://`);
+    throw new RouteT2IError(
+      'bad-hub-url',
+      `model hub URL "${scrub(String(options.hubUrl), [options.token])}" must start with https:// or http://`,
+    );
   }
   return url;
 }
@@ -128,7 +137,8 @@ async function open(url: URL, options: DownloadOptions, signal: AbortSignal) {
   let current = url;
   for (let hop = 0; hop < 8; hop++) {
     const headers: Record<string, string> = { 'user-agent': 'routet2i' };
-    if (token && sameOrigin(current, hubOrigin) && !credentialRefusal(current)) headers.authorization = `Bearer ${token}`;
+    if (token && sameOrigin(current, hubOrigin) && !credentialRefusal(current))
+      headers.authorization = `Bearer ${token}`;
     const response = await doFetch(current, { headers, redirect: 'manual', signal });
     const size = Number(response.headers.get('x-linked-size') ?? NaN);
     if (Number.isSafeInteger(size) && size >= 0) linkedSize ??= size;
@@ -151,7 +161,9 @@ function tokenFor(hub: URL, options: DownloadOptions): string | undefined {
   if (!options.token) return undefined;
   const own = sameOrigin(hub, new URL(DEFAULT_HUB_URL));
   if (!own && !options.trustHub) {
-    options.onWarning?.(`HF_TOKEN is not sent to ${hub.host}: it goes only to ${new URL(DEFAULT_HUB_URL).host} unless ROUTET2I_HUB_TRUST_TOKEN=1`);
+    options.onWarning?.(
+      `HF_TOKEN is not sent to ${hub.host}: it goes only to ${new URL(DEFAULT_HUB_URL).host} unless ROUTET2I_HUB_TRUST_TOKEN=1`,
+    );
     return undefined;
   }
   const refusal = credentialRefusal(hub);
@@ -162,7 +174,13 @@ function tokenFor(hub: URL, options: DownloadOptions): string | undefined {
   return options.token;
 }
 
-async function downloadFile(dir: string, file: string, index: number, count: number, options: DownloadOptions): Promise<ManifestEntry> {
+async function downloadFile(
+  dir: string,
+  file: string,
+  index: number,
+  count: number,
+  options: DownloadOptions,
+): Promise<ManifestEntry> {
   const url = fileUrl(options, file);
   const target = path.join(dir, ...file.split('/'));
   fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -278,9 +296,17 @@ function httpError(status: number, url: URL, model: string, file: string): Route
     );
   }
   if (status === 401 || status === 403) {
-    return new RouteT2IError('download-denied', `${url.origin} refused ${file} of ${model} (HTTP ${status})`, 'a gated model needs HF_TOKEN set');
+    return new RouteT2IError(
+      'download-denied',
+      `${url.origin} refused ${file} of ${model} (HTTP ${status})`,
+      'a gated model needs HF_TOKEN set',
+    );
   }
-  return new RouteT2IError('download-failed', `${url.origin} answered HTTP ${status} for ${file} of ${model}`, 'try again later');
+  return new RouteT2IError(
+    'download-failed',
+    `${url.origin} answered HTTP ${status} for ${file} of ${model}`,
+    'try again later',
+  );
 }
 
 function readManifest(dir: string): Manifest | undefined {
@@ -293,7 +319,12 @@ function readManifest(dir: string): Manifest | undefined {
 }
 
 function recordFile(dir: string, options: DownloadOptions, file: string, entry: ManifestEntry): void {
-  const manifest = readManifest(dir) ?? { version: MANIFEST_VERSION, model: options.model, revision: options.revision ?? 'main', files: {} };
+  const manifest = readManifest(dir) ?? {
+    version: MANIFEST_VERSION,
+    model: options.model,
+    revision: options.revision ?? 'main',
+    files: {},
+  };
   manifest.files[file] = entry;
   const tmp = path.join(dir, `${MANIFEST}.${randomBytes(4).toString('hex')}.tmp`);
   fs.writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');

@@ -5,7 +5,13 @@
  * corrupt or truncated file is a user error that names the image, never a crash deep inside the decoder.
  */
 import { RouteT2IError } from '../router/errors';
-import { imageSize, isCompleteImage, MAX_IMAGE_PIXELS, sniffImage, type ImageFormat as AnyImageFormat } from '../shared/images';
+import {
+  imageSize,
+  isCompleteImage,
+  MAX_IMAGE_PIXELS,
+  sniffImage,
+  type ImageFormat as AnyImageFormat,
+} from '../shared/images';
 import type { Transformers } from './transformers';
 
 /** The formats CLIP scoring takes. */
@@ -28,15 +34,27 @@ export function checkImageHeader(bytes: Uint8Array, name: string): ImageFormat {
   }
   const size = imageSize(bytes);
   if (!size || size.width < 1 || size.height < 1) {
-    throw new RouteT2IError('bad-image', `${name}: the ${format.toUpperCase()} header is truncated or corrupt (no image size)`, 'regenerate or re-save the image');
+    throw new RouteT2IError(
+      'bad-image',
+      `${name}: the ${format.toUpperCase()} header is truncated or corrupt (no image size)`,
+      'regenerate or re-save the image',
+    );
   }
   if (size.width * size.height > MAX_IMAGE_PIXELS) {
     const mp = (n: number) => `${(n / 1e6).toFixed(1)} megapixels`;
-    throw new RouteT2IError('image-too-large', `${name}: ${size.width}×${size.height} is ${mp(size.width * size.height)}, over the ${mp(MAX_IMAGE_PIXELS)} limit (8192×8192)`, 'scale the image down; CLIP sees 224×224 anyway');
+    throw new RouteT2IError(
+      'image-too-large',
+      `${name}: ${size.width}×${size.height} is ${mp(size.width * size.height)}, over the ${mp(MAX_IMAGE_PIXELS)} limit (8192×8192)`,
+      'scale the image down; CLIP sees 224×224 anyway',
+    );
   }
   // libspng accepts a PNG cut just before its end chunk; a file without IEND is still cut short.
   if (format === 'png' && !isCompleteImage(bytes)) {
-    throw new RouteT2IError('bad-image', `${name}: the PNG data is truncated or corrupt (no IEND chunk at the end)`, 'regenerate or re-save the image');
+    throw new RouteT2IError(
+      'bad-image',
+      `${name}: the PNG data is truncated or corrupt (no IEND chunk at the end)`,
+      'regenerate or re-save the image',
+    );
   }
   return format;
 }
@@ -49,7 +67,13 @@ export async function decodeImage(t: Transformers, bytes: Uint8Array, name: stri
     if (image.width < 1 || image.height < 1) throw new Error('no pixels');
     return image;
   } catch (e) {
-    const reason = String((e as Error)?.message ?? e).split('\n')[0]!.replace(/^Input buffer /, '');
-    throw new RouteT2IError('bad-image', `${name}: the ${format.toUpperCase()} data is truncated or corrupt (${reason})`, 'regenerate or re-save the image');
+    const reason = String((e as Error)?.message ?? e)
+      .split('\n')[0]!
+      .replace(/^Input buffer /, '');
+    throw new RouteT2IError(
+      'bad-image',
+      `${name}: the ${format.toUpperCase()} data is truncated or corrupt (${reason})`,
+      'regenerate or re-save the image',
+    );
   }
 }

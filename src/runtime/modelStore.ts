@@ -14,7 +14,14 @@ export const DEFAULT_CLIP_MODEL = 'Xenova/clip-vit-base-patch32';
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
 /** ONNX weight variants, as transformers.js names them (file suffix per dtype). */
-export const DTYPE_SUFFIX = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4' } as const;
+export const DTYPE_SUFFIX = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+} as const;
 export type ClipDtype = keyof typeof DTYPE_SUFFIX;
 export const DEFAULT_DTYPE: ClipDtype = 'q8';
 
@@ -51,14 +58,20 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 
 export function checkModelId(id: string): string {
   if (!MODEL_ID.test(id) || id.includes('..')) {
-    throw new RouteT2IError('bad-model-id', `"${id}" is not a model id (expected "owner/name", e.g. ${DEFAULT_CLIP_MODEL})`);
+    throw new RouteT2IError(
+      'bad-model-id',
+      `"${id}" is not a model id (expected "owner/name", e.g. ${DEFAULT_CLIP_MODEL})`,
+    );
   }
   return id;
 }
 
 export function checkDtype(value: string): ClipDtype {
   if (!Object.prototype.hasOwnProperty.call(DTYPE_SUFFIX, value)) {
-    throw new RouteT2IError('bad-dtype', `unknown model precision "${value}" (one of: ${Object.keys(DTYPE_SUFFIX).join(', ')})`);
+    throw new RouteT2IError(
+      'bad-dtype',
+      `unknown model precision "${value}" (one of: ${Object.keys(DTYPE_SUFFIX).join(', ')})`,
+    );
   }
   return value as ClipDtype;
 }
@@ -93,7 +106,11 @@ export function cachedModelDir(cacheDir: string, model: string): string {
 export function localModelDir(modelsDir: string, model: string, files: readonly string[]): string {
   const root = path.resolve(modelsDir);
   if (!isDirectory(root)) {
-    throw new RouteT2IError('models-dir-missing', `models folder ${root} does not exist`, 'check --models-dir / the routet2i.model.modelsDir setting');
+    throw new RouteT2IError(
+      'models-dir-missing',
+      `models folder ${root} does not exist`,
+      'check --models-dir / the routet2i.model.modelsDir setting',
+    );
   }
   const candidates = [root, path.join(root, ...checkModelId(model).split('/'))];
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'config.json'))) ?? candidates[1]!;

@@ -6,7 +6,15 @@ import { Dispatcher, type DispatchItem, type DispatchOutcome } from '../generati
 import { forKey, type GatewayStore, type KeyLimit } from '../generation/ledgerStore';
 import type { RequestDefaults } from '../generation/request';
 import { CancelledError, RouteT2IError } from '../router/errors';
-import { calibrateAlpha, decideRoute, explainDecision, PrsHistory, type FallbackPolicy, type GenerationMode, type PolicyConfig } from '../router/policy';
+import {
+  calibrateAlpha,
+  decideRoute,
+  explainDecision,
+  PrsHistory,
+  type FallbackPolicy,
+  type GenerationMode,
+  type PolicyConfig,
+} from '../router/policy';
 import type { Predictor } from '../router/predictor';
 import type { Side } from '../router/types';
 import type { GatewayKey, KeyRing } from './keys';
@@ -73,14 +81,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'];
-  if (type && !/^application\/json\b/i.test(type)) throw new ApiError(415, `the body must be application/json (got ${type.split(';')[0]})`, 'invalid_request_error');
+  if (type && !/^application\/json\b/i.test(type))
+    throw new ApiError(415, `the body must be application/json (got ${type.split(';')[0]})`, 'invalid_request_error');
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new ApiError(413, `the body is larger than ${limit} bytes`, 'invalid_request_error', 'request_too_large');
+  if (declared > limit)
+    throw new ApiError(413, `the body is larger than ${limit} bytes`, 'invalid_request_error', 'request_too_large');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new ApiError(413, `the body is larger than ${limit} bytes`, 'invalid_request_error', 'request_too_large');
+    if (size > limit)
+      throw new ApiError(413, `the body is larger than ${limit} bytes`, 'invalid_request_error', 'request_too_large');
     chunks.push(chunk);
   }
   try {
@@ -103,7 +114,13 @@ export function createGateway(o: GatewayOptions): Gateway {
   const authenticate = (req: IncomingMessage): GatewayKey | undefined => {
     if (!o.keys) return undefined;
     const key = o.keys.match(req.headers.authorization);
-    if (!key) throw new ApiError(401, 'Incorrect or missing API key: send "Authorization: Bearer <gateway key>"', 'invalid_request_error', 'invalid_api_key');
+    if (!key)
+      throw new ApiError(
+        401,
+        'Incorrect or missing API key: send "Authorization: Bearer <gateway key>"',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
     return key;
   };
 
@@ -131,7 +148,13 @@ export function createGateway(o: GatewayOptions): Gateway {
   };
   const history = async (): Promise<number[]> => {
     if (!cached || performance.now() - cached.at > refreshMs) {
-      cached = { at: performance.now(), values: new PrsHistory(historySize, [...o.predictor.prsReference, ...(await o.store.recentPrs(historySize))]).snapshot() };
+      cached = {
+        at: performance.now(),
+        values: new PrsHistory(historySize, [
+          ...o.predictor.prsReference,
+          ...(await o.store.recentPrs(historySize)),
+        ]).snapshot(),
+      };
     }
     return new PrsHistory(historySize, [...cached.values, ...pending]).snapshot();
   };
@@ -142,10 +165,14 @@ export function createGateway(o: GatewayOptions): Gateway {
   };
   /** The lexical encoder predicts synchronously (no promise per token): the hot path. */
   const predict = async (prompts: string[], signal: AbortSignal) =>
-    o.predictor.encoder.encodeSync ? prompts.map((p) => o.predictor.predictSync(p)) : o.predictor.predict(prompts, { signal });
+    o.predictor.encoder.encodeSync
+      ? prompts.map((p) => o.predictor.predictSync(p))
+      : o.predictor.predict(prompts, { signal });
 
   /** Which backends a request's `model` allows, and whether the policy's fallback applies. */
-  const target = (model: string): { edge?: Backend; cloud?: Backend; force?: { side: Side; why: string }; fallback: FallbackPolicy } => {
+  const target = (
+    model: string,
+  ): { edge?: Backend; cloud?: Backend; force?: { side: Side; why: string }; fallback: FallbackPolicy } => {
     if (model === 'auto') return { edge: o.edge, cloud: o.cloud, fallback: o.fallback };
     const why = `the request asked for model "${model}"`;
     if (model === 'edge' || model === 'cloud') {
@@ -154,17 +181,33 @@ export function createGateway(o: GatewayOptions): Gateway {
       return { [model]: backend, force: { side: model, why }, fallback: 'none' };
     }
     const backend = o.named.get(model);
-    if (!backend) throw invalid(`unknown model "${model}": use auto, edge, cloud${o.named.size ? ` or one of ${[...o.named.keys()].join(', ')}` : ''}`, 'model', 'model_not_found');
+    if (!backend)
+      throw invalid(
+        `unknown model "${model}": use auto, edge, cloud${o.named.size ? ` or one of ${[...o.named.keys()].join(', ')}` : ''}`,
+        'model',
+        'model_not_found',
+      );
     return { [backend.side]: backend, force: { side: backend.side, why }, fallback: 'none' };
   };
 
   const capError = async (key: GatewayKey | undefined, estimate: number): Promise<ApiError> => {
     if (key && key.monthlyCap !== null) {
       const k = await o.store.keyStatus({ id: key.id, cap: key.monthlyCap });
-      if (k.left + 1e-9 < estimate) return new ApiError(402, `the monthly cap of this gateway key (${money(key.monthlyCap)}) is reached: ${money(k.left)} left, this image may cost ${money(estimate)}`, 'insufficient_quota', 'key_cap_reached');
+      if (k.left + 1e-9 < estimate)
+        return new ApiError(
+          402,
+          `the monthly cap of this gateway key (${money(key.monthlyCap)}) is reached: ${money(k.left)} left, this image may cost ${money(estimate)}`,
+          'insufficient_quota',
+          'key_cap_reached',
+        );
     }
     const m = await o.store.ledger.status();
-    return new ApiError(402, `the monthly money cap (${money(m.cap ?? 0)}) is reached: ${money(m.left)} left, this image may cost ${money(estimate)}`, 'insufficient_quota', 'monthly_cap_reached');
+    return new ApiError(
+      402,
+      `the monthly money cap (${money(m.cap ?? 0)}) is reached: ${money(m.left)} left, this image may cost ${money(estimate)}`,
+      'insufficient_quota',
+      'monthly_cap_reached',
+    );
   };
 
   /** The OpenAI-shaped error for a failed generation. */
@@ -173,7 +216,9 @@ export function createGateway(o: GatewayOptions): Gateway {
     if (e instanceof BackendError) {
       switch (e.code) {
         case 'rate-limited':
-          return new ApiError(429, e.message, 'rate_limit_error', 'rate_limit_exceeded', null, { 'retry-after': String(Math.max(1, Math.ceil((e.details.retryAfterMs ?? 1000) / 1000))) });
+          return new ApiError(429, e.message, 'rate_limit_error', 'rate_limit_exceeded', null, {
+            'retry-after': String(Math.max(1, Math.ceil((e.details.retryAfterMs ?? 1000) / 1000))),
+          });
         case 'content-filter':
           return new ApiError(400, e.message, 'image_generation_user_error', 'content_policy_violation', 'prompt');
         case 'bad-request':
@@ -193,7 +238,12 @@ export function createGateway(o: GatewayOptions): Gateway {
     return new ApiError(500, 'internal error in the gateway (see its log)', 'server_error');
   };
 
-  const images = async (req: IncomingMessage, res: ServerResponse, key: GatewayKey | undefined, signal: AbortSignal): Promise<Handled> => {
+  const images = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: GatewayKey | undefined,
+    signal: AbortSignal,
+  ): Promise<Handled> => {
     const body = parseImagesRequest(await readJson(req, o.maxBodyBytes ?? MAX_BODY));
     const t = target(body.model);
     const [prediction] = await predict([body.prompt], signal);
@@ -232,8 +282,11 @@ export function createGateway(o: GatewayOptions): Gateway {
     const outcomes = await dispatcher.run(items, { signal, onPlan: (p) => (alpha = p.alpha) });
     // The history records what was routed, after its own α was decided (as a batch's prompts are in the CLI).
     remember(prediction!.prs);
-    for (const out of outcomes) for (const a of out.attempts) if (a.cost > 0) metrics.spend.inc({ backend: a.backend }, a.cost);
-    const made = outcomes.filter((x): x is DispatchOutcome & { result: NonNullable<DispatchOutcome['result']> } => Boolean(x.result));
+    for (const out of outcomes)
+      for (const a of out.attempts) if (a.cost > 0) metrics.spend.inc({ backend: a.backend }, a.cost);
+    const made = outcomes.filter((x): x is DispatchOutcome & { result: NonNullable<DispatchOutcome['result']> } =>
+      Boolean(x.result),
+    );
     if (!made.length) {
       const first = outcomes[0]!;
       const estimate = (t.cloud ?? o.cloud)?.estimateCost(request) ?? 0;
@@ -270,7 +323,12 @@ export function createGateway(o: GatewayOptions): Gateway {
     sendJson(
       res,
       200,
-      { created: Math.floor(Date.now() / 1000), data: made.map((x) => ({ b64_json: Buffer.from(x.result.image).toString('base64') })), output_format: one.result.mime.replace(/^image\//, ''), routet2i },
+      {
+        created: Math.floor(Date.now() / 1000),
+        data: made.map((x) => ({ b64_json: Buffer.from(x.result.image).toString('base64') })),
+        output_format: one.result.mime.replace(/^image\//, ''),
+        routet2i,
+      },
       { 'x-routet2i-route': routes.join(',') },
     );
     return { status: 200, route: routes.join(','), outcome: made.length === outcomes.length ? 'ok' : 'partial' };
@@ -278,13 +336,20 @@ export function createGateway(o: GatewayOptions): Gateway {
 
   const route = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<Handled> => {
     const raw = (await readJson(req, o.maxBodyBytes ?? MAX_BODY)) as Record<string, unknown>;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('the body must be {"prompt": "…" or ["…", …], "budget"?: ρ}');
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+      throw invalid('the body must be {"prompt": "…" or ["…", …], "budget"?: ρ}');
     const prompts = typeof raw.prompt === 'string' ? [raw.prompt] : raw.prompt;
-    if (!Array.isArray(prompts) || !prompts.length || prompts.length > MAX_ROUTE_PROMPTS || !prompts.every((p) => typeof p === 'string' && p.trim() && p.length <= 32_000)) {
+    if (
+      !Array.isArray(prompts) ||
+      !prompts.length ||
+      prompts.length > MAX_ROUTE_PROMPTS ||
+      !prompts.every((p) => typeof p === 'string' && p.trim() && p.length <= 32_000)
+    ) {
       throw invalid(`"prompt" must be a non-empty string or a list of 1 to ${MAX_ROUTE_PROMPTS} of them`, 'prompt');
     }
     const budget = raw.budget === undefined ? o.policy.cloudShare : raw.budget;
-    if (typeof budget !== 'number' || !(budget >= 0 && budget <= 1)) throw invalid('"budget" must be a number from 0 to 1', 'budget');
+    if (typeof budget !== 'number' || !(budget >= 0 && budget <= 1))
+      throw invalid('"budget" must be a number from 0 to 1', 'budget');
     const predictions = await predict(prompts as string[], signal);
     const prs = predictions.map((p) => p.prs);
     const alpha = calibrateAlpha([...(await history()), ...prs], budget);
@@ -331,7 +396,9 @@ export function createGateway(o: GatewayOptions): Gateway {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
-    const endpoint = ['/v1/images/generations', '/v1/route', '/v1/ledger', '/healthz', '/metrics'].includes(path) ? path : 'other';
+    const endpoint = ['/v1/images/generations', '/v1/route', '/v1/ledger', '/healthz', '/metrics'].includes(path)
+      ? path
+      : 'other';
     const abort = new AbortController();
     inFlight.add(abort);
     // A client that goes away cancels its backend call; the metered call keeps what may have been charged booked.
@@ -343,7 +410,10 @@ export function createGateway(o: GatewayOptions): Gateway {
     try {
       const method = req.method ?? 'GET';
       const allow = (m: string) => {
-        if (method !== m) throw new ApiError(405, `${path} takes ${m}`, 'invalid_request_error', 'method_not_allowed', null, { allow: m });
+        if (method !== m)
+          throw new ApiError(405, `${path} takes ${m}`, 'invalid_request_error', 'method_not_allowed', null, {
+            allow: m,
+          });
       };
       if (path === '/healthz') {
         allow('GET');
@@ -353,7 +423,12 @@ export function createGateway(o: GatewayOptions): Gateway {
           sendJson(res, 200, { status: 'ok', month: m.month });
           done = { status: 200, outcome: 'ok' };
         } catch (e) {
-          throw new ApiError(503, `the ledger is unavailable: ${(e as Error).message}`, 'server_error', 'ledger_unavailable');
+          throw new ApiError(
+            503,
+            `the ledger is unavailable: ${(e as Error).message}`,
+            'server_error',
+            'ledger_unavailable',
+          );
         }
       } else if (path === '/metrics') {
         allow('GET');
@@ -377,11 +452,17 @@ export function createGateway(o: GatewayOptions): Gateway {
         throw new ApiError(404, `no such endpoint: ${req.method} ${path}`, 'invalid_request_error', 'not_found');
       }
     } catch (e) {
-      if (abort.signal.aborted && (e instanceof CancelledError || (e instanceof BackendError && e.code === 'cancelled'))) {
+      if (
+        abort.signal.aborted &&
+        (e instanceof CancelledError || (e instanceof BackendError && e.code === 'cancelled'))
+      ) {
         done = { status: 499, outcome: 'cancelled' };
       } else {
-        const err = await apiError(e, key, 0).catch(() => new ApiError(500, 'internal error in the gateway (see its log)', 'server_error'));
-        if (err.status === 500 && !(e instanceof RouteT2IError)) log(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+        const err = await apiError(e, key, 0).catch(
+          () => new ApiError(500, 'internal error in the gateway (see its log)', 'server_error'),
+        );
+        if (err.status === 500 && !(e instanceof RouteT2IError))
+          log(`internal error: ${(e as Error)?.stack ?? String(e)}`);
         sendJson(res, err.status, err.body(), err.headers);
         done = { status: err.status, outcome: err.code ?? err.type };
         // A body we refused to read must not be parsed as the next request.
@@ -392,7 +473,9 @@ export function createGateway(o: GatewayOptions): Gateway {
       const seconds = (performance.now() - started) / 1000;
       metrics.requests.inc({ endpoint, route: done.route ?? 'none', outcome: done.outcome });
       metrics.latency.observe({ endpoint, outcome: done.outcome }, seconds);
-      log(`${req.method} ${path} ${done.status} ${(seconds * 1000).toFixed(1)}ms${key ? ` key=${key.id}` : ''}${done.route ? ` route=${done.route}` : ''}${done.outcome !== 'ok' ? ` ${done.outcome}` : ''}`);
+      log(
+        `${req.method} ${path} ${done.status} ${(seconds * 1000).toFixed(1)}ms${key ? ` key=${key.id}` : ''}${done.route ? ` route=${done.route}` : ''}${done.outcome !== 'ok' ? ` ${done.outcome}` : ''}`,
+      );
     }
   };
 

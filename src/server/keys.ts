@@ -25,10 +25,22 @@ function digest(key: string): Buffer {
 }
 
 function checked(name: unknown, key: unknown, cap: unknown, where: string): GatewayKey {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) throw new RouteT2IError('bad-keys', `${where}: every key needs a "name" of letters, digits, _ . @ - (got ${JSON.stringify(name)})`);
-  if (typeof key !== 'string' || key.length < MIN_LENGTH || /\s/.test(key)) throw new RouteT2IError('bad-keys', `${where}: the key of "${name}" must be at least ${MIN_LENGTH} characters without spaces`);
-  if (cap !== undefined && cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) throw new RouteT2IError('bad-keys', `${where}: the monthlyCap of "${name}" must be a non-negative amount in USD or null`);
-  return { id: name, monthlyCap: (cap) ?? null, digest: digest(key) };
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(name))
+    throw new RouteT2IError(
+      'bad-keys',
+      `${where}: every key needs a "name" of letters, digits, _ . @ - (got ${JSON.stringify(name)})`,
+    );
+  if (typeof key !== 'string' || key.length < MIN_LENGTH || /\s/.test(key))
+    throw new RouteT2IError(
+      'bad-keys',
+      `${where}: the key of "${name}" must be at least ${MIN_LENGTH} characters without spaces`,
+    );
+  if (cap !== undefined && cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0))
+    throw new RouteT2IError(
+      'bad-keys',
+      `${where}: the monthlyCap of "${name}" must be a non-negative amount in USD or null`,
+    );
+  return { id: name, monthlyCap: cap ?? null, digest: digest(key) };
 }
 
 export function parseKeyFile(raw: unknown, where: string): GatewayKey[] {
@@ -37,7 +49,9 @@ export function parseKeyFile(raw: unknown, where: string): GatewayKey[] {
   return list.map((k, i) => {
     if (!k || typeof k !== 'object') throw new RouteT2IError('bad-keys', `${where}: key ${i + 1} is not an object`);
     const o = k as Record<string, unknown>;
-    for (const f of Object.keys(o)) if (!['name', 'key', 'monthlyCap'].includes(f)) throw new RouteT2IError('bad-keys', `${where}: unknown field "${f}" in key ${i + 1}`);
+    for (const f of Object.keys(o))
+      if (!['name', 'key', 'monthlyCap'].includes(f))
+        throw new RouteT2IError('bad-keys', `${where}: unknown field "${f}" in key ${i + 1}`);
     return checked(o.name, o.key, o.monthlyCap, where);
   });
 }
@@ -86,7 +100,10 @@ export async function loadKeys(file: string | undefined, env: NodeJS.ProcessEnv)
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new RouteT2IError('bad-keys', `cannot read the keys file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new RouteT2IError(
+        'bad-keys',
+        `cannot read the keys file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     let raw: unknown;
     try {

@@ -13,7 +13,12 @@ export class GatewayMetrics {
 
   constructor(store: GatewayStore) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'routet2i_gateway_requests_total', help: 'Requests by endpoint, route (edge, cloud, none) and outcome (ok or the error code).', labelNames: ['endpoint', 'route', 'outcome'], registers });
+    this.requests = new Counter({
+      name: 'routet2i_gateway_requests_total',
+      help: 'Requests by endpoint, route (edge, cloud, none) and outcome (ok or the error code).',
+      labelNames: ['endpoint', 'route', 'outcome'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'routet2i_gateway_request_duration_seconds',
       help: 'Time from the request to the end of the reply, backends included.',
@@ -21,7 +26,12 @@ export class GatewayMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
-    this.spend = new Counter({ name: 'routet2i_gateway_spend_usd_total', help: 'USD booked by this replica (real costs, and estimates of calls that may have been charged).', labelNames: ['backend'], registers });
+    this.spend = new Counter({
+      name: 'routet2i_gateway_spend_usd_total',
+      help: 'USD booked by this replica (real costs, and estimates of calls that may have been charged).',
+      labelNames: ['backend'],
+      registers,
+    });
     const month = async () => store.ledger.status();
     new Gauge({
       name: 'routet2i_month_spent_usd',

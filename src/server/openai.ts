@@ -35,7 +35,21 @@ export interface ImagesRequest {
   user?: string;
 }
 
-const KNOWN = new Set(['prompt', 'model', 'n', 'size', 'quality', 'response_format', 'user', 'style', 'background', 'output_format', 'output_compression', 'moderation', 'negative_prompt']);
+const KNOWN = new Set([
+  'prompt',
+  'model',
+  'n',
+  'size',
+  'quality',
+  'response_format',
+  'user',
+  'style',
+  'background',
+  'output_format',
+  'output_compression',
+  'moderation',
+  'negative_prompt',
+]);
 const MAX_PROMPT = 32_000;
 const MAX_N = 10;
 
@@ -48,28 +62,37 @@ export function parseImagesRequest(raw: unknown): ImagesRequest & { negative?: s
   const model = o.model === undefined || o.model === null ? 'auto' : o.model;
   if (typeof model !== 'string') throw invalid('"model" must be auto, edge, cloud or a backend name', 'model');
   const n = o.n === undefined || o.n === null ? 1 : o.n;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_N) throw invalid(`"n" must be a whole number from 1 to ${MAX_N}`, 'n');
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_N)
+    throw invalid(`"n" must be a whole number from 1 to ${MAX_N}`, 'n');
   const format = o.response_format ?? 'b64_json';
-  if (format === 'url') throw invalid('this gateway returns images as b64_json only (it keeps no images, and no shared image store is configured)', 'response_format');
+  if (format === 'url')
+    throw invalid(
+      'this gateway returns images as b64_json only (it keeps no images, and no shared image store is configured)',
+      'response_format',
+    );
   if (format !== 'b64_json') throw invalid('"response_format" must be b64_json', 'response_format');
   const out: ImagesRequest & { negative?: string } = { prompt: o.prompt, model, n };
   if (o.size !== undefined && o.size !== null && o.size !== 'auto') {
     const m = typeof o.size === 'string' ? /^(\d{2,5})x(\d{2,5})$/.exec(o.size) : null;
     const width = m ? Number(m[1]) : NaN;
     const height = m ? Number(m[2]) : NaN;
-    if (!(width >= 64 && width <= 8192 && height >= 64 && height <= 8192)) throw invalid('"size" must be auto or WIDTHxHEIGHT, each from 64 to 8192 (e.g. 1024x1024)', 'size');
+    if (!(width >= 64 && width <= 8192 && height >= 64 && height <= 8192))
+      throw invalid('"size" must be auto or WIDTHxHEIGHT, each from 64 to 8192 (e.g. 1024x1024)', 'size');
     out.size = { width, height };
   }
   if (o.quality !== undefined && o.quality !== null) {
-    if (typeof o.quality !== 'string' || !/^[a-z]{1,16}$/.test(o.quality)) throw invalid('"quality" must be a word such as low, medium, high, standard, hd or auto', 'quality');
+    if (typeof o.quality !== 'string' || !/^[a-z]{1,16}$/.test(o.quality))
+      throw invalid('"quality" must be a word such as low, medium, high, standard, hd or auto', 'quality');
     if (o.quality !== 'auto') out.quality = o.quality;
   }
   if (o.user !== undefined) {
-    if (typeof o.user !== 'string' || o.user.length > 256) throw invalid('"user" must be a string of at most 256 characters', 'user');
+    if (typeof o.user !== 'string' || o.user.length > 256)
+      throw invalid('"user" must be a string of at most 256 characters', 'user');
     out.user = o.user;
   }
   if (o.negative_prompt !== undefined) {
-    if (typeof o.negative_prompt !== 'string' || o.negative_prompt.length > MAX_PROMPT) throw invalid('"negative_prompt" must be a string', 'negative_prompt');
+    if (typeof o.negative_prompt !== 'string' || o.negative_prompt.length > MAX_PROMPT)
+      throw invalid('"negative_prompt" must be a string', 'negative_prompt');
     if (o.negative_prompt.trim()) out.negative = o.negative_prompt;
   }
   return out;

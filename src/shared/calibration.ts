@@ -5,7 +5,8 @@
 export const UNCALIBRATED = 'uncalibrated';
 
 /** What works on an uncalibrated pair, in words (the editor offers both as commands). */
-export const UNCALIBRATED_REMEDY = 'cascade mode measures the edge image and escalates only when it falls short; calibration teaches the router your pair';
+export const UNCALIBRATED_REMEDY =
+  'cascade mode measures the edge image and escalates only when it falls short; calibration teaches the router your pair';
 
 /** The note under a route: why the pair is uncalibrated, and what to do. */
 export function uncalibratedNote(predictor: string, why: string): string {

@@ -31,7 +31,12 @@ function startsWith(b: Uint8Array, sig: readonly number[], at = 0): boolean {
   return true;
 }
 
-const ascii = (b: Uint8Array, at: number, text: string) => startsWith(b, [...text].map((c) => c.charCodeAt(0)), at);
+const ascii = (b: Uint8Array, at: number, text: string) =>
+  startsWith(
+    b,
+    [...text].map((c) => c.charCodeAt(0)),
+    at,
+  );
 const u16be = (b: Uint8Array, i: number) => (b[i]! << 8) | b[i + 1]!;
 const u16le = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8);
 const u24le = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
@@ -58,10 +63,14 @@ export function imageSize(b: Uint8Array, kind = sniffImage(b)): { width: number;
     case 'gif':
       return b.length >= 10 ? { width: u16le(b, 6), height: u16le(b, 8) } : undefined;
     case 'webp':
-      if (ascii(b, 12, 'VP8 ') && b.length >= 30 && startsWith(b, [0x9d, 0x01, 0x2a], 23)) return { width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
+      if (ascii(b, 12, 'VP8 ') && b.length >= 30 && startsWith(b, [0x9d, 0x01, 0x2a], 23))
+        return { width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
       if (ascii(b, 12, 'VP8L') && b.length >= 25 && b[20] === 0x2f) {
         const [b0, b1, b2, b3] = [b[21]!, b[22]!, b[23]!, b[24]!];
-        return { width: 1 + (((b1 & 0x3f) << 8) | b0), height: 1 + (((b3 & 0x0f) << 10) | (b2 << 2) | ((b1 & 0xc0) >> 6)) };
+        return {
+          width: 1 + (((b1 & 0x3f) << 8) | b0),
+          height: 1 + (((b3 & 0x0f) << 10) | (b2 << 2) | ((b1 & 0xc0) >> 6)),
+        };
       }
       if (ascii(b, 12, 'VP8X') && b.length >= 30) return { width: 1 + u24le(b, 24), height: 1 + u24le(b, 27) };
       return undefined;
@@ -100,11 +109,13 @@ export function isCompleteImage(b: Uint8Array, kind = sniffImage(b)): boolean {
   switch (kind?.format) {
     case 'png':
       // …length 0, "IEND", 4-byte CRC: IEND's type 8 bytes before the end, or a little earlier when padding follows.
-      for (let i = b.length - 8; i >= Math.max(8 + 4, b.length - 72); i--) if (ascii(b, i, 'IEND') && b[i - 1] === 0 && b[i - 4] === 0) return true;
+      for (let i = b.length - 8; i >= Math.max(8 + 4, b.length - 72); i--)
+        if (ascii(b, i, 'IEND') && b[i - 1] === 0 && b[i - 4] === 0) return true;
       return false;
     case 'jpeg': {
       // Some encoders pad after EOI; look for it near the end.
-      for (let i = b.length - 2; i >= Math.max(2, b.length - 64); i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return true;
+      for (let i = b.length - 2; i >= Math.max(2, b.length - 64); i--)
+        if (b[i] === 0xff && b[i + 1] === 0xd9) return true;
       return false;
     }
     case 'webp': {

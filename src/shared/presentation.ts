@@ -68,7 +68,15 @@ export function compared(a: number, b: number, digits = 2): [string, string] {
 export const VERDICT = 'verdict';
 
 /** Seven buckets, from strongly lowering to strongly raising; the middle one is not drawn. */
-export const BUCKETS = ['strongLower', 'lower', 'slightLower', 'neutral', 'slightRaise', 'raise', 'strongRaise'] as const;
+export const BUCKETS = [
+  'strongLower',
+  'lower',
+  'slightLower',
+  'neutral',
+  'slightRaise',
+  'raise',
+  'strongRaise',
+] as const;
 export type Bucket = (typeof BUCKETS)[number];
 export const NEUTRAL = 3;
 
@@ -139,11 +147,18 @@ export function bucketFor(value: number, metric: string, scale = 1): Bucket {
 /** What a word's heat says, as the hover and the panel read it: "strongly raises the edge's Quality", "favours the cloud". */
 export function heatWords(value: number, metric: string, metrics: readonly MetricName[], scale = 1): string {
   const bucket = bucketFor(value, metric, scale);
-  return metric === VERDICT ? VERDICT_WORDS[bucket] : `${BUCKET_WORDS[bucket]} the edge's ${metricLabel(metrics, metric)}`;
+  return metric === VERDICT
+    ? VERDICT_WORDS[bucket]
+    : `${BUCKET_WORDS[bucket]} the edge's ${metricLabel(metrics, metric)}`;
 }
 
 /** Tokens of one prompt grouped by bucket (neutral left out): offsets into the prompt. */
-export function bucketTokens(tokens: readonly HeatToken[], metric: string, weights: Scores, scale: number): Array<Array<{ start: number; end: number }>> {
+export function bucketTokens(
+  tokens: readonly HeatToken[],
+  metric: string,
+  weights: Scores,
+  scale: number,
+): Array<Array<{ start: number; end: number }>> {
   const edges = bucketEdges(metric, scale);
   const out: Array<Array<{ start: number; end: number }>> = BUCKETS.map(() => []);
   for (const t of tokens) {

@@ -11,7 +11,14 @@
  */
 
 /** Request headers that carry credentials; dropped on a redirect to another origin. */
-export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'x-key', 'x-api-key', 'api-key', 'cookie']);
+export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze([
+  'authorization',
+  'proxy-authorization',
+  'x-key',
+  'x-api-key',
+  'api-key',
+  'cookie',
+]);
 
 export function isCredentialHeader(name: string): boolean {
   return CREDENTIAL_HEADERS.includes(name.toLowerCase());
@@ -30,7 +37,10 @@ export function isLoopbackHost(hostname: string): boolean {
  * Why a credential must not be sent to `url`, or undefined when it may. `allowInsecureHttp` is the user's explicit
  * per-backend opt-in for plain http to another host (a LAN server behind a password).
  */
-export function credentialRefusal(url: string | URL, options: { allowInsecureHttp?: boolean } = {}): string | undefined {
+export function credentialRefusal(
+  url: string | URL,
+  options: { allowInsecureHttp?: boolean } = {},
+): string | undefined {
   let u: URL;
   try {
     u = typeof url === 'string' ? new URL(url) : url;
@@ -102,7 +112,8 @@ export function secretForms(secret: string): string[] {
 
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]{0,30}:\/\/)([^/\s:@]*):([^/\s@]*)@/gi;
 /** A credential header echoed in a reply or a log ("authorization": "Bearer …", x-key=…). */
-const HEADER_ECHO = /\b(authorization|proxy-authorization|x-key|x-api-key|api-key)(["']?\s*[:=]\s*["']?)((?:Basic|Bearer|Key)\s+)?[^\s"',;}]+/gi;
+const HEADER_ECHO =
+  /\b(authorization|proxy-authorization|x-key|x-api-key|api-key)(["']?\s*[:=]\s*["']?)((?:Basic|Bearer|Key)\s+)?[^\s"',;}]+/gi;
 
 /**
  * Replaces every form of every secret in `text` by `***`, and every password written in a URL (`user:pw@host`).
@@ -124,7 +135,10 @@ export function scrub(text: string, secrets: Iterable<string | undefined>): stri
     }
   }
   // A credential header echoed whole ("Authorization: Bearer …") never shows its value, known secret or not.
-  return out.replace(HEADER_ECHO, (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ''}***`);
+  return out.replace(
+    HEADER_ECHO,
+    (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ''}***`,
+  );
 }
 
 /**

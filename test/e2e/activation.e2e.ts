@@ -28,11 +28,17 @@ describe('activation on a .t2i file', function () {
     assert.ok(editor?.uri.endsWith('/examples/portraits.t2i'), `active editor is ${editor?.uri}`);
     assert.equal(editor?.languageId, 't2i-prompt');
     const { extension } = (await probe.call('state', {})) as {
-      extension: { activation: { totalMs: number; loadMs: number; activateMs: number; hostMs: number }; restricted: boolean };
+      extension: {
+        activation: { totalMs: number; loadMs: number; activateMs: number; hostMs: number };
+        restricted: boolean;
+      };
     };
     assert.equal(extension.restricted, false);
     const { totalMs, loadMs, activateMs } = extension.activation;
-    assert.ok(loadMs >= 0 && activateMs >= 0 && Math.abs(totalMs - loadMs - activateMs) < 0.01, JSON.stringify(extension.activation));
+    assert.ok(
+      loadMs >= 0 && activateMs >= 0 && Math.abs(totalMs - loadMs - activateMs) < 0.01,
+      JSON.stringify(extension.activation),
+    );
     // A sanity bound only: the 150 ms target is measured by `npm run bench`, on a quiet machine.
     assert.ok(totalMs < 5000, `activation took ${totalMs} ms`);
     await session().screenshot('portraits-open');
@@ -51,7 +57,9 @@ describe('activation on a .t2i file', function () {
   it('comments a line with # (the language configuration)', async () => {
     const { workbench, page } = session();
     await workbench.openFile('examples/portraits.t2i');
-    const line = readFileSync(join(EXAMPLES, 'portraits.t2i'), 'utf8').split('\n').find((l) => l.startsWith('negative:'));
+    const line = readFileSync(join(EXAMPLES, 'portraits.t2i'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('negative:'));
     assert.ok(line, 'examples/portraits.t2i has a negative: line');
     await workbench.waitForEditorLine(line);
     await workbench.activeEditor().locator('.view-line', { hasText: line }).click();
@@ -64,7 +72,10 @@ describe('activation on a .t2i file', function () {
   it('logs the activation time in the RouteT2I output channel', async () => {
     const { workbench } = session();
     const text = await workbench.outputChannel('RouteT2I', /activated in \d+(\.\d+)? ms/);
-    assert.match(text, /RouteT2I 0\.1\.0 activated in [\d.]+ ms \(load [\d.]+ ms, activate [\d.]+ ms; trusted workspace\)/);
+    assert.match(
+      text,
+      /RouteT2I 0\.1\.0 activated in [\d.]+ ms \(load [\d.]+ ms, activate [\d.]+ ms; trusted workspace\)/,
+    );
     await session().screenshot('output-channel');
   });
 

@@ -35,10 +35,14 @@ describe('the editor on a prompt file', function () {
     const s = session();
     await s.workbench.openFile('portraits.t2i');
     await s.probe.waitReady();
-    const verdict = await until(s, (st) => {
-      const h = heatOf(st, 'portraits.t2i');
-      return h && h.metric === 'verdict' && h.tokens > 0 && h;
-    }, 'heat on portraits.t2i');
+    const verdict = await until(
+      s,
+      (st) => {
+        const h = heatOf(st, 'portraits.t2i');
+        return h && h.metric === 'verdict' && h.tokens > 0 && h;
+      },
+      'heat on portraits.t2i',
+    );
     assert.equal(verdict.prompts, 5);
     const words = colouredWords(verdict);
     assert.ok(words.length >= 5, `coloured: ${words.join(', ')}`);
@@ -47,17 +51,23 @@ describe('the editor on a prompt file', function () {
     const spans = s.page.locator('.editor-group-container.active .view-overlays [class*="ced-"]');
     const painted = Date.now() + 10_000;
     while ((await spans.count()) < words.length && Date.now() < painted) await s.page.waitForTimeout(100);
-    const classes = await s.page.locator('.editor-group-container.active .view-overlays div div').evaluateAll((els) => [...new Set(els.map((e) => e.className))]);
+    const classes = await s.page
+      .locator('.editor-group-container.active .view-overlays div div')
+      .evaluateAll((els) => [...new Set(els.map((e) => e.className))]);
     const decorated = await spans.count();
     assert.ok(decorated >= words.length, `${decorated} decorated spans on screen; classes: ${classes.join(' | ')}`);
     await s.screenshot('heat-verdict');
 
     await s.workbench.runCommand('RouteT2I: Choose Heat Metric…');
     await s.workbench.pick(/Quality/);
-    const quality = await until(s, (st) => {
-      const h = heatOf(st, 'portraits.t2i');
-      return h && h.metric === 'quality' && h;
-    }, 'heat for the quality metric');
+    const quality = await until(
+      s,
+      (st) => {
+        const h = heatOf(st, 'portraits.t2i');
+        return h && h.metric === 'quality' && h;
+      },
+      'heat for the quality metric',
+    );
     assert.notDeepEqual(quality.buckets, verdict.buckets, 'another metric colours differently');
     const language = (await state(s)).status!.engine.text;
     assert.match(language, /RouteT2I: default · heat: Quality/);
@@ -70,7 +80,11 @@ describe('the editor on a prompt file', function () {
     await s.workbench.setTheme('dark');
 
     await s.workbench.runCommand('RouteT2I: Toggle Token Heat');
-    await until(s, (st) => !heatOf(st, 'portraits.t2i') && st.settings?.settings.heat!.enabled === false, 'heat cleared');
+    await until(
+      s,
+      (st) => !heatOf(st, 'portraits.t2i') && st.settings?.settings.heat!.enabled === false,
+      'heat cleared',
+    );
     const cleared = Date.now() + 10_000;
     while ((await spans.count()) > 0 && Date.now() < cleared) await s.page.waitForTimeout(100);
     assert.equal(await spans.count(), 0, 'no decoration left on screen');
@@ -78,14 +92,16 @@ describe('the editor on a prompt file', function () {
     await until(s, (st) => heatOf(st, 'portraits.t2i'), 'heat back');
   });
 
-  it('hovers a word with its impact on every metric, the cloud advantage, and the prompt\'s verdict', async () => {
+  it("hovers a word with its impact on every metric, the cloud advantage, and the prompt's verdict", async () => {
     const s = session();
     const text = await s.workbench.hoverAt('portrait');
     // The weak-word diagnostic comes first, then our part.
     // The heat metric is still Quality, chosen above.
     assert.match(text, /\nportrait (strongly |slightly )?lowers the edge's Quality \(heat −\d\.\d\d\)/);
     assert.match(text, /Prompt: edge \d\.\d\d · cloud \d\.\d\d · PRS \d\.\d\d · .* → (edge|cloud)/);
-    const rows = (await s.page.locator('.monaco-hover:not(.hidden) table tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+    const rows = (await s.page.locator('.monaco-hover:not(.hidden) table tr').allInnerTexts()).map((r) =>
+      r.replace(/\s+/g, ' ').trim(),
+    );
     assert.deepEqual(rows[0], 'metric word impact cloud gain edge cloud');
     assert.match(rows[1]!, /^Quality [−+±]?\d\.\d\d [−+±]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
     assert.match(rows[2]!, /^Alignment [−+±]?\d\.\d\d [−+±]?\d\.\d\d \d\.\d\d \d\.\d\d$/);
@@ -107,7 +123,10 @@ describe('the editor on a prompt file', function () {
       assert.match(d.message, /^"[^"]+" is a weak word for the edge model: it lowers /);
     }
     const rows = await s.workbench.problems(weak.length);
-    assert.ok(rows.some((r) => /is a weak word for the edge model/.test(r.text + r.ariaLabel)), JSON.stringify(rows));
+    assert.ok(
+      rows.some((r) => /is a weak word for the edge model/.test(r.text + r.ariaLabel)),
+      JSON.stringify(rows),
+    );
     await s.screenshot('problems');
 
     const target = weak[0]!;
@@ -115,10 +134,19 @@ describe('the editor on a prompt file', function () {
     const lineBefore = (await s.workbench.editorLines())[target.range.start.line]!;
     const occurrence = countBefore(lineBefore, word, target.range.start.character) + 1;
     await s.page.keyboard.press('Escape');
-    await clickWord(s.page, word, occurrenceOnScreen(await s.workbench.editorLines(), target.range.start.line, word, occurrence));
-    const title = new RegExp(`^Remove "${word}" \\(edge quality \\d\\.\\d\\d → \\d\\.\\d\\d, PRS \\d\\.\\d\\d → \\d\\.\\d\\d\\)`);
+    await clickWord(
+      s.page,
+      word,
+      occurrenceOnScreen(await s.workbench.editorLines(), target.range.start.line, word, occurrence),
+    );
+    const title = new RegExp(
+      `^Remove "${word}" \\(edge quality \\d\\.\\d\\d → \\d\\.\\d\\d, PRS \\d\\.\\d\\d → \\d\\.\\d\\d\\)`,
+    );
     const { items, texts } = await openQuickFixes(s.page, title);
-    assert.ok(texts.some((t) => new RegExp(`^Ignore "${word}" in this workspace`).test(t)), JSON.stringify(texts));
+    assert.ok(
+      texts.some((t) => new RegExp(`^Ignore "${word}" in this workspace`).test(t)),
+      JSON.stringify(texts),
+    );
     await s.screenshot('quick-fixes');
     await items.filter({ hasText: title }).first().click();
     const deadline = Date.now() + 10_000;
@@ -156,7 +184,10 @@ describe('the editor on a prompt file', function () {
     assert.equal(lenses.filter((l) => LENS.test(l)).length, 5, JSON.stringify(lenses));
     assert.equal(lenses.filter((l) => l === 'Generate').length, 5);
     await clickWord(s.page, 'lighting');
-    const item = await s.workbench.statusBarItem(/routet2i\.verdict$/, /(cloud|edge) · PRS \d\.\d\d · \$0\.00 this month/);
+    const item = await s.workbench.statusBarItem(
+      /routet2i\.verdict$/,
+      /(cloud|edge) · PRS \d\.\d\d · \$0\.00 this month/,
+    );
     assert.match(item.text, /(cloud|edge) · PRS \d\.\d\d/);
     const st = await state(s);
     assert.equal(st.status!.visible, true);
@@ -172,7 +203,10 @@ describe('the editor on a prompt file', function () {
     await s.workbench.setSetting('routet2i.backends.settings', { a1111: { url: edge.server.url } });
     await s.workbench.setSetting('routet2i.policy.cloudShare', 0);
     // The CodeLens "Generate" above the first prompt.
-    await s.page.locator('.editor-group-container.active .codelens-decoration a', { hasText: /^Generate$/ }).first().click();
+    await s.page
+      .locator('.editor-group-container.active .codelens-decoration a', { hasText: /^Generate$/ })
+      .first()
+      .click();
     const toast = await s.workbench.waitForNotification(/RouteT2I: 1 image \(1 edge, 0 cloud\), \$0\.00/, 30_000);
     assert.ok(await toast.isVisible());
     const out = join(s.server.workspace, 'generated');
@@ -201,7 +235,10 @@ describe('the editor on a prompt file', function () {
     const generated = (await state(s)).generated!;
     assert.equal(generated.length, 1);
     assert.equal(generated[0]!.route, 'edge');
-    await s.workbench.outputChannel('RouteT2I', /p1: edge \(a1111, v1-5-pruned-emaonly\) in [\d.]+ s, \$0\.00 → generated\/portraits-p1-/);
+    await s.workbench.outputChannel(
+      'RouteT2I',
+      /p1: edge \(a1111, v1-5-pruned-emaonly\) in [\d.]+ s, \$0\.00 → generated\/portraits-p1-/,
+    );
   });
 
   it('keeps an API key in SecretStorage: the cloud backend gets it, and no setting, log or file holds it', async () => {
@@ -221,7 +258,10 @@ describe('the editor on a prompt file', function () {
     await s.workbench.waitForNotification(/the OpenAI Images key is stored in VS Code's secret storage/);
 
     await s.workbench.setSetting('routet2i.backends.cloud', 'openai');
-    await s.workbench.setSetting('routet2i.backends.settings', { a1111: { url: 'http://127.0.0.1:9' }, openai: { url: cloud.server.url, model: 'gpt-image-2.6-flare' } });
+    await s.workbench.setSetting('routet2i.backends.settings', {
+      a1111: { url: 'http://127.0.0.1:9' },
+      openai: { url: cloud.server.url, model: 'gpt-image-2.6-flare' },
+    });
     await s.workbench.setSetting('routet2i.policy.monthlyCap', 5);
     await clickWord(s.page, 'bouquet');
     await s.workbench.runCommand('RouteT2I: Generate on Cloud');
@@ -229,7 +269,9 @@ describe('the editor on a prompt file', function () {
     const call = cloud.server.requests.find((r) => r.path === '/v1/images/generations');
     assert.equal(call?.headers.authorization, `Bearer ${key}`);
     const ledger = JSON.parse(readFileSync(join(s.server.workspace, '.routet2i', 'ledger.json'), 'utf8'));
-    const entries = Object.values(ledger.months as Record<string, { entries: Array<{ backend: string; cost: number }> }>).flatMap((m) => m.entries);
+    const entries = Object.values(
+      ledger.months as Record<string, { entries: Array<{ backend: string; cost: number }> }>,
+    ).flatMap((m) => m.entries);
     assert.equal(entries.length, 1);
     assert.equal(entries[0]!.backend, 'openai');
     assert.ok(entries[0]!.cost > 0);
@@ -244,7 +286,10 @@ describe('the editor on a prompt file', function () {
       ...s.extensionLogs().filter((f) => readFileSync(f, 'utf8').includes(key)),
     ];
     assert.deepEqual(leaks, []);
-    assert.ok(!existsSync(join(s.server.workspace, '.vscode', 'settings.json')) || !readFileSync(join(s.server.workspace, '.vscode', 'settings.json'), 'utf8').includes(key));
+    assert.ok(
+      !existsSync(join(s.server.workspace, '.vscode', 'settings.json')) ||
+        !readFileSync(join(s.server.workspace, '.vscode', 'settings.json'), 'utf8').includes(key),
+    );
     assert.match(s.logChannelFile() ?? '', /API key for openai stored in the secret storage \(OPENAI_API_KEY\)/);
     // The key is where VS Code keeps secrets: readable back through the extension's own command path only.
     assert.equal(JSON.stringify(await state(s)).includes(key), false, 'the extension state does not expose it');
@@ -252,7 +297,11 @@ describe('the editor on a prompt file', function () {
 });
 
 function countWord(line: string, word: string): number {
-  return [...line.matchAll(new RegExp(`(?<![\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'gu'))].length;
+  return [
+    ...line.matchAll(
+      new RegExp(`(?<![\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'gu'),
+    ),
+  ].length;
 }
 
 function countBefore(line: string, word: string, character: number): number {

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clickWord, configureLoopbackModels, startEdgeServer, state, useLoopbackModels, waitForLenses, WORKSPACES } from './editorHelpers';
+import {
+  clickWord,
+  configureLoopbackModels,
+  startEdgeServer,
+  state,
+  useLoopbackModels,
+  waitForLenses,
+  WORKSPACES,
+} from './editorHelpers';
 import { useSession } from './harness/session';
 
 interface Sidecar {
@@ -27,7 +35,7 @@ describe('cascade generation from the editor', function () {
     return JSON.parse(readFileSync(join(dir, name), 'utf8')) as Sidecar;
   };
 
-  it('measures each edge image, escalates the first shortfall, and then holds the month\'s cloud share', async function () {
+  it("measures each edge image, escalates the first shortfall, and then holds the month's cloud share", async function () {
     this.timeout(180_000);
     const s = session();
     await s.workbench.openFile('portraits.t2i');
@@ -56,10 +64,19 @@ describe('cascade generation from the editor', function () {
     assert.equal(first.route, 'cloud');
     assert.equal(first.mode, 'cascade');
     assert.match(first.why, /measured edge quality 0\.\d\d below the threshold 1\.00: escalated to the cloud/);
-    assert.deepEqual(first.attempts.map((a) => `${a.side}:${a.role}`), ['edge:planned', 'cloud:escalation']);
-    assert.ok(first.attempts[0]!.measured && typeof first.attempts[0]!.measured.alignment === 'number', 'the edge image was measured');
+    assert.deepEqual(
+      first.attempts.map((a) => `${a.side}:${a.role}`),
+      ['edge:planned', 'cloud:escalation'],
+    );
+    assert.ok(
+      first.attempts[0]!.measured && typeof first.attempts[0]!.measured.alignment === 'number',
+      'the edge image was measured',
+    );
     assert.ok(first.measured && typeof first.measured.alignment === 'number', 'the cloud image was measured');
-    assert.ok(readdirSync(join(s.server.workspace, 'generated')).some((f) => /^portraits-p1-.*\.edge\.png$/.test(f)), 'the replaced edge image is kept');
+    assert.ok(
+      readdirSync(join(s.server.workspace, 'generated')).some((f) => /^portraits-p1-.*\.edge\.png$/.test(f)),
+      'the replaced edge image is kept',
+    );
     assert.equal(models().edge.received.length, 1);
     assert.equal(models().cloud.received.length, 1);
     await s.screenshot('cascade-escalated');
@@ -71,30 +88,54 @@ describe('cascade generation from the editor', function () {
     await s.workbench.waitForNotification(/RouteT2I: 1 image \(1 edge, 0 cloud\), \$0\.00/, 90_000);
     const second = sidecarOf(s.server.workspace, 'p2');
     assert.equal(second.route, 'edge');
-    assert.match(second.why, /below the threshold 1\.00, but the cloud share budget is used up \(1 of 2 cascaded prompts this month escalated, share 30%\)/);
+    assert.match(
+      second.why,
+      /below the threshold 1\.00, but the cloud share budget is used up \(1 of 2 cascaded prompts this month escalated, share 30%\)/,
+    );
     assert.equal(models().cloud.received.length, 1, 'no second cloud call');
     assert.ok(!readdirSync(join(s.server.workspace, 'generated')).some((f) => /^portraits-p2-.*\.edge\.png$/.test(f)));
 
     // The ledger holds the money and the month's cascade tally, which the CLI reads too.
     const ledger = JSON.parse(readFileSync(join(s.server.workspace, '.routet2i', 'ledger.json'), 'utf8'));
-    const months = Object.values(ledger.months as Record<string, { entries: Array<{ backend: string; cost: number }>; cascade?: { cascaded: number; escalated: number } }>);
+    const months = Object.values(
+      ledger.months as Record<
+        string,
+        { entries: Array<{ backend: string; cost: number }>; cascade?: { cascaded: number; escalated: number } }
+      >,
+    );
     assert.equal(months.length, 1);
     assert.deepEqual(months[0]!.cascade, { cascaded: 2, escalated: 1 });
-    assert.deepEqual(months[0]!.entries.map((e) => [e.backend, e.cost]), [['openai', 0.04]]);
-    await s.workbench.outputChannel('RouteT2I', /p2: edge \(openai-compatible, [^)]*\) in [\d.]+ s, \$0\.00 → generated\/portraits-p2-/);
+    assert.deepEqual(
+      months[0]!.entries.map((e) => [e.backend, e.cost]),
+      [['openai', 0.04]],
+    );
+    await s.workbench.outputChannel(
+      'RouteT2I',
+      /p2: edge \(openai-compatible, [^)]*\) in [\d.]+ s, \$0\.00 → generated\/portraits-p2-/,
+    );
     await s.screenshot('cascade-share-held');
   });
 
-  it('renders a file\'s prompts on the backend its front matter names', async function () {
+  it("renders a file's prompts on the backend its front matter names", async function () {
     this.timeout(120_000);
     const s = session();
     const a1111 = await startEdgeServer();
     try {
       await s.workbench.setSetting('routet2i.policy.mode', 'predict');
       await s.workbench.setSetting('routet2i.policy.cloudShare', 0);
-      await s.workbench.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: models().edge.url }, openai: { url: models().cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 }, a1111: { url: a1111.server.url } });
-      writeFileSync(join(s.server.workspace, 'lighthouse.t2i'), '---\nbackend: a1111\n---\na lighthouse on a cliff at dawn, oil painting\n');
-      await s.probe.call('executeCommand', { command: 'vscode.open', args: [`file://${join(s.server.workspace, 'lighthouse.t2i')}`] });
+      await s.workbench.setSetting('routet2i.backends.settings', {
+        'openai-compatible': { url: models().edge.url },
+        openai: { url: models().cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 },
+        a1111: { url: a1111.server.url },
+      });
+      writeFileSync(
+        join(s.server.workspace, 'lighthouse.t2i'),
+        '---\nbackend: a1111\n---\na lighthouse on a cliff at dawn, oil painting\n',
+      );
+      await s.probe.call('executeCommand', {
+        command: 'vscode.open',
+        args: [`file://${join(s.server.workspace, 'lighthouse.t2i')}`],
+      });
       await s.page.locator('.tabs-container .tab.active', { hasText: 'lighthouse.t2i' }).waitFor();
       await clickWord(s.page, 'lighthouse');
       const before = models().edge.received.length;

@@ -20,10 +20,26 @@ export const WORKSPACES = join(__dirname, 'workspaces');
 export type HeatState = HeatStats;
 
 export interface ExtensionState {
-  extension: { restricted: boolean; coreLoaded: boolean; activation: { totalMs: number; loadMs: number; activateMs: number } };
+  extension: {
+    restricted: boolean;
+    coreLoaded: boolean;
+    activation: { totalMs: number; loadMs: number; activateMs: number };
+  };
   heat?: HeatState[];
-  status?: { visible: boolean; text: string; tooltip: string; engine: { text: string; detail: string; busy: boolean; severity: string } };
-  engine?: { status: string; modelDir: string; name: string | null; metrics: string[]; metric: string; message: string | null };
+  status?: {
+    visible: boolean;
+    text: string;
+    tooltip: string;
+    engine: { text: string; detail: string; busy: boolean; severity: string };
+  };
+  engine?: {
+    status: string;
+    modelDir: string;
+    name: string | null;
+    metrics: string[];
+    metric: string;
+    message: string | null;
+  };
   settings?: { restricted: boolean; settings: Record<string, Record<string, unknown>> };
   generated?: Array<{ image: string; sidecar: string; route: string; cost: number }>;
 }
@@ -33,14 +49,20 @@ export async function state(session: Session): Promise<ExtensionState> {
 }
 
 /** Polls the extension's state until `check` returns something. */
-export async function until<T>(session: Session, check: (s: ExtensionState) => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  session: Session,
+  check: (s: ExtensionState) => T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: ExtensionState | undefined;
   for (;;) {
     last = await state(session);
     const value = check(last);
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; state: ${JSON.stringify(last).slice(0, 1500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms; state: ${JSON.stringify(last).slice(0, 1500)}`);
     await session.page.waitForTimeout(150);
   }
 }
@@ -55,13 +77,20 @@ export function colouredWords(h: HeatState): string[] {
 }
 
 export async function ourDiagnostics(session: Session, name: string): Promise<DiagnosticJson[]> {
-  return (await session.probe.call('diagnostics', {})).filter((d) => d.uri.endsWith(`/${name}`) && d.source === 'RouteT2I');
+  return (await session.probe.call('diagnostics', {})).filter(
+    (d) => d.uri.endsWith(`/${name}`) && d.source === 'RouteT2I',
+  );
 }
 
 /** The CodeLens texts shown in the active editor, one per lens (lenses on one line are separated by "|"). */
 export async function codeLenses(page: Page): Promise<string[]> {
-  const texts = await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').allInnerTexts();
-  return texts.flatMap((t) => t.replace(/\u00a0/g, ' ').split(/\s*\|\s*/)).map((t) => t.trim()).filter(Boolean);
+  const texts = await page
+    .locator('.editor-group-container.active .monaco-editor .codelens-decoration')
+    .allInnerTexts();
+  return texts
+    .flatMap((t) => t.replace(/\u00a0/g, ' ').split(/\s*\|\s*/))
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 export async function waitForLenses(page: Page, match: RegExp, timeoutMs = 20_000): Promise<string[]> {
@@ -81,7 +110,9 @@ export async function clickWord(page: Page, word: string, occurrence = 1): Promi
     (el, { word, occurrence }) => {
       const doc = (globalThis as { document?: any }).document;
       let seen = 0;
-      const lines = [...el.querySelectorAll('.view-line')].sort((a: any, b: any) => parseFloat(a.style.top || '0') - parseFloat(b.style.top || '0'));
+      const lines = [...el.querySelectorAll('.view-line')].sort(
+        (a: any, b: any) => parseFloat(a.style.top || '0') - parseFloat(b.style.top || '0'),
+      );
       for (const line of lines) {
         const nodes: { node: unknown; start: number; text: string }[] = [];
         let full = '';
@@ -113,7 +144,11 @@ export async function clickWord(page: Page, word: string, occurrence = 1): Promi
 }
 
 /** Opens the quick-fix menu at the cursor (Ctrl+.) and returns its entries' texts; asks again if it does not open. */
-export async function openQuickFixes(page: Page, expect: RegExp, timeoutMs = 20_000): Promise<{ items: Locator; texts: string[] }> {
+export async function openQuickFixes(
+  page: Page,
+  expect: RegExp,
+  timeoutMs = 20_000,
+): Promise<{ items: Locator; texts: string[] }> {
   const items = page.locator('.action-widget .monaco-list-row');
   const deadline = Date.now() + timeoutMs;
   let texts: string[] = [];
@@ -161,18 +196,34 @@ export async function startEdgeServer(): Promise<{ server: TestServer; png: Buff
   server
     .on('POST', '/sdapi/v1/txt2img', async (req, res) => {
       const b = req.json ?? {};
-      if (typeof b.prompt !== 'string') return sendJson(res, 422, { detail: [{ loc: ['body', 'prompt'], msg: 'field required' }] });
+      if (typeof b.prompt !== 'string')
+        return sendJson(res, 422, { detail: [{ loc: ['body', 'prompt'], msg: 'field required' }] });
       await new Promise((r) => setTimeout(r, 300));
       sendJson(res, 200, {
         images: [png.toString('base64')],
         parameters: b,
-        info: JSON.stringify({ prompt: b.prompt, seed: b.seed ?? 1, all_seeds: [b.seed ?? 1], sd_model_name: 'v1-5-pruned-emaonly', width: b.width, height: b.height }),
+        info: JSON.stringify({
+          prompt: b.prompt,
+          seed: b.seed ?? 1,
+          all_seeds: [b.seed ?? 1],
+          sd_model_name: 'v1-5-pruned-emaonly',
+          width: b.width,
+          height: b.height,
+        }),
       });
     })
     .on('GET', '/sdapi/v1/progress', (_req, res) =>
-      sendJson(res, 200, { progress: 0.5, eta_relative: 1, state: { job_count: 1, sampling_step: 5, sampling_steps: 10 }, current_image: null, textinfo: null }),
+      sendJson(res, 200, {
+        progress: 0.5,
+        eta_relative: 1,
+        state: { job_count: 1, sampling_step: 5, sampling_steps: 10 },
+        current_image: null,
+        textinfo: null,
+      }),
     )
-    .on('GET', '/sdapi/v1/options', (_req, res) => sendJson(res, 200, { sd_model_checkpoint: 'v1-5-pruned-emaonly.safetensors [6ce0161689]' }));
+    .on('GET', '/sdapi/v1/options', (_req, res) =>
+      sendJson(res, 200, { sd_model_checkpoint: 'v1-5-pruned-emaonly.safetensors [6ce0161689]' }),
+    );
   return { server, png };
 }
 
@@ -199,13 +250,21 @@ export interface LoopbackModels {
  * Loopback images APIs for both sides (the cloud one wants a key) and a tiny CLIP copy, for the scenarios of a describe
  * block: started before them, closed and removed after. `colour` picks each side's solid image per prompt.
  */
-export function useLoopbackModels(colour: { edge: (prompt: string) => Rgb; cloud: (prompt: string) => Rgb }): () => LoopbackModels {
+export function useLoopbackModels(colour: {
+  edge: (prompt: string) => Rgb;
+  cloud: (prompt: string) => Rgb;
+}): () => LoopbackModels {
   let models: LoopbackModels | undefined;
   before(async () => {
     const key = `sk-e2e-${randomBytes(8).toString('hex')}`;
     const clipDir = mkdtempSync(join(tmpdir(), 'routet2i-e2e-clip-'));
     writeTinyClip(clipDir);
-    models = { clipDir, key, edge: await startImagesApi({ colour: colour.edge }), cloud: await startImagesApi({ key, colour: colour.cloud }) };
+    models = {
+      clipDir,
+      key,
+      edge: await startImagesApi({ colour: colour.edge }),
+      cloud: await startImagesApi({ key, colour: colour.cloud }),
+    };
   });
   after(async () => {
     await models?.edge.close();
@@ -227,7 +286,10 @@ export async function configureLoopbackModels(session: Session, m: LoopbackModel
   await w.setSetting('routet2i.model.modelsDir', m.clipDir);
   await w.setSetting('routet2i.backends.edge', 'openai-compatible');
   await w.setSetting('routet2i.backends.cloud', 'openai');
-  await w.setSetting('routet2i.backends.settings', { 'openai-compatible': { url: m.edge.url }, openai: { url: m.cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 } });
+  await w.setSetting('routet2i.backends.settings', {
+    'openai-compatible': { url: m.edge.url },
+    openai: { url: m.cloud.url, model: 'gpt-image-2.6-flare', price: 0.04 },
+  });
   await w.setSetting('routet2i.generation.width', 512);
   await w.setSetting('routet2i.generation.height', 512);
   await w.setSetting('routet2i.policy.monthlyCap', 5);

@@ -9,8 +9,22 @@ import { join } from 'node:path';
 import { configureLoopbackModels, useLoopbackModels, WORKSPACES } from './editorHelpers';
 import { useSession } from './harness/session';
 
-const SUBJECTS = ['portrait of a woman', 'portrait of an old man', 'close-up of hands', 'portrait of a child', 'a woman laughing', 'portrait of a sailor'];
-const SCENES = ['a red barn in a field', 'a lighthouse at dusk', 'a bowl of lemons', 'a mountain lake', 'a city street at noon', 'a sailing boat'];
+const SUBJECTS = [
+  'portrait of a woman',
+  'portrait of an old man',
+  'close-up of hands',
+  'portrait of a child',
+  'a woman laughing',
+  'portrait of a sailor',
+];
+const SCENES = [
+  'a red barn in a field',
+  'a lighthouse at dusk',
+  'a bowl of lemons',
+  'a mountain lake',
+  'a city street at noon',
+  'a sailing boat',
+];
 const STYLES = ['photo', 'oil painting'];
 const prompts = [...SUBJECTS, ...SCENES].flatMap((p) => STYLES.map((s) => `${p}, ${s}`));
 
@@ -36,16 +50,39 @@ describe.skip('calibration that learns from work', function () {
     await s.workbench.setSetting('routet2i.learning.retrainEvery', prompts.length);
 
     await s.workbench.runCommand('RouteT2I: Calibrate on My Models…');
-    const dialog = await s.workbench.waitForDialog(new RegExp(`Calibrate on ${prompts.length} prompts from learning\\.t2i\\?`), 60_000);
+    const dialog = await s.workbench.waitForDialog(
+      new RegExp(`Calibrate on ${prompts.length} prompts from learning\\.t2i\\?`),
+      60_000,
+    );
     await dialog.getByRole('button', { name: 'Calibrate' }).click();
-    await s.workbench.waitForNotification(new RegExp(`a predictor retrained on ${prompts.length} of your prompts now routes this workspace`), 480_000);
+    await s.workbench.waitForNotification(
+      new RegExp(`a predictor retrained on ${prompts.length} of your prompts now routes this workspace`),
+      480_000,
+    );
     await s.screenshot('learning-switched');
 
     const logFile = join(s.server.workspace, '.routet2i', 'pairs.jsonl');
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, prompts.length);
-    assert.ok(lines.every((l) => l.count === 1 && l.via[0] === 'calibration' && l.models.edge.startsWith('openai-compatible:') && l.models.cloud === 'openai:dall-e-3' && l.labels.kind === 'scorer'));
-    const learned = join(s.server.workspace, '.routet2i', 'models', `learned-${lines[0].models.edge.replace(/[^\w.-]+/g, '_')}--openai_dall-e-3-${prompts.length}`);
+    assert.ok(
+      lines.every(
+        (l) =>
+          l.count === 1 &&
+          l.via[0] === 'calibration' &&
+          l.models.edge.startsWith('openai-compatible:') &&
+          l.models.cloud === 'openai:dall-e-3' &&
+          l.labels.kind === 'scorer',
+      ),
+    );
+    const learned = join(
+      s.server.workspace,
+      '.routet2i',
+      'models',
+      `learned-${lines[0].models.edge.replace(/[^\w.-]+/g, '_')}--openai_dall-e-3-${prompts.length}`,
+    );
     assert.ok(existsSync(join(learned, 'model.json')), learned);
     const card = JSON.parse(readFileSync(join(learned, 'model.json'), 'utf8'));
     assert.ok(card.evaluation.promotion.gain >= 0.02, JSON.stringify(card.evaluation.promotion));
@@ -54,11 +91,21 @@ describe.skip('calibration that learns from work', function () {
     // Compare on Both on the first prompt: the same prompt measured again is averaged into its line.
     await s.workbench.openFile('learning.t2i');
     await s.workbench.runCommand('RouteT2I: Compare on Both');
-    const compare = await s.workbench.waitForDialog(/Render this prompt on both openai-compatible and openai \(seed \d+\)\?/, 60_000);
+    const compare = await s.workbench.waitForDialog(
+      /Render this prompt on both openai-compatible and openai \(seed \d+\)\?/,
+      60_000,
+    );
     await compare.getByRole('button', { name: 'Compare' }).click();
-    await s.workbench.outputChannel('RouteT2I', /Pairs log: 1 measurement of .* from compare \(1 of prompts measured before, averaged in\)/, 180_000);
+    await s.workbench.outputChannel(
+      'RouteT2I',
+      /Pairs log: 1 measurement of .* from compare \(1 of prompts measured before, averaged in\)/,
+      180_000,
+    );
     await s.screenshot('compare-on-both');
-    const after = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const after = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(after.length, prompts.length);
     const first = after.find((l) => l.prompt === prompts[0]);
     assert.equal(first.count, 2);

@@ -27,7 +27,10 @@ describe('untrusted workspace', function () {
     const { extension } = (await probe.call('state', {})) as { extension: { restricted: boolean } };
     assert.equal(extension.restricted, true);
     const text = await workbench.outputChannel('RouteT2I', /activated in/);
-    assert.match(text, /activated in [\d.]+ ms \(load [\d.]+ ms, activate [\d.]+ ms; Restricted Mode: this workspace is not trusted/);
+    assert.match(
+      text,
+      /activated in [\d.]+ ms \(load [\d.]+ ms, activate [\d.]+ ms; Restricted Mode: this workspace is not trusted/,
+    );
     await session().screenshot('restricted-mode');
   });
 
@@ -46,7 +49,11 @@ describe('untrusted workspace', function () {
     const { extension } = (await probe.call('state', {})) as { extension: { restricted: boolean } };
     assert.equal(extension.restricted, false);
     await workbench.statusBarItem('status.problems');
-    assert.equal((await workbench.statusBar()).some((i) => i.id === 'status.workspaceTrust'), false, 'Restricted Mode indicator still shown');
+    assert.equal(
+      (await workbench.statusBar()).some((i) => i.id === 'status.workspaceTrust'),
+      false,
+      'Restricted Mode indicator still shown',
+    );
     await workbench.closeModalEditor();
     await workbench.outputChannel('RouteT2I', /Workspace trusted: leaving Restricted Mode/);
     await session().screenshot('trusted');

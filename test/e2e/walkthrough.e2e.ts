@@ -6,14 +6,19 @@ import { useSession } from './harness/session';
 describe('first-use walkthrough', function () {
   const session = useSession({ label: 'walkthrough' });
 
-  it('opens from Welcome: Open Walkthrough and shows each step\'s page', async () => {
+  it("opens from Welcome: Open Walkthrough and shows each step's page", async () => {
     const { workbench, page } = session();
     await workbench.runCommand('Welcome: Open Walkthrough...');
     await workbench.pick(/Get started with RouteT2I/);
     const steps = page.locator('.gettingStartedContainer .getting-started-step');
     await steps.first().waitFor();
     const titles = (await steps.locator('.step-title').allInnerTexts()).map((t) => t.trim());
-    assert.deepEqual(titles, ['Write prompts in a .t2i file', 'Edge or cloud?', 'Restricted Mode', 'See what happened']);
+    assert.deepEqual(titles, [
+      'Write prompts in a .t2i file',
+      'Edge or cloud?',
+      'Restricted Mode',
+      'See what happened',
+    ]);
     await steps.filter({ hasText: 'Edge or cloud?' }).click();
     const frame = await workbench.webviewFrame('h1:text("Edge or cloud?")');
     assert.match(await frame.locator('body').innerText(), /Pareto relative superiority/);
@@ -22,7 +27,9 @@ describe('first-use walkthrough', function () {
 
   it('creates a prompt file from the first step, which then counts as done', async () => {
     const { workbench, page, probe } = session();
-    const first = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Write prompts in a .t2i file' });
+    const first = page.locator('.gettingStartedContainer .getting-started-step', {
+      hasText: 'Write prompts in a .t2i file',
+    });
     await first.click();
     await workbench.webviewFrame('h1:text("Prompt files")');
     await first.getByRole('button', { name: 'Create a prompt file' }).click();
@@ -38,7 +45,9 @@ describe('first-use walkthrough', function () {
     await session().screenshot('prompt-file-created');
     await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).click();
     await page.waitForFunction(
-      () => (globalThis as any).document.querySelector('[data-step-id$="#promptFiles"]')?.getAttribute('aria-checked') === 'true',
+      () =>
+        (globalThis as any).document.querySelector('[data-step-id$="#promptFiles"]')?.getAttribute('aria-checked') ===
+        'true',
       undefined,
       { timeout: 10_000 },
     );

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const suite = join(__dirname, 'suite');
   await build({
-    entryPoints: readdirSync(suite).filter((f) => f.endsWith('.ts')).map((f) => join(suite, f)),
+    entryPoints: readdirSync(suite)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(suite, f)),
     outdir: OUT,
     bundle: true,
     platform: 'node',
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: join(OUT, 'index.js'),
       launchArgs: [workspace, '--disable-extensions'],
-      ...(process.env.VSCODE_EXECUTABLE ? { vscodeExecutablePath: process.env.VSCODE_EXECUTABLE } : { version: process.env.VSCODE_VERSION ?? 'stable' }),
+      ...(process.env.VSCODE_EXECUTABLE
+        ? { vscodeExecutablePath: process.env.VSCODE_EXECUTABLE }
+        : { version: process.env.VSCODE_VERSION ?? 'stable' }),
     });
     process.exitCode = exitCode;
   } finally {

@@ -24,7 +24,13 @@ interface RouteJson {
     pareto: string;
     route: 'edge' | 'cloud';
     reason: string;
-    tokens: Array<{ text: string; start: number; end: number; impact: Record<string, number>; cloudGain: Record<string, number> }>;
+    tokens: Array<{
+      text: string;
+      start: number;
+      end: number;
+      impact: Record<string, number>;
+      cloudGain: Record<string, number>;
+    }>;
   }>;
 }
 
@@ -43,7 +49,10 @@ describe('routet2i route / train / eval', function () {
     assert.ok(out.prompts.length >= 5);
     const cloud = out.prompts.filter((p) => p.route === 'cloud');
     assert.equal(out.cloudShare, cloud.length / out.prompts.length);
-    assert.ok(cloud.every((p) => p.prs < out.alpha), 'the cloud gets only prompts below α');
+    assert.ok(
+      cloud.every((p) => p.prs < out.alpha),
+      'the cloud gets only prompts below α',
+    );
     assert.ok(out.prompts.filter((p) => p.route === 'edge').every((p) => p.prs >= out.alpha));
     const text = readFileSync(path.join(ROOT, files[0]!), 'utf8');
     for (const p of out.prompts) {
@@ -66,28 +75,54 @@ describe('routet2i route / train / eval', function () {
     assert.match(r.stdout, /\n {2}edge {3}quality \d\.\d\d {2}alignment \d\.\d\d\n {2}cloud {2}quality/);
     assert.match(r.stdout, /PRS \d\.\d\d · .* · → (edge|cloud): /);
     assert.match(r.stdout, /weak tokens: /);
-    assert.match(r.stdout, /\d+ prompts · budget 30% cloud \(target\) · α \d\.\d\d · cloud share \d+% \(\d+\) · [\d,]+ prompts\/s · model default/);
+    assert.match(
+      r.stdout,
+      /\d+ prompts · budget 30% cloud \(target\) · α \d\.\d\d · cloud share \d+% \(\d+\) · [\d,]+ prompts\/s · model default/,
+    );
   });
 
   it('reads CRLF text, odd Unicode, standard input, tsv, csv and jsonl', async () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'crlf.t2i'), '# c\r\n\r\nа кот 🐈 (e\u0301te\u0301:1.2)\r\nnegative: x\r\n\r\nמגדלור בלילה\r\n');
+    writeFileSync(
+      path.join(dir, 'crlf.t2i'),
+      '# c\r\n\r\nа кот 🐈 (e\u0301te\u0301:1.2)\r\nnegative: x\r\n\r\nמגדלור בלילה\r\n',
+    );
     writeFileSync(path.join(dir, 'p.csv'), 'id,prompt\n1,"a red cat, sitting"\n');
     writeFileSync(path.join(dir, 'p.jsonl'), '{"prompt":"a dog"}\n');
-    const r = await runCommand(['route', 'crlf.t2i', 'p.csv', 'p.jsonl', '-', '--json'], { cwd: dir, stdin: 'from stdin\n\nanother\n' });
+    const r = await runCommand(['route', 'crlf.t2i', 'p.csv', 'p.jsonl', '-', '--json'], {
+      cwd: dir,
+      stdin: 'from stdin\n\nanother\n',
+    });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as RouteJson;
-    assert.deepEqual(out.prompts.map((p) => p.prompt), ['а кот 🐈 (e\u0301te\u0301:1.2)', 'מגדלור בלילה', 'a red cat, sitting', 'a dog', 'from stdin', 'another']);
+    assert.deepEqual(
+      out.prompts.map((p) => p.prompt),
+      ['а кот 🐈 (e\u0301te\u0301:1.2)', 'מגדלור בלילה', 'a red cat, sitting', 'a dog', 'from stdin', 'another'],
+    );
     const text = readFileSync(path.join(dir, 'crlf.t2i'), 'utf8');
     assert.equal(text.slice(out.prompts[1]!.source.start, out.prompts[1]!.source.end), 'מגדלור בלילה');
-    assert.deepEqual(out.prompts[0]!.tokens.map((t) => t.text), ['а', 'кот', '🐈', 'e\u0301te\u0301']);
+    assert.deepEqual(
+      out.prompts[0]!.tokens.map((t) => t.text),
+      ['а', 'кот', '🐈', 'e\u0301te\u0301'],
+    );
   });
 
   it('keeps a large batch within its cloud budget', async () => {
     const dir = tmp();
-    const subjects = ['a cat', 'two women dancing', 'a sign that says "hello"', 'a red car', 'an old man reading', 'a bowl of fruit', 'a castle at dusk', 'a child with a kite'];
+    const subjects = [
+      'a cat',
+      'two women dancing',
+      'a sign that says "hello"',
+      'a red car',
+      'an old man reading',
+      'a bowl of fruit',
+      'a castle at dusk',
+      'a child with a kite',
+    ];
     const styles = ['oil painting', 'photo', 'watercolor', '3d render', 'close-up', 'at night', 'in the rain', 'anime'];
-    const lines = subjects.flatMap((s) => styles.flatMap((t) => [`${s}, ${t}`, `${s} in a field, ${t}, highly detailed`]));
+    const lines = subjects.flatMap((s) =>
+      styles.flatMap((t) => [`${s}, ${t}`, `${s} in a field, ${t}, highly detailed`]),
+    );
     writeFileSync(path.join(dir, 'many.txt'), lines.join('\n'));
     const r = await runCommand(['route', 'many.txt', '--json', '--budget', '0.25'], { cwd: dir });
     const out = JSON.parse(r.stdout) as RouteJson;
@@ -109,7 +144,10 @@ describe('routet2i route / train / eval', function () {
   it('gives one-line errors and the documented exit codes for bad input', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'empty.t2i'), '\n\n# only a comment\n');
-    writeFileSync(path.join(dir, 'image.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    writeFileSync(
+      path.join(dir, 'image.txt'),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+    );
     writeFileSync(path.join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
     mkdirSync(path.join(dir, 'folder.t2i'));
     const cases: Array<[string[], number, RegExp]> = [
@@ -149,7 +187,23 @@ describe('routet2i route / train / eval', function () {
   it('trains on a pairs file, then routes and evaluates with the result', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'pairs.jsonl'), toJsonl(syntheticPairs(120, 5)));
-    const t = await runCommand(['train', '--data', 'pairs.jsonl', '--out', 'mine', '--head', 'network', '--epochs', '100', '--folds', '3', '--json'], { cwd: dir });
+    const t = await runCommand(
+      [
+        'train',
+        '--data',
+        'pairs.jsonl',
+        '--out',
+        'mine',
+        '--head',
+        'network',
+        '--epochs',
+        '100',
+        '--folds',
+        '3',
+        '--json',
+      ],
+      { cwd: dir },
+    );
     assert.equal(t.code, 0, t.stderr);
     const report = JSON.parse(t.stdout);
     assert.equal(report.pairs, 120);
@@ -157,18 +211,30 @@ describe('routet2i route / train / eval', function () {
     const card = readFileSync(path.join(dir, 'mine', 'README.md'), 'utf8');
     assert.match(card, /# Model card: mine/);
     // 120 pairs: the epochs come from 3 folds, then a final fit on every pair; the card says so, as model.json records.
-    assert.match(card, /epochs chosen on the mean validation curve of 3 folds \(\d+ epochs, best (\d+)\), then the final model trained on all 120 pairs for \1 epochs/);
-    assert.equal(JSON.parse(readFileSync(path.join(dir, 'mine', 'model.json'), 'utf8')).training.stopping, 'cross-validated');
+    assert.match(
+      card,
+      /epochs chosen on the mean validation curve of 3 folds \(\d+ epochs, best (\d+)\), then the final model trained on all 120 pairs for \1 epochs/,
+    );
+    assert.equal(
+      JSON.parse(readFileSync(path.join(dir, 'mine', 'model.json'), 'utf8')).training.stopping,
+      'cross-validated',
+    );
     const again = await runCommand(['train', '--data', 'pairs.jsonl', '--out', 'mine'], { cwd: dir });
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already holds a predictor \(pass --force/);
 
     // A budget just above the share of person prompts in the training data (40%): they go first.
-    const r = await runCommand(['route', '-', '--model', 'mine', '--json', '--budget', '0.45'], { cwd: dir, stdin: 'a man with a small boat, photo\na small boat, photo\n' });
+    const r = await runCommand(['route', '-', '--model', 'mine', '--json', '--budget', '0.45'], {
+      cwd: dir,
+      stdin: 'a man with a small boat, photo\na small boat, photo\n',
+    });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as RouteJson;
     assert.equal(out.model, 'mine');
-    assert.deepEqual(out.prompts.map((p) => p.route), ['cloud', 'edge']);
+    assert.deepEqual(
+      out.prompts.map((p) => p.route),
+      ['cloud', 'edge'],
+    );
 
     const e = await runCommand(['eval', '--data', 'pairs.jsonl', '--model', 'mine', '--json'], { cwd: dir });
     assert.equal(e.code, 0, e.stderr);
@@ -180,14 +246,20 @@ describe('routet2i route / train / eval', function () {
   it('cross-validates any pairs file with --folds and prints a table', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'pairs.jsonl'), toJsonl(syntheticPairs(60, 9)));
-    const j = await runCommand(['eval', '--data', 'pairs.jsonl', '--folds', '3', '--seed', '4', '--json'], { cwd: dir });
+    const j = await runCommand(['eval', '--data', 'pairs.jsonl', '--folds', '3', '--seed', '4', '--json'], {
+      cwd: dir,
+    });
     assert.equal(j.code, 0, j.stderr);
     const ev = JSON.parse(j.stdout);
     assert.equal(ev.folds.k, 3);
     assert.ok(ev.routers.routet2i.apgr > ev.routers.random.apgr);
-    for (const r of Object.values(ev.routers) as Array<Record<string, number>>) for (const k of ['apgr', 'cpt50', 'pgr50']) assert.ok(Number.isFinite(r[k]));
+    for (const r of Object.values(ev.routers) as Array<Record<string, number>>)
+      for (const k of ['apgr', 'cpt50', 'pgr50']) assert.ok(Number.isFinite(r[k]));
     const h = await runCommand(['eval', '--data', 'pairs.jsonl', '--folds', '3'], { cwd: dir });
-    assert.match(h.stdout, /60 pairs · quality = mean of quality, alignment · 3-fold cross-validation \(seed 1\)\nrouter +APGR +CPT\(50%\) +PGR\(50%\) +APGR per fold\nroutet2i/);
+    assert.match(
+      h.stdout,
+      /60 pairs · quality = mean of quality, alignment · 3-fold cross-validation \(seed 1\)\nrouter +APGR +CPT\(50%\) +PGR\(50%\) +APGR per fold\nroutet2i/,
+    );
   });
 
   it('refuses malformed pairs files with the line at fault', async () => {

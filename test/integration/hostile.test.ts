@@ -39,7 +39,10 @@ describe('route on hostile and large input', function () {
     const r = await route([...Object.keys(hostile).map((n) => `${n}.txt`), '--json'], dir);
     assert.equal(r.code, 0, r.stderr);
     const { prompts } = r.json();
-    assert.deepEqual(prompts.map((p) => p.id), Object.keys(hostile).map((n) => `${n}-p1`));
+    assert.deepEqual(
+      prompts.map((p) => p.id),
+      Object.keys(hostile).map((n) => `${n}-p1`),
+    );
     for (const p of prompts) {
       assert.ok(p.truncated, `${p.id} says it was cut`);
       assert.ok(p.truncated.at <= MAX_PROMPT_CHARS && p.truncated.limit === MAX_PROMPT_CHARS);
@@ -53,8 +56,16 @@ describe('route on hostile and large input', function () {
 
   it('routes 150,000 prompts', async () => {
     const dir = tmp();
-    const words = ['a red cat', 'an old fisherman, oil painting', 'neon city street in the rain', '(vivid:1.2) sunset over a castle'];
-    writeFileSync(path.join(dir, 'many.txt'), Array.from({ length: 150_000 }, (_, i) => `${words[i % 4]} ${i}`).join('\n'));
+    const words = [
+      'a red cat',
+      'an old fisherman, oil painting',
+      'neon city street in the rain',
+      '(vivid:1.2) sunset over a castle',
+    ];
+    writeFileSync(
+      path.join(dir, 'many.txt'),
+      Array.from({ length: 150_000 }, (_, i) => `${words[i % 4]} ${i}`).join('\n'),
+    );
     const r = await route(['many.txt', '--json'], dir);
     assert.equal(r.code, 0, r.stderr);
     const { prompts } = r.json();
@@ -89,11 +100,15 @@ describe('route on hostile and large input', function () {
   it('routes a TSV prompt that starts with a quote whole, and names the line of an unclosed CSV quote', async () => {
     const dir = tmp();
     // PartiPrompts.tsv, line 1562 (github.com/google-research/parti).
-    const giggle = '"G I G G L E" painted in thick colorful lettering as graffiti on a faded red brick wall with a splotch of exploding white paint.';
+    const giggle =
+      '"G I G G L E" painted in thick colorful lettering as graffiti on a faded red brick wall with a splotch of exploding white paint.';
     writeFileSync(path.join(dir, 'parti.tsv'), `Prompt\tCategory\n${giggle}\tIllustrations\nbond\tAbstract\n`);
     const r = await route(['parti.tsv', '--json'], dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json().prompts.map((p) => p.prompt), [giggle, 'bond']);
+    assert.deepEqual(
+      r.json().prompts.map((p) => p.prompt),
+      [giggle, 'bond'],
+    );
 
     writeFileSync(path.join(dir, 'open.csv'), 'id,prompt\n1,a cat\n2,"a dog\n3,a bird\n');
     const bad = await route(['open.csv'], dir);
@@ -103,20 +118,37 @@ describe('route on hostile and large input', function () {
 
   it('honours "# route:" lines and prefixes ids by file name with several inputs', async () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'a.t2i'), '# route: cloud\na cat sitting on a windowsill, watercolor\n\n# route: edge\na crowded market street at night, many people\n');
+    writeFileSync(
+      path.join(dir, 'a.t2i'),
+      '# route: cloud\na cat sitting on a windowsill, watercolor\n\n# route: edge\na crowded market street at night, many people\n',
+    );
     writeFileSync(path.join(dir, 'b.txt'), 'a cat\n');
     const r = await route(['a.t2i', 'b.txt', '--json', '--budget', '0'], dir);
     assert.equal(r.code, 0, r.stderr);
     const { prompts } = r.json();
-    assert.deepEqual(prompts.map((p) => [p.id, p.route]), [['a-p1', 'cloud'], ['a-p2', 'edge'], ['b-p1', 'edge']]);
+    assert.deepEqual(
+      prompts.map((p) => [p.id, p.route]),
+      [
+        ['a-p1', 'cloud'],
+        ['a-p2', 'edge'],
+        ['b-p1', 'edge'],
+      ],
+    );
     assert.equal(prompts[0]!.reason, '"# route: cloud" in the file');
     const one = await route(['b.txt', '--json'], dir);
-    assert.deepEqual(one.json().prompts.map((p) => p.id), ['p1'], 'one input keeps plain ids');
+    assert.deepEqual(
+      one.json().prompts.map((p) => p.id),
+      ['p1'],
+      'one input keeps plain ids',
+    );
   });
 
   it('never prints a PRS and an α that read the same on either side of a comparison', async () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'p.txt'), Array.from({ length: 40 }, (_, i) => `a portrait of person ${i} in a crowd, oil painting`).join('\n'));
+    writeFileSync(
+      path.join(dir, 'p.txt'),
+      Array.from({ length: 40 }, (_, i) => `a portrait of person ${i} in a crowd, oil painting`).join('\n'),
+    );
     const r = await route(['p.txt'], dir);
     assert.equal(r.code, 0, r.stderr);
     for (const m of r.stdout.matchAll(/PRS (\d\.\d+) ([<≥]) α (\d\.\d+)/g)) {

@@ -27,14 +27,21 @@ describe('routet2i score', function () {
     const cache = tmp();
     const env = { ROUTET2I_HUB_URL: hub.url, ROUTET2I_CACHE_DIR: cache, ROUTET2I_CLIP_MODEL: 'tiny/clip' };
     try {
-      const first = await runCommand(['score', 'red.png', 'blue.webp', '--prompt', 'a red cat', '--json'], { cwd: work, env });
+      const first = await runCommand(['score', 'red.png', 'blue.webp', '--prompt', 'a red cat', '--json'], {
+        cwd: work,
+        env,
+      });
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stderr, /Downloading the CLIP model \(6 files\); this happens once\.\nCLIP model ready\./);
       const json = JSON.parse(first.stdout);
       assert.equal(json.model, 'tiny/clip');
       assert.equal(json.metrics.length, 11);
-      assert.deepEqual(json.images.map((i: { file: string }) => i.file), ['red.png', 'blue.webp']);
-      for (const image of json.images) for (const v of Object.values(image.scores) as number[]) assert.ok(v >= 0 && v <= 1);
+      assert.deepEqual(
+        json.images.map((i: { file: string }) => i.file),
+        ['red.png', 'blue.webp'],
+      );
+      for (const image of json.images)
+        for (const v of Object.values(image.scores) as number[]) assert.ok(v >= 0 && v <= 1);
       assert.notDeepEqual(json.images[0].scores, json.images[1].scores);
       assert.ok(fs.existsSync(path.join(cache, 'tiny', 'clip', 'onnx', 'vision_model_quantized.onnx')));
     } finally {
@@ -48,7 +55,9 @@ describe('routet2i score', function () {
   });
 
   it('prints a table, names an unreadable image and exits 1', async () => {
-    const r = await runCommand(['score', 'red.png', 'cut.jpg', '--models-dir', tiny.dir, '--prompt', 'a cat'], { cwd: work });
+    const r = await runCommand(['score', 'red.png', 'cut.jpg', '--models-dir', tiny.dir, '--prompt', 'a cat'], {
+      cwd: work,
+    });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^red\.png\n {2}Definition {3}0\.\d{3}\n/);
     assert.match(r.stdout, / {2}Alignment {4}\d\.\d{3}\n/);
@@ -58,10 +67,19 @@ describe('routet2i score', function () {
 
   it('scores the images it can and reports a missing one and one of too many pixels, then exits 1', async () => {
     fs.writeFileSync(path.join(work, 'bomb.png'), claimedSizePng(16_000, 16_000));
-    const r = await runCommand(['score', 'red.png', 'missing.png', 'bomb.png', '--models-dir', tiny.dir, '--json'], { cwd: work });
+    const r = await runCommand(['score', 'red.png', 'missing.png', 'bomb.png', '--models-dir', tiny.dir, '--json'], {
+      cwd: work,
+    });
     assert.equal(r.code, 1);
-    const images = JSON.parse(r.stdout).images as Array<{ file: string; scores?: Record<string, number>; error?: string }>;
-    assert.deepEqual(images.map((i) => i.file), ['red.png', 'missing.png', 'bomb.png']);
+    const images = JSON.parse(r.stdout).images as Array<{
+      file: string;
+      scores?: Record<string, number>;
+      error?: string;
+    }>;
+    assert.deepEqual(
+      images.map((i) => i.file),
+      ['red.png', 'missing.png', 'bomb.png'],
+    );
     assert.ok(images[0]!.scores);
     assert.equal(images[1]!.error, 'missing.png: no such file');
     assert.match(images[2]!.error!, /^bomb\.png: 16000×16000 is 256\.0 megapixels, over the 67\.1 megapixels limit/);
@@ -69,8 +87,13 @@ describe('routet2i score', function () {
   });
 
   it('takes a workspace metric list', async () => {
-    fs.writeFileSync(path.join(work, 'metrics.yaml'), 'metrics:\n  - {id: warm, label: Warmth, positive: Warm photo., negative: Cold photo.}\n');
-    const r = await runCommand(['score', 'red.png', '--metrics', 'metrics.yaml', '--models-dir', tiny.dir, '--json'], { cwd: work });
+    fs.writeFileSync(
+      path.join(work, 'metrics.yaml'),
+      'metrics:\n  - {id: warm, label: Warmth, positive: Warm photo., negative: Cold photo.}\n',
+    );
+    const r = await runCommand(['score', 'red.png', '--metrics', 'metrics.yaml', '--models-dir', tiny.dir, '--json'], {
+      cwd: work,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(Object.keys(JSON.parse(r.stdout).images[0].scores), ['warm']);
   });

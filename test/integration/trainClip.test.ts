@@ -36,13 +36,45 @@ describe('calibration end to end: collect → train --encoder clip → route --m
   it('trains on the clip encoder exactly as on the lexical one, and routes with the result', async () => {
     const env = { ROUTET2I_MODELS_DIR: tiny.dir };
     const collected = await runCommand(
-      ['collect', '--prompts', 'prompts.txt', '--edge', 'openai-compatible', '--edge-url', edge.url, '--cloud', 'openai-compatible', '--cloud-url', cloud.url, '--out', 'pairs.jsonl', '--size', '256x256'],
+      [
+        'collect',
+        '--prompts',
+        'prompts.txt',
+        '--edge',
+        'openai-compatible',
+        '--edge-url',
+        edge.url,
+        '--cloud',
+        'openai-compatible',
+        '--cloud-url',
+        cloud.url,
+        '--out',
+        'pairs.jsonl',
+        '--size',
+        '256x256',
+      ],
       { cwd: work, env },
     );
     assert.equal(collected.code, 0, collected.stderr);
 
     for (const encoder of ['clip', 'lexical']) {
-      const trained = await runCommand(['train', '--data', 'pairs.jsonl', '--out', `model-${encoder}`, '--encoder', encoder, '--models-dir', tiny.dir, '--epochs', '40', '--json'], { cwd: work });
+      const trained = await runCommand(
+        [
+          'train',
+          '--data',
+          'pairs.jsonl',
+          '--out',
+          `model-${encoder}`,
+          '--encoder',
+          encoder,
+          '--models-dir',
+          tiny.dir,
+          '--epochs',
+          '40',
+          '--json',
+        ],
+        { cwd: work },
+      );
       assert.equal(trained.code, 0, trained.stderr);
       const report = JSON.parse(trained.stdout);
       assert.equal(report.encoder, encoder);
@@ -50,16 +82,27 @@ describe('calibration end to end: collect → train --encoder clip → route --m
       assert.equal(report.metrics.length, 11);
     }
     const file = JSON.parse(fs.readFileSync(path.join(work, 'model-clip', 'model.json'), 'utf8'));
-    assert.deepEqual(file.encoder, { id: 'clip', version: 1, dim: TEXT_HIDDEN, config: { model: 'Xenova/clip-vit-base-patch32', dtype: 'q8' } });
+    assert.deepEqual(file.encoder, {
+      id: 'clip',
+      version: 1,
+      dim: TEXT_HIDDEN,
+      config: { model: 'Xenova/clip-vit-base-patch32', dtype: 'q8' },
+    });
 
-    const routed = await runCommand(['route', 'route.t2i', '--model', 'model-clip', '--models-dir', tiny.dir, '--json'], { cwd: work });
+    const routed = await runCommand(
+      ['route', 'route.t2i', '--model', 'model-clip', '--models-dir', tiny.dir, '--json'],
+      { cwd: work },
+    );
     assert.equal(routed.code, 0, routed.stderr);
     const json = JSON.parse(routed.stdout);
     assert.equal(json.prompts.length, 2);
     const second = json.prompts[1];
     // words with exact ranges, syntax left out, each with a signed impact per metric
     assert.deepEqual(
-      second.tokens.map((t: { text: string; start: number; end: number }) => [t.text, second.prompt.slice(t.start, t.end)]),
+      second.tokens.map((t: { text: string; start: number; end: number }) => [
+        t.text,
+        second.prompt.slice(t.start, t.end),
+      ]),
       ['a', 'cat', 'oil', 'painting', 'on', 'the', 'sofa'].map((w) => [w, w]),
     );
     for (const t of second.tokens) assert.equal(Object.keys(t.impact).length, 11);
@@ -71,21 +114,35 @@ describe('calibration end to end: collect → train --encoder clip → route --m
 
     // Without a local copy, the clip predictor needs the model from the hub: a clear error when that fails.
     // (Encoder factories read the process environment: the engine passes them no environment of their own.)
-    const saved = { cache: process.env.ROUTET2I_CACHE_DIR, hub: process.env.ROUTET2I_HUB_URL, dir: process.env.ROUTET2I_MODELS_DIR };
+    const saved = {
+      cache: process.env.ROUTET2I_CACHE_DIR,
+      hub: process.env.ROUTET2I_HUB_URL,
+      dir: process.env.ROUTET2I_MODELS_DIR,
+    };
     process.env.ROUTET2I_CACHE_DIR = tmp();
     const hub = await closedPort();
     process.env.ROUTET2I_HUB_URL = hub;
     delete process.env.ROUTET2I_MODELS_DIR;
     let offline;
     try {
-      offline = await runCommand(['route', 'route.t2i', '--model', 'model-clip'], { cwd: work, env: { ROUTET2I_CACHE_DIR: process.env.ROUTET2I_CACHE_DIR, ROUTET2I_HUB_URL: hub } });
+      offline = await runCommand(['route', 'route.t2i', '--model', 'model-clip'], {
+        cwd: work,
+        env: { ROUTET2I_CACHE_DIR: process.env.ROUTET2I_CACHE_DIR, ROUTET2I_HUB_URL: hub },
+      });
     } finally {
-      for (const [k, v] of [['ROUTET2I_CACHE_DIR', saved.cache], ['ROUTET2I_HUB_URL', saved.hub], ['ROUTET2I_MODELS_DIR', saved.dir]] as const) {
+      for (const [k, v] of [
+        ['ROUTET2I_CACHE_DIR', saved.cache],
+        ['ROUTET2I_HUB_URL', saved.hub],
+        ['ROUTET2I_MODELS_DIR', saved.dir],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
     }
     assert.equal(offline.code, 1);
-    assert.equal(offline.stderr.trim().split('\n').pop(), `routet2i route: could not download Xenova/clip-vit-base-patch32 from ${hub}: ECONNREFUSED (check the connection, or point --models-dir at a local copy of the model)`);
+    assert.equal(
+      offline.stderr.trim().split('\n').pop(),
+      `routet2i route: could not download Xenova/clip-vit-base-patch32 from ${hub}: ECONNREFUSED (check the connection, or point --models-dir at a local copy of the model)`,
+    );
   });
 });

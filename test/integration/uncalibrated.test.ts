@@ -20,20 +20,27 @@ describe('route says when the pair in use is uncalibrated', () => {
     assert.deepEqual(data.pair, models);
     assert.deepEqual(data.labels, labels);
 
-    const route = (...extra: string[]) => runCommand(['route', '-', '--model', 'mine', '--json', ...extra], { cwd: dir, stdin: 'a red cube\n' });
+    const route = (...extra: string[]) =>
+      runCommand(['route', '-', '--model', 'mine', '--json', ...extra], { cwd: dir, stdin: 'a red cube\n' });
     const same = JSON.parse((await route('--pair', `${models.edge},${models.cloud}`)).stdout);
     assert.equal(same.calibrated, true);
     assert.equal(same.note, undefined);
     const other = JSON.parse((await route('--pair', `comfyui:flux-schnell,${models.cloud}`)).stdout);
     assert.equal(other.calibrated, false);
     assert.deepEqual(other.calibratedOn, models);
-    assert.match(other.note, /^uncalibrated: routing with "mine", which was trained on a1111:sd-turbo → openai:gpt-image-1, not on comfyui:flux-schnell → openai:gpt-image-1; cascade mode/);
+    assert.match(
+      other.note,
+      /^uncalibrated: routing with "mine", which was trained on a1111:sd-turbo → openai:gpt-image-1, not on comfyui:flux-schnell → openai:gpt-image-1; cascade mode/,
+    );
     // Routing still runs: every prompt has a route.
     assert.equal(other.prompts[0].route === 'edge' || other.prompts[0].route === 'cloud', true);
     const unknown = JSON.parse((await route()).stdout);
     assert.equal(unknown.calibrated, false);
 
-    const text = await runCommand(['route', '-', '--model', 'mine', '--pair', 'x:y,z:w'], { cwd: dir, stdin: 'a red cube\n' });
+    const text = await runCommand(['route', '-', '--model', 'mine', '--pair', 'x:y,z:w'], {
+      cwd: dir,
+      stdin: 'a red cube\n',
+    });
     assert.match(text.stdout, /^uncalibrated: /m);
     const bad = await runCommand(['route', '-', '--pair', 'nonsense'], { cwd: dir, stdin: 'a red cube\n' });
     assert.equal(bad.code, 2);
@@ -42,7 +49,10 @@ describe('route says when the pair in use is uncalibrated', () => {
 
   it('refuses to train on pairs that mix human ratings with a CLIP scorer', async () => {
     const dir = tmp();
-    const pairs = syntheticPairs(20, 4).map((p, i) => ({ ...p, labels: i < 10 ? { kind: 'human' } : { kind: 'scorer', model: 'clip-b32' } }));
+    const pairs = syntheticPairs(20, 4).map((p, i) => ({
+      ...p,
+      labels: i < 10 ? { kind: 'human' } : { kind: 'scorer', model: 'clip-b32' },
+    }));
     writeFileSync(path.join(dir, 'pairs.jsonl'), toJsonl(pairs));
     const t = await runCommand(['train', '--data', 'pairs.jsonl', '--out', 'mine', '--epochs', '5'], { cwd: dir });
     assert.equal(t.code, 1);

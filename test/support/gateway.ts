@@ -39,11 +39,20 @@ export function writeGatewayConfig(dir: string, s: GatewaySetup): string {
   }
   if (s.cloudUrl) {
     config.cloud = 'openai';
-    (config.backends as Record<string, unknown>).openai = { url: s.cloudUrl, model: 'gpt-image-2.6-flare', price: s.price ?? 0.04, ...slow, ...s.cloud };
+    (config.backends as Record<string, unknown>).openai = {
+      url: s.cloudUrl,
+      model: 'gpt-image-2.6-flare',
+      price: s.price ?? 0.04,
+      ...slow,
+      ...s.cloud,
+    };
   }
   const file = join(dir, 'routet2i.config.json');
   writeFileSync(file, JSON.stringify(config, null, 1));
-  writeFileSync(join(dir, 'keys.yaml'), `keys:\n  - name: team\n    key: ${GATEWAY_KEY}\n  - name: small\n    key: ${SMALL_KEY}\n    monthlyCap: 0.08\n`);
+  writeFileSync(
+    join(dir, 'keys.yaml'),
+    `keys:\n  - name: team\n    key: ${GATEWAY_KEY}\n  - name: small\n    key: ${SMALL_KEY}\n    monthlyCap: 0.08\n`,
+  );
   return file;
 }
 
@@ -57,7 +66,11 @@ export interface InProcessGateway {
 }
 
 /** `routet2i serve` through the CLI in this process. */
-export async function serveInProcess(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<InProcessGateway> {
+export async function serveInProcess(
+  dir: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<InProcessGateway> {
   const controller = new AbortController();
   let text = '';
   let found: (url: string) => void;
@@ -72,7 +85,10 @@ export async function serveInProcess(dir: string, args: string[], env: NodeJS.Pr
       if (m) found(m[1]!);
     },
   });
-  const url = await Promise.race([ready, done.then((r) => Promise.reject(new Error(`serve exited with ${r.code}: ${r.stderr}`)))]);
+  const url = await Promise.race([
+    ready,
+    done.then((r) => Promise.reject(new Error(`serve exited with ${r.code}: ${r.stderr}`))),
+  ]);
   return {
     url,
     log: () => text,
@@ -94,11 +110,27 @@ export interface ChildGateway {
 export async function serveChild(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildGateway> {
   const root = resolve(__dirname, '../..');
   // Run from the repository (where tsx resolves), with the test's folder named explicitly.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--port', '0', '--keys', join(dir, 'keys.yaml'), '--config', join(dir, 'routet2i.config.json'), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-provider-secret-123456', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      '0',
+      '--keys',
+      join(dir, 'keys.yaml'),
+      '--config',
+      join(dir, 'routet2i.config.json'),
+      ...args,
+    ],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-provider-secret-123456', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let text = '';
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await new Promise<string>((resolveUrl, reject) => {
@@ -121,8 +153,18 @@ export async function serveChild(dir: string, args: string[], env: NodeJS.Proces
 }
 
 /** POSTs JSON with the team key; returns status, headers and parsed body. */
-export async function post(url: string, body: unknown, key: string | null = GATEWAY_KEY, signal?: AbortSignal): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+export async function post(
+  url: string,
+  body: unknown,
+  key: string | null = GATEWAY_KEY,
+  signal?: AbortSignal,
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -133,7 +175,10 @@ export async function post(url: string, body: unknown, key: string | null = GATE
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
-export async function get(url: string, key: string | null = GATEWAY_KEY): Promise<{ status: number; body: any; text: string }> {
+export async function get(
+  url: string,
+  key: string | null = GATEWAY_KEY,
+): Promise<{ status: number; body: any; text: string }> {
   const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   const text = await res.text();
   let body: unknown = text;
@@ -146,7 +191,11 @@ export async function get(url: string, key: string | null = GATEWAY_KEY): Promis
 }
 
 /** Waits (bounded) for a state; never for a time. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, limitMs = 30_000): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  limitMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const v = await check();

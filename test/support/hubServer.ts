@@ -28,7 +28,10 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-export async function startHub(models: Record<string, string>, plan: (file: string) => Plan = () => 'ok'): Promise<Hub> {
+export async function startHub(
+  models: Record<string, string>,
+  plan: (file: string) => Plan = () => 'ok',
+): Promise<Hub> {
   const requests: string[] = [];
   const authorization = new Map<string, string | undefined>();
   const sockets = new Set<import('node:net').Socket>();
@@ -42,7 +45,8 @@ export async function startHub(models: Record<string, string>, plan: (file: stri
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     let model: string, file: string;
     if (storage) [model, file] = JSON.parse(Buffer.from(storage[1]!, 'base64url').toString()) as [string, string];
-    else if (resolve) [model, file] = [decodeURIComponent(resolve[1]!), resolve[3]!.split('/').map(decodeURIComponent).join('/')];
+    else if (resolve)
+      [model, file] = [decodeURIComponent(resolve[1]!), resolve[3]!.split('/').map(decodeURIComponent).join('/')];
     else return void res.writeHead(404).end('not found');
     const dir = models[model];
     const full = dir ? path.join(dir, file) : '';

@@ -24,7 +24,11 @@ export interface ImagesApi {
   close(): Promise<void>;
 }
 
-export async function startImagesApi(options: { key?: string; refuse?: RegExp; colour: (prompt: string) => [number, number, number] }): Promise<ImagesApi> {
+export async function startImagesApi(options: {
+  key?: string;
+  refuse?: RegExp;
+  colour: (prompt: string) => [number, number, number];
+}): Promise<ImagesApi> {
   const cache = new Map<string, Promise<Uint8Array>>();
   const imageFor = (prompt: string) => {
     let p = cache.get(prompt);
@@ -51,12 +55,18 @@ export async function startImagesApi(options: { key?: string; refuse?: RegExp; c
     req.on('end', async () => {
       const send = (status: number, body: unknown) => {
         const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+        res
+          .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+          .end(text);
       };
-      if (req.method === 'GET' && req.url === '/v1/models') return send(200, { data: [{ id: 'sd-cpp-local', object: 'model', owned_by: 'local' }] });
-      if (req.method !== 'POST' || req.url !== '/v1/images/generations') return send(404, { error: { message: 'not found' } });
+      if (req.method === 'GET' && req.url === '/v1/models')
+        return send(200, { data: [{ id: 'sd-cpp-local', object: 'model', owned_by: 'local' }] });
+      if (req.method !== 'POST' || req.url !== '/v1/images/generations')
+        return send(404, { error: { message: 'not found' } });
       if (options.key && req.headers.authorization !== `Bearer ${options.key}`) {
-        return send(401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
+        return send(401, {
+          error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
+        });
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
       const extra = /<sd_cpp_extra_args>(.*?)<\/sd_cpp_extra_args>/.exec(String(body.prompt));
@@ -70,7 +80,13 @@ export async function startImagesApi(options: { key?: string; refuse?: RegExp; c
       if (res.destroyed) return;
       const prompt = String(body.prompt);
       if (options.refuse?.test(prompt)) {
-        return send(400, { error: { message: 'Your request was rejected as a result of our safety system.', type: 'invalid_request_error', code: 'content_policy_violation' } });
+        return send(400, {
+          error: {
+            message: 'Your request was rejected as a result of our safety system.',
+            type: 'invalid_request_error',
+            code: 'content_policy_violation',
+          },
+        });
       }
       const png = await imageFor(prompt);
       send(200, { created: 1_700_000_000, data: [{ b64_json: Buffer.from(png).toString('base64') }] });

@@ -46,8 +46,10 @@ export interface GraphSpec {
 }
 
 function rawData(t: TensorInit): Uint8Array {
-  if (t.values instanceof Uint8Array || t.values instanceof Int8Array) return new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
-  if (t.type === 'float') return new Uint8Array((t.values instanceof Float32Array ? t.values : Float32Array.from(t.values)).buffer);
+  if (t.values instanceof Uint8Array || t.values instanceof Int8Array)
+    return new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
+  if (t.type === 'float')
+    return new Uint8Array((t.values instanceof Float32Array ? t.values : Float32Array.from(t.values)).buffer);
   if (t.type === 'uint8' || t.type === 'int8') return new Uint8Array(Int8Array.from(t.values).buffer);
   const big = BigInt64Array.from(Array.from(t.values, (v) => BigInt(v)));
   return new Uint8Array(big.buffer);
@@ -82,7 +84,12 @@ export function encodeModel(spec: GraphSpec): Uint8Array {
       name: spec.name,
       input: spec.inputs.map(valueInfo),
       output: spec.outputs.map(valueInfo),
-      initializer: spec.initializers.map((t) => ({ name: t.name, dims: t.dims, dataType: ELEM[t.type], rawData: rawData(t) })),
+      initializer: spec.initializers.map((t) => ({
+        name: t.name,
+        dims: t.dims,
+        dataType: ELEM[t.type],
+        rawData: rawData(t),
+      })),
       node: spec.nodes.map((n, i) => ({
         name: `${n.op}_${i}`,
         opType: n.op,

@@ -46,14 +46,23 @@ let installTried = false;
 function findOrInstall(): { bin: string } | { skip: string } {
   let bin = binDir();
   if (bin) return { bin };
-  if (!ROOT) return { skip: `no PostgreSQL in ${PGROOT}/*/bin and not root to install it (apt-get install postgresql)` };
+  if (!ROOT)
+    return { skip: `no PostgreSQL in ${PGROOT}/*/bin and not root to install it (apt-get install postgresql)` };
   if (!installTried) {
     installTried = true;
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env, stdio: 'ignore', timeout: 600_000 });
+    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+      env,
+      stdio: 'ignore',
+      timeout: 600_000,
+    });
     if (r.status !== 0) {
       spawnSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 300_000 });
-      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env, stdio: 'ignore', timeout: 600_000 });
+      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+        env,
+        stdio: 'ignore',
+        timeout: 600_000,
+      });
     }
   }
   bin = binDir();
@@ -66,12 +75,20 @@ function owner(): { uid: number; gid: number } | { skip: string } | undefined {
   const lookup = (name: string) => {
     const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-    return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } : undefined;
+    return uid.status === 0 && gid.status === 0
+      ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+      : undefined;
   };
   const found = lookup('postgres') ?? lookup('routet2i-pg');
   if (found) return found;
-  spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'routet2i-pg'], { stdio: 'ignore' });
-  return lookup('routet2i-pg') ?? { skip: 'running as root and no non-root user (postgres) could be found or created for initdb' };
+  spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'routet2i-pg'], {
+    stdio: 'ignore',
+  });
+  return (
+    lookup('routet2i-pg') ?? {
+      skip: 'running as root and no non-root user (postgres) could be found or created for initdb',
+    }
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -88,7 +105,11 @@ async function freePort(): Promise<number> {
 const live = new Set<{ bin: string; data: string; as?: { uid: number; gid: number } }>();
 process.once('exit', () => {
   // A run killed between before() and after() must not leave a server behind.
-  for (const c of live) spawnSync(path.join(c.bin, 'pg_ctl'), ['-D', c.data, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore', ...(c.as ?? {}) });
+  for (const c of live)
+    spawnSync(path.join(c.bin, 'pg_ctl'), ['-D', c.data, '-m', 'immediate', '-w', 'stop'], {
+      stdio: 'ignore',
+      ...(c.as ?? {}),
+    });
 });
 
 /** Starts a new cluster, or says why it cannot. */
@@ -102,12 +123,19 @@ export async function startCluster(): Promise<PgCluster | { skip: string }> {
   const data = path.join(dir, 'data');
   const log = path.join(dir, 'server.log');
   if (as) fs.chownSync(dir, as.uid, as.gid);
-  const exec = (tool: string, args: string[]) => run(path.join(bin, tool), args, { ...(as ?? {}), cwd: dir, timeout: 120_000 });
+  const exec = (tool: string, args: string[]) =>
+    run(path.join(bin, tool), args, { ...(as ?? {}), cwd: dir, timeout: 120_000 });
   try {
     await exec('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
-    return { skip: `initdb failed: ${String((e as { stderr?: string }).stderr || (e as Error).message).trim().split('\n')[0]}` };
+    return {
+      skip: `initdb failed: ${
+        String((e as { stderr?: string }).stderr || (e as Error).message)
+          .trim()
+          .split('\n')[0]
+      }`,
+    };
   }
   const port = await freePort();
   // Unix sockets in our own folder (Debian's /var/run/postgresql may not be ours); durability is not the point here.
@@ -135,7 +163,21 @@ export async function startCluster(): Promise<PgCluster | { skip: string }> {
     },
     async database(name: string) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
-      await exec('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE ${name}`]);
+      await exec('psql', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-q',
+        '-c',
+        `CREATE DATABASE ${name}`,
+      ]);
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
   };

@@ -11,7 +11,14 @@ export interface CommandResult {
 
 export async function runCommand(
   argv: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; stdin?: string; interactive?: boolean; onStderr?: (chunk: string) => void },
+  options: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    stdin?: string;
+    interactive?: boolean;
+    onStderr?: (chunk: string) => void;
+  },
 ): Promise<CommandResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();

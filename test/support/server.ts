@@ -41,13 +41,24 @@ interface Route {
   handler: Handler;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-export function sendBytes(res: ServerResponse, status: number, bytes: Uint8Array, contentType: string, headers: Record<string, string> = {}): void {
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  bytes: Uint8Array,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': bytes.byteLength, ...headers });
   res.end(bytes);
 }
@@ -63,7 +74,9 @@ export class TestServer {
 
   private constructor(private readonly server: Server) {}
 
-  static async start(options: { websocketPath?: string; onConnection?: (ws: WebSocket, req: IncomingMessage) => void } = {}): Promise<TestServer> {
+  static async start(
+    options: { websocketPath?: string; onConnection?: (ws: WebSocket, req: IncomingMessage) => void } = {},
+  ): Promise<TestServer> {
     const server = createServer();
     const t = new TestServer(server);
     server.on('connection', (s) => {
@@ -111,7 +124,14 @@ export class TestServer {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const u = new URL(req.url ?? '/', 'http://x');
-    const rec: Recorded = { method: req.method ?? 'GET', url: req.url ?? '/', path: u.pathname, query: u.searchParams, headers: req.headers, body };
+    const rec: Recorded = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      path: u.pathname,
+      query: u.searchParams,
+      headers: req.headers,
+      body,
+    };
     const type = req.headers['content-type'] ?? '';
     if (type.includes('json') && body.length) {
       try {
@@ -178,6 +198,9 @@ function applyFault(fault: Fault, res: ServerResponse): void {
     return;
   }
   const body = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body ?? {});
-  res.writeHead(fault.status, { 'content-type': typeof fault.body === 'string' ? 'text/plain' : 'application/json', ...fault.headers });
+  res.writeHead(fault.status, {
+    'content-type': typeof fault.body === 'string' ? 'text/plain' : 'application/json',
+    ...fault.headers,
+  });
   res.end(body);
 }

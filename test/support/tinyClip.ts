@@ -23,10 +23,47 @@ export const IMAGE_STD = [0.26862954, 0.26130258, 0.27577711];
 
 /** Words that BPE assembles into one piece; anything else falls apart into smaller pieces. */
 const WHOLE_WORDS = [
-  'high', 'low', 'definition', 'photo', 'detailed', 'blurry', 'clear', 'hazy', 'sharp', 'out', 'of', 'focus',
-  'harmonious', 'discordant', 'realistic', 'artificial', 'colorful', 'dull', 'consistent', 'inconsistent',
-  'well', 'badly', 'composed', 'complete', 'fragmented', 'a', 'cat', 'dog', 'on', 'the', 'red', 'blue', 'sofa',
-  'portrait', 'painting', 'oil', 'in', 'style', 'with', 'and', 'light',
+  'high',
+  'low',
+  'definition',
+  'photo',
+  'detailed',
+  'blurry',
+  'clear',
+  'hazy',
+  'sharp',
+  'out',
+  'of',
+  'focus',
+  'harmonious',
+  'discordant',
+  'realistic',
+  'artificial',
+  'colorful',
+  'dull',
+  'consistent',
+  'inconsistent',
+  'well',
+  'badly',
+  'composed',
+  'complete',
+  'fragmented',
+  'a',
+  'cat',
+  'dog',
+  'on',
+  'the',
+  'red',
+  'blue',
+  'sofa',
+  'portrait',
+  'painting',
+  'oil',
+  'in',
+  'style',
+  'with',
+  'and',
+  'light',
 ];
 
 // GPT-2/CLIP byte-to-unicode table: every byte gets a printable character.
@@ -62,7 +99,10 @@ const BASE_ORDER = (() => {
 export const BOS = '<|startoftext|>';
 export const EOS = '<|endoftext|>';
 
-function buildVocab(extraWords: readonly string[] = []): { vocab: Map<string, number>; merges: Array<[string, string]> } {
+function buildVocab(extraWords: readonly string[] = []): {
+  vocab: Map<string, number>;
+  merges: Array<[string, string]>;
+} {
   const vocab = new Map<string, number>();
   for (const b of BASE_ORDER) vocab.set(BYTE_CHAR[b]!, vocab.size);
   for (const b of BASE_ORDER) vocab.set(BYTE_CHAR[b]! + '</w>', vocab.size);
@@ -192,14 +232,21 @@ function tokenizerJson(vocab: Map<string, number>, merges: Array<[string, string
     added_tokens: [special(BOS), special(EOS)],
     normalizer: {
       type: 'Sequence',
-      normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+      normalizers: [
+        { type: 'NFC' },
+        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+        { type: 'Lowercase' },
+      ],
     },
     pre_tokenizer: {
       type: 'Sequence',
       pretokenizers: [
         {
           type: 'Split',
-          pattern: { Regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" },
+          pattern: {
+            Regex:
+              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
+          },
           behavior: 'Removed',
           invert: true,
         },
@@ -233,7 +280,13 @@ export interface TinyClipOptions {
   /** More words BPE keeps whole (a benchmark makes its prompts' words single pieces, as in real CLIP). */
   extraWords?: readonly string[];
   /** Write these graphs instead of the closed-form ones (the benchmark's CLIP-shaped model). */
-  graphs?: (vocabSize: number) => { text: Uint8Array; vision: Uint8Array; textHidden: number; projection: number; imageSize: number };
+  graphs?: (vocabSize: number) => {
+    text: Uint8Array;
+    vision: Uint8Array;
+    textHidden: number;
+    projection: number;
+    imageSize: number;
+  };
 }
 
 export function writeTinyClip(dir: string, options: TinyClipOptions = {}): TinyClip {
@@ -262,7 +315,13 @@ export function writeTinyClip(dir: string, options: TinyClipOptions = {}): TinyC
         model_type: 'clip',
         projection_dim: projection,
         logit_scale_init_value: 2.6592,
-        text_config: { model_type: 'clip_text_model', hidden_size: hidden, vocab_size: V, max_position_embeddings: MAX_POSITIONS, projection_dim: projection },
+        text_config: {
+          model_type: 'clip_text_model',
+          hidden_size: hidden,
+          vocab_size: V,
+          max_position_embeddings: MAX_POSITIONS,
+          projection_dim: projection,
+        },
         vision_config: { model_type: 'clip_vision_model', image_size: imageSize, projection_dim: projection },
       },
       null,
@@ -341,7 +400,8 @@ export function writeTinyClip(dir: string, options: TinyClipOptions = {}): TinyC
   };
   const hiddenStates = (ids: readonly number[]) =>
     ids.map((id, t) => row(embed, TEXT_HIDDEN, id).map((v, j) => v + pos[t * TEXT_HIDDEN + j]!));
-  const imageEmbedsOfMeans = (means: readonly number[]) => times([...means], visW, PROJECTION).map((v, j) => v + visB[j]!);
+  const imageEmbedsOfMeans = (means: readonly number[]) =>
+    times([...means], visW, PROJECTION).map((v, j) => v + visB[j]!);
   const solidColourMeans = (rgb: readonly number[]) => rgb.map((v, c) => (v / 255 - IMAGE_MEAN[c]!) / IMAGE_STD[c]!);
 
   return {

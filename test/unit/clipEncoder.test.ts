@@ -25,7 +25,12 @@ describe('clip token encoder on the tiny CLIP', function () {
   const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 1e-6);
 
   it('records its spec: id, version, the width of the hidden states, the model', () => {
-    assert.deepEqual(encoder.spec, { id: 'clip', version: 1, dim: TEXT_HIDDEN, config: { model: 'Xenova/clip-vit-base-patch32', dtype: 'q8' } });
+    assert.deepEqual(encoder.spec, {
+      id: 'clip',
+      version: 1,
+      dim: TEXT_HIDDEN,
+      config: { model: 'Xenova/clip-vit-base-patch32', dtype: 'q8' },
+    });
   });
 
   it('averages the BPE pieces of each word, in context, with source ranges and weights', async () => {
@@ -50,7 +55,14 @@ describe('clip token encoder on the tiny CLIP', function () {
     const w1 = [tiny.bosId, ...ids('a'), ...ids('photorealistic'), ...ids('cat'), ...ids(','), tiny.eosId];
     const w2 = [tiny.bosId, ...ids('on'), ...ids('the'), ...ids('sofa'), tiny.eosId];
     const n = ids('photorealistic').length;
-    const want = [mean(w1, 1, 2), mean(w1, 2, 2 + n), mean(w1, 2 + n, 3 + n), mean(w2, 1, 2), mean(w2, 2, 3), mean(w2, 3, 4)];
+    const want = [
+      mean(w1, 1, 2),
+      mean(w1, 2, 2 + n),
+      mean(w1, 2 + n, 3 + n),
+      mean(w2, 1, 2),
+      mean(w2, 2, 3),
+      mean(w2, 3, 4),
+    ];
     assert.equal(features.length, tokens.length * TEXT_HIDDEN);
     want.forEach((w, t) => assert.ok(close(row(features, t), w), `token ${t}: ${row(features, t)} vs ${w}`));
   });
@@ -72,12 +84,23 @@ describe('clip token encoder on the tiny CLIP', function () {
   it('tokenises word by word exactly as CLIP tokenises the whole prompt', async () => {
     const t = await import('@huggingface/transformers');
     const tokenizer = await t.AutoTokenizer.from_pretrained(tiny.dir, { local_files_only: true });
-    for (const prompt of ["a cat's portrait, oil painting in the style of Vermeer", 'close-up photo of 3 dogs!', 'naïve café']) {
+    for (const prompt of [
+      "a cat's portrait, oil painting in the style of Vermeer",
+      'close-up photo of 3 dogs!',
+      'naïve café',
+    ]) {
       const whole = tokenizer.encode(prompt, { add_special_tokens: false });
       assert.deepEqual(whole, tiny.tokenize(prompt));
       const { syntax, tokens } = promptTokens(prompt);
-      const parts = [...tokens.map((x) => ({ s: x.start, text: x.text })), ...contextRuns(syntax.masked, tokens).map((c) => ({ s: c.start, text: c.text }))].sort((a, b) => a.s - b.s);
-      assert.deepEqual(parts.flatMap((p) => tokenizer.encode(p.text, { add_special_tokens: false })), whole, prompt);
+      const parts = [
+        ...tokens.map((x) => ({ s: x.start, text: x.text })),
+        ...contextRuns(syntax.masked, tokens).map((c) => ({ s: c.start, text: c.text })),
+      ].sort((a, b) => a.s - b.s);
+      assert.deepEqual(
+        parts.flatMap((p) => tokenizer.encode(p.text, { add_special_tokens: false })),
+        whole,
+        prompt,
+      );
     }
   });
 
@@ -95,7 +118,8 @@ describe('clip token encoder on the tiny CLIP', function () {
   it('refuses a predictor spec of another width or version', async () => {
     await assert.rejects(
       clipEncoderFactory({ id: 'clip', version: 1, dim: 512 }, { modelsDir: tiny.dir }),
-      (e: unknown) => e instanceof RouteT2IError && e.code === 'encoder-mismatch' && /512-wide clip features/.test(e.message),
+      (e: unknown) =>
+        e instanceof RouteT2IError && e.code === 'encoder-mismatch' && /512-wide clip features/.test(e.message),
     );
     await assert.rejects(
       clipEncoderFactory({ id: 'clip', version: 9 }, { modelsDir: tiny.dir }),

@@ -50,12 +50,18 @@ describe('model download from a hub in the Hugging Face layout', function () {
     await serve();
     const cacheDir = tmp();
     const events: ModelProgress[] = [];
-    const scorer = await MetricScorer.create({ model: MODEL, cacheDir, hubUrl: hub!.url, onProgress: (e) => events.push(e) });
+    const scorer = await MetricScorer.create({
+      model: MODEL,
+      cacheDir,
+      hubUrl: hub!.url,
+      onProgress: (e) => events.push(e),
+    });
     try {
       const dir = path.join(cacheDir, 'tiny', 'clip');
       assert.equal(scorer.folder, dir);
       assert.deepEqual(listing(dir), [MANIFEST, ...FILES].sort());
-      for (const f of FILES) assert.deepEqual(fs.readFileSync(path.join(dir, f)), fs.readFileSync(path.join(tiny.dir, f)));
+      for (const f of FILES)
+        assert.deepEqual(fs.readFileSync(path.join(dir, f)), fs.readFileSync(path.join(tiny.dir, f)));
       // the ONNX files came through the hub's redirect to storage, as on the real hub
       assert.ok(hub!.requests.some((r) => r.startsWith('/storage/')));
       assert.ok(hub!.requests.includes('/tiny/clip/resolve/main/onnx/vision_model_quantized.onnx'));
@@ -91,11 +97,18 @@ describe('model download from a hub in the Hugging Face layout', function () {
     assert.ok(!left.some((f) => f.endsWith('.part')), left.join(','));
     assert.ok(!left.includes('tokenizer_config.json'));
     // An unknown model id is a 404 on the first file.
-    await assert.rejects(ensureCachedModel({ model: 'nobody/nothing', files: FILES, cacheDir, hubUrl: hub!.url }), isError('model-not-found', /config\.json/));
+    await assert.rejects(
+      ensureCachedModel({ model: 'nobody/nothing', files: FILES, cacheDir, hubUrl: hub!.url }),
+      isError('model-not-found', /config\.json/),
+    );
   });
 
   for (const [plan, code, message] of [
-    ['truncate', 'download-incomplete', /onnx\/text_model_quantized\.onnx of tiny\/clip: (the connection .* broke after|received) \d+/],
+    [
+      'truncate',
+      'download-incomplete',
+      /onnx\/text_model_quantized\.onnx of tiny\/clip: (the connection .* broke after|received) \d+/,
+    ],
     ['short', 'download-incomplete', /received \d+ of \d+ bytes/],
     ['corrupt', 'download-corrupt', /SHA-256 .* does not match/],
   ] as const) {
@@ -104,17 +117,27 @@ describe('model download from a hub in the Hugging Face layout', function () {
       await serve((f) => (failing && f === 'onnx/text_model_quantized.onnx' ? plan : 'ok'));
       const cacheDir = tmp();
       const dir = path.join(cacheDir, 'tiny', 'clip');
-      await assert.rejects(openClipModel({ model: MODEL, cacheDir, hubUrl: hub!.url }, ['text', 'vision']), isError(code, message));
+      await assert.rejects(
+        openClipModel({ model: MODEL, cacheDir, hubUrl: hub!.url }, ['text', 'vision']),
+        isError(code, message),
+      );
       assert.ok(!fs.existsSync(path.join(dir, 'onnx/text_model_quantized.onnx')));
       assert.ok(!listing(dir).some((f) => f.endsWith('.part')));
-      assert.deepEqual(missingFiles(dir, FILES), ['onnx/text_model_quantized.onnx', 'preprocessor_config.json', 'onnx/vision_model_quantized.onnx']);
+      assert.deepEqual(missingFiles(dir, FILES), [
+        'onnx/text_model_quantized.onnx',
+        'preprocessor_config.json',
+        'onnx/vision_model_quantized.onnx',
+      ]);
       failing = false;
       const requestsBefore = hub!.requests.length;
       const model = await openClipModel({ model: MODEL, cacheDir, hubUrl: hub!.url }, ['text', 'vision']);
       await model.release();
       // only what was missing is fetched again
       const fetched = hub!.requests.slice(requestsBefore).filter((r) => r.includes('/resolve/'));
-      assert.deepEqual(fetched.map((r) => r.split('/resolve/main/')[1]), ['onnx/text_model_quantized.onnx', 'preprocessor_config.json', 'onnx/vision_model_quantized.onnx']);
+      assert.deepEqual(
+        fetched.map((r) => r.split('/resolve/main/')[1]),
+        ['onnx/text_model_quantized.onnx', 'preprocessor_config.json', 'onnx/vision_model_quantized.onnx'],
+      );
     });
   }
 
@@ -147,7 +170,10 @@ describe('model download from a hub in the Hugging Face layout', function () {
     await serve((f) => (f === 'config.json' ? 'stall' : 'ok'));
     await assert.rejects(
       ensureCachedModel({ model: MODEL, files: FILES, cacheDir: tmp(), hubUrl: hub!.url, stallMs: 300 }),
-      isError('download-stalled', /config\.json of tiny\/clip: no data from http:\/\/127\.0\.0\.1:\d+ for 0 s after 16 bytes/),
+      isError(
+        'download-stalled',
+        /config\.json of tiny\/clip: no data from http:\/\/127\.0\.0\.1:\d+ for 0 s after 16 bytes/,
+      ),
     );
   });
 
@@ -191,9 +217,22 @@ describe('model download from a hub in the Hugging Face layout', function () {
   it('HF_TOKEN goes to a custom hub only when trusted, and never over plain http to another machine', async () => {
     await serve();
     const warnings: string[] = [];
-    await ensureCachedModel({ model: MODEL, files: FILES, cacheDir: tmp(), hubUrl: hub!.url, token: 'secret-token', onWarning: (m) => warnings.push(m) });
-    assert.ok([...hub!.authorization.values()].every((v) => v === undefined), 'no token to an untrusted mirror');
-    assert.match(warnings[0]!, /HF_TOKEN is not sent to 127\.0\.0\.1:\d+: it goes only to huggingface\.co unless ROUTET2I_HUB_TRUST_TOKEN=1/);
+    await ensureCachedModel({
+      model: MODEL,
+      files: FILES,
+      cacheDir: tmp(),
+      hubUrl: hub!.url,
+      token: 'secret-token',
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.ok(
+      [...hub!.authorization.values()].every((v) => v === undefined),
+      'no token to an untrusted mirror',
+    );
+    assert.match(
+      warnings[0]!,
+      /HF_TOKEN is not sent to 127\.0\.0\.1:\d+: it goes only to huggingface\.co unless ROUTET2I_HUB_TRUST_TOKEN=1/,
+    );
     // Trusted, but plain http to a host that is not this machine: still withheld.
     const seen: (string | null)[] = [];
     const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) => {
@@ -201,7 +240,18 @@ describe('model download from a hub in the Hugging Face layout', function () {
       return new Response('nope', { status: 404 });
     }) as typeof fetch;
     const withheld: string[] = [];
-    await assert.rejects(ensureCachedModel({ model: MODEL, files: FILES, cacheDir: tmp(), hubUrl: 'http://mirror.invalid', token: 'secret-token', trustHub: true, fetch: fakeFetch, onWarning: (m) => withheld.push(m) }));
+    await assert.rejects(
+      ensureCachedModel({
+        model: MODEL,
+        files: FILES,
+        cacheDir: tmp(),
+        hubUrl: 'http://mirror.invalid',
+        token: 'secret-token',
+        trustHub: true,
+        fetch: fakeFetch,
+        onWarning: (m) => withheld.push(m),
+      }),
+    );
     assert.deepEqual(seen, [null]);
     assert.match(withheld[0]!, /HF_TOKEN is not sent: mirror\.invalid is reached over plain http/);
   });
@@ -220,13 +270,19 @@ describe('model download from a hub in the Hugging Face layout', function () {
       openClipModel({ model: MODEL, modelsDir: parent }, ['vision']),
       isError('model-files-missing', /clip lacks onnx\/vision_model_quantized\.onnx of CLIP model tiny\/clip/),
     );
-    await assert.rejects(openClipModel({ modelsDir: path.join(parent, 'nope') }, ['text']), isError('models-dir-missing', /does not exist/));
+    await assert.rejects(
+      openClipModel({ modelsDir: path.join(parent, 'nope') }, ['text']),
+      isError('models-dir-missing', /does not exist/),
+    );
   });
 
   it('refuses a damaged ONNX file in a local copy with a clear error', async () => {
     const copy = tmp();
     fs.cpSync(tiny.dir, copy, { recursive: true });
     fs.writeFileSync(path.join(copy, 'onnx/text_model_quantized.onnx'), 'not a model');
-    await assert.rejects(openClipModel({ modelsDir: copy }, ['text']), isError('model-damaged', /text_model_quantized\.onnx: cannot load the CLIP text model/));
+    await assert.rejects(
+      openClipModel({ modelsDir: copy }, ['text']),
+      isError('model-damaged', /text_model_quantized\.onnx: cannot load the CLIP text model/),
+    );
   });
 });

@@ -42,9 +42,15 @@ describe('e2e harness', () => {
       assert.deepEqual(aptPlan(['chromium'], { root: true, aptGet: true }), { install: true });
       const user = aptPlan(['chromium', 'libkrb5-dev'], { root: false, aptGet: true });
       assert.equal(user.install, false);
-      assert.match((user as { message: string }).message, /chromium, libkrb5-dev are missing\. Run `sudo apt-get update && sudo apt-get install -y chromium libkrb5-dev`/);
+      assert.match(
+        (user as { message: string }).message,
+        /chromium, libkrb5-dev are missing\. Run `sudo apt-get update && sudo apt-get install -y chromium libkrb5-dev`/,
+      );
       const other = aptPlan(['chromium'], { root: true, aptGet: false });
-      assert.match((other as { message: string }).message, /chromium is missing\. Install chromium with your distribution's package manager/);
+      assert.match(
+        (other as { message: string }).message,
+        /chromium is missing\. Install chromium with your distribution's package manager/,
+      );
     });
   });
 
@@ -66,7 +72,10 @@ describe('e2e harness', () => {
           value: 'routet2i.metric',
           inspect: null,
         });
-        await assert.rejects(client.call('editor', {}), /probe request "editor" failed in the extension host: no method editor/);
+        await assert.rejects(
+          client.call('editor', {}),
+          /probe request "editor" failed in the extension host: no method editor/,
+        );
       } finally {
         server.dispose();
       }
@@ -76,7 +85,11 @@ describe('e2e harness', () => {
       const client = new ProbeClient(dir);
       const early = client.call('trust', {}, 5000);
       await new Promise((r) => setTimeout(r, 100));
-      const server = serveFileRpc(dir, async () => ({ isTrusted: true }), () => undefined);
+      const server = serveFileRpc(
+        dir,
+        async () => ({ isTrusted: true }),
+        () => undefined,
+      );
       try {
         assert.deepEqual(await early, { isTrusted: true });
       } finally {

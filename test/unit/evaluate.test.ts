@@ -8,7 +8,10 @@ describe('router evaluation (APGR, CPT, PGR)', () => {
 
   it('computes the exact curve and its area for a known order', () => {
     const c = routingCurve([4, 3, 2, 1], edge, cloud);
-    assert.deepEqual(Array.from(c.pgr).map((x) => Math.round(x * 1000) / 1000), [0, 1, 1.5, 1.5, 1]);
+    assert.deepEqual(
+      Array.from(c.pgr).map((x) => Math.round(x * 1000) / 1000),
+      [0, 1, 1.5, 1.5, 1],
+    );
     // Trapezoids over shares 0, .25, .5, .75, 1.
     assert.ok(Math.abs(c.apgr - (0.5 + 1.25 + 1.5 + 1.25) / 4) < 1e-12);
     assert.ok(Math.abs(c.cpt50 - 0.125) < 1e-12, 'PGR reaches 0.5 halfway to the first prompt');
@@ -35,8 +38,14 @@ describe('router evaluation (APGR, CPT, PGR)', () => {
   it('makes seeded folds of near-equal size covering every index once', () => {
     const folds = kFolds(11, 3, (xs) => new Rng(4).shuffle(xs));
     assert.deepEqual(folds.map((f) => f.length).sort(), [3, 4, 4]);
-    assert.deepEqual(folds.flat().sort((a, b) => a - b), Array.from({ length: 11 }, (_, i) => i));
-    assert.deepEqual(kFolds(11, 3, (xs) => new Rng(4).shuffle(xs)), folds);
+    assert.deepEqual(
+      folds.flat().sort((a, b) => a - b),
+      Array.from({ length: 11 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      kFolds(11, 3, (xs) => new Rng(4).shuffle(xs)),
+      folds,
+    );
     assert.throws(() => kFolds(2, 3, (xs) => xs), /at least 3 pairs/);
   });
 });

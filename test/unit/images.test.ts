@@ -21,13 +21,17 @@ describe('the image reader', () => {
   it('refuses an image of too many pixels from its header, before any decoding', () => {
     assert.throws(
       () => checkImageHeader(claimedSizePng(16_000, 16_000), 'bomb.png'),
-      (e: RouteT2IError) => e.code === 'image-too-large' && /^bomb\.png: 16000×16000 is 256\.0 megapixels/.test(e.message),
+      (e: RouteT2IError) =>
+        e.code === 'image-too-large' && /^bomb\.png: 16000×16000 is 256\.0 megapixels/.test(e.message),
     );
     assert.equal(checkImageHeader(claimedSizePng(8192, 8192), 'ok.png'), 'png');
   });
 
   it('refuses a header cut short and a format it does not score', () => {
-    assert.throws(() => checkImageHeader(makePng(4, 4).subarray(0, 20), 'cut.png'), /cut\.png: the PNG header is truncated or corrupt/);
+    assert.throws(
+      () => checkImageHeader(makePng(4, 4).subarray(0, 20), 'cut.png'),
+      /cut\.png: the PNG header is truncated or corrupt/,
+    );
     assert.throws(() => checkImageHeader(Buffer.from('GIF89a'), 'a.gif'), /a\.gif is not a PNG, JPEG or WebP image/);
     assert.throws(() => checkImageHeader(new Uint8Array(0), 'e.png'), /e\.png is empty/);
   });

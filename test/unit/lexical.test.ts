@@ -6,7 +6,9 @@ const LEXICAL_FEATURES = lexicalFeatures(LEXICAL_ENCODER_VERSION);
 function flags(prompt: string): Record<string, string[]> {
   const e = encodeLexical(prompt);
   const d = LEXICAL_FEATURES.length;
-  return Object.fromEntries(e.tokens.map((t, i) => [t.text, LEXICAL_FEATURES.filter((_, f) => e.features[i * d + f] !== 0)]));
+  return Object.fromEntries(
+    e.tokens.map((t, i) => [t.text, LEXICAL_FEATURES.filter((_, f) => e.features[i * d + f] !== 0)]),
+  );
 }
 
 describe('lexical encoder', () => {
@@ -46,7 +48,10 @@ describe('lexical encoder', () => {
     const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
     const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0) / (norm(a) * norm(b));
     const giraffe = encodeLexical('giraffe');
-    assert.ok(cos(vec(1), Array.from(giraffe.features.subarray(col('vec:0'), col('vec:0') + 100))) > 0.99, 'a plural falls back to its singular');
+    assert.ok(
+      cos(vec(1), Array.from(giraffe.features.subarray(col('vec:0'), col('vec:0') + 100))) > 0.99,
+      'a plural falls back to its singular',
+    );
     assert.ok(norm(vec(4)) > 0, 'a compound word falls back to a known prefix');
     assert.equal(norm(vec(5)), 0);
     assert.equal(row(5)[col('oov')], 1, 'an unknown word is flagged');

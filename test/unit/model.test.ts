@@ -44,16 +44,20 @@ describe('predictor: training, files and predictions', function () {
     it(`learns a known signal: the cloud gains on prompts with people, and the person words carry it (${head} head)`, async () => {
       const { predictor, report } = await trained(1, head);
       if (head === 'network') assert.ok(report.bestEpoch > 1, `stopped at epoch ${report.bestEpoch}`);
-      else assert.ok(isRidge(predictor.params) && predictor.file.ridge!.selection.tried > 0, 'λ and groups chosen by inner cross-validation');
-    const withPerson = predictor.predictSync('a woman with a red lamp, photo');
-    const without = predictor.predictSync('a red lamp, photo');
-    const gap = (p: typeof withPerson) => p.cloud.quality! - p.edge.quality!;
-    assert.ok(gap(withPerson) > gap(without) + 0.05, `gap ${gap(withPerson)} vs ${gap(without)}`);
-    assert.ok(withPerson.prs < without.prs);
-    const woman = withPerson.tokens.find((t) => t.text === 'woman')!;
-    assert.ok(woman.cloudGain.quality! > 0, 'the person word favours the cloud');
-    const weak = weakTokens(withPerson, predictor.metrics, predictor.normalisation.weights, 3, 0);
-    assert.equal(weak[0]?.token.text, 'woman', 'the person word is the weakest for the edge');
+      else
+        assert.ok(
+          isRidge(predictor.params) && predictor.file.ridge!.selection.tried > 0,
+          'λ and groups chosen by inner cross-validation',
+        );
+      const withPerson = predictor.predictSync('a woman with a red lamp, photo');
+      const without = predictor.predictSync('a red lamp, photo');
+      const gap = (p: typeof withPerson) => p.cloud.quality! - p.edge.quality!;
+      assert.ok(gap(withPerson) > gap(without) + 0.05, `gap ${gap(withPerson)} vs ${gap(without)}`);
+      assert.ok(withPerson.prs < without.prs);
+      const woman = withPerson.tokens.find((t) => t.text === 'woman')!;
+      assert.ok(woman.cloudGain.quality! > 0, 'the person word favours the cloud');
+      const weak = weakTokens(withPerson, predictor.metrics, predictor.normalisation.weights, 3, 0);
+      assert.equal(weak[0]?.token.text, 'woman', 'the person word is the weakest for the edge');
     });
   }
 
@@ -64,8 +68,10 @@ describe('predictor: training, files and predictions', function () {
     // Swapping one word changes the edge prediction by exactly that word's change of share (same length, same prompt part),
     // up to the logit factor at each prediction.
     const slope = (q: number) => 1 / (Math.min(0.98, Math.max(0.02, q)) * (1 - Math.min(0.98, Math.max(0.02, q))));
-    const share = (p: typeof a, word: string) => p.tokens.find((t) => t.text === word)!.impact.quality! / slope(p.edge.quality!);
-    const others = (p: typeof a, skip: string) => p.tokens.filter((t) => t.text !== skip).reduce((s, t) => s + t.impact.quality! / slope(p.edge.quality!), 0);
+    const share = (p: typeof a, word: string) =>
+      p.tokens.find((t) => t.text === word)!.impact.quality! / slope(p.edge.quality!);
+    const others = (p: typeof a, skip: string) =>
+      p.tokens.filter((t) => t.text !== skip).reduce((s, t) => s + t.impact.quality! / slope(p.edge.quality!), 0);
     const diff = a.edge.quality! - b.edge.quality!;
     const byShares = share(a, 'woman') + others(a, 'woman') - share(b, 'man') - others(b, 'man');
     assert.ok(Math.abs(diff - byShares) < 1e-6, `${diff} vs ${byShares}`);
@@ -87,7 +93,12 @@ describe('predictor: training, files and predictions', function () {
 
   it('beats random routing in cross-validation on learnable data', async () => {
     const data = await prepareData(pairs, encoderV1);
-    const r = await crossValidate(data, encoderV1, { folds: 4, seed: 2, hyperparameters: { maxEpochs: 80 }, head: 'network' });
+    const r = await crossValidate(data, encoderV1, {
+      folds: 4,
+      seed: 2,
+      hyperparameters: { maxEpochs: 80 },
+      head: 'network',
+    });
     assert.ok(r.routers.routet2i!.apgr > 0.7, `APGR ${r.routers.routet2i!.apgr}`);
     assert.ok(Math.abs(r.routers.random!.apgr - 0.5) < 1e-9);
     assert.ok(r.routers.oracle!.apgr >= r.routers.routet2i!.apgr);
@@ -103,10 +114,19 @@ describe('predictor: training, files and predictions', function () {
     const a = predictor.predictSync(p);
     const b = loaded.predictSync(p);
     assert.ok(Math.abs(a.prs - b.prs) < 1e-5, 'float32 storage keeps predictions');
-    assert.deepEqual(b.tokens.map((t) => t.text), ['two', 'men', 'fishing', 'on', 'a', 'boat', 'at', 'night']);
-    assert.deepEqual(loaded.metrics.map((m) => m.id), ['quality', 'alignment']);
+    assert.deepEqual(
+      b.tokens.map((t) => t.text),
+      ['two', 'men', 'fishing', 'on', 'a', 'boat', 'at', 'night'],
+    );
+    assert.deepEqual(
+      loaded.metrics.map((m) => m.id),
+      ['quality', 'alignment'],
+    );
     const heat = loaded.file.heat!;
-    assert.ok(heat.metric[0] > 0 && heat.metric[0] <= heat.metric[1] && heat.metric[1] <= heat.metric[2], 'impact percentiles in order');
+    assert.ok(
+      heat.metric[0] > 0 && heat.metric[0] <= heat.metric[1] && heat.metric[1] <= heat.metric[2],
+      'impact percentiles in order',
+    );
     assert.ok(heat.verdict[2] > 0);
   });
 
@@ -128,7 +148,10 @@ describe('predictor: training, files and predictions', function () {
     syncBuiltinESMExports();
     try {
       const { format: _f, version: _v, weights: _w, ...draft } = predictor.file;
-      await assert.rejects(saveModel(dir, { ...draft, name: 'replacement' }, predictor.params, () => ({ 'README.md': '# card' })), /ENOSPC/);
+      await assert.rejects(
+        saveModel(dir, { ...draft, name: 'replacement' }, predictor.params, () => ({ 'README.md': '# card' })),
+        /ENOSPC/,
+      );
     } finally {
       (fsp as { writeFile: unknown }).writeFile = real;
       syncBuiltinESMExports();

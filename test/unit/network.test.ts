@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { forward, Parameters, tokenContributions, type Architecture, type NetInput } from '../../src/router/model/network';
+import {
+  forward,
+  Parameters,
+  tokenContributions,
+  type Architecture,
+  type NetInput,
+} from '../../src/router/model/network';
 import { datasetLoss, type TrainSample } from '../../src/router/model/train';
 import { Rng } from '../../src/router/model/rng';
 

@@ -17,7 +17,10 @@ describe('packaging', () => {
     const names = supportedTargets(ROOT).map((t) => t.name);
     assert.ok(names.includes('linux-x64'), names.join());
     assert.ok(names.length >= 3, names.join());
-    assert.ok(names.every((n) => !n.startsWith('alpine-')), names.join());
+    assert.ok(
+      names.every((n) => !n.startsWith('alpine-')),
+      names.join(),
+    );
   });
 
   it('maps vsce target names to npm os/cpu/libc and matches package constraints', () => {
@@ -32,15 +35,19 @@ describe('packaging', () => {
   });
 
   describe('runtime closure', () => {
-    const paths = (target: string): string[] => runtimeClosure(ROOT, ['@huggingface/transformers'], parseTarget(target)).map((p) => p.path);
+    const paths = (target: string): string[] =>
+      runtimeClosure(ROOT, ['@huggingface/transformers'], parseTarget(target)).map((p) => p.path);
 
-    it('carries the target platform\'s sharp binaries and no other platform\'s', () => {
+    it("carries the target platform's sharp binaries and no other platform's", () => {
       const l = paths('linux-x64');
       assert.ok(l.includes('node_modules/@img/sharp-linux-x64'));
       assert.ok(l.includes('node_modules/@img/sharp-libvips-linux-x64'));
       assert.ok(l.includes('node_modules/onnxruntime-node'));
       assert.ok(l.includes('node_modules/onnxruntime-common'));
-      assert.deepEqual(l.filter((p) => /@img\/sharp-(?!.*linux-x64)/.test(p)), []);
+      assert.deepEqual(
+        l.filter((p) => /@img\/sharp-(?!.*linux-x64)/.test(p)),
+        [],
+      );
       const mac = paths('darwin-arm64');
       assert.ok(mac.includes('node_modules/@img/sharp-darwin-arm64'));
       assert.ok(mac.includes('node_modules/@img/sharp-libvips-darwin-arm64'));
@@ -61,7 +68,10 @@ describe('packaging', () => {
     });
 
     it('names a root that is not installed', () => {
-      assert.throws(() => runtimeClosure(ROOT, ['no-such-package-here'], linux), /no-such-package-here \(needed by the extension bundle\) is not in package-lock\.json/);
+      assert.throws(
+        () => runtimeClosure(ROOT, ['no-such-package-here'], linux),
+        /no-such-package-here \(needed by the extension bundle\) is not in package-lock\.json/,
+      );
     });
   });
 

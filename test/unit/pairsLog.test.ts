@@ -52,7 +52,10 @@ describe('PairsLog', () => {
     for (const [text, message] of cases) {
       const file = path.join(dir, 'p.jsonl');
       fs.writeFileSync(file, text);
-      assert.throws(() => PairsLog.open(file), (e: unknown) => e instanceof RouteT2IError && message.test(e.message));
+      assert.throws(
+        () => PairsLog.open(file),
+        (e: unknown) => e instanceof RouteT2IError && message.test(e.message),
+      );
       assert.equal(fs.readFileSync(file, 'utf8'), text, 'a refused file is left as it was');
     }
   });

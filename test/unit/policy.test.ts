@@ -1,8 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { calibrateAlpha, decideRoute, escalationAllowance, mayEscalate, PrsHistory, routeBatch, validatePolicy, DEFAULT_POLICY } from '../../src/router/policy';
+import {
+  calibrateAlpha,
+  decideRoute,
+  escalationAllowance,
+  mayEscalate,
+  PrsHistory,
+  routeBatch,
+  validatePolicy,
+  DEFAULT_POLICY,
+} from '../../src/router/policy';
 import { paretoRelation, paretoRelativeSuperiority, metricSuperiority } from '../../src/router/prs';
 
-const metrics = [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }];
+const metrics = [
+  { id: 'a', label: 'A' },
+  { id: 'b', label: 'B' },
+];
 const norm = { muEdge: { a: 0.5, b: 0.6 }, muCloud: { a: 0.7, b: 0.65 }, gamma: 1, weights: { a: 0.5, b: 0.5 } };
 
 describe('PRS, Pareto and routing policy', () => {

@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { defaultModelDir, Predictor } from '../../src/router/predictor';
-import { boundPrompt, MAX_PROMPT_CHARS, parsePromptSyntax, plainPromptText, promptTokens } from '../../src/router/prompt';
+import {
+  boundPrompt,
+  MAX_PROMPT_CHARS,
+  parsePromptSyntax,
+  plainPromptText,
+  promptTokens,
+} from '../../src/router/prompt';
 
 function words(prompt: string): string[] {
   return promptTokens(prompt).tokens.map((t) => t.text);
@@ -8,7 +14,8 @@ function words(prompt: string): string[] {
 
 /** Every token's range must slice the source to its text. */
 function assertRanges(prompt: string): void {
-  for (const t of promptTokens(prompt).tokens) assert.equal(prompt.slice(t.start, t.end), t.text, `range of ${JSON.stringify(t.text)}`);
+  for (const t of promptTokens(prompt).tokens)
+    assert.equal(prompt.slice(t.start, t.end), t.text, `range of ${JSON.stringify(t.text)}`);
 }
 
 describe('prompt syntax', () => {
@@ -28,7 +35,10 @@ describe('prompt syntax', () => {
     const p = 'a castle <lora:detail_v2:0.8> BREAK (sunset:1.3) over BREAKWATER';
     assert.deepEqual(words(p), ['a', 'castle', 'sunset', 'over', 'BREAKWATER']);
     const s = parsePromptSyntax(p);
-    assert.deepEqual(s.extraNetworks.map((e) => [e.kind, e.name, e.weight]), [['lora', 'detail_v2', 0.8]]);
+    assert.deepEqual(
+      s.extraNetworks.map((e) => [e.kind, e.name, e.weight]),
+      [['lora', 'detail_v2', 0.8]],
+    );
     assert.equal(s.breaks.length, 1);
     assert.equal(s.masked.length, p.length);
     assertRanges(p);
@@ -80,7 +90,10 @@ describe('prompt syntax', () => {
   });
 
   it('makes plain text for backends that do not read the syntax', () => {
-    assert.equal(plainPromptText('(masterpiece:1.2), a [cat] <lora:x:0.5>  BREAK on a mat'), 'masterpiece, a cat on a mat');
+    assert.equal(
+      plainPromptText('(masterpiece:1.2), a [cat] <lora:x:0.5>  BREAK on a mat'),
+      'masterpiece, a cat on a mat',
+    );
   });
 });
 
@@ -89,7 +102,10 @@ describe('prompt syntax', () => {
 describe('prompt syntax on hostile input', () => {
   it('reads one 80,000-letter word as one token', () => {
     const p = 'x'.repeat(80_000);
-    assert.deepEqual(promptTokens(p).tokens.map((t) => [t.start, t.end]), [[0, 80_000]]);
+    assert.deepEqual(
+      promptTokens(p).tokens.map((t) => [t.start, t.end]),
+      [[0, 80_000]],
+    );
   });
 
   it('reads `<a:` and 80,000 letters as text, not an extra network', () => {
@@ -121,7 +137,10 @@ describe('prompt syntax on hostile input', () => {
 
   it('keeps a weight only when the first colon of the bracket starts it, among thousands of colons', () => {
     const many = `(${'a:'.repeat(20_000)}1.5)`;
-    assert.ok(promptTokens(many).tokens.every((t) => Math.abs(t.weight - 1.1) < 1e-6), 'not a weight: colons before it');
+    assert.ok(
+      promptTokens(many).tokens.every((t) => Math.abs(t.weight - 1.1) < 1e-6),
+      'not a weight: colons before it',
+    );
     assert.equal(promptTokens('(sky: -0.5 )').tokens[0]!.weight, 1, 'a weight that is not positive is dropped');
     assert.ok(Math.abs(promptTokens('(sky: 0.5 )').tokens[0]!.weight - 0.5) < 1e-6);
     // Three colons are not prompt editing: the bracket is plain de-emphasis.
@@ -132,7 +151,10 @@ describe('prompt syntax on hostile input', () => {
 
   it('joins 40,000 hyphenated parts into one word', () => {
     const p = 'a-'.repeat(40_000) + 'a';
-    assert.deepEqual(promptTokens(p).tokens.map((t) => [t.start, t.end]), [[0, p.length]]);
+    assert.deepEqual(
+      promptTokens(p).tokens.map((t) => [t.start, t.end]),
+      [[0, p.length]],
+    );
   });
 
   it('masks a 9 MB line with every offset kept', () => {

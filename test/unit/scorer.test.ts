@@ -13,7 +13,12 @@ function cosine(a: readonly number[], b: readonly number[]): number {
 }
 
 /** The scores by the closed form of the tiny model, computed without the runtime. */
-function expected(tiny: TinyClip, metrics: readonly Metric[], channelMeans: number[], prompt?: string): Record<string, number> {
+function expected(
+  tiny: TinyClip,
+  metrics: readonly Metric[],
+  channelMeans: number[],
+  prompt?: string,
+): Record<string, number> {
   const image = tiny.imageEmbedsOfMeans(channelMeans);
   const out: Record<string, number> = {};
   for (const m of metrics) {
@@ -92,7 +97,16 @@ describe('MetricScorer on the tiny CLIP', function () {
     const custom = await MetricScorer.create({ modelsDir: tiny.dir, metrics });
     try {
       const scores = await custom.score(await solidImage([10, 20, 30], 40, 40, 'png'), 'a dog');
-      assertClose(scores, expected(tiny, [metrics[0]!, { id: 'fit', label: 'Fit', kind: 'alignment' }], tiny.solidColourMeans([10, 20, 30]), 'a dog'), 1e-4);
+      assertClose(
+        scores,
+        expected(
+          tiny,
+          [metrics[0]!, { id: 'fit', label: 'Fit', kind: 'alignment' }],
+          tiny.solidColourMeans([10, 20, 30]),
+          'a dog',
+        ),
+        1e-4,
+      );
     } finally {
       await custom.dispose();
     }
@@ -105,14 +119,20 @@ describe('MetricScorer on the tiny CLIP', function () {
     const cases: Array<[Uint8Array, RegExp]> = [
       [png.subarray(0, png.length >> 1), /cut\.png: the PNG data is truncated or corrupt/],
       [png.subarray(0, png.length - 12), /cut\.png: the PNG data is truncated or corrupt \(no IEND/],
-      [Uint8Array.from([...png.subarray(0, 40), ...new Uint8Array(200).fill(7), ...png.subarray(png.length - 12)]), /cut\.png: the PNG data is truncated or corrupt/],
+      [
+        Uint8Array.from([...png.subarray(0, 40), ...new Uint8Array(200).fill(7), ...png.subarray(png.length - 12)]),
+        /cut\.png: the PNG data is truncated or corrupt/,
+      ],
       [jpeg.subarray(0, jpeg.length >> 1), /cut\.png: the JPEG (data|header) is truncated or corrupt/],
       [webp.subarray(0, webp.length - 10), /cut\.png: the WEBP data is truncated or corrupt/],
       [new TextEncoder().encode('GIF89a not really'), /cut\.png is not a PNG, JPEG or WebP image/],
       [new Uint8Array(0), /cut\.png is empty/],
     ];
     for (const [bytes, message] of cases) {
-      await assert.rejects(scorer.score(bytes, 'a cat', { name: 'cut.png' }), (e: unknown) => e instanceof RouteT2IError && message.test(e.message));
+      await assert.rejects(
+        scorer.score(bytes, 'a cat', { name: 'cut.png' }),
+        (e: unknown) => e instanceof RouteT2IError && message.test(e.message),
+      );
     }
   });
 

@@ -7,9 +7,15 @@ import { selectPrompts } from '../../src/router/selection';
 describe('selectPrompts: the prompts to label first', () => {
   // Three tight clusters of prompts in a 2-d feature space, the third far away.
   const points = [
-    [0, 0], [0.1, 0], [0, 0.1], [0.1, 0.1],
-    [5, 5], [5.1, 5], [5, 5.1],
-    [20, 0], [20.1, 0],
+    [0, 0],
+    [0.1, 0],
+    [0, 0.1],
+    [0.1, 0.1],
+    [5, 5],
+    [5.1, 5],
+    [5, 5.1],
+    [20, 0],
+    [20.1, 0],
   ];
   const flat = points.flat();
 
@@ -44,7 +50,11 @@ describe('ridge head and grouped folds', () => {
       y[i * 2] = 0.5 + 0.1 * x[i * 3]! - 0.05 * x[i * 3 + 2]!;
       y[i * 2 + 1] = 0.7;
     }
-    const [model] = fitRidge({ x, y, m, p: 3, q: 2 }, Array.from({ length: m }, (_, i) => i), [1e-6]);
+    const [model] = fitRidge(
+      { x, y, m, p: 3, q: 2 },
+      Array.from({ length: m }, (_, i) => i),
+      [1e-6],
+    );
     const out = predictRidge(model!, [1, 0, 1]);
     assert.ok(Math.abs(out[0]! - (0.5 + 0.1 - 0.05)) < 1e-4, String(out[0]));
     assert.ok(Math.abs(out[1]! - 0.7) < 1e-9);

@@ -60,7 +60,8 @@ export function curveAt(points: readonly CurvePoint[], share: number): number | 
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1]!;
     const b = pts[i]!;
-    if (share <= b.share) return b.share === a.share ? b.pgr : a.pgr + ((share - a.share) / (b.share - a.share)) * (b.pgr - a.pgr);
+    if (share <= b.share)
+      return b.share === a.share ? b.pgr : a.pgr + ((share - a.share) / (b.share - a.share)) * (b.pgr - a.pgr);
   }
   return pts[0]!.pgr;
 }
@@ -94,8 +95,17 @@ export function prsTopLabels(alpha: number, digits = 2): AxisLabel[] {
   if (Math.abs(a - 50) < 0.5) return [{ x: 50, anchor: 'middle', text: '\u03b1 = 0.5' }];
   if (Math.abs(a - 50) < 14) {
     return a < 50
-      ? [{ x: a, anchor: 'end', text: alphaText }, { x: 50, anchor: 'start', text: '0.5' }]
-      : [{ x: 50, anchor: 'end', text: '0.5' }, { x: a, anchor: 'start', text: alphaText }];
+      ? [
+          { x: a, anchor: 'end', text: alphaText },
+          { x: 50, anchor: 'start', text: '0.5' },
+        ]
+      : [
+          { x: 50, anchor: 'end', text: '0.5' },
+          { x: a, anchor: 'start', text: alphaText },
+        ];
   }
-  return [{ x: 50, anchor: 'middle', text: '0.5' }, { x: a, anchor: anchorFor(a), text: alphaText }];
+  return [
+    { x: 50, anchor: 'middle', text: '0.5' },
+    { x: a, anchor: anchorFor(a), text: alphaText },
+  ];
 }

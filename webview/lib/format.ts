@@ -6,7 +6,20 @@ export function clamp(value: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, value));
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** "2026-11" → "November 2026" (the ledger's months are UTC). */
 export function monthLabel(month: string): string {
@@ -26,7 +39,12 @@ export function when(iso: string, now: Date = new Date()): string {
   if (Number.isNaN(date.getTime())) return iso;
   const time = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
   const day = `${date.getDate()} ${MONTHS[date.getMonth()]!.slice(0, 3)}`;
-  if (date.getFullYear() === now.getFullYear() && date.getMonth() === now.getMonth() && date.getDate() === now.getDate()) return time;
+  if (
+    date.getFullYear() === now.getFullYear() &&
+    date.getMonth() === now.getMonth() &&
+    date.getDate() === now.getDate()
+  )
+    return time;
   if (date.getFullYear() === now.getFullYear()) return `${day} ${time}`;
   return `${day} ${date.getFullYear()}`;
 }

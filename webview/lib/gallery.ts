@@ -21,7 +21,13 @@ export function predictionErrors(item: GalleryItemView, metrics: readonly Metric
   for (const [metric, measured] of Object.entries(item.measured)) {
     const p = predicted[metric];
     if (p === undefined || !Number.isFinite(p) || !Number.isFinite(measured)) continue;
-    rows.push({ metric, label: metrics.find((m) => m.id === metric)?.label ?? titleCase(metric), predicted: p, measured, off: measured - p });
+    rows.push({
+      metric,
+      label: metrics.find((m) => m.id === metric)?.label ?? titleCase(metric),
+      predicted: p,
+      measured,
+      off: measured - p,
+    });
   }
   return rows;
 }

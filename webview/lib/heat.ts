@@ -3,7 +3,6 @@
 import { bucketFor, heatValue, heatWords, metricLabel, signed, type Bucket } from '../../src/shared/presentation';
 import { VERDICT_METRIC, type MetricView, type Scores, type TokenView } from '../../src/shared/panel/protocol';
 
-
 export interface HeatSegment {
   text: string;
   start: number;
@@ -18,7 +17,13 @@ export interface HeatSegment {
  * Cuts the prompt into token and gap segments that together spell the prompt exactly. Tokens out of order are sorted;
  * a token that overlaps the previous one or falls outside the prompt is left out (its text stays in a gap).
  */
-export function heatSegments(prompt: string, tokens: readonly TokenView[], metric: string, weights: Scores, scale = 1): HeatSegment[] {
+export function heatSegments(
+  prompt: string,
+  tokens: readonly TokenView[],
+  metric: string,
+  weights: Scores,
+  scale = 1,
+): HeatSegment[] {
   const order = tokens
     .map((token, index) => ({ token, index }))
     .filter(({ token }) => token.start >= 0 && token.end <= prompt.length && token.end > token.start)
@@ -29,7 +34,14 @@ export function heatSegments(prompt: string, tokens: readonly TokenView[], metri
     if (token.start < at) continue;
     if (token.start > at) segments.push({ text: prompt.slice(at, token.start), start: at, end: token.start });
     const value = heatValue(token, metric, weights);
-    segments.push({ text: prompt.slice(token.start, token.end), start: token.start, end: token.end, token: index, value, bucket: bucketFor(value, metric, scale) });
+    segments.push({
+      text: prompt.slice(token.start, token.end),
+      start: token.start,
+      end: token.end,
+      token: index,
+      value,
+      bucket: bucketFor(value, metric, scale),
+    });
     at = token.end;
   }
   if (at < prompt.length) segments.push({ text: prompt.slice(at), start: at, end: prompt.length });
@@ -37,7 +49,13 @@ export function heatSegments(prompt: string, tokens: readonly TokenView[], metri
 }
 
 /** What the heat says about one word, in the editor's words: "“weathered” strongly raises the edge's Quality (+0.10)". */
-export function describeToken(token: TokenView, metric: string, metrics: readonly MetricView[], weights: Scores, scale = 1): string {
+export function describeToken(
+  token: TokenView,
+  metric: string,
+  metrics: readonly MetricView[],
+  weights: Scores,
+  scale = 1,
+): string {
   const value = heatValue(token, metric, weights);
   return `\u201c${token.text}\u201d ${heatWords(value, metric, metrics, scale)} (${signed(value)})`;
 }

@@ -30,7 +30,8 @@ export function defaultUiState(): UiState {
   return { v: 1, tab: 'prompt', scroll: {}, cache: {} };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Reads a saved state defensively: a state from another version, or a damaged one, falls back to the defaults field by
@@ -40,7 +41,8 @@ export function readUiState(raw: unknown): UiState {
   const state = defaultUiState();
   if (!isObject(raw) || raw.v !== 1) return state;
   if (typeof raw.tab === 'string' && (TABS as readonly string[]).includes(raw.tab)) state.tab = raw.tab as TabId;
-  if (Number.isSafeInteger(raw.focusedToken) && (raw.focusedToken as number) >= 0) state.focusedToken = raw.focusedToken as number;
+  if (Number.isSafeInteger(raw.focusedToken) && (raw.focusedToken as number) >= 0)
+    state.focusedToken = raw.focusedToken as number;
   if (isObject(raw.scroll)) {
     for (const tab of TABS) {
       const y = raw.scroll[tab];
@@ -49,10 +51,17 @@ export function readUiState(raw: unknown): UiState {
   }
   if (isObject(raw.cache)) {
     const { snapshot, budget, gallery, calibration } = raw.cache;
-    if (isObject(snapshot) && typeof snapshot.metric === 'string' && typeof snapshot.at === 'number' && snapshot.protocol === 1) state.cache.snapshot = snapshot as unknown as Snapshot;
+    if (
+      isObject(snapshot) &&
+      typeof snapshot.metric === 'string' &&
+      typeof snapshot.at === 'number' &&
+      snapshot.protocol === 1
+    )
+      state.cache.snapshot = snapshot as unknown as Snapshot;
     if (isObject(budget) && typeof budget.month === 'string') state.cache.budget = budget as unknown as BudgetView;
     if (Array.isArray(gallery)) state.cache.gallery = gallery.filter(isObject) as unknown as GalleryItemView[];
-    if (isObject(calibration) && typeof calibration.modelName === 'string') state.cache.calibration = calibration as unknown as CalibrationView;
+    if (isObject(calibration) && typeof calibration.modelName === 'string')
+      state.cache.calibration = calibration as unknown as CalibrationView;
   }
   return state;
 }

@@ -10,7 +10,12 @@ function list(labels: string[]): string {
 }
 
 /** The strict Pareto relation of the two predicted vectors, in words, naming who wins where. */
-export function paretoSentence(pareto: ParetoRelation, edge: Scores, cloud: Scores, metrics: readonly MetricView[]): string {
+export function paretoSentence(
+  pareto: ParetoRelation,
+  edge: Scores,
+  cloud: Scores,
+  metrics: readonly MetricView[],
+): string {
   const edgeWins: string[] = [];
   const cloudWins: string[] = [];
   for (const m of metrics) {

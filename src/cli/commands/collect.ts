@@ -67,12 +67,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const loaded = await loadGenerationConfig(values.config, io.cwd);
   const file = loaded.config;
   const names = { edge: values.edge ?? file.edge, cloud: values.cloud ?? file.cloud };
-  for (const side of ['edge', 'cloud'] as const) if (!names[side]) throw new UsageError(`--${side} is required (or "${side}" in the --config file)`);
-  const size = /^(\d{2,5})x(\d{2,5})$/.exec(values.size ?? `${file.defaults.width ?? 1024}x${file.defaults.height ?? 1024}`);
+  for (const side of ['edge', 'cloud'] as const)
+    if (!names[side]) throw new UsageError(`--${side} is required (or "${side}" in the --config file)`);
+  const size = /^(\d{2,5})x(\d{2,5})$/.exec(
+    values.size ?? `${file.defaults.width ?? 1024}x${file.defaults.height ?? 1024}`,
+  );
   if (!size) throw new UsageError(`--size must be WIDTHxHEIGHT, e.g. 1024x1024 (got "${values.size}")`);
   const steps = values.steps === undefined ? file.defaults.steps : integerOption(values.steps, '--steps', 1, 1000, 0);
   const seed = values.seed === undefined ? undefined : integerOption(values.seed, '--seed', 0, 2 ** 32 - 1, 0);
-  const maxCost = values['max-cost'] === undefined ? undefined : numberOption(values['max-cost'], '--max-cost', 0, 1e9, 0);
+  const maxCost =
+    values['max-cost'] === undefined ? undefined : numberOption(values['max-cost'], '--max-cost', 0, 1e9, 0);
 
   // Cheap checks first: backend settings and the prompts, before CLIP loads.
   const secrets = envSecrets(io.env);
@@ -93,9 +97,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
   // The same ledger and monthly cap as \`generate\` with this config: collect's cloud calls are money too.
   const { ledger, reconciled } = await Ledger.open({ file: loaded.ledgerFile, monthlyCap: file.monthlyCap ?? null });
-  if (reconciled.length) writeLine(io.stderr, `ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by an interrupted run counted as spent ($${reconciled.reduce((a, e) => a + e.cost, 0).toFixed(2)})`);
+  if (reconciled.length)
+    writeLine(
+      io.stderr,
+      `ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by an interrupted run counted as spent ($${reconciled.reduce((a, e) => a + e.cost, 0).toFixed(2)})`,
+    );
   const scorer = await MetricScorer.create({ ...clipOptions(values, io), metrics });
-  const shown = values.json ? undefined : progress(io, values.out!, `${edge.name} (${edge.model})`, `${cloud.name} (${cloud.model})`);
+  const shown = values.json
+    ? undefined
+    : progress(io, values.out!, `${edge.name} (${edge.model})`, `${cloud.name} (${cloud.model})`);
   try {
     const summary = await collectPairs({
       entries,
@@ -120,7 +130,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     if (values.json) {
       writeLine(io.stdout, JSON.stringify({ out: values.out, ...summary }, null, 2));
     } else {
-      const parts = [`wrote ${summary.written} pair${summary.written === 1 ? '' : 's'} to ${values.out} in ${duration(summary.seconds)}`];
+      const parts = [
+        `wrote ${summary.written} pair${summary.written === 1 ? '' : 's'} to ${values.out} in ${duration(summary.seconds)}`,
+      ];
       if (summary.already > 0) parts.push(`${summary.already} were there already`);
       if (summary.failed.length > 0) parts.push(`${summary.failed.length} failed (run again to retry them)`);
       parts.push(`spent ${money(summary.spent)}`);
@@ -135,7 +147,12 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 /** Progress on stderr: a redrawn line on a terminal, one line per prompt otherwise. */
-function progress(io: CliIO, out: string, edge: string, cloud: string): { onEvent: (e: CollectEvent) => void; finish: () => void } {
+function progress(
+  io: CliIO,
+  out: string,
+  edge: string,
+  cloud: string,
+): { onEvent: (e: CollectEvent) => void; finish: () => void } {
   let drawn = false;
   const clear = () => {
     if (drawn) io.stderr.write('\r\x1b[2K');
@@ -144,7 +161,8 @@ function progress(io: CliIO, out: string, edge: string, cloud: string): { onEven
   const onEvent = (e: CollectEvent) => {
     switch (e.type) {
       case 'plan':
-        if (e.repaired > 0) writeLine(io.stderr, `${out}: cut off a torn last line (${e.repaired} bytes) left by an interrupted run`);
+        if (e.repaired > 0)
+          writeLine(io.stderr, `${out}: cut off a torn last line (${e.repaired} bytes) left by an interrupted run`);
         writeLine(
           io.stderr,
           `Collecting ${e.todo} of ${e.total} prompts${e.already > 0 ? ` (${e.already} already in ${out})` : ''}: edge ${edge}, cloud ${cloud}; estimated cost ${money(e.estimatedCost)}.`,

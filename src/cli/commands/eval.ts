@@ -1,7 +1,15 @@
 import * as path from 'node:path';
 import { UsageError } from '../../router/errors';
 import { DEFAULT_HYPERPARAMETERS } from '../../router/model/train';
-import { crossValidate, evaluatePredictor, learningCurve, metricsFromIds, prepareData, type CurvePoint, type EvaluationResult } from '../../router/training';
+import {
+  crossValidate,
+  evaluatePredictor,
+  learningCurve,
+  metricsFromIds,
+  prepareData,
+  type CurvePoint,
+  type EvaluationResult,
+} from '../../router/training';
 import { pairMetricIds } from '../../router/pairs';
 import { integerOption, parseCommandArgs } from '../args';
 import { parseWeights, readPairsFile } from '../data';
@@ -47,7 +55,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   );
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values.data) throw new UsageError('--data PAIRS is required');
-  if (values.model && (values.folds || values.curve)) throw new UsageError('use either --model or --folds/--curve, not both');
+  if (values.model && (values.folds || values.curve))
+    throw new UsageError('use either --model or --folds/--curve, not both');
   const head = values.head ?? 'ridge';
   if (head !== 'ridge' && head !== 'network') throw new UsageError('--head must be ridge or network');
   const seed = integerOption(values.seed, '--seed', 0, 2 ** 31 - 1, 1);
@@ -62,7 +71,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const encoder = await factory({ id: values.encoder ?? 'lexical' }, encoderContext(io, values['models-dir']));
     let curve: CurvePoint[];
     try {
-      const data = await prepareData(pairs, encoder, { metrics: metricsFromIds(pairMetricIds(pairs)), signal: io.signal });
+      const data = await prepareData(pairs, encoder, {
+        metrics: metricsFromIds(pairMetricIds(pairs)),
+        signal: io.signal,
+      });
       curve = learningCurve(data, encoder, {
         folds,
         seed,
@@ -80,8 +92,17 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     }
     if (values.json) writeLine(io.stdout, JSON.stringify({ n: pairs.length, folds, seed, curve }));
     else {
-      writeLine(io.stdout, `${pairs.length} pairs · learning curve, ${folds} folds (seed ${seed}) · pooled held-out APGR`);
-      writeLine(io.stdout, table([['labelled prompts', 'random', 'chosen'], ...curve.map((c) => [String(c.size), fixed(c.random, 3), fixed(c.chosen, 3)])]));
+      writeLine(
+        io.stdout,
+        `${pairs.length} pairs · learning curve, ${folds} folds (seed ${seed}) · pooled held-out APGR`,
+      );
+      writeLine(
+        io.stdout,
+        table([
+          ['labelled prompts', 'random', 'chosen'],
+          ...curve.map((c) => [String(c.size), fixed(c.random, 3), fixed(c.chosen, 3)]),
+        ]),
+      );
     }
     return 0;
   }
@@ -96,7 +117,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     if (!factory) throw new UsageError(`--encoder must be one of ${Object.keys(encoderFactories).join(', ')}`);
     const encoder = await factory({ id: encoderId }, encoderContext(io, values['models-dir']));
     try {
-      const data = await prepareData(pairs, encoder, { metrics: metricsFromIds(pairMetricIds(pairs)), signal: io.signal });
+      const data = await prepareData(pairs, encoder, {
+        metrics: metricsFromIds(pairMetricIds(pairs)),
+        signal: io.signal,
+      });
       const cv = await crossValidate(data, encoder, {
         folds,
         seed,
@@ -120,12 +144,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     writeLine(io.stdout, JSON.stringify(result));
     return 0;
   }
-  const quality = weights ? `weighted sum of ${result.metrics.map((m) => `${m} ${fixed(weights[m] ?? 0)}`).join(', ')}` : `mean of ${result.metrics.join(', ')}`;
+  const quality = weights
+    ? `weighted sum of ${result.metrics.map((m) => `${m} ${fixed(weights[m] ?? 0)}`).join(', ')}`
+    : `mean of ${result.metrics.join(', ')}`;
   writeLine(io.stdout, `${result.n} pairs · quality = ${quality} · ${mode}`);
   const perFold = result.folds?.perFold;
   const rows = [['router', 'APGR', 'CPT(50%)', 'PGR(50%)', ...(perFold ? ['APGR per fold'] : [])]];
   for (const [name, r] of Object.entries(result.routers)) {
-    rows.push([name, fixed(r.apgr, 3), fixed(r.cpt50, 3), fixed(r.pgr50, 3), ...(perFold ? [`${fixed(perFold[name]!.mean.apgr, 3)} ± ${fixed(perFold[name]!.sd.apgr, 3)}`] : [])]);
+    rows.push([
+      name,
+      fixed(r.apgr, 3),
+      fixed(r.cpt50, 3),
+      fixed(r.pgr50, 3),
+      ...(perFold ? [`${fixed(perFold[name]!.mean.apgr, 3)} ± ${fixed(perFold[name]!.sd.apgr, 3)}`] : []),
+    ]);
   }
   writeLine(io.stdout, table(rows));
   return 0;

@@ -1,6 +1,12 @@
 import * as path from 'node:path';
 import { loadGenerationConfig } from '../../generation/config';
-import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome, type Plan } from '../../generation/dispatcher';
+import {
+  Dispatcher,
+  type DispatchEvent,
+  type DispatchItem,
+  type DispatchOutcome,
+  type Plan,
+} from '../../generation/dispatcher';
 import { Ledger, type LedgerStatus } from '../../generation/ledger';
 import { saveOutcome, type SavedFiles } from '../../generation/output';
 import { createBackend, envSecrets, fileBackend, isBackendName, REQUIRED_SECRETS } from '../../backends/registry';
@@ -50,7 +56,8 @@ Options:
 
 function backendName(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
-  if (!isBackendName(value)) throw new UsageError(`${flag} must be one of ${BACKEND_NAMES.join(', ')} (got "${value}")`);
+  if (!isBackendName(value))
+    throw new UsageError(`${flag} must be one of ${BACKEND_NAMES.join(', ')} (got "${value}")`);
   return value;
 }
 
@@ -66,7 +73,9 @@ function urlOption(value: string | undefined, flag: string): string | undefined 
 }
 
 function monthLine(m: LedgerStatus): string {
-  return m.cap === null ? `this month ${money(m.spent)} spent (no cap)` : `this month ${money(m.spent)} spent of ${money(m.cap)} (${money(m.left)} left)`;
+  return m.cap === null
+    ? `this month ${money(m.spent)} spent (no cap)`
+    : `this month ${money(m.spent)} spent of ${money(m.cap)} (${money(m.left)} left)`;
 }
 
 function progressWriter(io: CliIO, total: number, order: Map<string, number>) {
@@ -88,7 +97,9 @@ function progressWriter(io: CliIO, total: number, order: Map<string, number>) {
           io.stderr.write(`\r\x1b[K  ${e.id} ${percent(e.progress.fraction)}`);
           open = true;
         } else if (e.progress.status === 'queued') {
-          io.stderr.write(`\r\x1b[K  ${e.id} queued${e.progress.position !== undefined ? ` (${e.progress.position} ahead)` : ''}`);
+          io.stderr.write(
+            `\r\x1b[K  ${e.id} queued${e.progress.position !== undefined ? ` (${e.progress.position} ahead)` : ''}`,
+          );
           open = true;
         }
         break;
@@ -130,7 +141,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError('name at least one prompt file (or - for standard input)');
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
-  if (values.mode !== undefined && !GENERATION_MODES.includes(values.mode as GenerationMode)) throw new UsageError(`--mode must be one of ${GENERATION_MODES.join(', ')} (got "${values.mode}")`);
+  if (values.mode !== undefined && !GENERATION_MODES.includes(values.mode as GenerationMode))
+    throw new UsageError(`--mode must be one of ${GENERATION_MODES.join(', ')} (got "${values.mode}")`);
   const edgeFlag = backendName(values.edge, '--edge');
   const cloudFlag = backendName(values.cloud, '--cloud');
   const edgeUrl = urlOption(values['edge-url'], '--edge-url');
@@ -143,11 +155,18 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const budget = budgetFlag ?? config.budget ?? 0.3;
   const edgeName = edgeFlag ?? config.edge;
   const cloudName = cloudFlag ?? config.cloud;
-  if (!edgeName && !cloudName) throw new UsageError('name an edge and/or a cloud backend: --edge NAME, --cloud NAME (or "edge"/"cloud" in the config file)');
+  if (!edgeName && !cloudName)
+    throw new UsageError(
+      'name an edge and/or a cloud backend: --edge NAME, --cloud NAME (or "edge"/"cloud" in the config file)',
+    );
   if (edgeUrl && !edgeName) throw new UsageError('--edge-url needs an edge backend (--edge NAME)');
   if (cloudUrl && !cloudName) throw new UsageError('--cloud-url needs a cloud backend (--cloud NAME)');
-  if (mode !== 'predict' && !(edgeName && cloudName)) throw new UsageError(`--mode ${mode} needs both an edge and a cloud backend`);
-  const policy = validatePolicy({ cloudShare: budget, monthlyCap: config.monthlyCap ?? null }, values.budget !== undefined ? '--budget' : 'config');
+  if (mode !== 'predict' && !(edgeName && cloudName))
+    throw new UsageError(`--mode ${mode} needs both an edge and a cloud backend`);
+  const policy = validatePolicy(
+    { cloudShare: budget, monthlyCap: config.monthlyCap ?? null },
+    values.budget !== undefined ? '--budget' : 'config',
+  );
 
   const secrets = envSecrets(io.env);
   const build = (name: string | undefined, url: string | undefined, side: 'edge' | 'cloud'): Backend | undefined => {
@@ -165,18 +184,27 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const parsed = await readPromptFile(file, { cwd: io.cwd, stdin: io.stdin });
     // Every .t2i file numbers its prompts p1, p2…: with several inputs the file's name keeps ids (and images) apart.
     const prefix = inputIdPrefix(file, positionals.length);
-    for (const entry of parsed.entries) entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings });
+    for (const entry of parsed.entries)
+      entries.push({ entry: prefix ? { ...entry, id: prefix + entry.id } : entry, settings: parsed.settings });
   }
   if (entries.length === 0) throw new RouteT2IError('no-prompts', `no prompts in ${positionals.join(', ')}`);
   const seen = new Set<string>();
   for (const { entry } of entries) {
-    if (seen.has(entry.id)) throw new RouteT2IError('duplicate-id', `prompt id "${entry.id}" appears twice (${entry.source.file}); ids name the output files`, positionals.length > 1 ? 'two inputs share a file name; rename one' : undefined);
+    if (seen.has(entry.id))
+      throw new RouteT2IError(
+        'duplicate-id',
+        `prompt id "${entry.id}" appears twice (${entry.source.file}); ids name the output files`,
+        positionals.length > 1 ? 'two inputs share a file name; rename one' : undefined,
+      );
     seen.add(entry.id);
   }
 
   const modelDir = values.model ? path.resolve(io.cwd, values.model) : defaultModelDir();
   const modelsDir = values['models-dir'] ? path.resolve(io.cwd, values['models-dir']) : undefined;
-  const predictor = await Predictor.load(modelDir, { encoders: encoderFactories, context: { signal: io.signal, ...(modelsDir ? { modelsDir } : {}) } });
+  const predictor = await Predictor.load(modelDir, {
+    encoders: encoderFactories,
+    context: { signal: io.signal, ...(modelsDir ? { modelsDir } : {}) },
+  });
   const predictions = await predictor.predict(
     entries.map((e) => e.entry.prompt),
     { signal: io.signal },
@@ -219,7 +247,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (dryRun) {
     const month = await Ledger.peek({ file: ledgerFile, monthlyCap: policy.monthlyCap });
     const plan = new Dispatcher(dispatchBase).plan(items, month.spent + month.reserved, month.cascade);
-    printPlan(io, plan, { mode, budget, edge, cloud, month, byId, json: Boolean(values.json), predictor: predictor.name });
+    printPlan(io, plan, {
+      mode,
+      budget,
+      edge,
+      cloud,
+      month,
+      byId,
+      json: Boolean(values.json),
+      predictor: predictor.name,
+    });
     return 0;
   }
 
@@ -231,16 +268,28 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const { ledger, reconciled } = await Ledger.open({ file: ledgerFile, monthlyCap: policy.monthlyCap });
   if (reconciled.length) {
     const total = reconciled.reduce((a, e) => a + e.cost, 0);
-    writeLine(io.stderr, `ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by an interrupted run counted as spent (${money(total)})`);
+    writeLine(
+      io.stderr,
+      `ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by an interrupted run counted as spent (${money(total)})`,
+    );
   }
   let scorer: ScorerHandle | undefined;
   if (mode !== 'predict') {
     // `--scorer none` opts out of measuring: cascade then keeps edge images as rendered, and says so.
     const name = values.scorer === 'none' ? undefined : (values.scorer ?? (scorerLoaders.clip ? 'clip' : undefined));
     if (values.scorer && values.scorer !== 'none' && !scorerLoaders[values.scorer]) {
-      throw new UsageError(`--scorer must be none or one of ${Object.keys(scorerLoaders).join(', ') || '(none available in this build)'} (got "${values.scorer}")`);
+      throw new UsageError(
+        `--scorer must be none or one of ${Object.keys(scorerLoaders).join(', ') || '(none available in this build)'} (got "${values.scorer}")`,
+      );
     }
-    if (name) scorer = await scorerLoaders[name]!({ cwd: io.cwd, env: io.env, signal: io.signal, modelsDir, metrics: predictor.metrics });
+    if (name)
+      scorer = await scorerLoaders[name]!({
+        cwd: io.cwd,
+        env: io.env,
+        signal: io.signal,
+        modelsDir,
+        metrics: predictor.metrics,
+      });
   }
   const dispatcher = new Dispatcher({ ...dispatchBase, ledger, scorer: scorer?.scorer });
   const saved = new Map<string, SavedFiles>();
@@ -270,7 +319,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
           predicted: { edge: prediction.edge, cloud: prediction.cloud, prs: prediction.prs, pareto: prediction.pareto },
         });
         saved.set(o.id, files);
-        writeLine(io.stderr, `${n}: ${o.route} ${o.result.backend} ${((o.result.timings.totalMs ?? 0) / 1000).toFixed(1)} s ${money(o.cost)} → ${path.relative(io.cwd, files.image) || files.image}`);
+        writeLine(
+          io.stderr,
+          `${n}: ${o.route} ${o.result.backend} ${((o.result.timings.totalMs ?? 0) / 1000).toFixed(1)} s ${money(o.cost)} → ${path.relative(io.cwd, files.image) || files.image}`,
+        );
       },
     });
   } finally {
@@ -315,11 +367,19 @@ async function run(argv: string[], io: CliIO): Promise<number> {
             error: o.error ? { code: (o.error as RouteT2IError).code ?? 'error', message: o.error.message } : null,
           };
         }),
-        summary: { images: { edge: edgeCount, cloud: cloudCount }, failed: failed.length, spent, month: { ...month, left: Number.isFinite(month.left) ? month.left : null } },
+        summary: {
+          images: { edge: edgeCount, cloud: cloudCount },
+          failed: failed.length,
+          spent,
+          month: { ...month, left: Number.isFinite(month.left) ? month.left : null },
+        },
       }),
     );
   } else {
-    writeLine(io.stdout, `${outcomes.length - failed.length} image${outcomes.length - failed.length === 1 ? '' : 's'}: ${edgeCount} edge, ${cloudCount} cloud${failed.length ? `, ${failed.length} failed` : ''} → ${path.relative(io.cwd, outDir) || '.'}`);
+    writeLine(
+      io.stdout,
+      `${outcomes.length - failed.length} image${outcomes.length - failed.length === 1 ? '' : 's'}: ${edgeCount} edge, ${cloudCount} cloud${failed.length ? `, ${failed.length} failed` : ''} → ${path.relative(io.cwd, outDir) || '.'}`,
+    );
     writeLine(io.stdout, `spent ${money(spent)}; ${monthLine(month)}`);
   }
   return failed.length ? 1 : 0;
@@ -328,7 +388,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 function printPlan(
   io: CliIO,
   plan: Plan,
-  o: { mode: GenerationMode; budget: number; edge?: Backend; cloud?: Backend; month: LedgerStatus; byId: Map<string, { entry: PromptEntry; prediction: { prs: number } }>; json: boolean; predictor: string },
+  o: {
+    mode: GenerationMode;
+    budget: number;
+    edge?: Backend;
+    cloud?: Backend;
+    month: LedgerStatus;
+    byId: Map<string, { entry: PromptEntry; prediction: { prs: number } }>;
+    json: boolean;
+    predictor: string;
+  },
 ): void {
   if (o.json) {
     writeLine(
@@ -342,20 +411,46 @@ function printPlan(
         edge: o.edge ? { backend: o.edge.name, model: o.edge.model } : null,
         cloud: o.cloud ? { backend: o.cloud.name, model: o.cloud.model } : null,
         // Field names as route --json: `route` (here also "cascade"), costs named `…Cost` as in the summary.
-        prompts: plan.entries.map((e) => ({ id: e.id, prompt: o.byId.get(e.id)!.entry.prompt, route: e.action, why: e.why, prs: o.byId.get(e.id)!.prediction.prs, estimatedCost: e.estimate, maxCost: e.maxEstimate })),
-        summary: { estimatedCost: plan.estimatedCost, maxCost: plan.maxCost, escalationBudget: plan.escalationBudget, month: { ...o.month, left: Number.isFinite(o.month.left) ? o.month.left : null } },
+        prompts: plan.entries.map((e) => ({
+          id: e.id,
+          prompt: o.byId.get(e.id)!.entry.prompt,
+          route: e.action,
+          why: e.why,
+          prs: o.byId.get(e.id)!.prediction.prs,
+          estimatedCost: e.estimate,
+          maxCost: e.maxEstimate,
+        })),
+        summary: {
+          estimatedCost: plan.estimatedCost,
+          maxCost: plan.maxCost,
+          escalationBudget: plan.escalationBudget,
+          month: { ...o.month, left: Number.isFinite(o.month.left) ? o.month.left : null },
+        },
       }),
     );
     return;
   }
   const count = (a: string) => plan.entries.filter((e) => e.action === a).length;
-  const parts = [`${count('edge')} edge`, `${count('cloud')} cloud`, ...(count('cascade') ? [`${count('cascade')} cascade`] : [])];
-  writeLine(io.stdout, `plan (${o.mode}, budget ${percent(o.budget)}, α ${fixed(plan.alpha)}): ${plan.entries.length} prompt${plan.entries.length === 1 ? '' : 's'} → ${parts.join(', ')}`);
+  const parts = [
+    `${count('edge')} edge`,
+    `${count('cloud')} cloud`,
+    ...(count('cascade') ? [`${count('cascade')} cascade`] : []),
+  ];
+  writeLine(
+    io.stdout,
+    `plan (${o.mode}, budget ${percent(o.budget)}, α ${fixed(plan.alpha)}): ${plan.entries.length} prompt${plan.entries.length === 1 ? '' : 's'} → ${parts.join(', ')}`,
+  );
   for (const e of plan.entries) {
     const p = o.byId.get(e.id)!;
-    writeLine(io.stdout, `  ${e.id.padEnd(8)} ${e.action.padEnd(7)} ${money(e.action === 'cascade' ? e.maxEstimate : e.estimate).padStart(7)}  "${shorten(p.entry.prompt, 48)}" — ${e.why}`);
+    writeLine(
+      io.stdout,
+      `  ${e.id.padEnd(8)} ${e.action.padEnd(7)} ${money(e.action === 'cascade' ? e.maxEstimate : e.estimate).padStart(7)}  "${shorten(p.entry.prompt, 48)}" — ${e.why}`,
+    );
   }
-  const upTo = plan.maxCost > plan.estimatedCost ? ` (up to ${money(plan.maxCost)} if cascades escalate: at most ${plan.escalationBudget} may)` : '';
+  const upTo =
+    plan.maxCost > plan.estimatedCost
+      ? ` (up to ${money(plan.maxCost)} if cascades escalate: at most ${plan.escalationBudget} may)`
+      : '';
   writeLine(io.stdout, `estimated cost ${money(plan.estimatedCost)}${upTo}; ${monthLine(o.month)}`);
   writeLine(io.stdout, 'dry run: no request was sent, nothing was written');
 }

@@ -37,8 +37,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (values.reconcile && values.repair) throw new UsageError('--reconcile and --repair are separate steps: repair first, then reconcile');
-  if (values.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month)) throw new UsageError(`--month must be YYYY-MM (got "${values.month}")`);
+  if (values.reconcile && values.repair)
+    throw new UsageError('--reconcile and --repair are separate steps: repair first, then reconcile');
+  if (values.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month))
+    throw new UsageError(`--month must be YYYY-MM (got "${values.month}")`);
   const loaded = await loadGenerationConfig(values.config, io.cwd);
   const file = values.ledger ? path.resolve(io.cwd, values.ledger) : loaded.ledgerFile;
   const ledger = Ledger.at({ file, monthlyCap: loaded.config.monthlyCap ?? null });
@@ -51,7 +53,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       if (!repaired) writeLine(io.stderr, `${file} is sound: nothing to repair.`);
       else {
         writeLine(io.stderr, `Moved the damaged ledger to ${repaired.movedTo}.`);
-        writeLine(io.stderr, `Wrote a new ${path.basename(file)} with the ${repaired.entries} entr${repaired.entries === 1 ? 'y' : 'ies'} and ${repaired.reservations} reservation${repaired.reservations === 1 ? '' : 's'} that could be read.`);
+        writeLine(
+          io.stderr,
+          `Wrote a new ${path.basename(file)} with the ${repaired.entries} entr${repaired.entries === 1 ? 'y' : 'ies'} and ${repaired.reservations} reservation${repaired.reservations === 1 ? '' : 's'} that could be read.`,
+        );
         if (repaired.dropped.length) {
           writeLine(io.stderr, `Could not keep (check ${path.basename(repaired.movedTo)} for money these held):`);
           for (const d of repaired.dropped) writeLine(io.stderr, `  - ${d}`);
@@ -64,7 +69,12 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const done = await ledger.reconcile();
     out.reconciled = done;
     if (!values.json) {
-      writeLine(io.stderr, done.length ? `Settled ${done.length} leftover reservation${done.length === 1 ? '' : 's'} at ${done.length === 1 ? 'its estimate' : 'their estimates'} (${money(done.reduce((a, e) => a + e.cost, 0))}).` : 'No leftover reservations: nothing to reconcile.');
+      writeLine(
+        io.stderr,
+        done.length
+          ? `Settled ${done.length} leftover reservation${done.length === 1 ? '' : 's'} at ${done.length === 1 ? 'its estimate' : 'their estimates'} (${money(done.reduce((a, e) => a + e.cost, 0))}).`
+          : 'No leftover reservations: nothing to reconcile.',
+      );
     }
   }
 
@@ -76,14 +86,48 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   writeLine(io.stdout, `${file}`);
-  writeLine(io.stdout, `${month}: spent ${money(status.spent)}, reserved ${money(status.reserved)}, cap ${status.cap === null ? 'none' : money(status.cap)}${status.cap === null ? '' : `, left ${money(status.left)}`}`);
-  if (status.cascade.cascaded) writeLine(io.stdout, `cascade: ${status.cascade.escalated} of ${status.cascade.cascaded} cascaded prompts escalated to the cloud`);
+  writeLine(
+    io.stdout,
+    `${month}: spent ${money(status.spent)}, reserved ${money(status.reserved)}, cap ${status.cap === null ? 'none' : money(status.cap)}${status.cap === null ? '' : `, left ${money(status.left)}`}`,
+  );
+  if (status.cascade.cascaded)
+    writeLine(
+      io.stdout,
+      `cascade: ${status.cascade.escalated} of ${status.cascade.cascaded} cascaded prompts escalated to the cloud`,
+    );
   if (reservations.length) {
-    writeLine(io.stdout, `\nreservations (calls in flight, or left by a run that stopped; --reconcile settles those whose run is gone):`);
-    writeLine(io.stdout, table(reservations.map((r: Reservation) => [r.at, r.backend, money(r.estimate), `pid ${r.pid} on ${r.host}`, r.note ?? ''])));
+    writeLine(
+      io.stdout,
+      `\nreservations (calls in flight, or left by a run that stopped; --reconcile settles those whose run is gone):`,
+    );
+    writeLine(
+      io.stdout,
+      table(
+        reservations.map((r: Reservation) => [
+          r.at,
+          r.backend,
+          money(r.estimate),
+          `pid ${r.pid} on ${r.host}`,
+          r.note ?? '',
+        ]),
+      ),
+    );
   }
   writeLine(io.stdout, entries.length ? `\nentries (${entries.length}):` : '\nno entries this month');
-  if (entries.length) writeLine(io.stdout, table(entries.map((e: LedgerEntry) => [e.at, e.backend, money(e.cost), e.cost !== e.estimate ? `estimate ${money(e.estimate)}` : '', e.reconciled ? 'reconciled' : '', e.note ?? ''])));
+  if (entries.length)
+    writeLine(
+      io.stdout,
+      table(
+        entries.map((e: LedgerEntry) => [
+          e.at,
+          e.backend,
+          money(e.cost),
+          e.cost !== e.estimate ? `estimate ${money(e.estimate)}` : '',
+          e.reconciled ? 'reconciled' : '',
+          e.note ?? '',
+        ]),
+      ),
+    );
   return 0;
 }
 

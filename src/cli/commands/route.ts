@@ -84,7 +84,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const alpha = calibrateAlpha([...predictor.prsReference, ...prs], budget);
   const routed: RoutedPrompt[] = entries.map((entry, i) => {
     // The user's `# route:` line wins over the policy, as in the editor and generate.
-    if (entry.route) return { entry, prediction: predictions[i]!, route: entry.route.side, reason: `"# route: ${entry.route.side}" in the file` };
+    if (entry.route)
+      return {
+        entry,
+        prediction: predictions[i]!,
+        route: entry.route.side,
+        reason: `"# route: ${entry.route.side}" in the file`,
+      };
     const d = decideRoute(prs[i]!, alpha, budget, policy);
     return { entry, prediction: predictions[i]!, route: d.route, reason: explainDecision(d, budget) };
   });
@@ -115,35 +121,43 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       seconds,
     };
     const prompts = routed.map(({ entry, prediction, route, reason }) => ({
-        id: entry.id,
-        prompt: entry.prompt,
-        ...(entry.negative !== undefined ? { negative: entry.negative } : {}),
-        source: entry.source,
-        edge: prediction.edge,
-        cloud: prediction.cloud,
-        prs: prediction.prs,
-        pareto: prediction.pareto,
-        route,
-        reason,
-        ...(prediction.truncated ? { truncated: prediction.truncated } : {}),
-        tokens: prediction.tokens,
-      }));
+      id: entry.id,
+      prompt: entry.prompt,
+      ...(entry.negative !== undefined ? { negative: entry.negative } : {}),
+      source: entry.source,
+      edge: prediction.edge,
+      cloud: prediction.cloud,
+      prs: prediction.prs,
+      pareto: prediction.pareto,
+      route,
+      reason,
+      ...(prediction.truncated ? { truncated: prediction.truncated } : {}),
+      tokens: prediction.tokens,
+    }));
     await writeJsonWithList(io.stdout, head, 'prompts', prompts);
     return 0;
   }
 
   const weights = predictor.normalisation.weights;
   const label = (id: string) => predictor.metrics.find((m) => m.id === id)?.label.toLowerCase() ?? id;
-  const scores = (s: Record<string, number>) => predictor.metrics.map((m) => `${m.label.toLowerCase()} ${fixed(s[m.id])}`).join('  ');
+  const scores = (s: Record<string, number>) =>
+    predictor.metrics.map((m) => `${m.label.toLowerCase()} ${fixed(s[m.id])}`).join('  ');
   for (const { entry, prediction, route, reason } of routed) {
-    const where = entry.source.file === '-' ? `stdin:${entry.source.line + 1}` : `${entry.source.file}:${entry.source.line + 1}`;
+    const where =
+      entry.source.file === '-' ? `stdin:${entry.source.line + 1}` : `${entry.source.file}:${entry.source.line + 1}`;
     writeLine(io.stdout, `${where}  "${shorten(entry.prompt)}"`);
     writeLine(io.stdout, `  edge   ${scores(prediction.edge)}`);
     writeLine(io.stdout, `  cloud  ${scores(prediction.cloud)}`);
-    writeLine(io.stdout, `  PRS ${formatVersus(prediction.prs, alpha)[0]} · ${PARETO_WORDS[prediction.pareto]} · → ${route}: ${reason}`);
+    writeLine(
+      io.stdout,
+      `  PRS ${formatVersus(prediction.prs, alpha)[0]} · ${PARETO_WORDS[prediction.pareto]} · → ${route}: ${reason}`,
+    );
     const weak = weakTokens(prediction, predictor.metrics, weights);
     if (prediction.truncated) writeLine(io.stdout, `  cut: ${prediction.truncated.reason}`);
-    writeLine(io.stdout, `  weak tokens: ${weak.length ? weak.map((w) => `${w.token.text} (${label(w.worstMetric)} ${signed(w.token.impact[w.worstMetric]!)})`).join(', ') : 'none'}`);
+    writeLine(
+      io.stdout,
+      `  weak tokens: ${weak.length ? weak.map((w) => `${w.token.text} (${label(w.worstMetric)} ${signed(w.token.impact[w.worstMetric]!)})`).join(', ') : 'none'}`,
+    );
     writeLine(io.stdout);
   }
   writeLine(
@@ -158,9 +172,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 function pairOption(value: string | undefined): { edge?: string; cloud?: string } {
   if (value === undefined) return {};
   const parts = value.split(',').map((s) => s.trim());
-  if (parts.length !== 2 || parts.some((p) => !/^[^:\s]+:\S+$/.test(p))) throw new UsageError(`--pair must be EDGE,CLOUD with each side as backend:model (got ${JSON.stringify(value)})`);
+  if (parts.length !== 2 || parts.some((p) => !/^[^:\s]+:\S+$/.test(p)))
+    throw new UsageError(`--pair must be EDGE,CLOUD with each side as backend:model (got ${JSON.stringify(value)})`);
   return { edge: parts[0]!, cloud: parts[1]! };
 }
 
 export const routeCommand: Command = { usage, run };
-

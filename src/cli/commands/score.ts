@@ -42,7 +42,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const images: Array<{ file: string; bytes?: Uint8Array; error?: string }> = [];
   for (const file of positionals) {
     try {
-      const bytes = new Uint8Array(readFileBoundedSync(path.resolve(io.cwd, file), { limit: READ_LIMITS.image, what: 'image', name: file }));
+      const bytes = new Uint8Array(
+        readFileBoundedSync(path.resolve(io.cwd, file), { limit: READ_LIMITS.image, what: 'image', name: file }),
+      );
       checkImageHeader(bytes, file);
       images.push({ file, bytes });
     } catch (e) {
@@ -76,7 +78,19 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   const shown = metrics.filter((m) => results.some((r) => r.scores?.[m.id] !== undefined));
   if (values.json) {
-    writeLine(io.stdout, JSON.stringify({ model: scorer.model, modelDir: scorer.folder, metrics: shown.map((m) => ({ id: m.id, label: m.label })), images: results }, null, 2));
+    writeLine(
+      io.stdout,
+      JSON.stringify(
+        {
+          model: scorer.model,
+          modelDir: scorer.folder,
+          metrics: shown.map((m) => ({ id: m.id, label: m.label })),
+          images: results,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     const width = shown.reduce((w, m) => Math.max(w, m.label.length), 0);
     for (const r of results) {
@@ -86,7 +100,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const skipped = metrics.length - shown.length;
     const note = skipped > 0 && values.prompt === undefined ? ' (alignment needs --prompt)' : '';
-    writeLine(io.stderr, `${results.length} image${results.length === 1 ? '' : 's'} scored with ${scorer.model} in ${seconds.toFixed(2)} s${note}`);
+    writeLine(
+      io.stderr,
+      `${results.length} image${results.length === 1 ? '' : 's'} scored with ${scorer.model} in ${seconds.toFixed(2)} s${note}`,
+    );
   }
   const failed = results.filter((r) => r.error).length;
   if (failed > 0) writeLine(io.stderr, `routet2i score: ${failed} of ${results.length} images could not be read`);

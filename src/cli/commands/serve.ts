@@ -55,12 +55,21 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const leaseMs = Math.round(numberOption(values.lease, '--lease', 0.2, 3600, 30) * 1000);
   const keys = await loadKeys(values.keys ? path.resolve(io.cwd, values.keys) : undefined, io.env);
-  if (!keys && !loopback(host)) throw new UsageError(`--host ${host} opens the gateway to the network: give it keys (--keys FILE or ROUTET2I_GATEWAY_KEYS)`);
+  if (!keys && !loopback(host))
+    throw new UsageError(
+      `--host ${host} opens the gateway to the network: give it keys (--keys FILE or ROUTET2I_GATEWAY_KEYS)`,
+    );
 
   const { config, dir: configDir, ledgerFile } = await loadGenerationConfig(values.config, io.cwd);
-  if (!config.edge && !config.cloud) throw new RouteT2IError('no-backend', 'the gateway needs an edge and/or a cloud backend ("edge"/"cloud" in the config file)', 'pass --config FILE');
+  if (!config.edge && !config.cloud)
+    throw new RouteT2IError(
+      'no-backend',
+      'the gateway needs an edge and/or a cloud backend ("edge"/"cloud" in the config file)',
+      'pass --config FILE',
+    );
   const mode = config.mode ?? 'predict';
-  if (mode !== 'predict' && !(config.edge && config.cloud)) throw new RouteT2IError('bad-config', `mode ${mode} needs both an edge and a cloud backend`);
+  if (mode !== 'predict' && !(config.edge && config.cloud))
+    throw new RouteT2IError('bad-config', `mode ${mode} needs both an edge and a cloud backend`);
   const policy = validatePolicy({ cloudShare: config.budget ?? 0.3, monthlyCap: config.monthlyCap ?? null }, 'config');
 
   const secrets = envSecrets(io.env);
@@ -74,23 +83,34 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const named = new Map<string, Backend>();
   for (const b of [edge, cloud]) if (b) named.set(b.name, b);
   for (const name of Object.keys(config.backends) as BackendName[]) {
-    if (!named.has(name)) named.set(name, build(name, (config.backends[name]?.side) ?? DEFAULT_SIDES[name]));
+    if (!named.has(name)) named.set(name, build(name, config.backends[name]?.side ?? DEFAULT_SIDES[name]));
   }
   for (const b of named.values()) {
-    if (REQUIRED_SECRETS[b.name as BackendName] && !(await secrets.get(b.secretName!))) throw new RouteT2IError('no-key', `${b.name}: no API key: set ${b.secretName} in the environment`);
+    if (REQUIRED_SECRETS[b.name as BackendName] && !(await secrets.get(b.secretName!)))
+      throw new RouteT2IError('no-key', `${b.name}: no API key: set ${b.secretName} in the environment`);
   }
 
   const ledgerSpec = values.ledger ?? config.ledger;
   // A database URL is used as given; a file named by --ledger is relative to the current folder, the config's own
   // ledger (or the default) to the config file, as for generate.
   const ledger =
-    ledgerSpec && isDatabaseUrl(ledgerSpec) ? ledgerSpec : values.ledger !== undefined ? path.resolve(io.cwd, values.ledger) : ledgerFile;
+    ledgerSpec && isDatabaseUrl(ledgerSpec)
+      ? ledgerSpec
+      : values.ledger !== undefined
+        ? path.resolve(io.cwd, values.ledger)
+        : ledgerFile;
   const warn = (m: string) => writeLine(io.stderr, m);
   const modelDir = values.model ? path.resolve(io.cwd, values.model) : defaultModelDir();
   const modelsDir = values['models-dir'] ? path.resolve(io.cwd, values['models-dir']) : undefined;
-  const predictor = await Predictor.load(modelDir, { encoders: encoderFactories, context: { signal: io.signal, ...(modelsDir ? { modelsDir } : {}) } });
+  const predictor = await Predictor.load(modelDir, {
+    encoders: encoderFactories,
+    context: { signal: io.signal, ...(modelsDir ? { modelsDir } : {}) },
+  });
   const { store, reconciled } = await openGatewayStore(ledger, policy.monthlyCap, { leaseMs, onWarning: warn });
-  if (reconciled.length) warn(`ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by a stopped gateway or run counted as spent`);
+  if (reconciled.length)
+    warn(
+      `ledger: ${reconciled.length} reservation${reconciled.length === 1 ? '' : 's'} left by a stopped gateway or run counted as spent`,
+    );
 
   const gateway = createGateway({
     store,
@@ -115,7 +135,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     await store.close();
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RouteT2IError('listen', `cannot listen on ${host}:${port} (${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (e as Error).message})`);
+    throw new RouteT2IError(
+      'listen',
+      `cannot listen on ${host}:${port} (${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (e as Error).message})`,
+    );
   }
   const address = gateway.server.address();
   const actual = typeof address === 'object' && address ? address.port : port;

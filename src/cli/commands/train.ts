@@ -70,7 +70,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (!values.out) throw new UsageError('--out DIR is required');
   const encoderId = values.encoder ?? 'lexical';
   const factory = encoderFactories[encoderId];
-  if (!factory) throw new UsageError(`--encoder must be one of ${Object.keys(encoderFactories).join(', ')} (got "${encoderId}")`);
+  if (!factory)
+    throw new UsageError(`--encoder must be one of ${Object.keys(encoderFactories).join(', ')} (got "${encoderId}")`);
   const out = path.resolve(io.cwd, values.out);
   if (existsSync(path.join(out, MODEL_JSON)) && !values.force) {
     throw new RouteT2IError('exists', `${values.out} already holds a predictor`, 'pass --force to replace it');
@@ -80,8 +81,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     maxEpochs: integerOption(values.epochs, '--epochs', 1, 100_000, DEFAULT_HYPERPARAMETERS.maxEpochs),
     topK: integerOption(values['top-k'], '--top-k', 1, 512, DEFAULT_HYPERPARAMETERS.topK),
     gapWeight: numberOption(values['gap-weight'], '--gap-weight', 0, 1000, DEFAULT_HYPERPARAMETERS.gapWeight),
-    learningRate: numberOption(values['learning-rate'], '--learning-rate', 1e-6, 1, DEFAULT_HYPERPARAMETERS.learningRate),
-    wordBuckets: integerOption(values['word-buckets'], '--word-buckets', 0, 1 << 20, DEFAULT_HYPERPARAMETERS.wordBuckets),
+    learningRate: numberOption(
+      values['learning-rate'],
+      '--learning-rate',
+      1e-6,
+      1,
+      DEFAULT_HYPERPARAMETERS.learningRate,
+    ),
+    wordBuckets: integerOption(
+      values['word-buckets'],
+      '--word-buckets',
+      0,
+      1 << 20,
+      DEFAULT_HYPERPARAMETERS.wordBuckets,
+    ),
   };
   const head = values.head ?? 'ridge';
   if (head !== 'ridge' && head !== 'network') throw new UsageError('--head must be ridge or network');
@@ -94,7 +107,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const metrics = metricsFromIds(pairMetricIds(pairs), known);
   let weights = parseWeights(values.weights);
   if (weights) {
-    for (const id of Object.keys(weights)) if (!metrics.some((m) => m.id === id)) throw new RouteT2IError('bad-weights', `--weights names "${id}", which the pairs do not score`);
+    for (const id of Object.keys(weights))
+      if (!metrics.some((m) => m.id === id))
+        throw new RouteT2IError('bad-weights', `--weights names "${id}", which the pairs do not score`);
     weights = Object.fromEntries(metrics.map((m) => [m.id, weights![m.id] ?? 0]));
   }
   const context = encoderContext(io, values['models-dir']);
@@ -105,13 +120,45 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const encoder = await factory({ id: encoderId }, context);
   try {
     const data = await prepareData(pairs, encoder, { metrics, signal: io.signal });
-    const fit = { hyperparameters: hp, gamma, head: head as 'ridge' | 'network', ...(weights ? { weights } : {}), signal: io.signal, source: path.basename(values.data), name: values.name ?? path.basename(out) };
+    const fit = {
+      hyperparameters: hp,
+      gamma,
+      head: head as 'ridge' | 'network',
+      ...(weights ? { weights } : {}),
+      signal: io.signal,
+      source: path.basename(values.data),
+      name: values.name ?? path.basename(out),
+    };
     const evaluation = folds
-      ? await crossValidate(data, encoder, { ...fit, folds, seed: hp.seed!, onFold: (k, of) => progress(`cross-validating: fold ${k} of ${of}…`) })
+      ? await crossValidate(data, encoder, {
+          ...fit,
+          folds,
+          seed: hp.seed!,
+          onFold: (k, of) => progress(`cross-validating: fold ${k} of ${of}…`),
+        })
       : undefined;
-    const { predictor, report } = fitPredictor(data, encoder, { ...fit, onEpoch: (p) => progress(`training: epoch ${p.epoch} · loss ${fixed(p.trainLoss, 4)}${p.validationLoss !== undefined ? ` · validation ${fixed(p.validationLoss, 4)}` : ''}`) });
+    const { predictor, report } = fitPredictor(data, encoder, {
+      ...fit,
+      onEpoch: (p) =>
+        progress(
+          `training: epoch ${p.epoch} · loss ${fixed(p.trainLoss, 4)}${p.validationLoss !== undefined ? ` · validation ${fixed(p.validationLoss, 4)}` : ''}`,
+        ),
+    });
     if (io.interactive && !values.json) io.stderr.write('\r\x1b[K');
-    const draft = { ...predictor.file, ...(evaluation ? { evaluation: { n: evaluation.n, metrics: evaluation.metrics, routers: evaluation.routers, folds: evaluation.folds, curve: evaluation.curve } } : {}) };
+    const draft = {
+      ...predictor.file,
+      ...(evaluation
+        ? {
+            evaluation: {
+              n: evaluation.n,
+              metrics: evaluation.metrics,
+              routers: evaluation.routers,
+              folds: evaluation.folds,
+              curve: evaluation.curve,
+            },
+          }
+        : {}),
+    };
     const { format: _f, version: _v, weights: _w, ...rest } = draft;
     const file = await saveModel(out, rest, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
     const summary = {
@@ -129,13 +176,31 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     };
     if (values.json) writeLine(io.stdout, JSON.stringify(summary));
     else {
-      if (file.ridge) writeLine(io.stdout, `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} v${file.encoder.version} encoder: ridge head, λ = ${file.ridge.lambda}, groups ${Object.entries(file.ridge.groups).map(([g, w]) => `${g} ${w}`).join(', ')} (chosen by inner cross-validation), ${fixed(report.seconds, 1)} s`);
-      else writeLine(io.stdout, `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} encoder: ${report.epochs} epochs, best ${report.bestEpoch}, validation loss ${fixed(report.validationLoss ?? NaN, 4)}, ${fixed(report.seconds, 1)} s`);
+      if (file.ridge)
+        writeLine(
+          io.stdout,
+          `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} v${file.encoder.version} encoder: ridge head, λ = ${file.ridge.lambda}, groups ${Object.entries(
+            file.ridge.groups,
+          )
+            .map(([g, w]) => `${g} ${w}`)
+            .join(', ')} (chosen by inner cross-validation), ${fixed(report.seconds, 1)} s`,
+        );
+      else
+        writeLine(
+          io.stdout,
+          `trained "${file.name}" on ${pairs.length} pairs (${file.metrics.map((m) => m.id).join(', ')}) with the ${file.encoder.id} encoder: ${report.epochs} epochs, best ${report.bestEpoch}, validation loss ${fixed(report.validationLoss ?? NaN, 4)}, ${fixed(report.seconds, 1)} s`,
+        );
       if (evaluation) {
         const r = evaluation.routers;
-        writeLine(io.stdout, `${folds}-fold APGR: routet2i ${fixed(r.routet2i!.apgr)} · random ${fixed(r.random!.apgr)} · length ${fixed(r.length!.apgr)} · oracle ${fixed(r.oracle!.apgr)}`);
+        writeLine(
+          io.stdout,
+          `${folds}-fold APGR: routet2i ${fixed(r.routet2i!.apgr)} · random ${fixed(r.random!.apgr)} · length ${fixed(r.length!.apgr)} · oracle ${fixed(r.oracle!.apgr)}`,
+        );
       }
-      writeLine(io.stdout, `wrote ${path.relative(io.cwd, out) || '.'}/ (use it with: routet2i route --model ${values.out} <prompts>)`);
+      writeLine(
+        io.stdout,
+        `wrote ${path.relative(io.cwd, out) || '.'}/ (use it with: routet2i route --model ${values.out} <prompts>)`,
+      );
     }
     return 0;
   } finally {

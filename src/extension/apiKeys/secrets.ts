@@ -36,11 +36,19 @@ export class Secrets implements SecretSource {
         names.map(async (n) => ({
           label: LABELS[n],
           description: `${n} · ${SECRET_NAMES[n]}`,
-          detail: (await this.storage.get(SECRET_NAMES[n]!)) ? 'A key is stored' : REQUIRED_SECRETS[n] ? 'No key yet (required)' : 'No key (optional)',
+          detail: (await this.storage.get(SECRET_NAMES[n]!))
+            ? 'A key is stored'
+            : REQUIRED_SECRETS[n]
+              ? 'No key yet (required)'
+              : 'No key (optional)',
           backend: n,
         })),
       );
-      const picked = await vscode.window.showQuickPick(items, { title: 'RouteT2I: Set API Key', placeHolder: 'Which backend is the key for?', matchOnDescription: true });
+      const picked = await vscode.window.showQuickPick(items, {
+        title: 'RouteT2I: Set API Key',
+        placeHolder: 'Which backend is the key for?',
+        matchOnDescription: true,
+      });
       if (!picked) return false;
       name = picked.backend;
     }
@@ -51,7 +59,8 @@ export class Secrets implements SecretSource {
       password: true,
       ignoreFocusOut: true,
       placeHolder: name === 'a1111' ? 'user:password' : 'key',
-      validateInput: (v) => (/\s/.test(v.trim()) ? 'A key has no spaces inside' : /[\r\n]/.test(v) ? 'A key is one line' : undefined),
+      validateInput: (v) =>
+        /\s/.test(v.trim()) ? 'A key has no spaces inside' : /[\r\n]/.test(v) ? 'A key is one line' : undefined,
     });
     if (value === undefined) return false;
     if (value.trim() === '') {
@@ -62,7 +71,9 @@ export class Secrets implements SecretSource {
     }
     await this.storage.store(secret, value.trim());
     this.log.info(`API key for ${name} stored in the secret storage (${secret})`);
-    void vscode.window.showInformationMessage(`RouteT2I: the ${LABELS[name]} key is stored in VS Code's secret storage.`);
+    void vscode.window.showInformationMessage(
+      `RouteT2I: the ${LABELS[name]} key is stored in VS Code's secret storage.`,
+    );
     return true;
   }
 }

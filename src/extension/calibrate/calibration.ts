@@ -49,10 +49,15 @@ export class Calibration {
     } catch (error) {
       if (error instanceof CancelledError) {
         this.log.info('Calibration cancelled; the pairs collected so far are kept, and a new run continues from them');
-        void vscode.window.showInformationMessage('RouteT2I: calibration cancelled. The pairs collected so far are kept; run it again to continue.');
+        void vscode.window.showInformationMessage(
+          'RouteT2I: calibration cancelled. The pairs collected so far are kept; run it again to continue.',
+        );
         return;
       }
-      const message = error instanceof RouteT2IError ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : `calibration failed: ${(error as Error).message}`;
+      const message =
+        error instanceof RouteT2IError
+          ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
+          : `calibration failed: ${(error as Error).message}`;
       this.log.error(`Calibration: ${message}`);
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, 'Show Log').then((c) => c && this.log.show(true));
     } finally {
@@ -63,27 +68,52 @@ export class Calibration {
 
   private async calibrate(): Promise<void> {
     const config = this.config;
-    if (config.restricted) throw new RouteT2IError('restricted', 'RouteT2I does not calibrate in Restricted Mode: this workspace is not trusted', 'trust the workspace to calibrate');
+    if (config.restricted)
+      throw new RouteT2IError(
+        'restricted',
+        'RouteT2I does not calibrate in Restricted Mode: this workspace is not trusted',
+        'trust the workspace to calibrate',
+      );
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) throw new RouteT2IError('no-folder', 'calibration needs an open folder to keep its pairs and the new predictor in');
+    if (!folder)
+      throw new RouteT2IError(
+        'no-folder',
+        'calibration needs an open folder to keep its pairs and the new predictor in',
+      );
     const settings = config.settings;
     const edge = buildBackend(settings, 'edge', this.secrets);
     const cloud = buildBackend(settings, 'cloud', this.secrets);
-    if (!edge || !cloud) throw new RouteT2IError('no-backend', 'calibration renders every prompt on both your edge and your cloud backend', 'set "routet2i.backends.edge" and "routet2i.backends.cloud" first');
+    if (!edge || !cloud)
+      throw new RouteT2IError(
+        'no-backend',
+        'calibration renders every prompt on both your edge and your cloud backend',
+        'set "routet2i.backends.edge" and "routet2i.backends.cloud" first',
+      );
     for (const b of [edge, cloud]) {
-      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!))) throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
+      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!)))
+        throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
     }
     const source = await this.pickPrompts();
     if (!source) return;
     const { entries, file } = source;
     const width = settings.generation.width;
     const height = settings.generation.height;
-    const perPrompt = edge.estimateCost({ prompt: '', width, height }) + cloud.estimateCost({ prompt: '', width, height });
+    const perPrompt =
+      edge.estimateCost({ prompt: '', width, height }) + cloud.estimateCost({ prompt: '', width, height });
     const ledgerFile = this.policy.ledgerFile;
     const month = await Ledger.peek({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
-    const stem = path.basename(file).replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_') || 'prompts';
+    const stem =
+      path
+        .basename(file)
+        .replace(/\.[^.]+$/, '')
+        .replace(/[^\w.-]+/g, '_') || 'prompts';
     const name = `calibrated-${stem}`;
-    const pairsFile = path.join(folder.uri.fsPath, '.routet2i', 'calibration', `${stem}.${edge.name}-${cloud.name}.pairs.jsonl`);
+    const pairsFile = path.join(
+      folder.uri.fsPath,
+      '.routet2i',
+      'calibration',
+      `${stem}.${edge.name}-${cloud.name}.pairs.jsonl`,
+    );
     const modelDir = path.join(folder.uri.fsPath, '.routet2i', 'models', name);
     const left = Number.isFinite(month.left) ? ` (${money(month.left)} left this month)` : '';
     const go = await vscode.window.showInformationMessage(
@@ -106,8 +136,14 @@ export class Calibration {
           const { MetricScorer } = await import('../../runtime/scorer');
           const { defaultCacheDir } = await import('../../runtime/modelStore');
           const metrics = settings.calibration.metrics ?? [...DEFAULT_METRICS];
-          const modelsDir = settings.model.modelsDir ? path.resolve(folder.uri.fsPath, settings.model.modelsDir) : undefined;
-          const scorer = await MetricScorer.create({ ...(modelsDir ? { modelsDir } : { cacheDir: defaultCacheDir() }), metrics, signal: abort.signal });
+          const modelsDir = settings.model.modelsDir
+            ? path.resolve(folder.uri.fsPath, settings.model.modelsDir)
+            : undefined;
+          const scorer = await MetricScorer.create({
+            ...(modelsDir ? { modelsDir } : { cacheDir: defaultCacheDir() }),
+            metrics,
+            signal: abort.signal,
+          });
           let collected;
           const fresh = new Set<string>();
           try {
@@ -133,17 +169,23 @@ export class Calibration {
               },
             });
           } finally {
-            this.learning?.recordCollected(pairsFile, fresh, scorerLabels(scorer.model, metrics), { edge: modelId(edge.name, edge.model), cloud: modelId(cloud.name, cloud.model) });
+            this.learning?.recordCollected(pairsFile, fresh, scorerLabels(scorer.model, metrics), {
+              edge: modelId(edge.name, edge.model),
+              cloud: modelId(cloud.name, cloud.model),
+            });
             await scorer.dispose();
           }
-          this.log.info(`Calibration: ${collected.written} new pairs (${collected.already} already there, ${collected.failed.length} failed), ${money(collected.spent)} spent`);
+          this.log.info(
+            `Calibration: ${collected.written} new pairs (${collected.already} already there, ${collected.failed.length} failed), ${money(collected.spent)} spent`,
+          );
           for (const f of collected.failed) this.log.warn(`Calibration: ${f.id} failed: ${f.message}`);
           if (collected.stopped) this.log.warn(`Calibration stopped collecting: ${collected.stopped}`);
           progress.report({ message: 'training the predictor…' });
           const request: TrainRequest = { pairsFile, outDir: modelDir, name, metrics, folds: 5 };
           return await this.train(request, abort.signal, (p) => {
             if (p.phase === 'fold') progress.report({ message: `cross-validating, fold ${p.fold} of ${p.of}…` });
-            else if (p.phase === 'epoch' && p.epoch % 10 === 0) progress.report({ message: `training, epoch ${p.epoch} (loss ${fixed(p.loss, 4)})…` });
+            else if (p.phase === 'epoch' && p.epoch % 10 === 0)
+              progress.report({ message: `training, epoch ${p.epoch} (loss ${fixed(p.loss, 4)})…` });
           });
         } finally {
           sub.dispose();
@@ -153,18 +195,28 @@ export class Calibration {
     );
     const relative = path.relative(folder.uri.fsPath, result.outDir).split(path.sep).join('/');
     await config.update('model.path', relative, 'workspace');
-    const figures = result.apgr ? ` Cross-validated APGR ${fixed(result.apgr.routet2i)} (random ${fixed(result.apgr.random)}, oracle ${fixed(result.apgr.oracle)}).` : '';
-    this.log.info(`Calibration: predictor "${result.name}" trained on ${result.pairs} pairs in ${fixed(result.seconds, 1)} s, now in use (routet2i.model.path = ${relative}).${figures}`);
-    void vscode.window.showInformationMessage(`RouteT2I: the predictor calibrated on ${result.pairs} of your prompts is now in use.${figures}`);
+    const figures = result.apgr
+      ? ` Cross-validated APGR ${fixed(result.apgr.routet2i)} (random ${fixed(result.apgr.random)}, oracle ${fixed(result.apgr.oracle)}).`
+      : '';
+    this.log.info(
+      `Calibration: predictor "${result.name}" trained on ${result.pairs} pairs in ${fixed(result.seconds, 1)} s, now in use (routet2i.model.path = ${relative}).${figures}`,
+    );
+    void vscode.window.showInformationMessage(
+      `RouteT2I: the predictor calibrated on ${result.pairs} of your prompts is now in use.${figures}`,
+    );
   }
 
   /** The prompts to calibrate on: the prompt file in the editor, else one picked from the workspace. */
   private async pickPrompts(): Promise<{ entries: PromptEntry[]; file: string } | undefined> {
     const editor = vscode.window.activeTextEditor;
-    let doc = editor && editor.document.languageId === 't2i-prompt' && editor.document.uri.scheme === 'file' ? editor.document : undefined;
+    let doc =
+      editor && editor.document.languageId === 't2i-prompt' && editor.document.uri.scheme === 'file'
+        ? editor.document
+        : undefined;
     if (!doc) {
       const files = await vscode.workspace.findFiles('**/*.t2i', '**/node_modules/**', 200);
-      if (files.length === 0) throw new RouteT2IError('no-prompts', 'there is no .t2i prompt file in this workspace to calibrate on');
+      if (files.length === 0)
+        throw new RouteT2IError('no-prompts', 'there is no .t2i prompt file in this workspace to calibrate on');
       const picked = await vscode.window.showQuickPick(
         files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
         { title: 'RouteT2I: Calibrate on My Models', placeHolder: 'Which prompts should your models render?' },
@@ -173,21 +225,30 @@ export class Calibration {
       doc = await vscode.workspace.openTextDocument(picked.uri);
     }
     const { entries } = parsePromptInput(doc.getText(), doc.uri.fsPath, 't2i');
-    if (entries.length < 4) throw new RouteT2IError('too-few-prompts', `${vscode.workspace.asRelativePath(doc.uri)} holds ${entries.length} prompt${entries.length === 1 ? '' : 's'}; calibration needs at least 4 (dozens are better)`);
+    if (entries.length < 4)
+      throw new RouteT2IError(
+        'too-few-prompts',
+        `${vscode.workspace.asRelativePath(doc.uri)} holds ${entries.length} prompt${entries.length === 1 ? '' : 's'}; calibration needs at least 4 (dozens are better)`,
+      );
     return { entries, file: doc.uri.fsPath };
   }
 
   private reportCollect(e: CollectEvent, progress: vscode.Progress<{ message?: string; increment?: number }>): void {
     switch (e.type) {
       case 'plan':
-        this.log.info(`Calibration: ${e.total} prompts, ${e.already} already collected, ${e.todo} to render (estimated ${money(e.estimatedCost)})`);
+        this.log.info(
+          `Calibration: ${e.total} prompts, ${e.already} already collected, ${e.todo} to render (estimated ${money(e.estimatedCost)})`,
+        );
         progress.report({ message: `${e.todo} prompts to render (${e.already} done before)` });
         break;
       case 'start':
         progress.report({ message: `rendering ${e.index} of ${e.todo} (${e.id})…` });
         break;
       case 'pair':
-        progress.report({ increment: 80 / Math.max(1, e.todo), message: `${e.index} of ${e.todo} collected, ~${Math.round(e.secondsLeft)} s left, ${money(e.spent)} spent` });
+        progress.report({
+          increment: 80 / Math.max(1, e.todo),
+          message: `${e.index} of ${e.todo} collected, ~${Math.round(e.secondsLeft)} s left, ${money(e.spent)} spent`,
+        });
         break;
       case 'failed':
         this.log.warn(`Calibration: ${e.id} failed: ${e.message}`);
@@ -196,7 +257,11 @@ export class Calibration {
   }
 
   /** Trains on a worker thread; cancelling terminates it. */
-  private train(request: TrainRequest, signal: AbortSignal, onProgress: (p: TrainProgress) => void): Promise<TrainResult> {
+  private train(
+    request: TrainRequest,
+    signal: AbortSignal,
+    onProgress: (p: TrainProgress) => void,
+  ): Promise<TrainResult> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(this.workerFile, { workerData: request });
       const stop = () => {
@@ -212,7 +277,8 @@ export class Calibration {
       worker.on('error', (error) => reject(new RouteT2IError('train-failed', `training failed: ${error.message}`)));
       worker.on('exit', (code) => {
         signal.removeEventListener('abort', stop);
-        if (code !== 0 && !signal.aborted) reject(new RouteT2IError('train-failed', `the training worker stopped (exit code ${code})`));
+        if (code !== 0 && !signal.aborted)
+          reject(new RouteT2IError('train-failed', `the training worker stopped (exit code ${code})`));
       });
     });
   }

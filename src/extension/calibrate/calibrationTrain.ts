@@ -23,7 +23,10 @@ export interface TrainRequest {
   seed?: number;
 }
 
-export type TrainProgress = { phase: 'encode'; pairs: number } | { phase: 'fold'; fold: number; of: number } | { phase: 'epoch'; epoch: number; loss: number };
+export type TrainProgress =
+  | { phase: 'encode'; pairs: number }
+  | { phase: 'fold'; fold: number; of: number }
+  | { phase: 'epoch'; epoch: number; loss: number };
 
 export interface TrainResult {
   outDir: string;
@@ -36,26 +39,64 @@ export interface TrainResult {
   apgr?: { routet2i: number; random: number; oracle: number };
 }
 
-export async function trainFromPairs(request: TrainRequest, onProgress: (p: TrainProgress) => void = () => undefined, signal?: AbortSignal): Promise<TrainResult> {
+export async function trainFromPairs(
+  request: TrainRequest,
+  onProgress: (p: TrainProgress) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<TrainResult> {
   let text: string;
   try {
     text = decodeText(await readFile(request.pairsFile), request.pairsFile);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new RouteT2IError('no-such-file', `${request.pairsFile}: no pairs were collected`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new RouteT2IError('no-such-file', `${request.pairsFile}: no pairs were collected`);
     throw error;
   }
   const pairs = parsePairs(text, request.pairsFile);
-  if (pairs.length < 4) throw new RouteT2IError('too-few-pairs', `${path.basename(request.pairsFile)} holds ${pairs.length} pair${pairs.length === 1 ? '' : 's'}; training needs at least 4`, 'calibrate on a prompt file with more prompts');
+  if (pairs.length < 4)
+    throw new RouteT2IError(
+      'too-few-pairs',
+      `${path.basename(request.pairsFile)} holds ${pairs.length} pair${pairs.length === 1 ? '' : 's'}; training needs at least 4`,
+      'calibrate on a prompt file with more prompts',
+    );
   const metrics = metricsFromIds(pairMetricIds(pairs), request.metrics);
   onProgress({ phase: 'encode', pairs: pairs.length });
   const encoder = await builtinEncoders.lexical!({ id: 'lexical' }, {});
   const data = await prepareData(pairs, encoder, { metrics, ...(signal ? { signal } : {}) });
   const seed = request.seed ?? 1;
-  const fit = { hyperparameters: { seed }, ...(signal ? { signal } : {}), source: path.basename(request.pairsFile), name: request.name };
+  const fit = {
+    hyperparameters: { seed },
+    ...(signal ? { signal } : {}),
+    source: path.basename(request.pairsFile),
+    name: request.name,
+  };
   const folds = request.folds >= 2 && pairs.length >= request.folds * 4 ? request.folds : 0;
-  const evaluation = folds ? await crossValidate(data, encoder, { ...fit, folds, seed, onFold: (fold, of) => onProgress({ phase: 'fold', fold, of }) }) : undefined;
-  const { predictor, report } = fitPredictor(data, encoder, { ...fit, onEpoch: (p) => onProgress({ phase: 'epoch', epoch: p.epoch, loss: p.trainLoss }) });
-  const draft = { ...predictor.file, ...(evaluation ? { evaluation: { n: evaluation.n, metrics: evaluation.metrics, routers: evaluation.routers, folds: evaluation.folds, curve: evaluation.curve } } : {}) };
+  const evaluation = folds
+    ? await crossValidate(data, encoder, {
+        ...fit,
+        folds,
+        seed,
+        onFold: (fold, of) => onProgress({ phase: 'fold', fold, of }),
+      })
+    : undefined;
+  const { predictor, report } = fitPredictor(data, encoder, {
+    ...fit,
+    onEpoch: (p) => onProgress({ phase: 'epoch', epoch: p.epoch, loss: p.trainLoss }),
+  });
+  const draft = {
+    ...predictor.file,
+    ...(evaluation
+      ? {
+          evaluation: {
+            n: evaluation.n,
+            metrics: evaluation.metrics,
+            routers: evaluation.routers,
+            folds: evaluation.folds,
+            curve: evaluation.curve,
+          },
+        }
+      : {}),
+  };
   const { format: _f, version: _v, weights: _w, ...rest } = draft;
   const file = await saveModel(request.outDir, rest, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
   const r = evaluation?.routers;
@@ -66,6 +107,8 @@ export async function trainFromPairs(request: TrainRequest, onProgress: (p: Trai
     metrics: file.metrics.map((m) => m.id),
     epochs: report.epochs,
     seconds: report.seconds,
-    ...(r?.routet2i && r.random && r.oracle ? { apgr: { routet2i: r.routet2i.apgr, random: r.random.apgr, oracle: r.oracle.apgr } } : {}),
+    ...(r?.routet2i && r.random && r.oracle
+      ? { apgr: { routet2i: r.routet2i.apgr, random: r.random.apgr, oracle: r.oracle.apgr } }
+      : {}),
   };
 }

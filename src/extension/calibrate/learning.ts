@@ -10,7 +10,13 @@ import * as vscode from 'vscode';
 import { RouteT2IError } from '../../router/errors';
 import { labelSourceKey, type LabelSource } from '../../router/learning/labelSource';
 import { modelId } from '../../router/learning/modelPair';
-import { checkPromotionRule, DEFAULT_PROMOTION, MIN_PAIRS_PER_FOLD, retrainDue, type PromotionRule } from '../../router/learning/promotion';
+import {
+  checkPromotionRule,
+  DEFAULT_PROMOTION,
+  MIN_PAIRS_PER_FOLD,
+  retrainDue,
+  type PromotionRule,
+} from '../../router/learning/promotion';
 import { modelPairKey, WorkPairsLog, type Measurement, type ModelPair } from '../../router/learning/workPairs';
 import type { Metric } from '../../router/metrics';
 import { parsePairs } from '../../router/pairs';
@@ -26,7 +32,15 @@ const STATE = path.join('.routet2i', 'learning.json');
 
 /** The label source of a CLIP scorer with these metrics (alignment metrics have no texts: the scorer's prompt score). */
 export function scorerLabels(model: string, metrics: readonly Metric[]): LabelSource {
-  return { kind: 'scorer', model, metrics: metrics.map((m) => ({ id: m.id, positive: m.positive ?? '(the prompt: CLIPScore)', negative: m.negative ?? '' })) };
+  return {
+    kind: 'scorer',
+    model,
+    metrics: metrics.map((m) => ({
+      id: m.id,
+      positive: m.positive ?? '(the prompt: CLIPScore)',
+      negative: m.negative ?? '',
+    })),
+  };
 }
 
 export interface LearningEvents {
@@ -69,7 +83,9 @@ export class WorkLearning implements vscode.Disposable {
       for (const m of measurements) if (log.add(m).again) again++;
       const first = measurements[0]!;
       const total = log.measurements(first.models, first.labels);
-      this.log.info(`Pairs log: ${measurements.length} measurement${measurements.length === 1 ? '' : 's'} of ${modelPairKey(first.models)} from ${first.via} (${again} of prompts measured before, averaged in); ${total} in all (${WORK_PAIRS})`);
+      this.log.info(
+        `Pairs log: ${measurements.length} measurement${measurements.length === 1 ? '' : 's'} of ${modelPairKey(first.models)} from ${first.via} (${again} of prompts measured before, averaged in); ${total} in all (${WORK_PAIRS})`,
+      );
       this.maybeRetrain(first.models, first.labels, total);
     } catch (error) {
       this.log.error(`Pairs log: ${(error as Error).message}`);
@@ -87,12 +103,32 @@ export class WorkLearning implements vscode.Disposable {
       return;
     }
     const pairs = parsePairs(text, pairsFile).filter((p) => ids.has(p.id));
-    this.record(pairs.map((p) => ({ prompt: p.prompt, edge: p.edge, cloud: p.cloud, models, labels, via: 'calibration' as const })));
+    this.record(
+      pairs.map((p) => ({
+        prompt: p.prompt,
+        edge: p.edge,
+        cloud: p.cloud,
+        models,
+        labels,
+        via: 'calibration' as const,
+      })),
+    );
   }
 
   /** A measurement of both sides (cascade escalation, Compare on Both). */
-  measured(prompt: string, edge: Scores, cloud: Scores, sides: { edge: { backend: string; model: string }; cloud: { backend: string; model: string } }, labels: LabelSource, via: Measurement['via'], seed?: number): void {
-    const models = { edge: modelId(sides.edge.backend, sides.edge.model), cloud: modelId(sides.cloud.backend, sides.cloud.model) };
+  measured(
+    prompt: string,
+    edge: Scores,
+    cloud: Scores,
+    sides: { edge: { backend: string; model: string }; cloud: { backend: string; model: string } },
+    labels: LabelSource,
+    via: Measurement['via'],
+    seed?: number,
+  ): void {
+    const models = {
+      edge: modelId(sides.edge.backend, sides.edge.model),
+      cloud: modelId(sides.cloud.backend, sides.cloud.model),
+    };
     this.record([{ prompt, edge, cloud, models, labels, via, ...(seed !== undefined ? { seed } : {}) }]);
   }
 
@@ -122,16 +158,34 @@ export class WorkLearning implements vscode.Disposable {
     const log = WorkPairsLog.open(path.join(folder, WORK_PAIRS));
     const prompts = log.select(models, labels).length;
     if (prompts < rule.folds * MIN_PAIRS_PER_FOLD) {
-      this.log.info(`Learning: ${total} measurements of ${modelPairKey(models)}, but only ${prompts} distinct prompts; a retrain waits for ${rule.folds * MIN_PAIRS_PER_FOLD}`);
+      this.log.info(
+        `Learning: ${total} measurements of ${modelPairKey(models)}, but only ${prompts} distinct prompts; a retrain waits for ${rule.folds * MIN_PAIRS_PER_FOLD}`,
+      );
       return;
     }
     state[key] = total;
     this.writeState(folder, state);
     const current = resolveModelDir(this.config.settings.model.path, folder).dir;
     const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
-    const outDir = path.join(folder, '.routet2i', 'models', `learned-${safe(models.edge)}--${safe(models.cloud)}-${total}`);
-    const request: RetrainRequest = { kind: 'retrain', workPairsFile: path.join(folder, WORK_PAIRS), models, labels, currentDir: current, outDir, name: `learned-${total}`, rule };
-    this.log.info(`Learning: ${total} measurements of ${modelPairKey(models)} (${rule.every} new since the last retrain): retraining in the background and comparing with the predictor in use on ${rule.folds} folds (seed ${rule.seed})`);
+    const outDir = path.join(
+      folder,
+      '.routet2i',
+      'models',
+      `learned-${safe(models.edge)}--${safe(models.cloud)}-${total}`,
+    );
+    const request: RetrainRequest = {
+      kind: 'retrain',
+      workPairsFile: path.join(folder, WORK_PAIRS),
+      models,
+      labels,
+      currentDir: current,
+      outDir,
+      name: `learned-${total}`,
+      rule,
+    };
+    this.log.info(
+      `Learning: ${total} measurements of ${modelPairKey(models)} (${rule.every} new since the last retrain): retraining in the background and comparing with the predictor in use on ${rule.folds} folds (seed ${rule.seed})`,
+    );
     this.running = this.retrain(request, folder).finally(() => (this.running = undefined));
   }
 
@@ -153,10 +207,17 @@ export class WorkLearning implements vscode.Disposable {
     }
     const relative = path.relative(folder, result.outDir).split(path.sep).join('/');
     await this.config.update('model.path', relative, 'workspace');
-    this.log.info(`Learning: switched to the predictor retrained on ${result.pairs} of your prompts (${result.measurements} measurements): ${d.reason}; routet2i.model.path = ${relative}`);
+    this.log.info(
+      `Learning: switched to the predictor retrained on ${result.pairs} of your prompts (${result.measurements} measurements): ${d.reason}; routet2i.model.path = ${relative}`,
+    );
     this.last = { promote: true, reason: d.reason, modelDir: relative, measurements: result.measurements };
     this.emitter.fire(this.last);
-    void vscode.window.showInformationMessage(`RouteT2I: a predictor retrained on ${result.pairs} of your prompts now routes this workspace (${figures}, was "${d.current.name}").`, 'Show Log').then((c) => c && this.log.show(true));
+    void vscode.window
+      .showInformationMessage(
+        `RouteT2I: a predictor retrained on ${result.pairs} of your prompts now routes this workspace (${figures}, was "${d.current.name}").`,
+        'Show Log',
+      )
+      .then((c) => c && this.log.show(true));
   }
 }
 

@@ -39,23 +39,48 @@ export interface RetrainResult {
   outDir?: string;
 }
 
-export async function retrainAndCompare(request: RetrainRequest, onProgress: (p: TrainProgress) => void = () => undefined, signal?: AbortSignal): Promise<RetrainResult> {
+export async function retrainAndCompare(
+  request: RetrainRequest,
+  onProgress: (p: TrainProgress) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<RetrainResult> {
   const log = WorkPairsLog.open(request.workPairsFile);
   const pairs = log.select(request.models, request.labels);
   const measurements = pairs.reduce((a, p) => a + p.count, 0);
-  if (pairs.length === 0) throw new RouteT2IError('too-few-pairs', `${path.basename(request.workPairsFile)} holds no pairs of ${modelPairKey(request.models)} labelled by ${describeLabelSource(request.labels)}`);
+  if (pairs.length === 0)
+    throw new RouteT2IError(
+      'too-few-pairs',
+      `${path.basename(request.workPairsFile)} holds no pairs of ${modelPairKey(request.models)} labelled by ${describeLabelSource(request.labels)}`,
+    );
   const metrics = metricsFromIds(pairMetricIds(pairs), request.metrics);
   onProgress({ phase: 'encode', pairs: pairs.length });
   const encoder = await builtinEncoders.lexical!({ id: 'lexical' }, {});
   const data = await prepareData(pairs, encoder, { metrics, ...(signal ? { signal } : {}) });
   const current = await Predictor.load(request.currentDir);
-  const fit = { hyperparameters: { seed: request.rule.seed }, source: path.basename(request.workPairsFile), name: request.name, ...(signal ? { signal } : {}) };
-  const decision = await decidePromotion(data, encoder, current, request.rule, { ...fit, onFold: (fold, of) => onProgress({ phase: 'fold', fold, of }) });
+  const fit = {
+    hyperparameters: { seed: request.rule.seed },
+    source: path.basename(request.workPairsFile),
+    name: request.name,
+    ...(signal ? { signal } : {}),
+  };
+  const decision = await decidePromotion(data, encoder, current, request.rule, {
+    ...fit,
+    onFold: (fold, of) => onProgress({ phase: 'fold', fold, of }),
+  });
   if (!decision.promote) return { decision, pairs: pairs.length, measurements };
-  const { predictor } = fitPredictor(data, encoder, { ...fit, description: `Retrained on ${pairs.length} prompts (${measurements} measurements) of ${modelPairKey(request.models)} from this workspace's work; ${decision.reason}.`, onEpoch: (p) => onProgress({ phase: 'epoch', epoch: p.epoch, loss: p.trainLoss }) });
-  const evaluation = { n: decision.n, promotion: { rule: decision.rule, candidate: decision.candidate, current: decision.current, gain: decision.gain } };
+  const { predictor } = fitPredictor(data, encoder, {
+    ...fit,
+    description: `Retrained on ${pairs.length} prompts (${measurements} measurements) of ${modelPairKey(request.models)} from this workspace's work; ${decision.reason}.`,
+    onEpoch: (p) => onProgress({ phase: 'epoch', epoch: p.epoch, loss: p.trainLoss }),
+  });
+  const evaluation = {
+    n: decision.n,
+    promotion: { rule: decision.rule, candidate: decision.candidate, current: decision.current, gain: decision.gain },
+  };
   const { format: _f, version: _v, weights: _w, ...rest } = { ...predictor.file, evaluation };
   const training = { ...rest.training, data: { ...rest.training.data, measurements } };
-  await saveModel(request.outDir, { ...rest, training }, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
+  await saveModel(request.outDir, { ...rest, training }, predictor.params, (f) => ({
+    'README.md': renderModelCard(f),
+  }));
   return { decision, pairs: pairs.length, measurements, outDir: request.outDir };
 }

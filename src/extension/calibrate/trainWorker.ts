@@ -7,17 +7,29 @@ import { retrainAndCompare, type RetrainRequest, type RetrainResult } from './re
 
 export type WorkerRequest = TrainRequest | RetrainRequest;
 
-export type WorkerMessage = { type: 'progress'; progress: TrainProgress } | { type: 'done'; result: TrainResult | RetrainResult } | { type: 'error'; message: string; code?: string; hint?: string };
+export type WorkerMessage =
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'done'; result: TrainResult | RetrainResult }
+  | { type: 'error'; message: string; code?: string; hint?: string };
 
 function run(request: WorkerRequest, onProgress: (p: TrainProgress) => void): Promise<TrainResult | RetrainResult> {
-  return 'kind' in request && request.kind === 'retrain' ? retrainAndCompare(request, onProgress) : trainFromPairs(request as TrainRequest, onProgress);
+  return 'kind' in request && request.kind === 'retrain'
+    ? retrainAndCompare(request, onProgress)
+    : trainFromPairs(request as TrainRequest, onProgress);
 }
 
 if (parentPort) {
   const port = parentPort;
-  run(workerData as WorkerRequest, (progress) => port.postMessage({ type: 'progress', progress } satisfies WorkerMessage))
+  run(workerData as WorkerRequest, (progress) =>
+    port.postMessage({ type: 'progress', progress } satisfies WorkerMessage),
+  )
     .then((result) => port.postMessage({ type: 'done', result } satisfies WorkerMessage))
     .catch((error: Error & { code?: string; hint?: string }) =>
-      port.postMessage({ type: 'error', message: error.message, ...(error.code ? { code: error.code } : {}), ...(error.hint ? { hint: error.hint } : {}) } satisfies WorkerMessage),
+      port.postMessage({
+        type: 'error',
+        message: error.message,
+        ...(error.code ? { code: error.code } : {}),
+        ...(error.hint ? { hint: error.hint } : {}),
+      } satisfies WorkerMessage),
     );
 }

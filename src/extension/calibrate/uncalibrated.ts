@@ -81,14 +81,20 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
     if (!found) return [];
     return found.prompts.map((p) => {
       const line = doc.positionAt(p.start).line;
-      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: `$(warning) ${UNCALIBRATED}`, tooltip: uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why), command: COMMANDS.uncalibratedHelp });
+      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+        title: `$(warning) ${UNCALIBRATED}`,
+        tooltip: uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why),
+        command: COMMANDS.uncalibratedHelp,
+      });
     });
   }
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const c = this.current;
     if (!c || c.calibrated || !this.documents.promptAt(doc, position)) return undefined;
-    const md = new vscode.MarkdownString(`**${UNCALIBRATED}** — ${uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why).replace(/^uncalibrated: /, '')}\n\n[Use cascade mode](command:routet2i.useCascadeMode) · [Calibrate on my models](command:routet2i.calibrate)`);
+    const md = new vscode.MarkdownString(
+      `**${UNCALIBRATED}** — ${uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why).replace(/^uncalibrated: /, '')}\n\n[Use cascade mode](command:routet2i.useCascadeMode) · [Calibrate on my models](command:routet2i.calibrate)`,
+    );
     md.isTrusted = { enabledCommands: [COMMANDS.useCascadeMode, COMMANDS.calibrate] };
     return new vscode.Hover(md);
   }
@@ -96,15 +102,25 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
   /** Offers cascade mode and calibration; only the user's choice changes anything. */
   async help(): Promise<void> {
     const c = this.current;
-    const why = c && !c.calibrated ? uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why) : 'The predictor in use was calibrated on the models in use.';
-    const picked = await vscode.window.showInformationMessage(why, { modal: false, detail: UNCALIBRATED_REMEDY }, 'Use Cascade Mode', 'Calibrate on My Models');
+    const why =
+      c && !c.calibrated
+        ? uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why)
+        : 'The predictor in use was calibrated on the models in use.';
+    const picked = await vscode.window.showInformationMessage(
+      why,
+      { modal: false, detail: UNCALIBRATED_REMEDY },
+      'Use Cascade Mode',
+      'Calibrate on My Models',
+    );
     if (picked === 'Use Cascade Mode') await this.useCascadeMode();
     else if (picked === 'Calibrate on My Models') await vscode.commands.executeCommand('routet2i.calibrate');
   }
 
   async useCascadeMode(): Promise<void> {
     const where = await this.config.update('policy.mode', 'cascade', 'workspace');
-    void vscode.window.showInformationMessage(`RouteT2I: cascade mode is on (${where} settings): each prompt renders on the edge, is measured, and goes to the cloud only when it falls short.`);
+    void vscode.window.showInformationMessage(
+      `RouteT2I: cascade mode is on (${where} settings): each prompt renders on the edge, is measured, and goes to the cloud only when it falls short.`,
+    );
   }
 
   dispose(): void {

@@ -67,13 +67,24 @@ export class CompareOnBoth implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     const doc = editor?.document;
     const prompt = doc && this.documents.promptAt(doc, editor.selection.active);
-    if (!editor || !doc || !prompt) throw new RouteT2IError('no-prompt', 'there is no prompt at the cursor', 'put the cursor in a prompt of a .t2i file');
+    if (!editor || !doc || !prompt)
+      throw new RouteT2IError(
+        'no-prompt',
+        'there is no prompt at the cursor',
+        'put the cursor in a prompt of a .t2i file',
+      );
     const settings = this.config.settings;
     const edge = buildBackend(settings, 'edge', this.secrets);
     const cloud = buildBackend(settings, 'cloud', this.secrets);
-    if (!edge || !cloud) throw new RouteT2IError('no-backend', 'Compare on Both renders the prompt on your edge and your cloud backend', 'set "routet2i.backends.edge" and "routet2i.backends.cloud" first');
+    if (!edge || !cloud)
+      throw new RouteT2IError(
+        'no-backend',
+        'Compare on Both renders the prompt on your edge and your cloud backend',
+        'set "routet2i.backends.edge" and "routet2i.backends.cloud" first',
+      );
     for (const b of [edge, cloud]) {
-      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!))) throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
+      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!)))
+        throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
     }
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new RouteT2IError('no-folder', 'Compare on Both needs an open folder to save both images in');
@@ -85,69 +96,103 @@ export class CompareOnBoth implements vscode.Disposable {
     const estimate = cloud.estimateCost(request) + edge.estimateCost(request);
     const go = await vscode.window.showInformationMessage(
       `Render this prompt on both ${edge.name} and ${cloud.name} (seed ${seed})?`,
-      { modal: true, detail: `Estimated ${money(estimate)}, booked in the ledger. Both images are scored with CLIP and the measurement joins this workspace's pairs, from which RouteT2I learns your pair.` },
+      {
+        modal: true,
+        detail: `Estimated ${money(estimate)}, booked in the ledger. Both images are scored with CLIP and the measurement joins this workspace's pairs, from which RouteT2I learns your pair.`,
+      },
       'Compare',
     );
     if (go !== 'Compare') return undefined;
     const outDir = path.resolve(folder.uri.fsPath, settings.generation.outputFolder, 'compare');
     const stem = outputStem(path.basename(doc.uri.path), prompt.entry.id, new Date());
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RouteT2I: Compare on Both', cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      try {
-        const { ledger } = await Ledger.open({ file: this.policy.ledgerFile, monthlyCap: settings.policy.monthlyCap });
-        progress.report({ message: `rendering on ${edge.name} and ${cloud.name}…` });
-        const render = async (b: Backend): Promise<GenerationResult> => {
-          const outcome = await meteredGenerate(b, request, { ledger, note: `compare ${prompt.entry.id}`, signal: abort.signal, onWarning: (m) => this.log.warn(m) });
-          if (!outcome.ok) throw new RouteT2IError('compare-failed', `${b.name}: ${outcome.error.message}${outcome.booked ? ` (${money(outcome.cost)} stays booked: the provider may have charged it)` : ''}`);
-          return outcome.result;
-        };
-        // Both at once: they are different machines; each books its own money whatever the other does.
-        const settled = await Promise.allSettled([render(edge), render(cloud)]);
-        const [e, c] = settled.map((s) => {
-          if (s.status === 'rejected') throw s.reason;
-          return s.value;
-        }) as [GenerationResult, GenerationResult];
-        void this.policy.refresh();
-        fs.mkdirSync(outDir, { recursive: true });
-        const save = (side: string, r: GenerationResult): string => {
-          const file = path.join(outDir, `${stem}.${side}.${EXT[r.mime] ?? 'img'}`);
-          fs.writeFileSync(file, r.image);
-          return file;
-        };
-        const edgeFile = save('edge', e);
-        const cloudFile = save('cloud', c);
-        progress.report({ message: 'measuring both images with CLIP…' });
-        const metrics: Metric[] = settings.calibration.metrics ?? [...DEFAULT_METRICS];
-        const { MetricScorer } = await import('../../runtime/scorer');
-        const { defaultCacheDir } = await import('../../runtime/modelStore');
-        const modelsDir = settings.model.modelsDir ? path.resolve(folder.uri.fsPath, settings.model.modelsDir) : undefined;
-        const scorer = await MetricScorer.create({ ...(modelsDir ? { modelsDir } : { cacheDir: defaultCacheDir() }), metrics, signal: abort.signal });
-        let edgeScores: Scores;
-        let cloudScores: Scores;
-        let labels;
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'RouteT2I: Compare on Both', cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
         try {
-          edgeScores = await scorer.score(e.image, prompt.entry.prompt, { name: edgeFile, signal: abort.signal });
-          cloudScores = await scorer.score(c.image, prompt.entry.prompt, { name: cloudFile, signal: abort.signal });
-          labels = scorerLabels(scorer.model, metrics);
+          const { ledger } = await Ledger.open({
+            file: this.policy.ledgerFile,
+            monthlyCap: settings.policy.monthlyCap,
+          });
+          progress.report({ message: `rendering on ${edge.name} and ${cloud.name}…` });
+          const render = async (b: Backend): Promise<GenerationResult> => {
+            const outcome = await meteredGenerate(b, request, {
+              ledger,
+              note: `compare ${prompt.entry.id}`,
+              signal: abort.signal,
+              onWarning: (m) => this.log.warn(m),
+            });
+            if (!outcome.ok)
+              throw new RouteT2IError(
+                'compare-failed',
+                `${b.name}: ${outcome.error.message}${outcome.booked ? ` (${money(outcome.cost)} stays booked: the provider may have charged it)` : ''}`,
+              );
+            return outcome.result;
+          };
+          // Both at once: they are different machines; each books its own money whatever the other does.
+          const settled = await Promise.allSettled([render(edge), render(cloud)]);
+          const [e, c] = settled.map((s) => {
+            if (s.status === 'rejected') throw s.reason;
+            return s.value;
+          }) as [GenerationResult, GenerationResult];
+          void this.policy.refresh();
+          fs.mkdirSync(outDir, { recursive: true });
+          const save = (side: string, r: GenerationResult): string => {
+            const file = path.join(outDir, `${stem}.${side}.${EXT[r.mime] ?? 'img'}`);
+            fs.writeFileSync(file, r.image);
+            return file;
+          };
+          const edgeFile = save('edge', e);
+          const cloudFile = save('cloud', c);
+          progress.report({ message: 'measuring both images with CLIP…' });
+          const metrics: Metric[] = settings.calibration.metrics ?? [...DEFAULT_METRICS];
+          const { MetricScorer } = await import('../../runtime/scorer');
+          const { defaultCacheDir } = await import('../../runtime/modelStore');
+          const modelsDir = settings.model.modelsDir
+            ? path.resolve(folder.uri.fsPath, settings.model.modelsDir)
+            : undefined;
+          const scorer = await MetricScorer.create({
+            ...(modelsDir ? { modelsDir } : { cacheDir: defaultCacheDir() }),
+            metrics,
+            signal: abort.signal,
+          });
+          let edgeScores: Scores;
+          let cloudScores: Scores;
+          let labels;
+          try {
+            edgeScores = await scorer.score(e.image, prompt.entry.prompt, { name: edgeFile, signal: abort.signal });
+            cloudScores = await scorer.score(c.image, prompt.entry.prompt, { name: cloudFile, signal: abort.signal });
+            labels = scorerLabels(scorer.model, metrics);
+          } finally {
+            await scorer.dispose();
+          }
+          const compared: Compared = {
+            prompt: prompt.entry.prompt,
+            seed,
+            edge: { image: edgeFile, scores: edgeScores, backend: e.backend, model: e.model },
+            cloud: { image: cloudFile, scores: cloudScores, backend: c.backend, model: c.model, cost: c.cost },
+          };
+          this.learning.measured(
+            compared.prompt,
+            edgeScores,
+            cloudScores,
+            { edge: { backend: edge.name, model: edge.model }, cloud: { backend: cloud.name, model: cloud.model } },
+            labels,
+            'compare',
+            seed,
+          );
+          this.log.info(
+            `Compare on Both: ${prompt.entry.id} (seed ${seed}) edge ${edge.name} ${JSON.stringify(edgeScores)}, cloud ${cloud.name} ${JSON.stringify(cloudScores)}, ${money(c.cost + e.cost)} spent`,
+          );
+          this.last = compared;
+          this.show(compared, metrics, describeLabelSource(labels), this.predictedOnSameScorer(labels));
+          return compared;
         } finally {
-          await scorer.dispose();
+          sub.dispose();
         }
-        const compared: Compared = {
-          prompt: prompt.entry.prompt,
-          seed,
-          edge: { image: edgeFile, scores: edgeScores, backend: e.backend, model: e.model },
-          cloud: { image: cloudFile, scores: cloudScores, backend: c.backend, model: c.model, cost: c.cost },
-        };
-        this.learning.measured(compared.prompt, edgeScores, cloudScores, { edge: { backend: edge.name, model: edge.model }, cloud: { backend: cloud.name, model: cloud.model } }, labels, 'compare', seed);
-        this.log.info(`Compare on Both: ${prompt.entry.id} (seed ${seed}) edge ${edge.name} ${JSON.stringify(edgeScores)}, cloud ${cloud.name} ${JSON.stringify(cloudScores)}, ${money(c.cost + e.cost)} spent`);
-        this.last = compared;
-        this.show(compared, metrics, describeLabelSource(labels), this.predictedOnSameScorer(labels));
-        return compared;
-      } finally {
-        sub.dispose();
-      }
-    });
+      },
+    );
   }
 
   /** A measured score is set beside a predicted one only when the predictor learned from the same scorer. */
@@ -161,16 +206,27 @@ export class CompareOnBoth implements vscode.Disposable {
   private show(c: Compared, metrics: readonly Metric[], scorer: string, note: string): void {
     if (!this.panel) {
       const roots = [vscode.Uri.file(path.dirname(c.edge.image))];
-      this.panel = vscode.window.createWebviewPanel('routet2i.compare', 'RouteT2I: Compare on Both', vscode.ViewColumn.Beside, { enableScripts: false, localResourceRoots: roots });
+      this.panel = vscode.window.createWebviewPanel(
+        'routet2i.compare',
+        'RouteT2I: Compare on Both',
+        vscode.ViewColumn.Beside,
+        { enableScripts: false, localResourceRoots: roots },
+      );
       this.panel.onDidDispose(() => (this.panel = undefined));
     }
     const w = this.panel.webview;
     const nonce = randomBytes(16).toString('base64');
-    const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+    const esc = (s: string) =>
+      s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
     const measured = metrics.filter((m) => m.id in c.edge.scores || m.id in c.cloud.scores);
     // Named, never scored as something else: a metric the scorer did not measure (alignment without a prompt…).
     const missing = metrics.filter((m) => !(m.id in c.edge.scores && m.id in c.cloud.scores)).map((m) => m.label);
-    const rows = measured.map((m) => `<tr><td>${esc(m.label)}</td><td>${fixed(c.edge.scores[m.id] ?? NaN)}</td><td>${fixed(c.cloud.scores[m.id] ?? NaN)}</td></tr>`).join('');
+    const rows = measured
+      .map(
+        (m) =>
+          `<tr><td>${esc(m.label)}</td><td>${fixed(c.edge.scores[m.id] ?? NaN)}</td><td>${fixed(c.cloud.scores[m.id] ?? NaN)}</td></tr>`,
+      )
+      .join('');
     const src = (file: string) => w.asWebviewUri(vscode.Uri.file(file)).toString();
     w.html = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${w.cspSource}; style-src 'nonce-${nonce}';">

@@ -48,7 +48,8 @@ export class DiagnosticsController implements vscode.Disposable {
         this.collection.delete(doc.uri);
       }),
       redraw.onDidChange((uri) => {
-        for (const doc of vscode.workspace.textDocuments) if (uri === undefined || doc.uri.toString() === uri) this.debouncer.schedule(doc, 50);
+        for (const doc of vscode.workspace.textDocuments)
+          if (uri === undefined || doc.uri.toString() === uri) this.debouncer.schedule(doc, 50);
       }),
     );
     for (const doc of vscode.workspace.textDocuments) void this.update(doc);
@@ -91,7 +92,11 @@ export class DiagnosticsController implements vscode.Disposable {
         }
         if (stale() || doc.version !== version) return;
         slice.forEach((p, j) => {
-          for (const w of weakWords(p, predictions[j]!, metrics, weights, { limit: settings.maxPerPrompt, threshold: settings.threshold, ignored: settings.ignoredWords })) {
+          for (const w of weakWords(p, predictions[j]!, metrics, weights, {
+            limit: settings.maxPerPrompt,
+            threshold: settings.threshold,
+            ignored: settings.ignoredWords,
+          })) {
             const range = new vscode.Range(doc.positionAt(w.start), doc.positionAt(w.end));
             const d = new vscode.Diagnostic(range, weakTokenMessage(w.token, metrics, weights), severity);
             d.source = SOURCE;
@@ -102,7 +107,9 @@ export class DiagnosticsController implements vscode.Disposable {
         // Let typing and drawing in between.
         if (i + SLICE < found.prompts.length) await new Promise((r) => setImmediate(r));
       }
-      this.log.trace(`weak words of ${doc.uri.path.split('/').pop()}: ${out.length} in ${found.prompts.length} prompts, ${(performance.now() - started).toFixed(1)} ms`);
+      this.log.trace(
+        `weak words of ${doc.uri.path.split('/').pop()}: ${out.length} in ${found.prompts.length} prompts, ${(performance.now() - started).toFixed(1)} ms`,
+      );
     }
     if (stale() || doc.version !== version) return;
     this.collection.set(doc.uri, out);

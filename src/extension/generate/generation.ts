@@ -73,12 +73,21 @@ export class Generator implements vscode.Disposable {
         void vscode.window.showInformationMessage('RouteT2I: generation cancelled.');
         return [];
       }
-      const message = error instanceof RouteT2IError ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : `generation failed: ${(error as Error).message}`;
+      const message =
+        error instanceof RouteT2IError
+          ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
+          : `generation failed: ${(error as Error).message}`;
       this.log.error(message);
-      const actions = (error as RouteT2IError).code === 'no-key' ? ['Set API Key'] : (error as RouteT2IError).code === 'no-backend' || (error as RouteT2IError).code === 'config' ? ['Open Settings'] : [];
+      const actions =
+        (error as RouteT2IError).code === 'no-key'
+          ? ['Set API Key']
+          : (error as RouteT2IError).code === 'no-backend' || (error as RouteT2IError).code === 'config'
+            ? ['Open Settings']
+            : [];
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, ...actions).then((choice) => {
         if (choice === 'Set API Key') void vscode.commands.executeCommand(COMMANDS.setApiKey);
-        if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.backends');
+        if (choice === 'Open Settings')
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.backends');
       });
       return [];
     }
@@ -87,7 +96,11 @@ export class Generator implements vscode.Disposable {
   private async run(target: GenerateTarget, force?: Side): Promise<Generated[]> {
     const config = this.config;
     if (config.restricted) {
-      throw new RouteT2IError('restricted', 'RouteT2I does not generate in Restricted Mode: this workspace is not trusted', 'trust the workspace (Manage Workspace Trust) to generate');
+      throw new RouteT2IError(
+        'restricted',
+        'RouteT2I does not generate in Restricted Mode: this workspace is not trusted',
+        'trust the workspace (Manage Workspace Trust) to generate',
+      );
     }
     const { doc, prompts } = await this.promptsOf(target);
     const settings = config.settings;
@@ -98,19 +111,29 @@ export class Generator implements vscode.Disposable {
     const named = new Map<string, Backend>();
     const backendsOf = (p: DocPrompt): DispatchItem['backends'] => {
       const wanted = fileBackend(p.settings.backend, where);
-      if (!wanted || (force && wanted.side !== force) || (wanted.side === 'edge' ? edge : cloud)?.name === wanted.name) return undefined;
+      if (!wanted || (force && wanted.side !== force) || (wanted.side === 'edge' ? edge : cloud)?.name === wanted.name)
+        return undefined;
       let backend = named.get(wanted.name);
-      if (!backend) named.set(wanted.name, (backend = buildNamedBackend(settings, wanted.name, wanted.side, this.secrets)));
+      if (!backend)
+        named.set(wanted.name, (backend = buildNamedBackend(settings, wanted.name, wanted.side, this.secrets)));
       return { [wanted.side]: backend };
     };
     const fileBackends = prompts.map(backendsOf);
     // Every prompt needs a backend on the side it is sent to (or on either side), from the settings or its file.
     const covered = (side: Side) => (side === 'edge' ? edge : cloud) || fileBackends.every((b) => b?.[side]);
     if (force && !covered(force)) {
-      throw new RouteT2IError('no-backend', `no ${force} backend is configured`, `set "routet2i.backends.${force}" and its "routet2i.backends.settings"`);
+      throw new RouteT2IError(
+        'no-backend',
+        `no ${force} backend is configured`,
+        `set "routet2i.backends.${force}" and its "routet2i.backends.settings"`,
+      );
     }
     if (!edge && !cloud && !fileBackends.every((b) => b)) {
-      throw new RouteT2IError('no-backend', 'no backend is configured', 'set "routet2i.backends.edge" and/or "routet2i.backends.cloud" in the settings');
+      throw new RouteT2IError(
+        'no-backend',
+        'no backend is configured',
+        'set "routet2i.backends.edge" and/or "routet2i.backends.cloud" in the settings',
+      );
     }
     for (const b of [edge, cloud, ...named.values()]) {
       if (b && REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!))) {
@@ -121,15 +144,25 @@ export class Generator implements vscode.Disposable {
     if (!engine) throw new RouteT2IError('no-model', 'the predictor is not loaded (see the RouteT2I log)');
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
     const base = folder?.uri.fsPath ?? (doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined);
-    if (!base) throw new RouteT2IError('no-folder', 'there is no folder to save images in', 'open a folder, or save the prompt file first');
+    if (!base)
+      throw new RouteT2IError(
+        'no-folder',
+        'there is no folder to save images in',
+        'open a folder, or save the prompt file first',
+      );
     const outDir = path.resolve(base, settings.generation.outputFolder);
     const docName = path.basename(doc.uri.path);
     const now = new Date();
     const items = await Promise.all(
       prompts.map(async (p, i) => {
-        const prediction = (await engine.predict(p.entry.prompt));
+        const prediction = await engine.predict(p.entry.prompt);
         const backends = fileBackends[i];
-        const item: DispatchItem = { id: outputStem(docName, p.entry.id, now), request: requestFor(p, settings.generation, where), prediction, ...(backends ? { backends } : {}) };
+        const item: DispatchItem = {
+          id: outputStem(docName, p.entry.id, now),
+          request: requestFor(p, settings.generation, where),
+          prediction,
+          ...(backends ? { backends } : {}),
+        };
         return { prompt: p, item };
       }),
     );
@@ -142,8 +175,12 @@ export class Generator implements vscode.Disposable {
       }),
     );
     let differ = 0;
-    const { ledger, reconciled } = await Ledger.open({ file: this.policy.ledgerFile, monthlyCap: settings.policy.monthlyCap });
-    if (reconciled.length) this.log.warn(`Ledger: ${reconciled.length} reservation(s) left by an interrupted run counted as spent`);
+    const { ledger, reconciled } = await Ledger.open({
+      file: this.policy.ledgerFile,
+      monthlyCap: settings.policy.monthlyCap,
+    });
+    if (reconciled.length)
+      this.log.warn(`Ledger: ${reconciled.length} reservation(s) left by an interrupted run counted as spent`);
     const policy = policyConfig(settings);
     const groups = groupByRoute(items, force);
     const done: Generated[] = [];
@@ -159,7 +196,10 @@ export class Generator implements vscode.Disposable {
         try {
           for (const [side, group] of groups) {
             const mode = side ? 'predict' : settings.policy.mode;
-            const forcedWhy = (p: DocPrompt): string => (side === p.override?.side && !force ? `"# route: ${side}" in the file` : `generated on the ${side} on request`);
+            const forcedWhy = (p: DocPrompt): string =>
+              side === p.override?.side && !force
+                ? `"# route: ${side}" in the file`
+                : `generated on the ${side} on request`;
             if (mode !== 'predict' && !scorer) scorer = await this.scorer(abort.signal);
             const dispatcher = new Dispatcher({
               mode,
@@ -177,7 +217,15 @@ export class Generator implements vscode.Disposable {
             let alpha = 0;
             await dispatcher.run(
               // A prompt sent to one side goes there or nowhere: forced, with only that side's file backend.
-              group.map((g) => (side ? { ...g.item, force: { side, why: forcedWhy(g.prompt) }, ...(g.item.backends ? { backends: { [side]: g.item.backends[side] } } : {}) } : g.item)),
+              group.map((g) =>
+                side
+                  ? {
+                      ...g.item,
+                      force: { side, why: forcedWhy(g.prompt) },
+                      ...(g.item.backends ? { backends: { [side]: g.item.backends[side] } } : {}),
+                    }
+                  : g.item,
+              ),
               {
                 signal: abort.signal,
                 onPlan: (plan) => {
@@ -186,10 +234,22 @@ export class Generator implements vscode.Disposable {
                 onEvent: (e) => this.report(e, progress, total, (id) => byId.get(id)?.prompt.entry.id ?? id),
                 onOutcome: async (o) => {
                   const g = byId.get(o.id)!;
-                  const both = scorer && measuredOnBoth(o, g.item.backends?.edge ?? edge, g.item.backends?.cloud ?? cloud);
-                  if (both) this.measuredBoth.fire({ prompt: g.item.request.prompt, ...both, labels: scorer!.labels, ...(g.item.request.seed !== undefined ? { seed: g.item.request.seed } : {}) });
+                  const both =
+                    scorer && measuredOnBoth(o, g.item.backends?.edge ?? edge, g.item.backends?.cloud ?? cloud);
+                  if (both)
+                    this.measuredBoth.fire({
+                      prompt: g.item.request.prompt,
+                      ...both,
+                      labels: scorer!.labels,
+                      ...(g.item.request.seed !== undefined ? { seed: g.item.request.seed } : {}),
+                    });
                   if (shown.get(o.id) !== o.plan.action) differ++;
-                  const saved = await this.save(o, g.prompt, g.item.prediction, outDir, { mode, budget: policy.cloudShare, alpha, where });
+                  const saved = await this.save(o, g.prompt, g.item.prediction, outDir, {
+                    mode,
+                    budget: policy.cloudShare,
+                    alpha,
+                    where,
+                  });
                   if (saved) {
                     done.push(saved);
                     progress.report({ increment: 100 / total });
@@ -210,10 +270,13 @@ export class Generator implements vscode.Disposable {
     const failed = total - done.length;
     const spent = done.reduce((a, d) => a + d.cost, 0);
     const edgeCount = done.filter((d) => d.route === 'edge').length;
-    const batchNote = differ ? `; ${differ} prompt${differ === 1 ? '' : 's'} planned otherwise than ${differ === 1 ? 'its' : 'their'} verdict (a batch is planned together: α over the batch, money across it)` : '';
+    const batchNote = differ
+      ? `; ${differ} prompt${differ === 1 ? '' : 's'} planned otherwise than ${differ === 1 ? 'its' : 'their'} verdict (a batch is planned together: α over the batch, money across it)`
+      : '';
     const summary = `${done.length} image${done.length === 1 ? '' : 's'} (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''}${batchNote} → ${vscode.workspace.asRelativePath(outDir)}`;
     this.log.info(`Generation finished: ${summary}`);
-    if (failed) void vscode.window.showWarningMessage(`RouteT2I: ${summary}`, 'Show Log').then((c) => c && this.log.show(true));
+    if (failed)
+      void vscode.window.showWarningMessage(`RouteT2I: ${summary}`, 'Show Log').then((c) => c && this.log.show(true));
     else void vscode.window.showInformationMessage(`RouteT2I: ${summary}`);
     return done;
   }
@@ -226,14 +289,28 @@ export class Generator implements vscode.Disposable {
     if ('uri' in target) {
       const doc = await vscode.workspace.openTextDocument(target.uri);
       const found = this.documents.prompts(doc);
-      const p = found?.prompts.find((x) => x.start === target.offset) ?? found?.prompts.find((x) => target.offset >= x.start && target.offset <= x.end);
-      if (!p) throw new RouteT2IError('no-prompt', `${vscode.workspace.asRelativePath(doc.uri)}: the prompt has moved or gone; try again`);
+      const p =
+        found?.prompts.find((x) => x.start === target.offset) ??
+        found?.prompts.find((x) => target.offset >= x.start && target.offset <= x.end);
+      if (!p)
+        throw new RouteT2IError(
+          'no-prompt',
+          `${vscode.workspace.asRelativePath(doc.uri)}: the prompt has moved or gone; try again`,
+        );
       return { doc, prompts: [p] };
     }
     const editor = vscode.window.activeTextEditor;
     const found = editor && this.documents.prompts(editor.document);
-    if (!editor || !found) throw new RouteT2IError('no-prompt-file', 'open a .t2i prompt file (or a file in a language enabled by "routet2i.analysis.languages") to generate');
-    if (found.errors.length) throw new RouteT2IError('bad-prompt-file', `${vscode.workspace.asRelativePath(editor.document.uri)}: ${found.errors[0]!.message}`);
+    if (!editor || !found)
+      throw new RouteT2IError(
+        'no-prompt-file',
+        'open a .t2i prompt file (or a file in a language enabled by "routet2i.analysis.languages") to generate',
+      );
+    if (found.errors.length)
+      throw new RouteT2IError(
+        'bad-prompt-file',
+        `${vscode.workspace.asRelativePath(editor.document.uri)}: ${found.errors[0]!.message}`,
+      );
     const doc = editor.document;
     const prompts = promptsFor(
       target.scope,
@@ -242,12 +319,21 @@ export class Generator implements vscode.Disposable {
       editor.selections.map((s) => ({ start: doc.offsetAt(s.start), end: doc.offsetAt(s.end) })),
     );
     if (prompts.length === 0) {
-      throw new RouteT2IError('no-prompt', target.scope === 'file' ? 'this file holds no prompts' : 'there is no prompt at the cursor', target.scope === 'file' ? undefined : 'put the cursor in a prompt, or use "Generate All Prompts in File"');
+      throw new RouteT2IError(
+        'no-prompt',
+        target.scope === 'file' ? 'this file holds no prompts' : 'there is no prompt at the cursor',
+        target.scope === 'file' ? undefined : 'put the cursor in a prompt, or use "Generate All Prompts in File"',
+      );
     }
     return { doc, prompts };
   }
 
-  private report(e: DispatchEvent, progress: vscode.Progress<{ message?: string; increment?: number }>, total: number, promptId: (id: string) => string): void {
+  private report(
+    e: DispatchEvent,
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+    total: number,
+    promptId: (id: string) => string,
+  ): void {
     const id = 'id' in e ? promptId(e.id) : e.type === 'done' ? promptId(e.outcome.id) : '';
     switch (e.type) {
       case 'start':
@@ -255,8 +341,12 @@ export class Generator implements vscode.Disposable {
         this.log.info(`${id}: ${e.role} on the ${e.side} (${e.backend})`);
         break;
       case 'progress':
-        if (e.progress.status === 'running' && e.progress.fraction !== undefined) progress.report({ message: `${id}: ${e.side} ${Math.round(e.progress.fraction * 100)}%` });
-        else if (e.progress.status === 'queued') progress.report({ message: `${id}: queued${e.progress.position !== undefined ? ` (${e.progress.position} ahead)` : ''}` });
+        if (e.progress.status === 'running' && e.progress.fraction !== undefined)
+          progress.report({ message: `${id}: ${e.side} ${Math.round(e.progress.fraction * 100)}%` });
+        else if (e.progress.status === 'queued')
+          progress.report({
+            message: `${id}: queued${e.progress.position !== undefined ? ` (${e.progress.position} ahead)` : ''}`,
+          });
         break;
       case 'escalate':
         this.log.info(`${id}: ${e.why}: escalating to the cloud`);
@@ -275,7 +365,13 @@ export class Generator implements vscode.Disposable {
     }
   }
 
-  private async save(o: DispatchOutcome, p: DocPrompt, prediction: Prediction | undefined, outDir: string, ctx: { mode: string; budget: number; alpha: number; where: string }): Promise<Generated | undefined> {
+  private async save(
+    o: DispatchOutcome,
+    p: DocPrompt,
+    prediction: Prediction | undefined,
+    outDir: string,
+    ctx: { mode: string; budget: number; alpha: number; where: string },
+  ): Promise<Generated | undefined> {
     if (!o.result || !o.route) {
       this.log.error(`${p.entry.id}: no image — ${o.why.replace(/^no image: /, '')}`);
       return undefined;
@@ -287,18 +383,28 @@ export class Generator implements vscode.Disposable {
       alpha: ctx.alpha,
       ...(p.entry.negative ? { negative: p.entry.negative } : {}),
       source: { file: ctx.where, start: p.start, end: p.end, line: p.entry.source.line, prompt: p.entry.id },
-      ...(predicted ? { predicted: { edge: predicted.edge, cloud: predicted.cloud, prs: predicted.prs, pareto: predicted.pareto } } : {}),
+      ...(predicted
+        ? { predicted: { edge: predicted.edge, cloud: predicted.cloud, prs: predicted.prs, pareto: predicted.pareto } }
+        : {}),
     });
     const seconds = ((o.result.timings.totalMs ?? 0) / 1000).toFixed(1);
-    this.log.info(`${p.entry.id}: ${o.route} (${o.result.backend}, ${o.result.model}) in ${seconds} s, ${money(o.cost)} → ${vscode.workspace.asRelativePath(files.image)}; ${o.why}`);
+    this.log.info(
+      `${p.entry.id}: ${o.route} (${o.result.backend}, ${o.result.model}) in ${seconds} s, ${money(o.cost)} → ${vscode.workspace.asRelativePath(files.image)}; ${o.why}`,
+    );
     if (this.config.settings.generation.openImage) {
-      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(files.image), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(files.image), {
+        viewColumn: vscode.ViewColumn.Beside,
+        preview: true,
+        preserveFocus: true,
+      });
     }
     return { image: files.image, sidecar: files.sidecar, route: o.route, cost: o.cost };
   }
 
   /** The CLIP metric scorer for cascade and hybrid modes: the runtime loads only now. Without it, edge images stay unmeasured. */
-  private async scorer(signal: AbortSignal): Promise<{ scorer: QualityScorer; labels: LabelSource; dispose(): Promise<void> } | undefined> {
+  private async scorer(
+    signal: AbortSignal,
+  ): Promise<{ scorer: QualityScorer; labels: LabelSource; dispose(): Promise<void> } | undefined> {
     try {
       const { MetricScorer, isAlignment } = await import('../../runtime/scorer');
       const { defaultCacheDir } = await import('../../runtime/modelStore');
@@ -310,10 +416,16 @@ export class Generator implements vscode.Disposable {
         // The predictor's metrics that CLIP can measure (an alignment metric, or one with its two texts).
         ...measurable(this.predictors.metrics, isAlignment),
       });
-      return { scorer: scorer.asQualityScorer, labels: scorerLabels(scorer.model, scorer.metrics), dispose: () => scorer.dispose() };
+      return {
+        scorer: scorer.asQualityScorer,
+        labels: scorerLabels(scorer.model, scorer.metrics),
+        dispose: () => scorer.dispose(),
+      };
     } catch (error) {
       if (signal.aborted) throw error;
-      this.log.warn(`Cascade cannot measure edge images: the CLIP scorer did not load (${(error as Error).message}); set "routet2i.model.modelsDir" to a local CLIP copy`);
+      this.log.warn(
+        `Cascade cannot measure edge images: the CLIP scorer did not load (${(error as Error).message}); set "routet2i.model.modelsDir" to a local CLIP copy`,
+      );
       return undefined;
     }
   }
@@ -326,9 +438,17 @@ function measurable(metrics: readonly Metric[], isAlignment: (m: Metric) => bool
 
 /** The edge and the cloud image of one prompt, both measured (a cascade that escalated). */
 // The sides are named by the configured backends (what "uncalibrated" compares with), not by what a server reports.
-function measuredOnBoth(o: DispatchOutcome, edge: Backend | undefined, cloud: Backend | undefined): Omit<MeasuredBoth, 'prompt' | 'labels' | 'seed'> | undefined {
+function measuredOnBoth(
+  o: DispatchOutcome,
+  edge: Backend | undefined,
+  cloud: Backend | undefined,
+): Omit<MeasuredBoth, 'prompt' | 'labels' | 'seed'> | undefined {
   const e = o.attempts.find((a) => a.side === 'edge' && a.ok && a.measured);
   const c = o.attempts.find((a) => a.side === 'cloud' && a.ok && a.measured);
   if (!e || !c || !edge || !cloud || e.backend !== edge.name || c.backend !== cloud.name) return undefined;
-  return { edge: e.measured!, cloud: c.measured!, sides: { edge: { backend: edge.name, model: edge.model }, cloud: { backend: cloud.name, model: cloud.model } } };
+  return {
+    edge: e.measured!,
+    cloud: c.measured!,
+    sides: { edge: { backend: edge.name, model: edge.model }, cloud: { backend: cloud.name, model: cloud.model } },
+  };
 }

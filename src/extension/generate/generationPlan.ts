@@ -10,7 +10,12 @@ import { promptAt, promptsIn } from '../prompts/regions';
 export type GenerateScope = 'cursor' | 'selection' | 'file';
 
 /** The prompts a generate command covers: the one at the cursor, those the selections touch, or all of them. */
-export function promptsFor(scope: GenerateScope, prompts: readonly DocPrompt[], cursor: number, selections: ReadonlyArray<{ start: number; end: number }>): DocPrompt[] {
+export function promptsFor(
+  scope: GenerateScope,
+  prompts: readonly DocPrompt[],
+  cursor: number,
+  selections: ReadonlyArray<{ start: number; end: number }>,
+): DocPrompt[] {
   if (scope === 'file') return [...prompts];
   if (scope === 'selection') {
     const nonEmpty = selections.filter((s) => s.end > s.start);
@@ -21,19 +26,34 @@ export function promptsFor(scope: GenerateScope, prompts: readonly DocPrompt[], 
 }
 
 /** The request for one prompt: its file's or its own settings (front matter) over the extension's defaults. */
-export function requestFor(p: DocPrompt, defaults: { width: number; height: number; steps: number | null }, where: string): GenerationRequest {
+export function requestFor(
+  p: DocPrompt,
+  defaults: { width: number; height: number; steps: number | null },
+  where: string,
+): GenerationRequest {
   return requestFromSettings(p.entry, p.settings, defaults, where);
 }
 
 /** A file stem that names the document, the prompt and the moment, so a second render never overwrites the first. */
 export function outputStem(documentName: string, promptId: string, at: Date): string {
-  const base = documentName.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_').slice(0, 40) || 'prompt';
-  const stamp = at.toISOString().replace(/\.\d{3}Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  const base =
+    documentName
+      .replace(/\.[^.]+$/, '')
+      .replace(/[^\w.-]+/g, '_')
+      .slice(0, 40) || 'prompt';
+  const stamp = at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
   return `${base}-${promptId}-${stamp}`;
 }
 
 /** Prompts grouped by the side they are forced to (`undefined`: the cost policy decides). A command's force wins. */
-export function groupByRoute<T extends { prompt: DocPrompt }>(items: readonly T[], force?: Side): Map<Side | undefined, T[]> {
+export function groupByRoute<T extends { prompt: DocPrompt }>(
+  items: readonly T[],
+  force?: Side,
+): Map<Side | undefined, T[]> {
   const groups = new Map<Side | undefined, T[]>();
   for (const item of items) {
     const side = force ?? item.prompt.override?.side;

@@ -37,7 +37,10 @@ export class HeatController implements vscode.Disposable {
   private readonly typing: KeyedDebouncer<vscode.TextEditor>;
   private readonly scrolling: KeyedThrottle<vscode.TextEditor>;
   /** Per editor, the last redraw: its figures and the ranges drawn (read by the test probe through `statsOf`). */
-  private readonly last = new Map<vscode.TextEditor, { stats: Omit<HeatStats, 'buckets'>; ranges: Partial<Record<Bucket, vscode.Range[]>> }>();
+  private readonly last = new Map<
+    vscode.TextEditor,
+    { stats: Omit<HeatStats, 'buckets'>; ranges: Partial<Record<Bucket, vscode.Range[]>> }
+  >();
   private drawn = new Set<vscode.TextEditor>();
 
   constructor(
@@ -56,7 +59,8 @@ export class HeatController implements vscode.Disposable {
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.scrolling.run(e.textEditor)),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length === 0) return;
-        for (const editor of vscode.window.visibleTextEditors) if (editor.document === e.document) this.typing.schedule(editor);
+        for (const editor of vscode.window.visibleTextEditors)
+          if (editor.document === e.document) this.typing.schedule(editor);
       }),
       config.onDidChange((c) => {
         if (c.keys.some((k) => k.startsWith('heat.'))) {
@@ -77,7 +81,8 @@ export class HeatController implements vscode.Disposable {
   drawAll(): void {
     for (const editor of vscode.window.visibleTextEditors) this.draw(editor);
     // Editors no longer visible lose their stats.
-    for (const editor of [...this.last.keys()]) if (!vscode.window.visibleTextEditors.includes(editor)) this.last.delete(editor);
+    for (const editor of [...this.last.keys()])
+      if (!vscode.window.visibleTextEditors.includes(editor)) this.last.delete(editor);
   }
 
   /** The last redraw of an editor with a sample of the words drawn per bucket: built on request, off the typing path. */
@@ -86,7 +91,9 @@ export class HeatController implements vscode.Disposable {
     if (!last) return undefined;
     const buckets: HeatStats['buckets'] = {};
     for (const [bucket, ranges] of Object.entries(last.ranges) as Array<[Bucket, vscode.Range[]]>) {
-      buckets[bucket] = ranges.slice(0, 200).map((r) => ({ line: r.start.line, character: r.start.character, text: editor.document.getText(r) }));
+      buckets[bucket] = ranges
+        .slice(0, 200)
+        .map((r) => ({ line: r.start.line, character: r.start.character, text: editor.document.getText(r) }));
     }
     return { ...last.stats, buckets };
   }
@@ -121,8 +128,21 @@ export class HeatController implements vscode.Disposable {
     });
     this.drawn.add(editor);
     const ms = performance.now() - started;
-    this.last.set(editor, { stats: { uri: doc.uri.toString(), metric: heat.metric, ms, prompts: ranges.prompts, tokens: ranges.tokens, pending: ranges.pending, at: Date.now() }, ranges: drawn });
-    this.log.trace(`heat (${heat.metric}) ${doc.uri.path.split('/').pop()}: ${ranges.tokens} words in ${ranges.prompts} visible prompts in ${ms.toFixed(1)} ms${ranges.pending ? `, ${ranges.pending} pending` : ''}`);
+    this.last.set(editor, {
+      stats: {
+        uri: doc.uri.toString(),
+        metric: heat.metric,
+        ms,
+        prompts: ranges.prompts,
+        tokens: ranges.tokens,
+        pending: ranges.pending,
+        at: Date.now(),
+      },
+      ranges: drawn,
+    });
+    this.log.trace(
+      `heat (${heat.metric}) ${doc.uri.path.split('/').pop()}: ${ranges.tokens} words in ${ranges.prompts} visible prompts in ${ms.toFixed(1)} ms${ranges.pending ? `, ${ranges.pending} pending` : ''}`,
+    );
   }
 
   private clear(editor: vscode.TextEditor): void {

@@ -29,7 +29,8 @@ export class MetricChoice implements vscode.Disposable {
     this.disposables.push(
       config.onDidChange((c) => {
         // Setting the metric in settings overrides an earlier pick.
-        if (c.keys.includes('heat.metric')) void this.state.update(METRIC_KEY, undefined).then(() => this.emitter.fire(this.current));
+        if (c.keys.includes('heat.metric'))
+          void this.state.update(METRIC_KEY, undefined).then(() => this.emitter.fire(this.current));
       }),
       predictors.onDidChange(() => this.emitter.fire(this.current)),
     );
@@ -43,7 +44,9 @@ export class MetricChoice implements vscode.Disposable {
     if (metrics.length === 0 || metrics.some((m) => m.id === wanted)) return wanted;
     if (this.warned !== wanted) {
       this.warned = wanted;
-      this.log.warn(`Heat metric "${wanted}" is not one of the predictor's metrics (${metrics.map((m) => m.id).join(', ')}); showing the verdict`);
+      this.log.warn(
+        `Heat metric "${wanted}" is not one of the predictor's metrics (${metrics.map((m) => m.id).join(', ')}); showing the verdict`,
+      );
     }
     return VERDICT;
   }
@@ -56,7 +59,11 @@ export class MetricChoice implements vscode.Disposable {
   /** The heat as the features draw it: the bucket edges scale with `routet2i.heat.scale` × the predictor's own factor. */
   get heat(): HeatView {
     const h = this.config.settings.heat;
-    return { enabled: h.enabled, metric: this.current, scale: h.scale * modelHeatFactor(this.predictors.engine?.predictor.file.heat) };
+    return {
+      enabled: h.enabled,
+      metric: this.current,
+      scale: h.scale * modelHeatFactor(this.predictors.engine?.predictor.file.heat),
+    };
   }
 
   dispose(): void {

@@ -15,7 +15,27 @@ const BLANK = /[ \t]/;
 const OPEN: Record<string, string> = { ')': '(', ']': '[' };
 
 const ARTICLES = new Set(['a', 'an', 'the']);
-const PREPOSITIONS = new Set(['of', 'with', 'in', 'on', 'at', 'for', 'by', 'from', 'to', 'into', 'onto', 'under', 'over', 'without', 'near', 'behind', 'beside', 'between', 'through']);
+const PREPOSITIONS = new Set([
+  'of',
+  'with',
+  'in',
+  'on',
+  'at',
+  'for',
+  'by',
+  'from',
+  'to',
+  'into',
+  'onto',
+  'under',
+  'over',
+  'without',
+  'near',
+  'behind',
+  'beside',
+  'between',
+  'through',
+]);
 const LETTER = /\p{L}/u;
 
 /**
@@ -36,7 +56,8 @@ function withDanglingWords(prompt: string, start: number, end: number): { start:
   // The article goes only with the head of its noun phrase ("a portrait of", "a cat,"), not with an adjective ("the old man").
   const after = wordAfter(prompt, b);
   const article = wordBefore(prompt, a);
-  if (article && ARTICLES.has(article.word) && (clauseEndsAt(prompt, b) || (after && PREPOSITIONS.has(after.word)))) a = article.start;
+  if (article && ARTICLES.has(article.word) && (clauseEndsAt(prompt, b) || (after && PREPOSITIONS.has(after.word))))
+    a = article.start;
   if (clauseEndsAt(prompt, b)) {
     const preposition = wordBefore(prompt, a);
     if (preposition && PREPOSITIONS.has(preposition.word)) a = preposition.start;
@@ -106,7 +127,16 @@ function withSeparators(prompt: string, start: number, end: number): { start: nu
     // "a, hands" (at the end of a line) → "a": the comma before it goes too.
     return { start: left - 1, end: right };
   }
-  if (next === '\n' || next === '\r' || next === ',' || next === '.' || next === ';' || next === ':' || next === ')' || next === ']') {
+  if (
+    next === '\n' ||
+    next === '\r' ||
+    next === ',' ||
+    next === '.' ||
+    next === ';' ||
+    next === ':' ||
+    next === ')' ||
+    next === ']'
+  ) {
     // "in both hands, soft" → "in both, soft": the blanks before the word go with it.
     return { start: prevIsBreak ? a : left, end: b };
   }

@@ -15,7 +15,11 @@ import { hoverMarkdown, ignoreTitle, lensTitle, lensTooltip, removeTitle, routeT
 import { COMMANDS } from '../../shared/commands';
 
 /** The languages a provider serves: prompt files always, Markdown and plain text where the setting asks (checked per call). */
-export const SELECTOR: vscode.DocumentSelector = [{ language: 't2i-prompt' }, { language: 'markdown' }, { language: 'plaintext' }];
+export const SELECTOR: vscode.DocumentSelector = [
+  { language: 't2i-prompt' },
+  { language: 'markdown' },
+  { language: 'plaintext' },
+];
 
 export class PromptHovers implements vscode.HoverProvider {
   constructor(
@@ -34,9 +38,19 @@ export class PromptHovers implements vscode.HoverProvider {
     if (!token) return undefined;
     const predictors = this.predictors;
     const md = new vscode.MarkdownString(
-      hoverMarkdown(token, prediction, this.policy.verdict(p, prediction), predictors.metrics, predictors.weights, this.metric.heat),
+      hoverMarkdown(
+        token,
+        prediction,
+        this.policy.verdict(p, prediction),
+        predictors.metrics,
+        predictors.weights,
+        this.metric.heat,
+      ),
     );
-    return new vscode.Hover(md, new vscode.Range(doc.positionAt(p.start + token.start), doc.positionAt(p.start + token.end)));
+    return new vscode.Hover(
+      md,
+      new vscode.Range(doc.positionAt(p.start + token.start), doc.positionAt(p.start + token.end)),
+    );
   }
 }
 
@@ -114,7 +128,11 @@ export class PromptQuickFixes implements vscode.CodeActionProvider {
     private readonly policy: PolicyState,
   ) {}
 
-  async provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+  async provideCodeActions(
+    doc: vscode.TextDocument,
+    range: vscode.Range | vscode.Selection,
+    context: vscode.CodeActionContext,
+  ): Promise<vscode.CodeAction[]> {
     const found = this.documents.prompts(doc);
     if (!found) return [];
     const engine = await this.predictors.ready();
@@ -131,10 +149,16 @@ export class PromptQuickFixes implements vscode.CodeActionProvider {
       const word = p.entry.prompt.slice(start, end);
       const before = await engine.predict(p.entry.prompt);
       const after = await engine.predictUncached(removeWord(p.entry.prompt, start, end));
-      const remove = new vscode.CodeAction(removeTitle(word, this.policy.verdict(p, before, view), this.policy.verdict(p, after, view)), vscode.CodeActionKind.QuickFix);
+      const remove = new vscode.CodeAction(
+        removeTitle(word, this.policy.verdict(p, before, view), this.policy.verdict(p, after, view)),
+        vscode.CodeActionKind.QuickFix,
+      );
       const cut = removalRange(p.entry.prompt, start, end);
       remove.edit = new vscode.WorkspaceEdit();
-      remove.edit.delete(doc.uri, new vscode.Range(doc.positionAt(p.start + cut.start), doc.positionAt(p.start + cut.end)));
+      remove.edit.delete(
+        doc.uri,
+        new vscode.Range(doc.positionAt(p.start + cut.start), doc.positionAt(p.start + cut.end)),
+      );
       remove.diagnostics = [diagnostic];
       remove.isPreferred = true;
       actions.push(remove);
@@ -158,7 +182,10 @@ export class PromptQuickFixes implements vscode.CodeActionProvider {
         actions.push(action);
       }
       if (p.override) {
-        const action = new vscode.CodeAction(`Let the cost policy route this prompt (remove "# route: ${p.override.side}"; policy says ${v.decision.route})`, vscode.CodeActionKind.QuickFix);
+        const action = new vscode.CodeAction(
+          `Let the cost policy route this prompt (remove "# route: ${p.override.side}"; policy says ${v.decision.route})`,
+          vscode.CodeActionKind.QuickFix,
+        );
         action.edit = new vscode.WorkspaceEdit();
         const line = doc.positionAt(p.override.start).line;
         action.edit.delete(doc.uri, new vscode.Range(line, 0, line + 1, 0));

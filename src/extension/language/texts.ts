@@ -6,7 +6,6 @@ import type { ParetoRelation, Prediction, Scores, TokenImpact } from '../../rout
 import { fixed, heatValue, heatWords, money, signed } from '../../shared/presentation';
 import type { Verdict } from '../verdict/verdict';
 
-
 export const PARETO_SHORT: Record<ParetoRelation, string> = {
   'cloud-dominates': 'cloud better',
   'edge-dominates': 'edge better',
@@ -25,7 +24,14 @@ export function lensTooltip(v: Verdict): string {
 }
 
 /** The hover of one word: its impact per metric, the cloud's advantage, the prompt's estimates, PRS and route. */
-export function hoverMarkdown(token: TokenImpact, prediction: Prediction, verdict: Verdict, metrics: readonly Metric[], weights: Scores, heat: { metric: string; scale: number }): string {
+export function hoverMarkdown(
+  token: TokenImpact,
+  prediction: Prediction,
+  verdict: Verdict,
+  metrics: readonly Metric[],
+  weights: Scores,
+  heat: { metric: string; scale: number },
+): string {
   const value = heatValue(token, heat.metric, weights);
   const what = heatWords(value, heat.metric, metrics, heat.scale);
   const lines = [
@@ -34,7 +40,13 @@ export function hoverMarkdown(token: TokenImpact, prediction: Prediction, verdic
     row(['metric', 'word impact', 'cloud gain', 'edge', 'cloud']),
     '|:--|--:|--:|--:|--:|',
     ...metrics.map((m) =>
-      row([escapeMarkdown(m.label), signed(token.impact[m.id] ?? 0), signed(token.cloudGain[m.id] ?? 0), fixed(prediction.edge[m.id] ?? NaN), fixed(prediction.cloud[m.id] ?? NaN)]),
+      row([
+        escapeMarkdown(m.label),
+        signed(token.impact[m.id] ?? 0),
+        signed(token.cloudGain[m.id] ?? 0),
+        fixed(prediction.edge[m.id] ?? NaN),
+        fixed(prediction.cloud[m.id] ?? NaN),
+      ]),
     ),
     '',
     `Prompt: edge **${fixed(verdict.edge)}** · cloud **${fixed(verdict.cloud)}** · PRS **${fixed(verdict.prs)}** · ${PARETO_WORDS[verdict.pareto]} → **${verdict.route}** (${escapeMarkdown(verdict.why)})`,
@@ -62,7 +74,10 @@ export function removeTitle(word: string, before: Verdict, after: Verdict): stri
 }
 
 export function routeTitle(side: 'cloud' | 'edge', v: Verdict): string {
-  const gain = side === 'cloud' ? `cloud ${fixed(v.cloud)} vs edge ${fixed(v.edge)}` : `edge ${fixed(v.edge)} vs cloud ${fixed(v.cloud)}`;
+  const gain =
+    side === 'cloud'
+      ? `cloud ${fixed(v.cloud)} vs edge ${fixed(v.edge)}`
+      : `edge ${fixed(v.edge)} vs cloud ${fixed(v.cloud)}`;
   return `Route this prompt to the ${side} (${gain}, PRS ${fixed(v.prs)})`;
 }
 
@@ -77,7 +92,9 @@ export function statusText(v: Verdict): string {
 }
 
 export function budgetText(month: { spent: number; cap: number | null }): string {
-  return month.cap === null ? `${money(month.spent)} this month` : `${money(month.spent)} of ${money(month.cap)} this month`;
+  return month.cap === null
+    ? `${money(month.spent)} this month`
+    : `${money(month.spent)} of ${money(month.cap)} this month`;
 }
 
 /**

@@ -34,11 +34,23 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const metric = own(new MetricChoice(ctx.extension.workspaceState, config, predictors, log));
   const policy = own(new PolicyState(ctx.extension, config, predictors, secrets, log));
   const documents = own(new AnalysedDocuments(config));
-  const redraw = own(new Redraw([predictors.onDidChange, predictors.onDidPredict, policy.onDidChange, metric.onDidChange, config.onDidChange]));
+  const redraw = own(
+    new Redraw([
+      predictors.onDidChange,
+      predictors.onDidPredict,
+      policy.onDidChange,
+      metric.onDidChange,
+      config.onDidChange,
+    ]),
+  );
   const generator = own(new Generator(documents, predictors, config, policy, secrets, log));
   const learning = own(new WorkLearning(config, log, path.join(__dirname, 'trainWorker.js')));
   const calibration = new Calibration(config, policy, secrets, log, path.join(__dirname, 'trainWorker.js'), learning);
-  own(generator.onDidMeasureBoth((m) => learning.measured(m.prompt, m.edge, m.cloud, m.sides, m.labels, 'cascade', m.seed)));
+  own(
+    generator.onDidMeasureBoth((m) =>
+      learning.measured(m.prompt, m.edge, m.cloud, m.sides, m.labels, 'cascade', m.seed),
+    ),
+  );
   const compare = own(new CompareOnBoth(documents, predictors, config, policy, secrets, learning, log));
   own(config.onDidChange((c) => (c.engine ? void predictors.reload() : undefined)));
   await predictors.ready();
@@ -50,24 +62,44 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   const lenses = own(new VerdictLenses(documents, predictors, policy, config, redraw));
   own(vscode.languages.registerHoverProvider(SELECTOR, new PromptHovers(documents, predictors, policy, metric)));
   own(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
-  own(vscode.languages.registerCodeActionsProvider(SELECTOR, new PromptQuickFixes(documents, predictors, policy), { providedCodeActionKinds: PromptQuickFixes.kinds }));
+  own(
+    vscode.languages.registerCodeActionsProvider(SELECTOR, new PromptQuickFixes(documents, predictors, policy), {
+      providedCodeActionKinds: PromptQuickFixes.kinds,
+    }),
+  );
 
   // "The editor holds prompts" for menus and key bindings.
   const setContext = () => {
     const editor = vscode.window.activeTextEditor;
-    void vscode.commands.executeCommand('setContext', 'routet2i.promptEditor', !!editor && documents.isAnalysed(editor.document));
+    void vscode.commands.executeCommand(
+      'setContext',
+      'routet2i.promptEditor',
+      !!editor && documents.isAnalysed(editor.document),
+    );
   };
   own(vscode.window.onDidChangeActiveTextEditor(setContext));
   own(config.onDidChange(setContext));
   setContext();
 
   const openImage = async (image: string, sidecar?: string): Promise<void> => {
-    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(image), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(image), {
+      viewColumn: vscode.ViewColumn.Beside,
+      preview: true,
+    });
     // The sidecar joins the image's column: a second "Beside" would open yet another column.
     const column = vscode.window.tabGroups.activeTabGroup.viewColumn;
-    if (sidecar) await vscode.window.showTextDocument(vscode.Uri.file(sidecar), { viewColumn: column, preview: true, preserveFocus: true });
+    if (sidecar)
+      await vscode.window.showTextDocument(vscode.Uri.file(sidecar), {
+        viewColumn: column,
+        preview: true,
+        preserveFocus: true,
+      });
   };
-  const services = own(new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () => calibration.run()));
+  const services = own(
+    new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () =>
+      calibration.run(),
+    ),
+  );
   let lastGenerated: Generated[] = [];
   own(generator.onDidGenerate((g) => (lastGenerated = g)));
 
@@ -82,13 +114,34 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     own(
       probe.provide('engine', () => {
         const s = predictors.state;
-        return { status: s.status, modelDir: s.modelDir, name: predictors.engine?.name ?? null, metrics: predictors.metrics.map((m) => m.id), metric: metric.current, message: s.status === 'error' ? s.message : null, cached: predictors.engine?.cached ?? 0 };
+        return {
+          status: s.status,
+          modelDir: s.modelDir,
+          name: predictors.engine?.name ?? null,
+          metrics: predictors.metrics.map((m) => m.id),
+          metric: metric.current,
+          message: s.status === 'error' ? s.message : null,
+          cached: predictors.engine?.cached ?? 0,
+        };
       }),
     );
     own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
     own(probe.provide('generated', () => lastGenerated));
-    own(probe.provide('learning', () => ({ last: learning.last ?? null, compared: compare.last ?? null, calibration: uncalibrated.state ?? null })));
-    own(probe.provide('diagnosticsCount', () => [...vscode.workspace.textDocuments].map((d) => ({ uri: d.uri.toString(), count: diagnostics.collection.get(d.uri)?.length ?? 0 }))));
+    own(
+      probe.provide('learning', () => ({
+        last: learning.last ?? null,
+        compared: compare.last ?? null,
+        calibration: uncalibrated.state ?? null,
+      })),
+    );
+    own(
+      probe.provide('diagnosticsCount', () =>
+        [...vscode.workspace.textDocuments].map((d) => ({
+          uri: d.uri.toString(),
+          count: diagnostics.collection.get(d.uri)?.length ?? 0,
+        })),
+      ),
+    );
   }
 
   return {
@@ -99,10 +152,23 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
       const metrics = engine?.predictor.metrics ?? [];
       const current = metric.current;
       const items = [
-        { label: metricLabel(metrics, VERDICT), description: VERDICT, detail: 'Each word by how much it favours the edge (+) or the cloud (−): the PRS-weighted cloud advantage', id: VERDICT },
-        ...metrics.map((m) => ({ label: m.label, description: m.id, detail: `Each word by its impact on the edge model's predicted ${m.label.toLowerCase()}`, id: m.id })),
+        {
+          label: metricLabel(metrics, VERDICT),
+          description: VERDICT,
+          detail: 'Each word by how much it favours the edge (+) or the cloud (−): the PRS-weighted cloud advantage',
+          id: VERDICT,
+        },
+        ...metrics.map((m) => ({
+          label: m.label,
+          description: m.id,
+          detail: `Each word by its impact on the edge model's predicted ${m.label.toLowerCase()}`,
+          id: m.id,
+        })),
       ].map((i) => ({ ...i, picked: i.id === current, label: i.id === current ? `$(check) ${i.label}` : i.label }));
-      const picked = await vscode.window.showQuickPick(items, { title: 'RouteT2I: Heat Metric', placeHolder: 'Colour words by their predicted impact on…' });
+      const picked = await vscode.window.showQuickPick(items, {
+        title: 'RouteT2I: Heat Metric',
+        placeHolder: 'Colour words by their predicted impact on…',
+      });
       if (!picked) return;
       await metric.set(picked.id);
       log.info(`Heat metric: ${picked.id}`);

@@ -15,7 +15,12 @@ export class ActivePrompt {
     const state = this.services.getActivePrompt();
     if (state) return (this.last = state);
     const kept = this.last;
-    if (!vscode.window.activeTextEditor && kept && vscode.workspace.textDocuments.some((d) => d.uri.toString() === kept.uri)) return kept;
+    if (
+      !vscode.window.activeTextEditor &&
+      kept &&
+      vscode.workspace.textDocuments.some((d) => d.uri.toString() === kept.uri)
+    )
+      return kept;
     return (this.last = undefined);
   }
 }

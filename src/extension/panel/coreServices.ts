@@ -22,7 +22,12 @@ export class CoreServices implements PanelServices, vscode.Disposable {
   readonly onDidChangeMetric = this.metricEmitter.event;
   readonly onDidChangeBudget = this.budgetEmitter.event;
   readonly onDidChangeGallery = this.galleryEmitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.activeEmitter, this.metricEmitter, this.budgetEmitter, this.galleryEmitter];
+  private readonly disposables: vscode.Disposable[] = [
+    this.activeEmitter,
+    this.metricEmitter,
+    this.budgetEmitter,
+    this.galleryEmitter,
+  ];
   private readonly later = new KeyedDebouncer<'active'>(80, () => this.checkActive());
   private lastKey = '';
 
@@ -95,12 +100,22 @@ export class CoreServices implements PanelServices, vscode.Disposable {
     const settings = this.config.settings;
     return {
       month,
-      cloudShare: { used: thisMonth.length ? cloud / thisMonth.length : 0, budget: settings.policy.cloudShare, images: { edge, cloud }, ...(status ? { cascade: status.cascade } : {}) },
+      cloudShare: {
+        used: thisMonth.length ? cloud / thisMonth.length : 0,
+        budget: settings.policy.cloudShare,
+        images: { edge, cloud },
+        ...(status ? { cascade: status.cascade } : {}),
+      },
       money: {
         spent: status?.spent ?? 0,
         reserved: status?.reserved ?? 0,
         cap: settings.policy.monthlyCap,
-        left: status && Number.isFinite(status.left) ? status.left : settings.policy.monthlyCap === null ? Number.POSITIVE_INFINITY : settings.policy.monthlyCap,
+        left:
+          status && Number.isFinite(status.left)
+            ? status.left
+            : settings.policy.monthlyCap === null
+              ? Number.POSITIVE_INFINITY
+              : settings.policy.monthlyCap,
         currency: 'USD',
       },
       latest: (await readLedgerEntries(policy.ledgerFile, month)).slice(0, 20),
@@ -118,14 +133,22 @@ export class CoreServices implements PanelServices, vscode.Disposable {
     const state = this.predictors.state;
     if (!engine) throw new Error(state.status === 'error' ? state.message : 'the predictor is not loaded');
     const file = engine.predictor.file;
-    const evaluation = file.evaluation as { n?: number; routers?: Record<string, { apgr: number; cpt50: number; pgr50: number }>; curve?: Array<{ share: number; pgr: number }> } | undefined;
+    const evaluation = file.evaluation as
+      | {
+          n?: number;
+          routers?: Record<string, { apgr: number; cpt50: number; pgr50: number }>;
+          curve?: Array<{ share: number; pgr: number }>;
+        }
+      | undefined;
     return {
       modelName: file.name,
       modelDir: state.modelDir,
       encoder: file.encoder.id,
       metrics: file.metrics,
       data: { source: String(file.training.data.source), pairs: Number(file.training.data.pairs) },
-      ...(evaluation?.routers && typeof evaluation.n === 'number' ? { evaluation: { n: evaluation.n, routers: evaluation.routers } } : {}),
+      ...(evaluation?.routers && typeof evaluation.n === 'number'
+        ? { evaluation: { n: evaluation.n, routers: evaluation.routers } }
+        : {}),
       ...(Array.isArray(evaluation?.curve) ? { curve: evaluation.curve } : {}),
     };
   }
@@ -146,7 +169,9 @@ export class CoreServices implements PanelServices, vscode.Disposable {
   /** Fires only when the prompt at the cursor or its prediction changed, not on every cursor move inside it. */
   private checkActive(): void {
     const state = this.getActivePrompt();
-    const key = state ? `${state.uri}#${state.promptId}#${state.prompt}#${state.decision.route}#${state.decision.alpha}` : '';
+    const key = state
+      ? `${state.uri}#${state.promptId}#${state.prompt}#${state.decision.route}#${state.decision.alpha}`
+      : '';
     if (key === this.lastKey) return;
     this.lastKey = key;
     this.activeEmitter.fire(state);

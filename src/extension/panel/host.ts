@@ -85,7 +85,9 @@ export class WebviewBinding implements vscode.Disposable {
     private readonly target: WebviewTarget,
     private readonly ctx: PanelHostContext,
   ) {
-    this.imageFolders = ctx.extension.workspaceState.get<string[]>(IMAGE_FOLDERS_KEY, []).filter((f) => typeof f === 'string');
+    this.imageFolders = ctx.extension.workspaceState
+      .get<string[]>(IMAGE_FOLDERS_KEY, [])
+      .filter((f) => typeof f === 'string');
     const { services } = ctx;
     this.disposables.push(
       target.webview.onDidReceiveMessage((message) => void this.receive(message)),
@@ -134,14 +136,19 @@ export class WebviewBinding implements vscode.Disposable {
     snapshot: () => this.snapshot(),
     budget: async () => budgetView(await this.ctx.services.getBudget()),
     gallery: async ({ limit }) => {
-      const items = await this.ctx.services.getGallery(Math.max(1, Math.min(GALLERY_LIMIT, Math.floor(limit) || GALLERY_LIMIT)));
+      const items = await this.ctx.services.getGallery(
+        Math.max(1, Math.min(GALLERY_LIMIT, Math.floor(limit) || GALLERY_LIMIT)),
+      );
       this.allowImageFolders(items.map((i) => dirname(i.image)));
       this.gallery.clear();
       return keyGallery(items).map(({ key, item }) => {
         this.gallery.set(key, { image: item.image, sidecar: item.sidecar });
         const uri = this.target.webview.asWebviewUri(vscode.Uri.file(item.image));
         // The file name alone would keep showing a regenerated image from the webview's cache.
-        return galleryItemView({ ...item, id: key }, uri.with({ query: `v=${encodeURIComponent(item.created)}` }).toString());
+        return galleryItemView(
+          { ...item, id: key },
+          uri.with({ query: `v=${encodeURIComponent(item.created)}` }).toString(),
+        );
       });
     },
     calibration: async () => calibrationView(await this.ctx.services.getCalibration(), this.ctx.calibration.running),

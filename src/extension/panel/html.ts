@@ -49,7 +49,8 @@ export function scriptSafeJson(value: unknown): string {
 
 export function panelHtml(options: PanelHtmlOptions): string {
   const { cspSource, nonce, scriptUri, styleUri, bootstrap, title } = options;
-  if (!/^[A-Za-z0-9+/=]{16,}$/.test(nonce)) throw new Error('the panel nonce must be base64 of at least 12 random bytes');
+  if (!/^[A-Za-z0-9+/=]{16,}$/.test(nonce))
+    throw new Error('the panel nonce must be base64 of at least 12 random bytes');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

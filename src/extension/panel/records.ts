@@ -7,7 +7,8 @@ import { SIDECAR_VERSION } from '../../generation/output';
 import type { Scores } from '../../router/types';
 import type { GalleryItem } from './services';
 
-const isScores = (v: unknown): v is Scores => !!v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'number');
+const isScores = (v: unknown): v is Scores =>
+  !!v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'number');
 
 /**
  * The generations in `dir`, newest first: every `<stem>.json` sidecar of ours whose image is there. A sidecar's
@@ -35,7 +36,12 @@ export async function readGallery(dir: string, limit: number): Promise<GalleryIt
         } catch {
           return;
         }
-        if (doc.version !== SIDECAR_VERSION || typeof doc.image !== 'string' || (doc.route !== 'edge' && doc.route !== 'cloud')) return;
+        if (
+          doc.version !== SIDECAR_VERSION ||
+          typeof doc.image !== 'string' ||
+          (doc.route !== 'edge' && doc.route !== 'cloud')
+        )
+          return;
         const image = path.resolve(dir, doc.image);
         try {
           if (!inside(root, await fs.realpath(image))) return;
@@ -73,7 +79,10 @@ function inside(root: string, file: string): boolean {
 /** This month's ledger entries, newest first ([] when the ledger does not exist or cannot be read). */
 export async function readLedgerEntries(file: string, month: string): Promise<LedgerEntry[]> {
   try {
-    const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version?: number; months?: Record<string, { entries?: LedgerEntry[] }> };
+    const data = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      version?: number;
+      months?: Record<string, { entries?: LedgerEntry[] }>;
+    };
     if (data.version !== 1) return [];
     const entries = data.months?.[month]?.entries;
     return Array.isArray(entries) ? [...entries].reverse() : [];

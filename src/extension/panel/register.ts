@@ -22,7 +22,11 @@ export const PANEL_COMMANDS = {
  * Registers "Open Panel", the panel's serializer (an open panel comes back after a reload) and the activity-bar view's
  * provider, all over the core's services. Disposing closes the panel and unregisters them.
  */
-export function registerPanel(context: vscode.ExtensionContext, services: PanelServices, log: vscode.LogOutputChannel): vscode.Disposable {
+export function registerPanel(
+  context: vscode.ExtensionContext,
+  services: PanelServices,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable {
   const calibration = new CalibrationRun(services, log);
   const ctx: PanelHostContext = { extension: context, services, log, calibration, prompt: new ActivePrompt(services) };
   const hosts = new Set<WebviewBinding>();
@@ -52,7 +56,10 @@ export function registerPanel(context: vscode.ExtensionContext, services: PanelS
     webviewPanel.onDidDispose(() => {
       if (panel === webviewPanel) panel = undefined;
     });
-    await bind({ kind: 'panel', webview: webviewPanel.webview, isVisible: () => webviewPanel.visible }, webviewPanel.onDidDispose);
+    await bind(
+      { kind: 'panel', webview: webviewPanel.webview, isVisible: () => webviewPanel.visible },
+      webviewPanel.onDidDispose,
+    );
   };
 
   const openPanel = async (): Promise<void> => {

@@ -3,7 +3,14 @@
 import { basename } from 'node:path';
 import { escalationAllowance } from '../../router/policy';
 import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem } from './services';
-import type { BudgetView, CalibrationView, GalleryItemView, PromptView, RouterFigures, Scores } from '../../shared/panel/protocol';
+import type {
+  BudgetView,
+  CalibrationView,
+  GalleryItemView,
+  PromptView,
+  RouterFigures,
+  Scores,
+} from '../../shared/panel/protocol';
 
 export { GALLERY_LIMIT } from '../../shared/panel/protocol';
 
@@ -37,7 +44,13 @@ export function promptView(state: ActivePromptState | undefined, heatScale = 1):
     pareto: prediction.pareto,
     tokens: prediction.tokens
       .filter((t) => t.start >= 0 && t.end <= state.prompt.length && t.end > t.start)
-      .map((t) => ({ text: t.text, start: t.start, end: t.end, impact: finiteScores(t.impact), cloudGain: finiteScores(t.cloudGain) })),
+      .map((t) => ({
+        text: t.text,
+        start: t.start,
+        end: t.end,
+        impact: finiteScores(t.impact),
+        cloudGain: finiteScores(t.cloudGain),
+      })),
     route: decision.route,
     reason: decision.reason,
     alpha: finiteOr(decision.alpha, 0),
@@ -59,7 +72,11 @@ export function budgetView(state: BudgetState, rows = LEDGER_ROWS): BudgetView {
       cascaded: cloudShare.cascade?.cascaded ?? 0,
       escalated: cloudShare.cascade?.escalated ?? 0,
       // The policy's own rule: at most ⌈ρ·n⌉ of the n cascaded prompts.
-      escalationLimit: escalationAllowance(finiteOr(cloudShare.budget, 0), { cascaded: 0, escalated: 0 }, cloudShare.cascade?.cascaded ?? 0),
+      escalationLimit: escalationAllowance(
+        finiteOr(cloudShare.budget, 0),
+        { cascaded: 0, escalated: 0 },
+        cloudShare.cascade?.cascaded ?? 0,
+      ),
     },
     money: {
       spent: finiteOr(money.spent, 0),
@@ -94,7 +111,13 @@ export function galleryItemView(item: GalleryItem, src: string): GalleryItemView
     cost: finiteOr(item.cost, 0),
     created: item.created,
     ...(item.predicted
-      ? { predicted: { edge: finiteScores(item.predicted.edge), cloud: finiteScores(item.predicted.cloud), prs: finiteOr(item.predicted.prs, 0.5) } }
+      ? {
+          predicted: {
+            edge: finiteScores(item.predicted.edge),
+            cloud: finiteScores(item.predicted.cloud),
+            prs: finiteOr(item.predicted.prs, 0.5),
+          },
+        }
       : {}),
     ...(item.measured ? { measured: finiteScores(item.measured) } : {}),
   };
@@ -127,7 +150,11 @@ export function calibrationView(state: CalibrationState, running: boolean): Cali
     data: { source: state.data.source, pairs: state.data.pairs },
     ...(state.evaluation ? { evaluation: { n: state.evaluation.n, routers } } : {}),
     ...(state.curve?.length
-      ? { curve: state.curve.filter((p) => Number.isFinite(p.share) && Number.isFinite(p.pgr)).map((p) => ({ share: p.share, pgr: p.pgr })) }
+      ? {
+          curve: state.curve
+            .filter((p) => Number.isFinite(p.share) && Number.isFinite(p.pgr))
+            .map((p) => ({ share: p.share, pgr: p.pgr })),
+        }
       : {}),
     running,
   };

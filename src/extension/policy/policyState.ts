@@ -23,7 +23,10 @@ export function ledgerFile(storage: vscode.Uri): string {
 
 /** The policy from settings (already guarded, so this only assembles it). */
 export function policyConfig(settings: Settings): PolicyConfig {
-  return validatePolicy({ cloudShare: settings.policy.cloudShare, monthlyCap: settings.policy.monthlyCap, prices: settings.policy.prices }, 'routet2i.policy');
+  return validatePolicy(
+    { cloudShare: settings.policy.cloudShare, monthlyCap: settings.policy.monthlyCap, prices: settings.policy.prices },
+    'routet2i.policy',
+  );
 }
 
 /** One backend's settings as createBackend takes them: its own settings, the side it plays, a price override. */
@@ -39,8 +42,15 @@ export function buildBackend(settings: Settings, side: 'edge' | 'cloud', secrets
 }
 
 /** A backend by name on a side, with its settings from `routet2i.backends.settings` (a file's `backend:` front matter). */
-export function buildNamedBackend(settings: Settings, name: string, side: 'edge' | 'cloud', secrets: SecretSource): Backend {
-  return createBackend(name, backendConfig(settings, name, side), secrets, { baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath });
+export function buildNamedBackend(
+  settings: Settings,
+  name: string,
+  side: 'edge' | 'cloud',
+  secrets: SecretSource,
+): Backend {
+  return createBackend(name, backendConfig(settings, name, side), secrets, {
+    baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+  });
 }
 
 export class PolicyState implements vscode.Disposable {
@@ -64,8 +74,15 @@ export class PolicyState implements vscode.Disposable {
     this.priceCloud();
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (folder) {
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.routet2i/ledger.json'));
-      this.disposables.push(watcher, watcher.onDidChange(() => this.refresh()), watcher.onDidCreate(() => this.refresh()), watcher.onDidDelete(() => this.refresh()));
+      const watcher = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(folder, '.routet2i/ledger.json'),
+      );
+      this.disposables.push(
+        watcher,
+        watcher.onDidChange(() => this.refresh()),
+        watcher.onDidCreate(() => this.refresh()),
+        watcher.onDidDelete(() => this.refresh()),
+      );
     }
     this.disposables.push(
       config.onDidChange(() => {
@@ -154,7 +171,12 @@ export class PolicyState implements vscode.Disposable {
     this.cloudPrice = 0;
     if (!settings.backends.cloud || this.config.restricted) return;
     try {
-      this.cloudPrice = buildBackend(settings, 'cloud', this.secrets)?.estimateCost({ prompt: '', width: settings.generation.width, height: settings.generation.height }) ?? 0;
+      this.cloudPrice =
+        buildBackend(settings, 'cloud', this.secrets)?.estimateCost({
+          prompt: '',
+          width: settings.generation.width,
+          height: settings.generation.height,
+        }) ?? 0;
     } catch (error) {
       this.log.warn(`Cloud backend "${settings.backends.cloud}": ${(error as Error).message}`);
     }

@@ -18,7 +18,10 @@ export interface EngineOptions {
 }
 
 /** Resolves the configured model folder (relative to the workspace folder) or the shipped default. */
-export function resolveModelDir(configured: string, workspaceDir: string | undefined): { dir: string; isDefault: boolean } {
+export function resolveModelDir(
+  configured: string,
+  workspaceDir: string | undefined,
+): { dir: string; isDefault: boolean } {
   if (!configured) return { dir: defaultModelDir(), isDefault: true };
   const dir = path.isAbsolute(configured) ? configured : path.resolve(workspaceDir ?? process.cwd(), configured);
   return { dir, isDefault: false };
@@ -26,14 +29,24 @@ export function resolveModelDir(configured: string, workspaceDir: string | undef
 
 /** Checks a configured model folder before loading it, so the message names the setting and the folder. */
 export function checkModelDir(dir: string, setting: string): void {
-  if (!existsSync(dir)) throw new RouteT2IError('no-model', `${setting}: the folder ${dir} does not exist`, 'point it at a folder made by "routet2i train" or "RouteT2I: Calibrate on My Models", or clear it to use the shipped model');
-  if (!statSync(dir).isDirectory()) throw new RouteT2IError('no-model', `${setting}: ${dir} is a file, not a predictor folder`);
-  if (!existsSync(path.join(dir, MODEL_JSON))) throw new RouteT2IError('no-model', `${setting}: ${dir} holds no ${MODEL_JSON}, so it is not a predictor folder`);
+  if (!existsSync(dir))
+    throw new RouteT2IError(
+      'no-model',
+      `${setting}: the folder ${dir} does not exist`,
+      'point it at a folder made by "routet2i train" or "RouteT2I: Calibrate on My Models", or clear it to use the shipped model',
+    );
+  if (!statSync(dir).isDirectory())
+    throw new RouteT2IError('no-model', `${setting}: ${dir} is a file, not a predictor folder`);
+  if (!existsSync(path.join(dir, MODEL_JSON)))
+    throw new RouteT2IError('no-model', `${setting}: ${dir} holds no ${MODEL_JSON}, so it is not a predictor folder`);
 }
 
 export class CachedPredictor {
   private readonly cache = new Map<string, Prediction>();
-  private readonly pending = new Map<string, Array<{ resolve: (p: Prediction) => void; reject: (e: unknown) => void }>>();
+  private readonly pending = new Map<
+    string,
+    Array<{ resolve: (p: Prediction) => void; reject: (e: unknown) => void }>
+  >();
   private readonly listeners = new Set<(prompts: string[]) => void>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
@@ -126,7 +139,8 @@ export class CachedPredictor {
     this.disposed = true;
     this.abort.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    for (const waiting of this.pending.values()) for (const w of waiting) w.reject(new RouteT2IError('engine-stopped', 'the predictor was reloaded'));
+    for (const waiting of this.pending.values())
+      for (const w of waiting) w.reject(new RouteT2IError('engine-stopped', 'the predictor was reloaded'));
     this.pending.clear();
     this.cache.clear();
     this.listeners.clear();

@@ -93,8 +93,14 @@ export class PredictorHost implements vscode.Disposable {
     const started = performance.now();
     try {
       if (!isDefault) checkModelDir(dir, 'Setting "routet2i.model.path"');
-      const modelsDir = settings.model.modelsDir ? path.resolve(workspaceDir() ?? '', settings.model.modelsDir) : undefined;
-      const engine = await CachedPredictor.load({ modelDir: dir, encoders: await encoderFactories(modelsDir), context: modelsDir ? { modelsDir } : {} });
+      const modelsDir = settings.model.modelsDir
+        ? path.resolve(workspaceDir() ?? '', settings.model.modelsDir)
+        : undefined;
+      const engine = await CachedPredictor.load({
+        modelDir: dir,
+        encoders: await encoderFactories(modelsDir),
+        context: modelsDir ? { modelsDir } : {},
+      });
       if (mine !== this.generation) {
         engine.dispose();
         return this.engine;
@@ -103,17 +109,23 @@ export class PredictorHost implements vscode.Disposable {
       this.predictSub?.dispose();
       this.predictSub = engine.onDidPredict((prompts) => this.predicted.fire(prompts));
       const ms = performance.now() - started;
-      this.log.info(`Predictor "${engine.name}" loaded from ${dir} in ${ms.toFixed(0)} ms (${engine.predictor.file.encoder.id} encoder; metrics ${engine.predictor.metrics.map((m) => m.id).join(', ')})`);
+      this.log.info(
+        `Predictor "${engine.name}" loaded from ${dir} in ${ms.toFixed(0)} ms (${engine.predictor.file.encoder.id} encoder; metrics ${engine.predictor.metrics.map((m) => m.id).join(', ')})`,
+      );
       this.set({ status: 'ready', engine, modelDir: dir, isDefault, ms });
       return engine;
     } catch (error) {
       if (mine !== this.generation) return this.engine;
       previous?.dispose();
-      const message = error instanceof RouteT2IError ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : `could not load the predictor from ${dir}: ${(error as Error).message}`;
+      const message =
+        error instanceof RouteT2IError
+          ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
+          : `could not load the predictor from ${dir}: ${(error as Error).message}`;
       this.log.error(message);
       this.set({ status: 'error', message, modelDir: dir });
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, 'Open Settings', 'Show Log').then((choice) => {
-        if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.model');
+        if (choice === 'Open Settings')
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.model');
         if (choice === 'Show Log') this.log.show(true);
       });
       return undefined;

@@ -158,6 +158,10 @@ function fromJson(value: unknown): unknown {
 }
 
 function isPositionJson(v: unknown): v is { line: number; character: number } {
-  return !!v && typeof v === 'object' && typeof (v as { line?: unknown }).line === 'number' &&
-    typeof (v as { character?: unknown }).character === 'number';
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as { line?: unknown }).line === 'number' &&
+    typeof (v as { character?: unknown }).character === 'number'
+  );
 }

@@ -26,7 +26,13 @@ export class AnalysedDocuments implements vscode.Disposable {
   }
 
   source(doc: vscode.TextDocument, kind: DocKind): DocumentSource {
-    return { key: doc.uri.toString(), version: doc.version, kind, name: path.basename(doc.uri.path) || doc.uri.toString(), getText: () => doc.getText() };
+    return {
+      key: doc.uri.toString(),
+      version: doc.version,
+      kind,
+      name: path.basename(doc.uri.path) || doc.uri.toString(),
+      getText: () => doc.getText(),
+    };
   }
 
   /** The prompts of an analysed document (undefined for others). */

@@ -100,7 +100,13 @@ export function weakWords(
   return weakTokens(prediction, metrics, weights, Number.MAX_SAFE_INTEGER, options.threshold)
     .filter((w) => !ignored.has(w.token.text.toLowerCase()))
     .slice(0, options.limit)
-    .map((w) => ({ token: w.token, start: prompt.start + w.token.start, end: prompt.start + w.token.end, score: w.score, worstMetric: w.worstMetric }));
+    .map((w) => ({
+      token: w.token,
+      start: prompt.start + w.token.start,
+      end: prompt.start + w.token.end,
+      score: w.score,
+      worstMetric: w.worstMetric,
+    }));
 }
 
 /** The token of a prediction at a prompt-relative offset (its end included). */

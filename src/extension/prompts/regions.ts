@@ -130,7 +130,10 @@ export function promptAt(prompts: readonly DocPrompt[], offset: number): DocProm
 }
 
 /** Prompts overlapping any of the ranges (document offsets), in order, each once. */
-export function promptsIn(prompts: readonly DocPrompt[], ranges: ReadonlyArray<{ start: number; end: number }>): DocPrompt[] {
+export function promptsIn(
+  prompts: readonly DocPrompt[],
+  ranges: ReadonlyArray<{ start: number; end: number }>,
+): DocPrompt[] {
   const out: DocPrompt[] = [];
   const seen = new Set<DocPrompt>();
   for (const r of ranges) {

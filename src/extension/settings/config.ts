@@ -48,11 +48,19 @@ export class Config implements vscode.Disposable {
   }
 
   /** Writes a setting (a user action such as "ignore this word"), to the workspace when there is one. */
-  async update(key: SettingKey, value: unknown, target: 'workspace' | 'user' = 'workspace'): Promise<'workspace' | 'user'> {
+  async update(
+    key: SettingKey,
+    value: unknown,
+    target: 'workspace' | 'user' = 'workspace',
+  ): Promise<'workspace' | 'user'> {
     const where = target === 'workspace' && vscode.workspace.workspaceFolders?.length ? 'workspace' : 'user';
     await vscode.workspace
       .getConfiguration(SECTION)
-      .update(key, value, where === 'workspace' ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+      .update(
+        key,
+        value,
+        where === 'workspace' ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
+      );
     return where;
   }
 
@@ -64,7 +72,9 @@ export class Config implements vscode.Disposable {
     const config = vscode.workspace.getConfiguration(SECTION);
     const { settings, problems, ignored } = readSettings((key) => config.inspect(key), this.restrictedNow);
     if (ignored.length) {
-      this.log.info(`Restricted Mode: ignoring this workspace's ${ignored.map((k) => `${SECTION}.${k}`).join(', ')} until it is trusted`);
+      this.log.info(
+        `Restricted Mode: ignoring this workspace's ${ignored.map((k) => `${SECTION}.${k}`).join(', ')} until it is trusted`,
+      );
     }
     this.report(problems);
     return settings;

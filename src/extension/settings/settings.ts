@@ -29,7 +29,11 @@ export interface Settings {
     cascadeThreshold: number | null;
     hybridBand: number;
   };
-  backends: { edge: BackendName | null; cloud: BackendName | null; settings: Partial<Record<BackendName, BackendConfig>> };
+  backends: {
+    edge: BackendName | null;
+    cloud: BackendName | null;
+    settings: Partial<Record<BackendName, BackendConfig>>;
+  };
   generation: { outputFolder: string; openImage: boolean; width: number; height: number; steps: number | null };
   calibration: { metrics: Metric[] | null };
   /** The promotion rule's settings (src/router/learning/promotion.ts, docs/calibration.md). */
@@ -83,10 +87,14 @@ const nullable =
 const oneOf =
   <T extends string>(values: readonly T[]): Guard<T> =>
   (v) =>
-    typeof v === 'string' && (values as readonly string[]).includes(v) ? ok(v as T) : bad(`one of ${values.map((x) => `"${x}"`).join(', ')}`);
+    typeof v === 'string' && (values as readonly string[]).includes(v)
+      ? ok(v as T)
+      : bad(`one of ${values.map((x) => `"${x}"`).join(', ')}`);
 const text: Guard<string> = (v) => (typeof v === 'string' ? ok(v.trim()) : bad('text'));
 const metricChoice: Guard<string> = (v) =>
-  typeof v === 'string' && /^(verdict|[a-z][a-z0-9_-]{0,39})$/.test(v) ? ok(v) : bad('"verdict" or a metric id such as "quality"');
+  typeof v === 'string' && /^(verdict|[a-z][a-z0-9_-]{0,39})$/.test(v)
+    ? ok(v)
+    : bad('"verdict" or a metric id such as "quality"');
 const words: Guard<string[]> = (v) =>
   Array.isArray(v) && v.every((w) => typeof w === 'string')
     ? ok([...new Set((v as string[]).map((w) => w.trim().toLowerCase()).filter(Boolean))])
@@ -97,26 +105,33 @@ const languages: Guard<ExtraLanguage[]> = (v) =>
     : bad(`a list of ${EXTRA_LANGUAGES.map((l) => `"${l}"`).join(', ')}`);
 const isBackendName = (name: string): name is BackendName => (BACKEND_NAMES as readonly string[]).includes(name);
 const backendName: Guard<BackendName | null> = (v) =>
-  v === null || v === '' ? ok(null) : typeof v === 'string' && isBackendName(v) ? ok(v) : bad(`"" (none) or one of ${BACKEND_NAMES.join(', ')}`);
+  v === null || v === ''
+    ? ok(null)
+    : typeof v === 'string' && isBackendName(v)
+      ? ok(v)
+      : bad(`"" (none) or one of ${BACKEND_NAMES.join(', ')}`);
 const prices: Guard<Record<string, number>> = (v) => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return bad('an object of backend name → USD per image');
   for (const [name, price] of Object.entries(v)) {
     if (!isBackendName(name)) return bad(`backend names (${BACKEND_NAMES.join(', ')}) as keys, not "${name}"`);
-    if (!(typeof price === 'number' && Number.isFinite(price) && price >= 0 && price <= 1000)) return bad(`a price from 0 to 1000 USD for "${name}"`);
+    if (!(typeof price === 'number' && Number.isFinite(price) && price >= 0 && price <= 1000))
+      return bad(`a price from 0 to 1000 USD for "${name}"`);
   }
   return ok({ ...(v as Record<string, number>) });
 };
 /** Names that must never hold a secret in settings (the CLI's config file refuses the same). */
 const SECRET_LIKE = ['apiKey', 'api_key', 'key', 'token', 'password', 'secret'];
 const backendSettings: Guard<Partial<Record<BackendName, BackendConfig>>> = (v) => {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return bad('an object of backend name → its settings ({"url": …, "model": …})');
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    return bad('an object of backend name → its settings ({"url": …, "model": …})');
   const out: Partial<Record<BackendName, BackendConfig>> = {};
   for (const [name, cfg] of Object.entries(v)) {
     if (!isBackendName(name)) return bad(`backend names (${BACKEND_NAMES.join(', ')}) as keys, not "${name}"`);
     if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return bad(`an object of settings for "${name}"`);
     const secret = Object.keys(cfg).find((k) => SECRET_LIKE.includes(k));
     // Each backend checks its own keys when it is created; here only what must never be in settings at all.
-    if (secret) return bad(`settings without keys: "${name}.${secret}" belongs in the secret store (RouteT2I: Set API Key)`);
+    if (secret)
+      return bad(`settings without keys: "${name}.${secret}" belongs in the secret store (RouteT2I: Set API Key)`);
     out[name] = { ...(cfg as BackendConfig) };
   }
   return ok(out);
@@ -160,7 +175,12 @@ export const SPECS = {
   'policy.hybridBand': { default: 0.1, guard: num(0, 0.5), restricted: true },
   'backends.edge': { default: null as BackendName | null, guard: backendName, restricted: true },
   'backends.cloud': { default: null as BackendName | null, guard: backendName, restricted: true },
-  'backends.settings': { default: {} as Partial<Record<BackendName, BackendConfig>>, guard: backendSettings, restricted: true, quiet: true },
+  'backends.settings': {
+    default: {} as Partial<Record<BackendName, BackendConfig>>,
+    guard: backendSettings,
+    restricted: true,
+    quiet: true,
+  },
   'generation.outputFolder': { default: 'generated', guard: folder, restricted: true },
   'generation.openImage': { default: true, guard: bool },
   'generation.width': { default: 1024, guard: num(64, 8192, true) },
@@ -175,11 +195,17 @@ export type SettingKey = keyof typeof SPECS;
 export const SETTING_KEYS = Object.keys(SPECS) as SettingKey[];
 
 /** Keys VS Code must withhold from an untrusted workspace (the manifest lists them, fully qualified). */
-export const RESTRICTED_KEYS: readonly SettingKey[] = SETTING_KEYS.filter((k) => (SPECS[k] as Spec<unknown>).restricted);
+export const RESTRICTED_KEYS: readonly SettingKey[] = SETTING_KEYS.filter(
+  (k) => (SPECS[k] as Spec<unknown>).restricted,
+);
 export const ENGINE_KEYS: readonly SettingKey[] = SETTING_KEYS.filter((k) => (SPECS[k] as Spec<unknown>).reloadsEngine);
 
 /** The value a key takes: the workspace's value unless Restricted Mode withholds it, then the user's, then the default. */
-export function effectiveValue(key: SettingKey, inspected: Inspected | undefined, restricted: boolean): { value: unknown; from: 'default' | 'user' | 'workspace' } {
+export function effectiveValue(
+  key: SettingKey,
+  inspected: Inspected | undefined,
+  restricted: boolean,
+): { value: unknown; from: 'default' | 'user' | 'workspace' } {
   const spec = SPECS[key] as Spec<unknown>;
   const i = inspected ?? {};
   if (!(restricted && spec.restricted)) {
@@ -194,14 +220,22 @@ export function effectiveValue(key: SettingKey, inspected: Inspected | undefined
  * Reads every setting through its guard. A value that fails falls back to the default and yields a problem naming
  * the key, what it must be, and what is used instead: a typo in settings.json never stops the extension.
  */
-export function readSettings(inspect: (key: SettingKey) => Inspected | undefined, restricted: boolean): { settings: Settings; problems: SettingProblem[]; ignored: SettingKey[] } {
+export function readSettings(
+  inspect: (key: SettingKey) => Inspected | undefined,
+  restricted: boolean,
+): { settings: Settings; problems: SettingProblem[]; ignored: SettingKey[] } {
   const problems: SettingProblem[] = [];
   const ignored: SettingKey[] = [];
   const values: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     const spec = SPECS[key] as Spec<unknown>;
     const inspected = inspect(key);
-    if (restricted && spec.restricted && (inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined)) ignored.push(key);
+    if (
+      restricted &&
+      spec.restricted &&
+      (inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined)
+    )
+      ignored.push(key);
     const { value, from } = effectiveValue(key, inspected, restricted);
     const checked = spec.guard(value);
     if (checked.ok) {
@@ -216,7 +250,12 @@ export function readSettings(inspect: (key: SettingKey) => Inspected | undefined
   }
   const v = values as { [K in SettingKey]: (typeof SPECS)[K]['default'] };
   const settings: Settings = {
-    heat: { enabled: v['heat.enabled'], metric: v['heat.metric'], debounceMs: v['heat.debounceMs'], scale: v['heat.scale'] },
+    heat: {
+      enabled: v['heat.enabled'],
+      metric: v['heat.metric'],
+      debounceMs: v['heat.debounceMs'],
+      scale: v['heat.scale'],
+    },
     diagnostics: {
       severity: v['diagnostics.severity'],
       maxPerPrompt: v['diagnostics.maxPerPrompt'],
@@ -250,7 +289,11 @@ export function readSettings(inspect: (key: SettingKey) => Inspected | undefined
 }
 
 /** Which parts of the extension a configuration change touches (data, not scattered ifs). */
-export function changedKeys(affects: (qualifiedKey: string) => boolean): { any: boolean; engine: boolean; keys: SettingKey[] } {
+export function changedKeys(affects: (qualifiedKey: string) => boolean): {
+  any: boolean;
+  engine: boolean;
+  keys: SettingKey[];
+} {
   if (!affects(SECTION)) return { any: false, engine: false, keys: [] };
   const keys = SETTING_KEYS.filter((k) => affects(`${SECTION}.${k}`));
   return { any: true, engine: keys.some((k) => ENGINE_KEYS.includes(k)), keys };

@@ -71,7 +71,10 @@ export class StatusController implements vscode.Disposable {
     const before = this.sides.get(key);
     this.sides.set(key, side);
     if (this.sides.size > 500) this.sides.delete(this.sides.keys().next().value!);
-    if (before !== undefined && before !== side) this.log.info(`Prompt ${id} now goes to ${side === 'cascade' ? 'the edge first (cascade)' : `the ${side}`} instead of ${before === 'cascade' ? 'a cascade' : `the ${before}`}: ${v.why}`);
+    if (before !== undefined && before !== side)
+      this.log.info(
+        `Prompt ${id} now goes to ${side === 'cascade' ? 'the edge first (cascade)' : `the ${side}`} instead of ${before === 'cascade' ? 'a cascade' : `the ${before}`}: ${v.why}`,
+      );
   }
 
   snapshot(): StatusSnapshot {
@@ -83,7 +86,12 @@ export class StatusController implements vscode.Disposable {
         text: this.language.text,
         detail: this.language.detail ?? '',
         busy: this.language.busy,
-        severity: this.language.severity === vscode.LanguageStatusSeverity.Error ? 'error' : this.language.severity === vscode.LanguageStatusSeverity.Warning ? 'warning' : 'information',
+        severity:
+          this.language.severity === vscode.LanguageStatusSeverity.Error
+            ? 'error'
+            : this.language.severity === vscode.LanguageStatusSeverity.Warning
+              ? 'warning'
+              : 'information',
       },
     };
   }
@@ -118,7 +126,15 @@ export class StatusController implements vscode.Disposable {
     } else {
       this.lastVerdict = undefined;
       text = `$(graph) RouteT2I · ${budget}`;
-      tooltip = new vscode.MarkdownString([`**RouteT2I** — ${p ? 'predicting…' : 'no prompt at the cursor'}`, '', this.budgetLine(), '', 'Click to open the RouteT2I panel.'].join('\n'));
+      tooltip = new vscode.MarkdownString(
+        [
+          `**RouteT2I** — ${p ? 'predicting…' : 'no prompt at the cursor'}`,
+          '',
+          this.budgetLine(),
+          '',
+          'Click to open the RouteT2I panel.',
+        ].join('\n'),
+      );
     }
     const key = `${text}\n${tooltip.value}`;
     if (key === this.shown) return;
@@ -164,8 +180,12 @@ export class StatusController implements vscode.Disposable {
     } else {
       this.language.text = `RouteT2I: ${state.engine.name}${this.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
       this.language.busy = false;
-      this.language.severity = this.config.restricted ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
-      this.language.detail = this.config.restricted ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation" : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
+      this.language.severity = this.config.restricted
+        ? vscode.LanguageStatusSeverity.Warning
+        : vscode.LanguageStatusSeverity.Information;
+      this.language.detail = this.config.restricted
+        ? "Restricted Mode: the workspace's model, backend and policy settings are ignored; no generation"
+        : `predictor ${state.isDefault ? '(shipped)' : state.modelDir}`;
       this.language.command = { title: 'Choose Metric', command: COMMANDS.chooseMetric };
     }
   }

@@ -3,7 +3,15 @@
 // not a copy of it (α from the recent PRS history, this month's money, the backends that are set). No `vscode` here.
 import { planPrompt } from '../../generation/plan';
 import { RouteT2IError } from '../../router/errors';
-import { calibrateAlpha, decideRoute, explainDecision, weightedQuality, type GenerationMode, type PolicyConfig, type RouteDecision } from '../../router/policy';
+import {
+  calibrateAlpha,
+  decideRoute,
+  explainDecision,
+  weightedQuality,
+  type GenerationMode,
+  type PolicyConfig,
+  type RouteDecision,
+} from '../../router/policy';
 import type { ParetoRelation, Prediction, Scores, Side } from '../../router/types';
 
 /** What the policy needs besides the prediction; built once per redraw, not per prompt. */
@@ -29,9 +37,23 @@ export interface PolicyView {
 export function policyView(
   config: PolicyConfig,
   history: readonly number[],
-  rest: { committed: number; cloudPrice: number; cloudConfigured: boolean; edgeConfigured: boolean; mode?: GenerationMode; hybridBand?: number },
+  rest: {
+    committed: number;
+    cloudPrice: number;
+    cloudConfigured: boolean;
+    edgeConfigured: boolean;
+    mode?: GenerationMode;
+    hybridBand?: number;
+  },
 ): PolicyView {
-  return { config, alpha: calibrateAlpha(history, config.cloudShare), history, mode: 'predict', hybridBand: 0.1, ...rest };
+  return {
+    config,
+    alpha: calibrateAlpha(history, config.cloudShare),
+    history,
+    mode: 'predict',
+    hybridBand: 0.1,
+    ...rest,
+  };
 }
 
 export interface Verdict {
@@ -52,7 +74,9 @@ export interface Verdict {
 
 export function verdictOf(prediction: Prediction, weights: Scores, policy: PolicyView, override?: Side): Verdict {
   // Generate Prompt at Cursor plans a batch of this one prompt: α over the history and the prompt itself.
-  const alpha = policy.history.length ? calibrateAlpha([...policy.history, prediction.prs], policy.config.cloudShare) : policy.alpha;
+  const alpha = policy.history.length
+    ? calibrateAlpha([...policy.history, prediction.prs], policy.config.cloudShare)
+    : policy.alpha;
   const decision = decideRoute(prediction.prs, alpha, policy.config.cloudShare, policy.config, {
     committed: policy.committed,
     cloudPrice: policy.cloudPrice,

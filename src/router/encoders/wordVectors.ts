@@ -39,7 +39,8 @@ export function wordVectorCandidates(): string[] {
 let loaded: WordVectorTable | undefined;
 
 export function parseWordVectors(bytes: Buffer, file: string): WordVectorTable {
-  const bad = (what: string) => new RouteT2IError('bad-word-vectors', `${file}: ${what}`, 'rebuild it with `npm run build`');
+  const bad = (what: string) =>
+    new RouteT2IError('bad-word-vectors', `${file}: ${what}`, 'rebuild it with `npm run build`');
   if (bytes.length < 24 || bytes.toString('latin1', 0, 8) !== MAGIC) throw bad('not a RouteT2I word-vector table');
   const rows = bytes.readUInt32LE(8);
   const dim = bytes.readUInt32LE(12);
@@ -72,7 +73,13 @@ export function wordVectors(): WordVectorTable {
   if (loaded) return loaded;
   const file = wordVectorCandidates().find((f) => existsSync(f));
   if (!file) {
-    throw new RouteT2IError('no-word-vectors', `the word-vector table ${WORD_VECTOR_FILE} is missing (looked in ${wordVectorCandidates().map((f) => path.dirname(f)).join(', ')})`, 'run `npm run build`, which derives it');
+    throw new RouteT2IError(
+      'no-word-vectors',
+      `the word-vector table ${WORD_VECTOR_FILE} is missing (looked in ${wordVectorCandidates()
+        .map((f) => path.dirname(f))
+        .join(', ')})`,
+      'run `npm run build`, which derives it',
+    );
   }
   loaded = parseWordVectors(readFileSync(file), file);
   return loaded;

@@ -14,7 +14,11 @@ export type LabelSource =
 export function labelSourceKey(source: LabelSource | undefined): string {
   if (!source) return 'unrecorded';
   if (source.kind === 'human') return `human${source.dataset ? `:${source.dataset}` : ''}`;
-  const metrics = source.metrics ? [...source.metrics].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((m) => `${m.id}=${m.positive}|${m.negative}`) : ['texts unrecorded'];
+  const metrics = source.metrics
+    ? [...source.metrics]
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((m) => `${m.id}=${m.positive}|${m.negative}`)
+    : ['texts unrecorded'];
   return `scorer:${source.model}:${metrics.join(';')}`;
 }
 
@@ -26,7 +30,9 @@ export function sameLabelSource(a: LabelSource | undefined, b: LabelSource | und
 export function describeLabelSource(source: LabelSource | undefined): string {
   if (!source) return 'labels of unrecorded origin';
   if (source.kind === 'human') return `human ratings${source.dataset ? ` (${source.dataset})` : ''}`;
-  const texts = source.metrics ? source.metrics.map((m) => `${m.id} "${m.positive}"/"${m.negative}"`).join(', ') : 'metric texts unrecorded';
+  const texts = source.metrics
+    ? source.metrics.map((m) => `${m.id} "${m.positive}"/"${m.negative}"`).join(', ')
+    : 'metric texts unrecorded';
   return `CLIP scorer ${source.model} (${texts})`;
 }
 
@@ -37,11 +43,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** Reads a recorded source (a pair's `labels` field, a predictor's `training.data.labels`); undefined when absent or malformed. */
 export function parseLabelSource(v: unknown): LabelSource | undefined {
   if (!isObject(v)) return undefined;
-  if (v.kind === 'human') return typeof v.dataset === 'string' ? { kind: 'human', dataset: v.dataset } : { kind: 'human' };
+  if (v.kind === 'human')
+    return typeof v.dataset === 'string' ? { kind: 'human', dataset: v.dataset } : { kind: 'human' };
   if (v.kind !== 'scorer' || typeof v.model !== 'string') return undefined;
   if (!Array.isArray(v.metrics)) return { kind: 'scorer', model: v.model };
-  const metrics = v.metrics.filter((m): m is { id: string; positive: string; negative: string } => isObject(m) && typeof m.id === 'string' && typeof m.positive === 'string' && typeof m.negative === 'string');
-  return { kind: 'scorer', model: v.model, metrics: metrics.map((m) => ({ id: m.id, positive: m.positive, negative: m.negative })) };
+  const metrics = v.metrics.filter(
+    (m): m is { id: string; positive: string; negative: string } =>
+      isObject(m) && typeof m.id === 'string' && typeof m.positive === 'string' && typeof m.negative === 'string',
+  );
+  return {
+    kind: 'scorer',
+    model: v.model,
+    metrics: metrics.map((m) => ({ id: m.id, positive: m.positive, negative: m.negative })),
+  };
 }
 
 /**
@@ -56,7 +70,10 @@ export function labelSourceOfPair(pair: LabelledPair): LabelSource | undefined {
 }
 
 /** The one label source of a training set; a set that mixes two is refused with an error naming both and where. */
-export function singleLabelSource(pairs: readonly LabelledPair[], where = 'the training pairs'): LabelSource | undefined {
+export function singleLabelSource(
+  pairs: readonly LabelledPair[],
+  where = 'the training pairs',
+): LabelSource | undefined {
   if (pairs.length === 0) return undefined;
   const first = labelSourceOfPair(pairs[0]!);
   const key = labelSourceKey(first);

@@ -57,7 +57,17 @@ export type Calibration = { calibrated: true; pair: ModelPair } | { calibrated: 
 export function calibrationFor(file: Pick<ModelFile, 'training'>, inUse: Partial<ModelPair>): Calibration {
   const pair = predictorPair(file);
   if (!pair) return { calibrated: false, why: 'the predictor does not record which models it was trained on' };
-  if (!inUse.edge || !inUse.cloud) return { calibrated: false, why: `no edge and cloud models are configured to compare with its pair (${pair.edge} → ${pair.cloud})`, pair };
-  if (pair.edge !== inUse.edge || pair.cloud !== inUse.cloud) return { calibrated: false, why: `it was trained on ${pair.edge} → ${pair.cloud}, not on ${inUse.edge} → ${inUse.cloud}`, pair };
+  if (!inUse.edge || !inUse.cloud)
+    return {
+      calibrated: false,
+      why: `no edge and cloud models are configured to compare with its pair (${pair.edge} → ${pair.cloud})`,
+      pair,
+    };
+  if (pair.edge !== inUse.edge || pair.cloud !== inUse.cloud)
+    return {
+      calibrated: false,
+      why: `it was trained on ${pair.edge} → ${pair.cloud}, not on ${inUse.edge} → ${inUse.cloud}`,
+      pair,
+    };
   return { calibrated: true, pair };
 }

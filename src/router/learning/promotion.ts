@@ -70,15 +70,29 @@ function quality(data: PreparedData, indices: readonly number[]): { edge: number
   return { edge, cloud };
 }
 
-function figures(prs: readonly number[], data: PreparedData, folds: readonly number[][]): { apgr: number; perFold: number[] } {
+function figures(
+  prs: readonly number[],
+  data: PreparedData,
+  folds: readonly number[][],
+): { apgr: number; perFold: number[] } {
   const all = data.pairs.map((_, i) => i);
   const q = quality(data, all);
-  const apgr = routerFigures(prs.map((p) => -p), q.edge, q.cloud).apgr;
+  const apgr = routerFigures(
+    prs.map((p) => -p),
+    q.edge,
+    q.cloud,
+  ).apgr;
   const perFold: number[] = [];
   for (const fold of folds) {
     const fq = quality(data, fold);
     try {
-      perFold.push(routerFigures(fold.map((i) => -prs[i]!), fq.edge, fq.cloud).apgr);
+      perFold.push(
+        routerFigures(
+          fold.map((i) => -prs[i]!),
+          fq.edge,
+          fq.cloud,
+        ).apgr,
+      );
     } catch (e) {
       if (!(e instanceof RouteT2IError && e.code === 'no-gap')) throw e;
     }
@@ -96,13 +110,22 @@ export async function decidePromotion(
 ): Promise<PromotionDecision> {
   const n = data.pairs.length;
   if (n < rule.folds * MIN_PAIRS_PER_FOLD) {
-    throw new RouteT2IError('too-few-pairs', `comparing predictors on ${rule.folds} folds needs at least ${rule.folds * MIN_PAIRS_PER_FOLD} labelled prompts of this pair (there are ${n})`, 'keep measuring both sides (calibration, cascade, Compare on Both)');
+    throw new RouteT2IError(
+      'too-few-pairs',
+      `comparing predictors on ${rule.folds} folds needs at least ${rule.folds * MIN_PAIRS_PER_FOLD} labelled prompts of this pair (there are ${n})`,
+      'keep measuring both sides (calibration, cascade, Compare on Both)',
+    );
   }
   const cv = await crossValidate(data, encoder, { ...fit, folds: rule.folds, seed: rule.seed });
   // The same folds crossValidate used: the same seeded shuffle.
   const rng = new Rng(rule.seed);
   const folds = kFolds(n, rule.folds, (xs) => rng.shuffle(xs));
-  const currentPrs = (await current.predict(data.pairs.map((p) => p.prompt), fit.signal ? { signal: fit.signal } : {})).map((p) => p.prs);
+  const currentPrs = (
+    await current.predict(
+      data.pairs.map((p) => p.prompt),
+      fit.signal ? { signal: fit.signal } : {},
+    )
+  ).map((p) => p.prs);
   const candidate: Contender = { name: fit.name ?? 'candidate', ...figures(cv.outOfFoldPrs, data, folds) };
   const now: Contender = { name: current.name, ...figures(currentPrs, data, folds) };
   const gain = candidate.apgr - now.apgr;
@@ -116,8 +139,17 @@ export async function decidePromotion(
 
 /** Checks a rule read from settings or a request. */
 export function checkPromotionRule(rule: PromotionRule): PromotionRule {
-  if (!(Number.isInteger(rule.every) && rule.every >= 1)) throw new RouteT2IError('bad-setting', `the retrain interval must be a whole number of at least 1 (got ${rule.every})`);
-  if (!(Number.isFinite(rule.margin) && rule.margin >= 0 && rule.margin < 1)) throw new RouteT2IError('bad-setting', `the switch margin must be an APGR difference from 0 to 1 (got ${rule.margin})`);
-  if (!(Number.isInteger(rule.folds) && rule.folds >= 2)) throw new RouteT2IError('bad-setting', `folds must be a whole number of at least 2 (got ${rule.folds})`);
+  if (!(Number.isInteger(rule.every) && rule.every >= 1))
+    throw new RouteT2IError(
+      'bad-setting',
+      `the retrain interval must be a whole number of at least 1 (got ${rule.every})`,
+    );
+  if (!(Number.isFinite(rule.margin) && rule.margin >= 0 && rule.margin < 1))
+    throw new RouteT2IError(
+      'bad-setting',
+      `the switch margin must be an APGR difference from 0 to 1 (got ${rule.margin})`,
+    );
+  if (!(Number.isInteger(rule.folds) && rule.folds >= 2))
+    throw new RouteT2IError('bad-setting', `folds must be a whole number of at least 2 (got ${rule.folds})`);
   return rule;
 }

@@ -63,18 +63,34 @@ function checkScores(scores: Scores, side: string): void {
   const entries = Object.entries(scores);
   if (entries.length === 0) throw new RouteT2IError('bad-measurement', `a measurement needs ${side} scores`);
   for (const [id, v] of entries) {
-    if (!(typeof v === 'number' && v >= 0 && v <= 1)) throw new RouteT2IError('bad-measurement', `${side}.${id} must be a score from 0 to 1 (got ${JSON.stringify(v)})`);
+    if (!(typeof v === 'number' && v >= 0 && v <= 1))
+      throw new RouteT2IError(
+        'bad-measurement',
+        `${side}.${id} must be a score from 0 to 1 (got ${JSON.stringify(v)})`,
+      );
   }
 }
 
 function asWorkPair(p: LabelledPair, file: string): WorkPair {
   const m = p.models as Partial<ModelPair> | undefined;
-  if (!m || typeof m.edge !== 'string' || typeof m.cloud !== 'string') throw new RouteT2IError('pairs-file', `${path.basename(file)}: pair "${p.id}" has no "models": {"edge", "cloud"}`);
+  if (!m || typeof m.edge !== 'string' || typeof m.cloud !== 'string')
+    throw new RouteT2IError('pairs-file', `${path.basename(file)}: pair "${p.id}" has no "models": {"edge", "cloud"}`);
   const labels = labelSourceOfPair(p);
-  if (!labels) throw new RouteT2IError('pairs-file', `${path.basename(file)}: pair "${p.id}" does not record its label source ("labels")`);
+  if (!labels)
+    throw new RouteT2IError(
+      'pairs-file',
+      `${path.basename(file)}: pair "${p.id}" does not record its label source ("labels")`,
+    );
   const count = typeof p.count === 'number' && Number.isInteger(p.count) && p.count >= 1 ? p.count : 1;
   const via = Array.isArray(p.via) ? (p.via.filter((v) => typeof v === 'string') as MeasuredBy[]) : [];
-  return { ...p, models: { edge: m.edge, cloud: m.cloud }, labels, count, via, at: typeof p.at === 'string' ? p.at : '' };
+  return {
+    ...p,
+    models: { edge: m.edge, cloud: m.cloud },
+    labels,
+    count,
+    via,
+    at: typeof p.at === 'string' ? p.at : '',
+  };
 }
 
 export class WorkPairsLog {
@@ -96,7 +112,11 @@ export class WorkPairsLog {
     for (const p of parsePairs(text, file)) {
       const pair = asWorkPair(p, file);
       const key = workPairKey(pair.prompt, pair.models, pair.labels);
-      if (log.byKey.has(key)) throw new RouteT2IError('pairs-file', `${path.basename(file)}: the prompt of pair "${pair.id}" appears twice for ${modelPairKey(pair.models)}`);
+      if (log.byKey.has(key))
+        throw new RouteT2IError(
+          'pairs-file',
+          `${path.basename(file)}: the prompt of pair "${pair.id}" appears twice for ${modelPairKey(pair.models)}`,
+        );
       log.byKey.set(key, pair);
     }
     return log;
@@ -114,12 +134,15 @@ export class WorkPairsLog {
   /** The training set of one model pair and one label source: never another pair's or another source's labels. */
   select(models: ModelPair, labels: LabelSource): WorkPair[] {
     const key = labelSourceKey(labels);
-    return this.pairs.filter((p) => p.models.edge === models.edge && p.models.cloud === models.cloud && labelSourceKey(p.labels) === key);
+    return this.pairs.filter(
+      (p) => p.models.edge === models.edge && p.models.cloud === models.cloud && labelSourceKey(p.labels) === key,
+    );
   }
 
   /** Adds one measurement (a new line, or averaged into its prompt's line) and writes the log. */
   add(m: Measurement): { pair: WorkPair; again: boolean } {
-    if (typeof m.prompt !== 'string' || m.prompt.trim() === '') throw new RouteT2IError('bad-measurement', 'a measurement needs the prompt text');
+    if (typeof m.prompt !== 'string' || m.prompt.trim() === '')
+      throw new RouteT2IError('bad-measurement', 'a measurement needs the prompt text');
     checkScores(m.edge, 'edge');
     checkScores(m.cloud, 'cloud');
     const key = workPairKey(m.prompt, m.models, m.labels);
@@ -127,9 +150,26 @@ export class WorkPairsLog {
     const at = m.at ?? new Date().toISOString();
     let pair: WorkPair;
     if (old) {
-      pair = { ...old, edge: average(old.edge, old.count, m.edge), cloud: average(old.cloud, old.count, m.cloud), count: old.count + 1, via: old.via.includes(m.via) ? old.via : [...old.via, m.via], at };
+      pair = {
+        ...old,
+        edge: average(old.edge, old.count, m.edge),
+        cloud: average(old.cloud, old.count, m.cloud),
+        count: old.count + 1,
+        via: old.via.includes(m.via) ? old.via : [...old.via, m.via],
+        at,
+      };
     } else {
-      pair = { id: `w${this.byKey.size + 1}`, prompt: m.prompt, edge: { ...m.edge }, cloud: { ...m.cloud }, models: { ...m.models }, labels: m.labels, count: 1, via: [m.via], at };
+      pair = {
+        id: `w${this.byKey.size + 1}`,
+        prompt: m.prompt,
+        edge: { ...m.edge },
+        cloud: { ...m.cloud },
+        models: { ...m.models },
+        labels: m.labels,
+        count: 1,
+        via: [m.via],
+        at,
+      };
       if (m.seed !== undefined) pair.seed = m.seed;
     }
     const next = new Map(this.byKey);

@@ -14,11 +14,18 @@ interface Figures {
 export function evaluationTable(evaluation: Record<string, unknown> | undefined): string {
   const routers = evaluation?.routers as Record<string, Figures> | undefined;
   if (!routers) return 'Not evaluated. Run `routet2i eval --data PAIRS --model DIR` or train with `--folds 5`.';
-  const perFold = (evaluation?.folds as { perFold?: Record<string, { mean: Figures; sd: Figures }> } | undefined)?.perFold;
-  const rows = ['| router | APGR | CPT(50%) | PGR(50%) |' + (perFold ? ' APGR per fold (mean ± sd) |' : ''), '|---|---|---|---|' + (perFold ? '---|' : '')];
+  const perFold = (evaluation?.folds as { perFold?: Record<string, { mean: Figures; sd: Figures }> } | undefined)
+    ?.perFold;
+  const rows = [
+    '| router | APGR | CPT(50%) | PGR(50%) |' + (perFold ? ' APGR per fold (mean ± sd) |' : ''),
+    '|---|---|---|---|' + (perFold ? '---|' : ''),
+  ];
   for (const [name, r] of Object.entries(routers)) {
     const pf = perFold?.[name];
-    rows.push(`| ${name} | ${f(r.apgr)} | ${f(r.cpt50)} | ${f(r.pgr50)} |` + (perFold ? ` ${pf ? `${f(pf.mean.apgr)} ± ${f(pf.sd.apgr)}` : '—'} |` : ''));
+    rows.push(
+      `| ${name} | ${f(r.apgr)} | ${f(r.cpt50)} | ${f(r.pgr50)} |` +
+        (perFold ? ` ${pf ? `${f(pf.mean.apgr)} ± ${f(pf.sd.apgr)}` : '—'} |` : ''),
+    );
   }
   return rows.join('\n');
 }
@@ -27,7 +34,9 @@ export function evaluationTable(evaluation: Record<string, unknown> | undefined)
 function stoppingText(file: ModelFile): string {
   const t = file.training;
   const pairs = t.data.pairs;
-  const stopping = t.stopping ?? (pairs < CROSS_VALIDATED_STOPPING_BELOW && pairs >= 2 * STOPPING_FOLDS ? 'cross-validated' : 'holdout');
+  const stopping =
+    t.stopping ??
+    (pairs < CROSS_VALIDATED_STOPPING_BELOW && pairs >= 2 * STOPPING_FOLDS ? 'cross-validated' : 'holdout');
   if (stopping === 'fixed') return `${t.epochs} epochs (fixed)`;
   if (stopping === 'cross-validated') {
     return `epochs chosen on the mean validation curve of ${STOPPING_FOLDS} folds (${t.epochs} epochs, best ${t.bestEpoch}), then the final model trained on all ${pairs} pairs for ${t.bestEpoch} epochs`;
@@ -71,7 +80,9 @@ ${file.description ?? ''}
 | encoder | ${file.encoder.id} v${file.encoder.version} (${file.encoder.dim} features per token) |
 | metrics | ${file.metrics.map((m) => `${m.id} (${m.label})`).join(', ')} |
 ${headRows(file)}
-| PRS | Γ = ${file.normalisation.gamma}; weights ${Object.entries(file.normalisation.weights).map(([k, v]) => `${k} ${f(v, 2)}`).join(', ')} |
+| PRS | Γ = ${file.normalisation.gamma}; weights ${Object.entries(file.normalisation.weights)
+    .map(([k, v]) => `${k} ${f(v, 2)}`)
+    .join(', ')} |
 
 ## Evaluation
 

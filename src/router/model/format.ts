@@ -108,7 +108,12 @@ function ridgeTensors(model: RidgeModel): Array<[string, number[], Float64Array]
  * from the finished model.json) goes to a temporary name first, and only when all are written are they renamed into
  * place, model.json last. A full disk or a cancel while writing leaves a predictor already there as it was.
  */
-export async function saveModel(dir: string, draft: ModelFileDraft, params: HeadWeights, extras?: (file: ModelFile) => Record<string, string>): Promise<ModelFile> {
+export async function saveModel(
+  dir: string,
+  draft: ModelFileDraft,
+  params: HeadWeights,
+  extras?: (file: ModelFile) => Record<string, string>,
+): Promise<ModelFile> {
   await mkdir(dir, { recursive: true });
   const tensors: TensorEntry[] = [];
   let offset = 0;
@@ -186,7 +191,8 @@ const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.is
 function scoresFor(dir: string, value: unknown, metrics: Metric[], what: string): Scores {
   if (!isObject(value)) throw bad(dir, `${what} is missing`);
   for (const m of metrics) {
-    if (typeof value[m.id] !== 'number' || !Number.isFinite(value[m.id])) throw bad(dir, `${what} has no number for metric "${m.id}"`);
+    if (typeof value[m.id] !== 'number' || !Number.isFinite(value[m.id]))
+      throw bad(dir, `${what} has no number for metric "${m.id}"`);
   }
   return value as Scores;
 }
@@ -195,10 +201,16 @@ function scoresFor(dir: string, value: unknown, metrics: Metric[], what: string)
 export async function loadModel(dir: string): Promise<{ file: ModelFile; params: HeadWeights }> {
   let text: string;
   try {
-    text = (await readFileBounded(path.join(dir, MODEL_JSON), { limit: READ_LIMITS.modelJson, what: 'predictor file' })).toString('utf8');
+    text = (
+      await readFileBounded(path.join(dir, MODEL_JSON), { limit: READ_LIMITS.modelJson, what: 'predictor file' })
+    ).toString('utf8');
   } catch (e) {
     if (e instanceof RouteT2IError && e.code === 'no-such-file') {
-      throw new RouteT2IError('no-model', `${dir}: no predictor here (${MODEL_JSON} is missing)`, 'train one with `routet2i train`, or leave --model out to use the shipped default');
+      throw new RouteT2IError(
+        'no-model',
+        `${dir}: no predictor here (${MODEL_JSON} is missing)`,
+        'train one with `routet2i train`, or leave --model out to use the shipped default',
+      );
     }
     throw e;
   }
@@ -211,15 +223,27 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
   if (!isObject(raw)) throw bad(dir, 'not a predictor file');
   if (raw.format !== MODEL_FORMAT) throw bad(dir, `not a RouteT2I predictor (format is ${JSON.stringify(raw.format)})`);
   if (!READABLE_VERSIONS.includes(raw.version as number)) {
-    throw bad(dir, `predictor format version ${JSON.stringify(raw.version)} is not supported (this RouteT2I reads versions ${READABLE_VERSIONS.join(' and ')})`, 'retrain it with this version, or use the RouteT2I that wrote it');
+    throw bad(
+      dir,
+      `predictor format version ${JSON.stringify(raw.version)} is not supported (this RouteT2I reads versions ${READABLE_VERSIONS.join(' and ')})`,
+      'retrain it with this version, or use the RouteT2I that wrote it',
+    );
   }
   const metrics = parseMetrics(raw.metrics, path.join(dir, MODEL_JSON));
   const enc = raw.encoder;
-  if (!isObject(enc) || typeof enc.id !== 'string' || !isPosInt(enc.version) || !isPosInt(enc.dim) || enc.dim === 0 || !isObject(enc.config)) {
+  if (
+    !isObject(enc) ||
+    typeof enc.id !== 'string' ||
+    !isPosInt(enc.version) ||
+    !isPosInt(enc.dim) ||
+    enc.dim === 0 ||
+    !isObject(enc.config)
+  ) {
     throw bad(dir, 'the encoder entry must have id, version, dim and config');
   }
   const isRidgeFile = raw.head === 'ridge';
-  if (raw.head !== undefined && raw.head !== 'ridge' && raw.head !== 'network') throw bad(dir, `unknown head ${JSON.stringify(raw.head)}`);
+  if (raw.head !== undefined && raw.head !== 'ridge' && raw.head !== 'network')
+    throw bad(dir, `unknown head ${JSON.stringify(raw.head)}`);
   if (isRidgeFile && raw.version !== 2) throw bad(dir, 'a ridge head needs format version 2');
   let architecture: Architecture | undefined;
   let ridgeSpec: RidgeHeadSpec | undefined;
@@ -231,9 +255,18 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
       if (!isPosInt(arch[key])) throw bad(dir, `architecture.${key} must be a whole number`);
     }
     architecture = arch as unknown as Architecture;
-    if (architecture.metrics !== metrics.length) throw bad(dir, `architecture.metrics (${architecture.metrics}) does not match the ${metrics.length} metrics listed`);
-    if (architecture.inputDim !== enc.dim) throw bad(dir, `architecture.inputDim (${architecture.inputDim}) does not match the encoder's width (${enc.dim})`);
-    if (architecture.topK < 1 || architecture.rank < 1 || architecture.hidden < 1) throw bad(dir, 'topK, rank and hidden must be at least 1');
+    if (architecture.metrics !== metrics.length)
+      throw bad(
+        dir,
+        `architecture.metrics (${architecture.metrics}) does not match the ${metrics.length} metrics listed`,
+      );
+    if (architecture.inputDim !== enc.dim)
+      throw bad(
+        dir,
+        `architecture.inputDim (${architecture.inputDim}) does not match the encoder's width (${enc.dim})`,
+      );
+    if (architecture.topK < 1 || architecture.rank < 1 || architecture.hidden < 1)
+      throw bad(dir, 'topK, rank and hidden must be at least 1');
   }
   const norm = raw.normalisation;
   if (!isObject(norm)) throw bad(dir, 'the normalisation entry is missing');
@@ -243,19 +276,33 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
     gamma: norm.gamma as number,
     weights: scoresFor(dir, norm.weights, metrics, 'normalisation.weights'),
   };
-  if (!(typeof normalisation.gamma === 'number' && normalisation.gamma > 0 && Number.isFinite(normalisation.gamma))) throw bad(dir, 'normalisation.gamma must be a positive number');
+  if (!(typeof normalisation.gamma === 'number' && normalisation.gamma > 0 && Number.isFinite(normalisation.gamma)))
+    throw bad(dir, 'normalisation.gamma must be a positive number');
   const wsum = metrics.reduce((s, m) => s + normalisation.weights[m.id]!, 0);
-  if (Math.abs(wsum - 1) > 1e-3 || metrics.some((m) => normalisation.weights[m.id]! < 0)) throw bad(dir, `normalisation.weights must be non-negative and sum to 1 (they sum to ${wsum.toFixed(4)})`);
+  if (Math.abs(wsum - 1) > 1e-3 || metrics.some((m) => normalisation.weights[m.id]! < 0))
+    throw bad(dir, `normalisation.weights must be non-negative and sum to 1 (they sum to ${wsum.toFixed(4)})`);
   const base = raw.impactBaseline;
   if (!isObject(base)) throw bad(dir, 'impactBaseline is missing');
-  const impactBaseline = { edge: scoresFor(dir, base.edge, metrics, 'impactBaseline.edge'), cloud: scoresFor(dir, base.cloud, metrics, 'impactBaseline.cloud') };
+  const impactBaseline = {
+    edge: scoresFor(dir, base.edge, metrics, 'impactBaseline.edge'),
+    cloud: scoresFor(dir, base.cloud, metrics, 'impactBaseline.cloud'),
+  };
   const prsReference = raw.prsReference;
-  if (!Array.isArray(prsReference) || !prsReference.every((v) => typeof v === 'number' && v >= 0 && v <= 1)) throw bad(dir, 'prsReference must be a list of numbers in [0, 1]');
+  if (!Array.isArray(prsReference) || !prsReference.every((v) => typeof v === 'number' && v >= 0 && v <= 1))
+    throw bad(dir, 'prsReference must be a list of numbers in [0, 1]');
   const heat = raw.heat;
-  const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
-  if (heat !== undefined && !(isObject(heat) && triple(heat.metric) && triple(heat.verdict))) throw bad(dir, 'heat must hold three non-negative percentiles for "metric" and for "verdict"');
+  const triple = (v: unknown) =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+  if (heat !== undefined && !(isObject(heat) && triple(heat.metric) && triple(heat.verdict)))
+    throw bad(dir, 'heat must hold three non-negative percentiles for "metric" and for "verdict"');
   const w = raw.weights;
-  if (!isObject(w) || typeof w.file !== 'string' || typeof w.sha256 !== 'string' || w.dtype !== 'float32' || !Array.isArray(w.tensors)) {
+  if (
+    !isObject(w) ||
+    typeof w.file !== 'string' ||
+    typeof w.sha256 !== 'string' ||
+    w.dtype !== 'float32' ||
+    !Array.isArray(w.tensors)
+  ) {
     throw bad(dir, 'the weights entry must name a float32 file, its sha256 and its tensors');
   }
   if (path.basename(w.file) !== w.file) throw bad(dir, 'weights.file must be a file name inside the model folder');
@@ -263,7 +310,12 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
     ? (() => {
         const p = ridgeSpec.features.length;
         const q = 2 * metrics.length;
-        return [['ridgeMean', [p]], ['ridgeScale', [p]], ['ridgeCoef', [q, p]], ['ridgeIntercept', [q]]];
+        return [
+          ['ridgeMean', [p]],
+          ['ridgeScale', [p]],
+          ['ridgeCoef', [q, p]],
+          ['ridgeIntercept', [q]],
+        ];
       })()
     : parameterShapes(architecture!);
   const total = expected.reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
@@ -273,31 +325,54 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
     bytes = await readFileBounded(path.join(dir, w.file), {
       limit: total * 4,
       what: 'weights file',
-      tooLarge: (size) => bad(dir, `${w.file} holds ${size === undefined ? `more than ${total}` : size / 4} numbers but the architecture needs ${total}`),
+      tooLarge: (size) =>
+        bad(
+          dir,
+          `${w.file} holds ${size === undefined ? `more than ${total}` : size / 4} numbers but the architecture needs ${total}`,
+        ),
     });
   } catch (e) {
-    if (e instanceof RouteT2IError && e.code === 'no-such-file') throw bad(dir, `its weights file ${w.file} is missing`);
+    if (e instanceof RouteT2IError && e.code === 'no-such-file')
+      throw bad(dir, `its weights file ${w.file} is missing`);
     throw e;
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== w.sha256) throw bad(dir, `${w.file} is damaged (its SHA-256 does not match)`, 'retrain or restore the model folder');
-  if (bytes.length !== total * 4) throw bad(dir, `${w.file} holds ${bytes.length / 4} numbers but the architecture needs ${total}`);
+  if (sha !== w.sha256)
+    throw bad(dir, `${w.file} is damaged (its SHA-256 does not match)`, 'retrain or restore the model folder');
+  if (bytes.length !== total * 4)
+    throw bad(dir, `${w.file} holds ${bytes.length / 4} numbers but the architecture needs ${total}`);
   let offset = 0;
   for (const [name, shape] of expected) {
     const entry = (w.tensors as TensorEntry[]).find((t) => t && t.name === name);
     if (!entry || JSON.stringify(entry.shape) !== JSON.stringify(shape) || entry.offset !== offset) {
-      throw bad(dir, `tensor "${name}" is missing or has the wrong shape or offset (expected ${JSON.stringify(shape)} at ${offset})`);
+      throw bad(
+        dir,
+        `tensor "${name}" is missing or has the wrong shape or offset (expected ${JSON.stringify(shape)} at ${offset})`,
+      );
     }
     offset += shape.reduce((a, b) => a * b, 1);
   }
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const data = Float64Array.from(floats);
   if (!data.every(Number.isFinite)) throw bad(dir, `${w.file} holds values that are not finite numbers`);
-  const file = { ...(raw as unknown as ModelFile), metrics, ...(architecture ? { architecture } : {}), normalisation, impactBaseline, prsReference: prsReference as number[] };
+  const file = {
+    ...(raw as unknown as ModelFile),
+    metrics,
+    ...(architecture ? { architecture } : {}),
+    normalisation,
+    impactBaseline,
+    prsReference: prsReference as number[],
+  };
   if (ridgeSpec) {
     const p = ridgeSpec.features.length;
     const q = 2 * metrics.length;
-    const model: RidgeModel = { lambda: ridgeSpec.lambda, mean: data.slice(0, p), scale: data.slice(p, 2 * p), coef: data.slice(2 * p, 2 * p + q * p), intercept: data.slice(2 * p + q * p) };
+    const model: RidgeModel = {
+      lambda: ridgeSpec.lambda,
+      mean: data.slice(0, p),
+      scale: data.slice(p, 2 * p),
+      coef: data.slice(2 * p, 2 * p + q * p),
+      intercept: data.slice(2 * p + q * p),
+    };
     if (!model.scale.every((v) => v > 0)) throw bad(dir, 'ridgeScale must be positive');
     return { file, params: model };
   }
@@ -305,17 +380,29 @@ export async function loadModel(dir: string): Promise<{ file: ModelFile; params:
 }
 
 function checkRidgeSpec(dir: string, value: unknown, dim: number): RidgeHeadSpec {
-  if (!isObject(value) || !Array.isArray(value.features) || value.features.length === 0) throw bad(dir, 'the ridge entry must list its features');
+  if (!isObject(value) || !Array.isArray(value.features) || value.features.length === 0)
+    throw bad(dir, 'the ridge entry must list its features');
   const features = value.features.map((f, i): RidgeFeature => {
-    if (!isObject(f) || typeof f.name !== 'string' || !['mean', 'sum', 'global', 'bin'].includes(f.kind as string) || !RIDGE_GROUPS.includes(f.group as never)) {
+    if (
+      !isObject(f) ||
+      typeof f.name !== 'string' ||
+      !['mean', 'sum', 'global', 'bin'].includes(f.kind as string) ||
+      !RIDGE_GROUPS.includes(f.group as never)
+    ) {
       throw bad(dir, `ridge feature ${i + 1} must have a name, a kind and a group`);
     }
-    if (f.kind !== 'global' && !(isPosInt(f.column) && (f.column) < dim)) throw bad(dir, `ridge feature "${f.name}" reads a column the encoder does not have`);
-    if (f.kind === 'bin' && !(Array.isArray(f.range) && f.range.length === 2 && f.range.every((v) => typeof v === 'number'))) throw bad(dir, `ridge feature "${f.name}" needs a range`);
+    if (f.kind !== 'global' && !(isPosInt(f.column) && f.column < dim))
+      throw bad(dir, `ridge feature "${f.name}" reads a column the encoder does not have`);
+    if (
+      f.kind === 'bin' &&
+      !(Array.isArray(f.range) && f.range.length === 2 && f.range.every((v) => typeof v === 'number'))
+    )
+      throw bad(dir, `ridge feature "${f.name}" needs a range`);
     return f as unknown as RidgeFeature;
   });
   const rarity = value.rarityColumn;
-  if (!(typeof rarity === 'number' && Number.isInteger(rarity) && rarity >= -1 && rarity < dim)) throw bad(dir, 'ridge.rarityColumn must be a column of the encoder or −1');
+  if (!(typeof rarity === 'number' && Number.isInteger(rarity) && rarity >= -1 && rarity < dim))
+    throw bad(dir, 'ridge.rarityColumn must be a column of the encoder or −1');
   if (!(typeof value.lambda === 'number' && value.lambda > 0)) throw bad(dir, 'ridge.lambda must be a positive number');
   return { ...(value as unknown as RidgeHeadSpec), features };
 }

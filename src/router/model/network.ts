@@ -79,7 +79,8 @@ export class Parameters {
     const shapes = parameterShapes(arch);
     const total = shapes.reduce((s, [, sh]) => s + size(sh), 0);
     this.data = data ?? new Float64Array(total);
-    if (this.data.length !== total) throw new Error(`parameter count ${this.data.length} does not match the architecture (${total})`);
+    if (this.data.length !== total)
+      throw new Error(`parameter count ${this.data.length} does not match the architecture (${total})`);
     this.decay = new Uint8Array(total).fill(1);
     const views: Record<string, Float64Array> = {};
     let offset = 0;
@@ -282,7 +283,13 @@ export function forward(p: Parameters, input: NetInput): ForwardResult {
  * Accumulates into `grad` the gradient of a loss whose derivative with respect to the logits is
  * `dLogits` ([side*k + i]).
  */
-export function backward(p: Parameters, input: NetInput, fw: ForwardResult, dLogits: Float64Array, grad: Parameters): void {
+export function backward(
+  p: Parameters,
+  input: NetInput,
+  fw: ForwardResult,
+  dLogits: Float64Array,
+  grad: Parameters,
+): void {
   const a = p.arch;
   const { n } = input;
   const F = a.inputDim;
@@ -349,7 +356,8 @@ export function backward(p: Parameters, input: NetInput, fw: ForwardResult, dLog
       if (dx) {
         for (let f = F; f < d; f++) {
           let dxv = 0;
-          for (let r = 0; r < l; r++) dxv += p.gatePositive[P + f * l + r]! * duPos[r]! + p.gateNegative[P + f * l + r]! * duNeg[r]!;
+          for (let r = 0; r < l; r++)
+            dxv += p.gatePositive[P + f * l + r]! * duPos[r]! + p.gateNegative[P + f * l + r]! * duNeg[r]!;
           dx[xt + f]! += dxv;
         }
       }

@@ -26,26 +26,66 @@ export interface RidgeFeature {
 }
 
 /** Token features summed over the prompt's words. */
-export const RIDGE_SUM_FEATURES = ['count', 'type:number', 'number-value', 'spatial', 'colour', 'person', 'text', 'quoted', 'clause-start', 'and', 'negated'] as const;
+export const RIDGE_SUM_FEATURES = [
+  'count',
+  'type:number',
+  'number-value',
+  'spatial',
+  'colour',
+  'person',
+  'text',
+  'quoted',
+  'clause-start',
+  'and',
+  'negated',
+] as const;
 /** Prompt-level features (not attributed to words). */
 export const RIDGE_GLOBAL_FEATURES = ['log-words', 'words/30'] as const;
 
 /** Asked-for numbers, by size: models count 2 far better than 7. */
-export const NUMBER_BINS: ReadonlyArray<[number, number]> = [[0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6], [7, 7], [8, 8], [9, 10], [11, 20], [21, 1e9]];
-const NOT_LEXICAL = new Set<string>(['bias', 'position', 'length', 'first-clause', 'last-clause', 'number-value', ...RIDGE_SUM_FEATURES]);
+export const NUMBER_BINS: ReadonlyArray<[number, number]> = [
+  [0, 0],
+  [1, 1],
+  [2, 2],
+  [3, 3],
+  [4, 4],
+  [5, 5],
+  [6, 6],
+  [7, 7],
+  [8, 8],
+  [9, 10],
+  [11, 20],
+  [21, 1e9],
+];
+const NOT_LEXICAL = new Set<string>([
+  'bias',
+  'position',
+  'length',
+  'first-clause',
+  'last-clause',
+  'number-value',
+  ...RIDGE_SUM_FEATURES,
+]);
 
 /** The ridge features over an encoder's token features: length, counts of flagged words, the other flags, number bins, the word-vector mean. */
 export function ridgeFeatures(tokenFeatures: readonly string[]): RidgeFeature[] {
-  const out: RidgeFeature[] = RIDGE_GLOBAL_FEATURES.map((name) => ({ name, kind: 'global' as const, group: 'length' as const }));
+  const out: RidgeFeature[] = RIDGE_GLOBAL_FEATURES.map((name) => ({
+    name,
+    kind: 'global' as const,
+    group: 'length' as const,
+  }));
   for (const name of RIDGE_SUM_FEATURES) {
     const column = tokenFeatures.indexOf(name);
     if (column >= 0) out.push({ name: `sum:${name}`, kind: 'sum', group: 'counts', column });
   }
   tokenFeatures.forEach((name, column) => {
-    if (!name.startsWith('vec:') && !NOT_LEXICAL.has(name)) out.push({ name: `sum:${name}`, kind: 'sum', group: 'lexical', column });
+    if (!name.startsWith('vec:') && !NOT_LEXICAL.has(name))
+      out.push({ name: `sum:${name}`, kind: 'sum', group: 'lexical', column });
   });
   const value = tokenFeatures.indexOf('number-value');
-  if (value >= 0) for (const range of NUMBER_BINS) out.push({ name: `numbers:${range[0]}-${range[1]}`, kind: 'bin', group: 'numbers', column: value, range });
+  if (value >= 0)
+    for (const range of NUMBER_BINS)
+      out.push({ name: `numbers:${range[0]}-${range[1]}`, kind: 'bin', group: 'numbers', column: value, range });
   tokenFeatures.forEach((name, column) => {
     if (name.startsWith('vec:')) out.push({ name: `mean:${name}`, kind: 'mean', group: 'vectors', column });
   });
@@ -67,14 +107,23 @@ export interface PromptFeatures {
 }
 
 /** Computes the ridge features of one encoded prompt. `rarityColumn`: the token weight of the vector mean. */
-export function promptFeatures(features: readonly RidgeFeature[], tokenFeatures: Float32Array, n: number, dim: number, rarityColumn: number, withTokens = true): PromptFeatures {
+export function promptFeatures(
+  features: readonly RidgeFeature[],
+  tokenFeatures: Float32Array,
+  n: number,
+  dim: number,
+  rarityColumn: number,
+  withTokens = true,
+): PromptFeatures {
   const p = features.length;
   const x = new Float64Array(p);
   const perToken = new Float64Array(withTokens ? n * p : 0);
   let weightSum = 0;
   for (let t = 0; t < n; t++) weightSum += rarityColumn >= 0 ? tokenFeatures[t * dim + rarityColumn]! : 1;
   const weight = new Float64Array(n);
-  if (weightSum > 0) for (let t = 0; t < n; t++) weight[t] = (rarityColumn >= 0 ? tokenFeatures[t * dim + rarityColumn]! : 1) / weightSum;
+  if (weightSum > 0)
+    for (let t = 0; t < n; t++)
+      weight[t] = (rarityColumn >= 0 ? tokenFeatures[t * dim + rarityColumn]! : 1) / weightSum;
   for (let j = 0; j < p; j++) {
     const f = features[j]!;
     if (f.kind === 'global') {
@@ -231,13 +280,22 @@ export function solveRidge(stats: RidgeStats, lambda: number, columnWeights?: Ar
 }
 
 /** Fits ridge on rows `rows` of the data for each λ in `lambdas`. */
-export function fitRidge(data: RidgeData, rows: readonly number[], lambdas: readonly number[], columnWeights?: ArrayLike<number>): RidgeModel[] {
+export function fitRidge(
+  data: RidgeData,
+  rows: readonly number[],
+  lambdas: readonly number[],
+  columnWeights?: ArrayLike<number>,
+): RidgeModel[] {
   const stats = ridgeStats(data, rows);
   return lambdas.map((lambda) => solveRidge(stats, lambda, columnWeights));
 }
 
 /** The model's q outputs for one feature row. */
-export function predictRidge(model: RidgeModel, x: ArrayLike<number>, out = new Float64Array(model.intercept.length)): Float64Array {
+export function predictRidge(
+  model: RidgeModel,
+  x: ArrayLike<number>,
+  out = new Float64Array(model.intercept.length),
+): Float64Array {
   const p = model.mean.length;
   for (let c = 0; c < out.length; c++) {
     let s = model.intercept[c]!;
@@ -252,7 +310,12 @@ export function predictRidge(model: RidgeModel, x: ArrayLike<number>, out = new 
  * per word (a word as typical as the training prompts' average reads 0). Returns n values; what they leave (the
  * intercept, the length features and the counts' means) is the prompt part.
  */
-export function tokenShares(model: RidgeModel, features: readonly RidgeFeature[], pf: PromptFeatures, c: number): Float64Array {
+export function tokenShares(
+  model: RidgeModel,
+  features: readonly RidgeFeature[],
+  pf: PromptFeatures,
+  c: number,
+): Float64Array {
   const p = features.length;
   const out = new Float64Array(pf.n);
   for (let t = 0; t < pf.n; t++) {
@@ -260,7 +323,8 @@ export function tokenShares(model: RidgeModel, features: readonly RidgeFeature[]
     for (let j = 0; j < p; j++) {
       const f = features[j]!;
       if (f.kind === 'global') continue;
-      const share = f.kind === 'mean' ? pf.perToken[t * p + j]! - pf.weight[t]! * model.mean[j]! : pf.perToken[t * p + j]!;
+      const share =
+        f.kind === 'mean' ? pf.perToken[t * p + j]! - pf.weight[t]! * model.mean[j]! : pf.perToken[t * p + j]!;
       s += (model.coef[c * p + j]! / model.scale[j]!) * share;
     }
     out[t] = s;

@@ -1,6 +1,15 @@
 import { RouteT2IError } from '../errors';
 import { kFolds, routerFigures } from '../evaluate';
-import { RIDGE_GROUPS, ridgeStats, solveRidge, predictRidge, type RidgeData, type RidgeFeature, type RidgeGroup, type RidgeModel } from './ridge';
+import {
+  RIDGE_GROUPS,
+  ridgeStats,
+  solveRidge,
+  predictRidge,
+  type RidgeData,
+  type RidgeFeature,
+  type RidgeGroup,
+  type RidgeModel,
+} from './ridge';
 import { Rng } from './rng';
 
 /**
@@ -25,12 +34,16 @@ export const RIDGE_LAMBDAS: readonly number[] = [1, 3, 10, 30, 100, 300, 1000, 3
  */
 export const RIDGE_GROUP_CHOICES: readonly GroupWeights[] = (() => {
   const out: GroupWeights[] = [];
-  for (const vectors of [0, 0.5, 1]) for (const lexical of [0, 1]) out.push({ length: 1, counts: 1, lexical, numbers: 1, vectors });
+  for (const vectors of [0, 0.5, 1])
+    for (const lexical of [0, 1]) out.push({ length: 1, counts: 1, lexical, numbers: 1, vectors });
   return out;
 })();
 
 /** Used where there are too few rows to choose (fewer than MIN_ROWS_TO_CHOOSE). */
-export const DEFAULT_RIDGE_CHOICE: RidgeChoice = Object.freeze({ lambda: 300, groups: { length: 1, counts: 1, lexical: 1, numbers: 1, vectors: 1 } });
+export const DEFAULT_RIDGE_CHOICE: RidgeChoice = Object.freeze({
+  lambda: 300,
+  groups: { length: 1, counts: 1, lexical: 1, numbers: 1, vectors: 1 },
+});
 export const MIN_ROWS_TO_CHOOSE = 20;
 export const INNER_FOLDS = 5;
 
@@ -73,7 +86,8 @@ export function chooseRidge(
     const stats = ridgeStats(data, train);
     configs.forEach((cfg, c) => {
       const model = solveRidge(stats, cfg.lambda, weights[groupChoices.indexOf(cfg.groups)]);
-      for (const j of fold) scores[c]![j] = key(predictRidge(model, data.x.subarray(rows[j]! * data.p, (rows[j]! + 1) * data.p), out));
+      for (const j of fold)
+        scores[c]![j] = key(predictRidge(model, data.x.subarray(rows[j]! * data.p, (rows[j]! + 1) * data.p), out));
     });
   }
   const edge = rows.map((r) => quality.edge[r]!);
@@ -95,11 +109,20 @@ export function chooseRidge(
     }
   });
   if (best < 0) return { choice: DEFAULT_RIDGE_CHOICE, innerApgr: NaN, tried: configs.length };
-  return { choice: { lambda: configs[best]!.lambda, groups: { ...configs[best]!.groups } }, innerApgr: bestApgr, tried: configs.length };
+  return {
+    choice: { lambda: configs[best]!.lambda, groups: { ...configs[best]!.groups } },
+    innerApgr: bestApgr,
+    tried: configs.length,
+  };
 }
 
 /** Fits the chosen setting on all `rows`. */
-export function fitChosen(data: RidgeData, rows: readonly number[], features: readonly RidgeFeature[], choice: RidgeChoice): RidgeModel {
+export function fitChosen(
+  data: RidgeData,
+  rows: readonly number[],
+  features: readonly RidgeFeature[],
+  choice: RidgeChoice,
+): RidgeModel {
   return solveRidge(ridgeStats(data, rows), choice.lambda, columnWeights(features, choice.groups));
 }
 

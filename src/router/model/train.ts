@@ -48,7 +48,12 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
  * metric where both sides are present; mean over samples. With `grad`, also accumulates its gradient
  * (data part only; weight decay is added by the optimiser).
  */
-export function datasetLoss(p: Parameters, samples: readonly TrainSample[], gapWeight: number, grad?: Parameters): number {
+export function datasetLoss(
+  p: Parameters,
+  samples: readonly TrainSample[],
+  gapWeight: number,
+  grad?: Parameters,
+): number {
   const k = p.arch.metrics;
   let total = 0;
   const dLogits = new Float64Array(SIDES * k);
@@ -108,7 +113,15 @@ export interface TrainReport {
 }
 
 export function architectureFor(metrics: number, inputDim: number, h: Hyperparameters): Architecture {
-  return { metrics, inputDim, topK: h.topK, rank: h.rank, hidden: h.hidden, wordBuckets: h.wordBuckets, wordDim: h.wordDim };
+  return {
+    metrics,
+    inputDim,
+    topK: h.topK,
+    rank: h.rank,
+    hidden: h.hidden,
+    wordBuckets: h.wordBuckets,
+    wordDim: h.wordDim,
+  };
 }
 
 /** Per-target mean of the samples, for initialising the head biases. */
@@ -201,7 +214,15 @@ export function trainNetwork(
   const check = () => {
     if (options.signal?.aborted) throw new CancelledError('training cancelled');
   };
-  const finish = (trainer: Trainer, epochs: number, bestEpoch: number, stopping: TrainReport['stopping'], validationLoss: number | undefined, validationCount: number, trainCount: number): TrainReport => ({
+  const finish = (
+    trainer: Trainer,
+    epochs: number,
+    bestEpoch: number,
+    stopping: TrainReport['stopping'],
+    validationLoss: number | undefined,
+    validationCount: number,
+    trainCount: number,
+  ): TrainReport => ({
     params: trainer.params,
     epochs,
     bestEpoch,
@@ -226,7 +247,11 @@ export function trainNetwork(
     return finish(trainer, epochs, epochs, 'fixed', last, options.validation?.length ?? 0, samples.length);
   }
 
-  const stopping = options.stopping ?? (samples.length < CROSS_VALIDATED_STOPPING_BELOW && samples.length >= 2 * STOPPING_FOLDS ? 'cross-validated' : 'holdout');
+  const stopping =
+    options.stopping ??
+    (samples.length < CROSS_VALIDATED_STOPPING_BELOW && samples.length >= 2 * STOPPING_FOLDS
+      ? 'cross-validated'
+      : 'holdout');
   const order = new Rng(hp.seed ^ 0x5bd1e995).shuffle(samples.map((_, i) => i));
   const runs: Array<{ trainer: Trainer; val: TrainSample[] }> = [];
   if (stopping === 'cross-validated') {
@@ -238,7 +263,14 @@ export function trainNetwork(
   } else {
     const nVal = samples.length >= 10 ? Math.max(1, Math.round(samples.length * hp.validationFraction)) : 0;
     const val = order.slice(0, nVal).map((i) => samples[i]!);
-    runs.push({ trainer: new Trainer(order.slice(nVal).map((i) => samples[i]!), arch, hp), val });
+    runs.push({
+      trainer: new Trainer(
+        order.slice(nVal).map((i) => samples[i]!),
+        arch,
+        hp,
+      ),
+      val,
+    });
   }
   const validationCount = runs.reduce((s, r) => s + r.val.length, 0);
   let best = Infinity;
@@ -267,7 +299,15 @@ export function trainNetwork(
   if (stopping === 'holdout') {
     const trainer = runs[0]!.trainer;
     if (bestParams) trainer.params.data.set(bestParams);
-    return finish(trainer, epochs, bestEpoch, 'holdout', validationCount ? best : undefined, validationCount, samples.length - validationCount);
+    return finish(
+      trainer,
+      epochs,
+      bestEpoch,
+      'holdout',
+      validationCount ? best : undefined,
+      validationCount,
+      samples.length - validationCount,
+    );
   }
   // The final model sees every sample, for the epoch count the folds agreed on.
   const trainer = new Trainer(samples, arch, hp);

@@ -9,7 +9,6 @@ import type { Truncation } from '../types';
 /** Characters of one prompt that are analysed (docs/limits.md). */
 export const MAX_PROMPT_CHARS = 2000;
 
-
 /** How far back from the limit a cut may move to land between words rather than inside one. */
 const WORD_SLACK = 100;
 
@@ -30,6 +29,10 @@ export function boundPrompt(prompt: string, limit = MAX_PROMPT_CHARS): { text: s
   const count = (x: number) => x.toLocaleString('en-US');
   return {
     text: prompt.slice(0, at),
-    truncated: { at, limit, reason: `the prompt is ${count(prompt.length)} characters, over the ${count(limit)} analysed: the text after character ${count(at)} is not part of the prediction` },
+    truncated: {
+      at,
+      limit,
+      reason: `the prompt is ${count(prompt.length)} characters, over the ${count(limit)} analysed: the text after character ${count(at)} is not part of the prediction`,
+    },
   };
 }

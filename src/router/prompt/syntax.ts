@@ -107,7 +107,8 @@ export function parsePromptSyntax(prompt: string): PromptSyntax {
     return end;
   };
   /** Whether the bracket closing at `close` is exactly `<colon><tail matching re>`. */
-  const tailIs = (colon: number, close: number, re: RegExp) => tailEnd(colon) === close && re.test(prompt.slice(colon, close));
+  const tailIs = (colon: number, close: number, re: RegExp) =>
+    tailEnd(colon) === close && re.test(prompt.slice(colon, close));
 
   // Open brackets, and for each kind the positions in `open` of its own brackets: a closing bracket finds its
   // opener in O(1); the brackets of the other kind opened after it are dropped with it, as before.
@@ -148,7 +149,13 @@ export function parsePromptSyntax(prompt: string): PromptSyntax {
         const parts = body.split(':');
         const w = parts[1];
         const weight = w !== undefined && w.trim() !== '' && Number.isFinite(Number(w)) ? Number(w) : 1;
-        extraNetworks.push({ kind: prompt.slice(i + 1, m.kindEnd).toLowerCase(), name: parts[0]!.trim(), weight, start: i, end: m.end });
+        extraNetworks.push({
+          kind: prompt.slice(i + 1, m.kindEnd).toLowerCase(),
+          name: parts[0]!.trim(),
+          weight,
+          start: i,
+          end: m.end,
+        });
         blank(i, m.end);
         i = m.end;
         continue;
@@ -230,5 +237,8 @@ function maskedText(prompt: string, blanked: Uint8Array): string {
 
 /** The prompt as plain text for backends that do not understand the syntax: masked, with whitespace collapsed. */
 export function plainPromptText(prompt: string): string {
-  return parsePromptSyntax(prompt).masked.replace(/\s+/g, ' ').replace(/\s+([,.;:!?])/g, '$1').trim();
+  return parsePromptSyntax(prompt)
+    .masked.replace(/\s+/g, ' ')
+    .replace(/\s+([,.;:!?])/g, '$1')
+    .trim();
 }

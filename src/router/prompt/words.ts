@@ -20,7 +20,9 @@ interface Piece {
 /** V8's segmenter slows down badly on very long strings: feed it chunks that end at whitespace, where no word continues. */
 const CHUNK = 2048;
 
-function* segments(text: string): Generator<{ segment: string; index: number; isWordLike: boolean | undefined; continued: boolean }> {
+function* segments(
+  text: string,
+): Generator<{ segment: string; index: number; isWordLike: boolean | undefined; continued: boolean }> {
   let start = 0;
   let hardCut = false; // the previous chunk ended inside a run of non-space characters
   while (start < text.length) {
@@ -59,7 +61,8 @@ export function tokenizeWords(masked: string, weightAt: (offset: number) => numb
     } else {
       const last = pieces[pieces.length - 1];
       // One joiner character directly between two words keeps them one token.
-      joinable = text.length === 1 && JOINERS.has(text) && last !== undefined && last.end === s.index && !last.pictographic;
+      joinable =
+        text.length === 1 && JOINERS.has(text) && last !== undefined && last.end === s.index && !last.pictographic;
       if (joinable && !/[\p{L}\p{N}]/u.test(masked[s.index + 1] ?? '')) joinable = false;
     }
   }

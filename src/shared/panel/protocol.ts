@@ -71,7 +71,15 @@ export interface BudgetView {
   /** `YYYY-MM`. */
   month: string;
   /** `cascaded`/`escalated`: this month's prompts measured by cascade and those redone on the cloud, at most `escalationLimit`. */
-  cloudShare: { used: number; budget: number; edge: number; cloud: number; cascaded: number; escalated: number; escalationLimit: number };
+  cloudShare: {
+    used: number;
+    budget: number;
+    edge: number;
+    cloud: number;
+    cascaded: number;
+    escalated: number;
+    escalationLimit: number;
+  };
   /** `cap` and `left` are null when there is no monthly cap. */
   money: { spent: number; reserved: number; cap: number | null; left: number | null; currency: string };
   /** Newest first. */
@@ -214,9 +222,16 @@ export function isRequestMessage(value: unknown): value is RequestMessage {
 export function isHostMessage(value: unknown): value is HostMessage {
   if (!isObject(value)) return false;
   if (value.kind === 'response') {
-    return Number.isSafeInteger(value.id) && (value.ok === true || (value.ok === false && typeof value.error === 'string'));
+    return (
+      Number.isSafeInteger(value.id) && (value.ok === true || (value.ok === false && typeof value.error === 'string'))
+    );
   }
-  return value.kind === 'notification' && typeof value.method === 'string' && NOTIFICATION_METHODS.has(value.method) && isObject(value.params);
+  return (
+    value.kind === 'notification' &&
+    typeof value.method === 'string' &&
+    NOTIFICATION_METHODS.has(value.method) &&
+    isObject(value.params)
+  );
 }
 
 export class RequestTimeoutError extends Error {
@@ -267,7 +282,10 @@ type NotificationHandler = { [M in NotificationMethod]: (params: Notifications[M
  */
 export class RpcClient {
   private nextId = 1;
-  private readonly pending = new Map<number, { method: string; resolve(value: unknown): void; reject(error: Error): void; timer: unknown }>();
+  private readonly pending = new Map<
+    number,
+    { method: string; resolve(value: unknown): void; reject(error: Error): void; timer: unknown }
+  >();
   private readonly handlers: Partial<{ [M in NotificationMethod]: Array<NotificationHandler[M]> }> = {};
   private readonly timers: Timers;
 
@@ -337,7 +355,9 @@ export class RpcClient {
   }
 }
 
-export type RequestHandlers = { [M in RequestMethod]: (params: Requests[M]['params']) => Promise<Requests[M]['result']> | Requests[M]['result'] };
+export type RequestHandlers = {
+  [M in RequestMethod]: (params: Requests[M]['params']) => Promise<Requests[M]['result']> | Requests[M]['result'];
+};
 
 /**
  * The host's end: runs the handler a request names and builds its response. A handler's error becomes a one-line
@@ -358,6 +378,9 @@ export async function answerRequest(
   }
 }
 
-export function notification<M extends NotificationMethod>(method: M, params: Notifications[M]): NotificationMessage<M> {
+export function notification<M extends NotificationMethod>(
+  method: M,
+  params: Notifications[M],
+): NotificationMessage<M> {
   return { kind: 'notification', method, params };
 }

@@ -68,7 +68,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   }
   cpSync(options.extensionsTemplate, extensionsDir, { recursive: true });
   cpSync(options.workspace, workspace, { recursive: true });
-  for (const [name, folder] of Object.entries(options.extraFolders)) cpSync(folder, join(workspace, name), { recursive: true });
+  for (const [name, folder] of Object.entries(options.extraFolders))
+    cpSync(folder, join(workspace, name), { recursive: true });
   writeFileSync(settingsFile, `${JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2)}\n`);
   // Port 0: the system picks a free port and code-server prints it; no race with other runs.
   const config = join(dir, 'config.yaml');
@@ -76,12 +77,15 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 
   const args = [
     options.toolchain.codeServer,
-    '--config', config,
+    '--config',
+    config,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     ...(options.trusted ? ['--disable-workspace-trust'] : []),
     workspace,
   ];
@@ -95,12 +99,16 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   };
   const started = startGroup(options.toolchain.node, args, { env, logFile: options.logFile, label: 'code-server' });
   let exitStatus: number | string | undefined;
-  started.exited.then((status) => (exitStatus = status), (error: Error) => (exitStatus = error.message));
+  started.exited.then(
+    (status) => (exitStatus = status),
+    (error: Error) => (exitStatus = error.message),
+  );
 
   try {
     const port = await poll(
       () => {
-        if (exitStatus !== undefined) throw new Error(`code-server exited (${exitStatus}) before listening:\n${tail(options.logFile)}`);
+        if (exitStatus !== undefined)
+          throw new Error(`code-server exited (${exitStatus}) before listening:\n${tail(options.logFile)}`);
         const log = existsSync(options.logFile) ? readFileSync(options.logFile, 'utf8') : '';
         return /HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1];
       },

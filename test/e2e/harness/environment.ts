@@ -77,7 +77,16 @@ export async function prepareEnvironment(): Promise<Environment | undefined> {
   const logFile = join(artifactsDir, 'install-extension.log');
   const install = startGroup(
     toolchain.node,
-    [toolchain.codeServer, '--user-data-dir', join(tempRoot, 'install-user-data'), '--extensions-dir', extensionsTemplate, '--install-extension', vsix, '--force'],
+    [
+      toolchain.codeServer,
+      '--user-data-dir',
+      join(tempRoot, 'install-user-data'),
+      '--extensions-dir',
+      extensionsTemplate,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
     { logFile, label: 'code-server --install-extension' },
   );
   const status = await install.exited;

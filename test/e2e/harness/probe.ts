@@ -24,7 +24,11 @@ export class ProbeClient {
   }
 
   async waitReady(timeoutMs = 30_000): Promise<ProbeReady> {
-    return poll(() => this.ready(), timeoutMs, () => `the extension did not activate within ${timeoutMs} ms (no ${READY_FILE} in ${this.dir})`);
+    return poll(
+      () => this.ready(),
+      timeoutMs,
+      () => `the extension did not activate within ${timeoutMs} ms (no ${READY_FILE} in ${this.dir})`,
+    );
   }
 
   async call<M extends ProbeMethod>(
@@ -58,7 +62,11 @@ export async function poll<T>(read: () => T | undefined, timeoutMs: number, mess
 }
 
 /** Like `poll`, for a read that must ask the extension host (each try awaits the answer before the next). */
-export async function pollAsync<T>(read: () => Promise<T | undefined>, timeoutMs: number, message: () => string): Promise<T> {
+export async function pollAsync<T>(
+  read: () => Promise<T | undefined>,
+  timeoutMs: number,
+  message: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

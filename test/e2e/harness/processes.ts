@@ -33,7 +33,12 @@ export function startGroup(command: string, args: readonly string[], options: St
   const fd = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
-    const spawnOptions: SpawnOptions = { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', fd, fd] };
+    const spawnOptions: SpawnOptions = {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    };
     child = spawn(command, args, spawnOptions);
   } finally {
     closeSync(fd);
@@ -51,7 +56,8 @@ export function startGroup(command: string, args: readonly string[], options: St
 
 /** Tracks a group started by someone else (Chromium, started by Playwright). Refuses our own group. */
 export function adoptGroup(pgid: number, label: string): void {
-  if (pgid <= 1 || pgid === ownProcessGroup()) throw new Error(`refusing to track process group ${pgid} (${label}): it is ours`);
+  if (pgid <= 1 || pgid === ownProcessGroup())
+    throw new Error(`refusing to track process group ${pgid} (${label}): it is ours`);
   groups.set(pgid, { pgid, label });
 }
 
@@ -124,7 +130,9 @@ export async function stopGroup(pgid: number, graceMs = 3000): Promise<void> {
   if (!(await waitEmpty(pgid, graceMs))) {
     signalGroup(pgid, 'SIGKILL');
     if (!(await waitEmpty(pgid, 5000))) {
-      const left = groupMembers(pgid).map((p) => `${p.pid} ${p.command}`).join(', ');
+      const left = groupMembers(pgid)
+        .map((p) => `${p.pid} ${p.command}`)
+        .join(', ');
       throw new Error(`could not stop ${label}: still running: ${left}`);
     }
   }

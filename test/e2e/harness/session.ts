@@ -1,6 +1,15 @@
 // A session: one code-server with a fresh profile and workspace copy, one Chromium driving it, and the helpers a test
 // uses. `useSession` wires a session into a mocha `describe` (started before its tests, stopped after them).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, appendFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  appendFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startCodeServer, type CodeServer } from './codeServer';
@@ -87,7 +96,11 @@ export class Session {
         args: CHROMIUM_ARGS,
         viewport: options.viewport ?? { width: 1400, height: 900 },
         // Chromium keeps a crash database under the config home, whatever its profile: keep it in the session.
-        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'chromium-config'), XDG_CACHE_HOME: join(dir, 'chromium-cache') },
+        env: {
+          ...process.env,
+          XDG_CONFIG_HOME: join(dir, 'chromium-config'),
+          XDG_CACHE_HOME: join(dir, 'chromium-cache'),
+        },
         // Our own handlers stop every group, Chromium's included (processes.ts).
         handleSIGINT: false,
         handleSIGTERM: false,
@@ -98,7 +111,9 @@ export class Session {
       const consoleLog = join(artifactsDir, 'browser-console.log');
       page.on('console', (m) => appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
       page.on('pageerror', (e) => appendFileSync(consoleLog, `[pageerror] ${e.message}\n`));
-      page.on('requestfailed', (r) => appendFileSync(consoleLog, `[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}\n`));
+      page.on('requestfailed', (r) =>
+        appendFileSync(consoleLog, `[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}\n`),
+      );
       page.on('response', (r) => {
         if (r.status() >= 400) appendFileSync(consoleLog, `[http ${r.status()}] ${r.url()}\n`);
       });
@@ -119,7 +134,10 @@ export class Session {
 
   /** Saves a full-window screenshot as <artifacts>/<label>/<NN>-<name>.png and returns its path. */
   async screenshot(name: string): Promise<string> {
-    const file = join(this.artifactsDir, `${String(++this.shots).padStart(2, '0')}-${name.replace(/[^\w.-]+/g, '-')}.png`);
+    const file = join(
+      this.artifactsDir,
+      `${String(++this.shots).padStart(2, '0')}-${name.replace(/[^\w.-]+/g, '-')}.png`,
+    );
     await this.page.screenshot({ path: file });
     return file;
   }
@@ -142,7 +160,9 @@ export class Session {
 
   /** The full text of our LogOutputChannel as written to disk by VS Code. */
   logChannelFile(): string | undefined {
-    const file = this.extensionLogs().find((f) => /routet2i/i.test(relative(this.server.userDataDir, f)) && f.endsWith('RouteT2I.log'));
+    const file = this.extensionLogs().find(
+      (f) => /routet2i/i.test(relative(this.server.userDataDir, f)) && f.endsWith('RouteT2I.log'),
+    );
     return file && readFileSync(file, 'utf8');
   }
 

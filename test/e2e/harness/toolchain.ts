@@ -1,7 +1,16 @@
 // Installs, once per version and outside the repository, what a real VS Code needs here:
 // Node 24 from npm, code-server built against it, and Debian's Chromium for Playwright.
 // See ../../../CONTRIBUTING.md "Testing"; the recipe and why each step is needed is in the team's E2E notes.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { startGroup } from './processes';
@@ -90,7 +99,8 @@ export async function ensureToolchain(): Promise<Toolchain> {
     });
   }
   const codeServer = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-  if (!existsSync(codeServer)) throw new ToolchainError(`code-server is missing from ${codeServerDir}: delete that folder and run again`);
+  if (!existsSync(codeServer))
+    throw new ToolchainError(`code-server is missing from ${codeServerDir}: delete that folder and run again`);
   return { node, codeServer, chromium, cacheDir: root };
 }
 
@@ -136,13 +146,19 @@ const APT_WHY =
   'libkrb5-dev (GSSAPI headers for its kerberos module)';
 
 /** Whether we can install the packages ourselves; if not, the message that tells the user what to run. */
-export function aptPlan(packages: readonly string[], can: { root: boolean; aptGet: boolean }): { install: true } | { install: false; message: string } {
+export function aptPlan(
+  packages: readonly string[],
+  can: { root: boolean; aptGet: boolean },
+): { install: true } | { install: false; message: string } {
   if (can.root && can.aptGet) return { install: true };
   const command = `apt-get install -y ${packages.join(' ')}`;
   const how = can.aptGet
     ? `Run \`sudo apt-get update && sudo ${command}\``
     : `Install ${packages.join(' and ')} with your distribution's package manager (on Debian or Ubuntu: \`sudo ${command}\`)`;
-  return { install: false, message: `${APT_WHY}, and ${packages.join(', ')} ${packages.length > 1 ? 'are' : 'is'} missing. ${how}, then run the tests again.` };
+  return {
+    install: false,
+    message: `${APT_WHY}, and ${packages.join(', ')} ${packages.length > 1 ? 'are' : 'is'} missing. ${how}, then run the tests again.`,
+  };
 }
 
 async function aptInstall(packages: string[]): Promise<void> {
@@ -188,7 +204,9 @@ async function run(command: string, args: string[], options: RunOptions): Promis
   }
   if (status === 0) return;
   const tail = readFileSync(options.logFile, 'utf8').split('\n').slice(-15).join('\n');
-  throw new ToolchainError(`${command} ${args.join(' ')} failed (${typeof status === 'number' ? `exit ${status}` : status}); see ${options.logFile}:\n${tail}`);
+  throw new ToolchainError(
+    `${command} ${args.join(' ')} failed (${typeof status === 'number' ? `exit ${status}` : status}); see ${options.logFile}:\n${tail}`,
+  );
 }
 
 /** Our environment without the `npm_*` variables of an enclosing `npm test`, which would steer the nested npm. */
@@ -207,6 +225,6 @@ function npmCli(): string {
     candidates.push(real, join(dirname(real), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'));
   }
   const found = candidates.find((file) => basename(file) === 'npm-cli.js' && existsSync(file));
-  if (!found) throw new ToolchainError('cannot find npm-cli.js (npm\'s entry script): is npm installed with Node?');
+  if (!found) throw new ToolchainError("cannot find npm-cli.js (npm's entry script): is npm installed with Node?");
   return found;
 }

@@ -83,7 +83,9 @@ export class Workbench {
     };
     if (fresh) {
       if (await this.modalEditor().isVisible()) {
-        throw new Error(`cannot open the palette for ${what}: a modal editor is open (close it with closeModalEditor())`);
+        throw new Error(
+          `cannot open the palette for ${what}: a modal editor is open (close it with closeModalEditor())`,
+        );
       }
       // A webview that takes the focus a moment after a click closes the palette it just opened: open it again.
       for (let attempt = 1; ; attempt++) {
@@ -106,8 +108,20 @@ export class Workbench {
       const count = await rows.count();
       for (let i = 0; i < count; i++) {
         const row = rows.nth(i);
-        const label = plain((await row.locator('.label-name, .monaco-highlighted-label').first().textContent().catch(() => '')) ?? '');
-        const description = plain((await row.locator('.label-description').first().textContent({ timeout: 100 }).catch(() => '')) ?? '');
+        const label = plain(
+          (await row
+            .locator('.label-name, .monaco-highlighted-label')
+            .first()
+            .textContent()
+            .catch(() => '')) ?? '',
+        );
+        const description = plain(
+          (await row
+            .locator('.label-description')
+            .first()
+            .textContent({ timeout: 100 })
+            .catch(() => '')) ?? '',
+        );
         if (match(label.trim(), description.trim())) return row;
       }
       if (Date.now() > deadline) {
@@ -154,11 +168,14 @@ export class Workbench {
     const name = parts.pop()!;
     const dir = parts.join('/');
     // The same name may exist in several folders: the row's description is its folder ('' at the top).
-    const row = await this.quickPick(relativePath, (label, description) => label === name && description === dir, `file "${relativePath}"`, timeoutMs);
+    const row = await this.quickPick(
+      relativePath,
+      (label, description) => label === name && description === dir,
+      `file "${relativePath}"`,
+      timeoutMs,
+    );
     await row.click();
-    await this.page
-      .locator('.tabs-container .tab.active', { hasText: name })
-      .waitFor({ timeout: timeoutMs });
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: timeoutMs });
     await this.activeEditor().locator('.view-lines').waitFor({ timeout: timeoutMs });
   }
 
@@ -168,12 +185,14 @@ export class Workbench {
 
   /** The visible lines of the active editor. */
   async editorLines(): Promise<string[]> {
-    const lines = await this.activeEditor().locator('.view-line').evaluateAll((els) =>
-      els
-        .map((el) => ({ top: parseFloat(el.style.top || '0'), text: el.innerText }))
-        .sort((a, b) => a.top - b.top)
-        .map((l) => l.text),
-    );
+    const lines = await this.activeEditor()
+      .locator('.view-line')
+      .evaluateAll((els) =>
+        els
+          .map((el) => ({ top: parseFloat(el.style.top || '0'), text: el.innerText }))
+          .sort((a, b) => a.top - b.top)
+          .map((l) => l.text),
+      );
     return lines.map(plain);
   }
 
@@ -211,12 +230,17 @@ export class Workbench {
     for (;;) {
       const items = await this.statusBar();
       const found = items.find((i) => {
-        const named = typeof idOrText === 'string' ? i.id === idOrText || i.text === idOrText : idOrText.test(i.id) || idOrText.test(i.text);
+        const named =
+          typeof idOrText === 'string'
+            ? i.id === idOrText || i.text === idOrText
+            : idOrText.test(i.id) || idOrText.test(i.text);
         return named && (!text || text.test(i.text));
       });
       if (found) return found;
       if (Date.now() > deadline) {
-        throw new Error(`no status bar item ${idOrText}${text ? ` with text ${text}` : ''}; have: ${items.map((i) => `${i.id}="${i.text}"`).join(', ')}`);
+        throw new Error(
+          `no status bar item ${idOrText}${text ? ` with text ${text}` : ''}; have: ${items.map((i) => `${i.id}="${i.text}"`).join(', ')}`,
+        );
       }
       await this.page.waitForTimeout(100);
     }
@@ -234,14 +258,18 @@ export class Workbench {
     const { occurrence = 1, timeoutMs = 10_000 } = options;
     // Move away first, so that an earlier hover closes and a new one opens.
     await this.page.mouse.move(1, 1);
-    await this.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+    await this.page
+      .locator('.monaco-hover:not(.hidden) .monaco-hover-content')
+      .waitFor({ state: 'hidden', timeout: timeoutMs })
+      .catch(() => undefined);
     const box = await this.activeEditor().evaluate(
       (editor, { word, occurrence }) => {
         // Runs in the page; the project compiles without the DOM library.
         const doc = (globalThis as { document?: any }).document;
         let seen = 0;
         const lines = [...editor.querySelectorAll('.view-line')].sort(
-          (a: { style: { top: string } }, b: { style: { top: string } }) => parseFloat(a.style.top || '0') - parseFloat(b.style.top || '0'),
+          (a: { style: { top: string } }, b: { style: { top: string } }) =>
+            parseFloat(a.style.top || '0') - parseFloat(b.style.top || '0'),
         );
         for (const line of lines) {
           // A word may span several spans (tokens, decorations): search the line's text, then map back to nodes.
@@ -295,9 +323,11 @@ export class Workbench {
     }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const rows = await panel.locator('.monaco-list-row').evaluateAll((els) =>
-        els.map((el) => ({ ariaLabel: el.getAttribute('aria-label') ?? '', text: el.innerText })),
-      );
+      const rows = await panel
+        .locator('.monaco-list-row')
+        .evaluateAll((els) =>
+          els.map((el) => ({ ariaLabel: el.getAttribute('aria-label') ?? '', text: el.innerText })),
+        );
       if (rows.length >= minRows || Date.now() > deadline) return rows.map((r) => ({ ...r, text: plain(r.text) }));
       await this.page.waitForTimeout(150);
     }
@@ -344,7 +374,8 @@ export class Workbench {
       );
       const text = plain(rows.join('\n'));
       if (!until || until.test(text)) return text;
-      if (Date.now() > deadline) throw new Error(`output channel "${name}" does not show ${until} within ${timeoutMs} ms; it shows:\n${text}`);
+      if (Date.now() > deadline)
+        throw new Error(`output channel "${name}" does not show ${until} within ${timeoutMs} ms; it shows:\n${text}`);
       await this.page.waitForTimeout(200);
     }
   }
@@ -363,12 +394,17 @@ export class Workbench {
     // The list renders only the rows in view: scroll through it, collecting rows by name.
     const seen = new Map<string, RunningExtension>();
     const box = await list.boundingBox();
-    for (let unchanged = 0; unchanged < 2; ) {
+    for (let unchanged = 0; unchanged < 2;) {
       const before = seen.size;
       for (const text of (await rows.allInnerTexts()).map(plain)) {
         const [name = ''] = text.split('\n');
         const activation = /(Startup )?Activation: (\d+(?:\.\d+)?)ms/.exec(text);
-        seen.set(name.trim(), { name: name.trim(), startup: !!activation?.[1], activationMs: activation ? Number(activation[2]) : undefined, text });
+        seen.set(name.trim(), {
+          name: name.trim(),
+          startup: !!activation?.[1],
+          activationMs: activation ? Number(activation[2]) : undefined,
+          text,
+        });
       }
       unchanged = seen.size === before ? unchanged + 1 : 0;
       if (box) {
@@ -395,9 +431,18 @@ export class Workbench {
     const modal = this.modalEditor();
     if (!(await modal.isVisible())) return;
     await this.page.keyboard.press('Escape');
-    if (await modal.waitFor({ state: 'hidden', timeout: 1000 }).then(() => true, () => false)) return;
+    if (
+      await modal.waitFor({ state: 'hidden', timeout: 1000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     // Escape does not reach the modal when focus is inside its content: use its Close action.
-    await modal.locator('.modal-editor-header .codicon-close, .modal-editor-header [aria-label^="Close"]').first().click();
+    await modal
+      .locator('.modal-editor-header .codicon-close, .modal-editor-header [aria-label^="Close"]')
+      .first()
+      .click();
     await modal.waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
@@ -412,7 +457,10 @@ export class Workbench {
       const parent = frame.parentFrame();
       if (!parent || !parent.url().includes('webview')) return false;
       if (frame.name() !== 'active-frame' && !/fake\.html/.test(frame.url())) return false;
-      return !extensionId || new URL(parent.url()).searchParams.get('extensionId')?.toLowerCase() === extensionId.toLowerCase();
+      return (
+        !extensionId ||
+        new URL(parent.url()).searchParams.get('extensionId')?.toLowerCase() === extensionId.toLowerCase()
+      );
     });
   }
 
@@ -422,11 +470,22 @@ export class Workbench {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (const frame of this.webviewFrames(extensionId)) {
-        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+        if (
+          (await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        )
+          return frame;
       }
       if (Date.now() > deadline) {
-        const urls = this.page.frames().map((f) => f.url()).join('\n  ');
-        throw new Error(`no webview${extensionId ? ` of ${extensionId}` : ''} contains ${selector}; frames:\n  ${urls}`);
+        const urls = this.page
+          .frames()
+          .map((f) => f.url())
+          .join('\n  ');
+        throw new Error(
+          `no webview${extensionId ? ` of ${extensionId}` : ''} contains ${selector}; frames:\n  ${urls}`,
+        );
       }
       await this.page.waitForTimeout(200);
     }
@@ -441,12 +500,16 @@ export class Workbench {
    */
   async setSetting(key: string, value: unknown, timeoutMs = 15_000): Promise<void> {
     if (!this.probe.ready()) {
-      throw new Error(`cannot set ${key} yet: the extension has not activated (open a .t2i file first, or pass it in useSession({ settings }))`);
+      throw new Error(
+        `cannot set ${key} yet: the extension has not activated (open a .t2i file first, or pass it in useSession({ settings }))`,
+      );
     }
     await this.probe.call('updateConfiguration', { key, value }, timeoutMs);
     const onDisk = JSON.parse(readFileSync(this.server.settingsFile, 'utf8')) as Record<string, unknown>;
     if (JSON.stringify(onDisk[key]) !== JSON.stringify(value)) {
-      throw new Error(`${this.server.settingsFile} has ${key} = ${JSON.stringify(onDisk[key])}, not ${JSON.stringify(value)}`);
+      throw new Error(
+        `${this.server.settingsFile} has ${key} = ${JSON.stringify(onDisk[key])}, not ${JSON.stringify(value)}`,
+      );
     }
   }
 

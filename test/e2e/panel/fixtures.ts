@@ -7,7 +7,12 @@ import { Ledger } from '../../../src/generation/ledger';
 import { SIDECAR_VERSION } from '../../../src/generation/output';
 
 /** Where the core looks (its defaults): `routet2i.generation.outputFolder` and the workspace's ledger. */
-export const LAYOUT = { images: 'generated', ledger: '.routet2i/ledger.json', monthlyCap: 10, cloudShare: 0.3 } as const;
+export const LAYOUT = {
+  images: 'generated',
+  ledger: '.routet2i/ledger.json',
+  monthlyCap: 10,
+  cloudShare: 0.3,
+} as const;
 
 export interface GeneratedFixture {
   id: string;

@@ -7,7 +7,9 @@ const EXTENSION_ID = 'routet2i.routet2i';
 async function openExample(): Promise<vscode.TextEditor> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the runner opens the example workspace');
-  const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'examples', 'portraits.t2i'));
+  const document = await vscode.workspace.openTextDocument(
+    vscode.Uri.joinPath(folder.uri, 'examples', 'portraits.t2i'),
+  );
   return vscode.window.showTextDocument(document);
 }
 
@@ -42,7 +44,10 @@ describe('RouteT2I in the extension host', () => {
 
   it('comments lines with #', async () => {
     const editor = await openExample();
-    const line = editor.document.getText().split('\n').findIndex((l) => l.startsWith('negative:'));
+    const line = editor.document
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.startsWith('negative:'));
     editor.selection = new vscode.Selection(line, 0, line, 0);
     const before = editor.document.lineAt(line).text;
     await vscode.commands.executeCommand('editor.action.commentLine');

@@ -5,7 +5,14 @@ import { startA1111 } from '../../fixtures/servers/a1111';
 import { rejectsWith } from '../../support/assert';
 import { fast, testDeps } from '../../support/deps';
 
-const request = { prompt: 'a lighthouse at dusk', negative: 'text, watermark', width: 640, height: 448, seed: 7, steps: 6 };
+const request = {
+  prompt: 'a lighthouse at dusk',
+  negative: 'text, watermark',
+  width: 640,
+  height: 448,
+  seed: 7,
+  steps: 6,
+};
 
 describe('AUTOMATIC1111/Forge backend (loopback)', () => {
   let a: Awaited<ReturnType<typeof startA1111>>;
@@ -14,7 +21,12 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
   it('posts txt2img with basic auth, polls /progress beside it and decodes the image', async () => {
     a = await startA1111({ auth: 'alice:s3cret-pass', tickMs: 15 });
     const { deps } = testDeps({ A1111_AUTH: 'alice:s3cret-pass' });
-    const backend = createBackend('a1111', fast(a.server.url, { model: 'v1-5-pruned-emaonly.safetensors' }), deps.secrets, deps);
+    const backend = createBackend(
+      'a1111',
+      fast(a.server.url, { model: 'v1-5-pruned-emaonly.safetensors' }),
+      deps.secrets,
+      deps,
+    );
     const progress: GenerationProgress[] = [];
     const r = await backend.generate(request, { onProgress: (p) => progress.push(p) });
     assert.deepEqual(Buffer.from(r.image), a.png);
@@ -23,7 +35,15 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     const [post] = a.server.to('POST', '/sdapi/v1/txt2img');
     assert.equal(post!.headers.authorization, `Basic ${Buffer.from('alice:s3cret-pass').toString('base64')}`);
     assert.deepEqual(
-      { p: post!.json.prompt, n: post!.json.negative_prompt, s: post!.json.seed, w: post!.json.width, h: post!.json.height, st: post!.json.steps, b: post!.json.batch_size },
+      {
+        p: post!.json.prompt,
+        n: post!.json.negative_prompt,
+        s: post!.json.seed,
+        w: post!.json.width,
+        h: post!.json.height,
+        st: post!.json.steps,
+        b: post!.json.batch_size,
+      },
       { p: 'a lighthouse at dusk', n: 'text, watermark', s: 7, w: 640, h: 448, st: 6, b: 1 },
     );
     assert.deepEqual(post!.json.override_settings, { sd_model_checkpoint: 'v1-5-pruned-emaonly.safetensors' });
@@ -45,7 +65,11 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     const backend = createBackend('a1111', fast(a.server.url), deps.secrets, deps);
     const ctl = new AbortController();
     // Cancel once the server reports our job running (not after a guessed time).
-    await rejectsWith(backend.generate(request, { signal: ctl.signal, onProgress: (p) => p.status === 'running' && ctl.abort() }), 'cancelled', /interrupted our job/);
+    await rejectsWith(
+      backend.generate(request, { signal: ctl.signal, onProgress: (p) => p.status === 'running' && ctl.abort() }),
+      'cancelled',
+      /interrupted our job/,
+    );
     assert.equal(a.server.to('POST', '/sdapi/v1/interrupt').length, 1);
     const [post] = a.server.to('POST', '/sdapi/v1/txt2img');
     assert.match(post!.json.force_task_id, /^task\(routet2i-/);
@@ -58,7 +82,10 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     const { deps } = testDeps();
     const backend = createBackend('a1111', fast(a.server.url), deps.secrets, deps);
     const ctl = new AbortController();
-    const run = backend.generate(request, { signal: ctl.signal, onProgress: (p) => p.status === 'running' && ctl.abort() });
+    const run = backend.generate(request, {
+      signal: ctl.signal,
+      onProgress: (p) => p.status === 'running' && ctl.abort(),
+    });
     await rejectsWith(run, 'cancelled', /still queued on the server/);
     assert.equal(a.server.to('POST', '/sdapi/v1/interrupt').length, 0);
     assert.deepEqual(a.interrupts, []);
@@ -71,7 +98,11 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     const { deps } = testDeps();
     const backend = createBackend('a1111', fast(a.server.url), deps.secrets, deps);
     const ctl = new AbortController();
-    await rejectsWith(backend.generate(request, { signal: ctl.signal, onProgress: (p) => p.status === 'running' && ctl.abort() }), 'cancelled', /left alone/);
+    await rejectsWith(
+      backend.generate(request, { signal: ctl.signal, onProgress: (p) => p.status === 'running' && ctl.abort() }),
+      'cancelled',
+      /left alone/,
+    );
     assert.equal(a.server.to('POST', '/sdapi/v1/interrupt').length, 0);
     a.state.interrupted = true;
   });
@@ -80,7 +111,11 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     a = await startA1111({ oom: true });
     const { deps } = testDeps();
     const backend = createBackend('a1111', fast(a.server.url), deps.secrets, deps);
-    const e = await rejectsWith(backend.generate(request), 'server', /CUDA out of memory\. Tried to allocate 2\.00 GiB/);
+    const e = await rejectsWith(
+      backend.generate(request),
+      'server',
+      /CUDA out of memory\. Tried to allocate 2\.00 GiB/,
+    );
     assert.ok(!/OutOfMemoryError/.test(e.message), e.message);
   });
 
@@ -88,15 +123,28 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     a = await startA1111();
     const { deps } = testDeps();
     const backend = createBackend('a1111', fast(a.server.url, { sampler: 'Euler Ancestral' }), deps.secrets, deps);
-    const e = await rejectsWith(backend.generate(request), 'config', /the server has no sampler "Euler Ancestral"; it has: DPM\+\+ 2M, DPM\+\+ SDE, Euler a/);
+    const e = await rejectsWith(
+      backend.generate(request),
+      'config',
+      /the server has no sampler "Euler Ancestral"; it has: DPM\+\+ 2M, DPM\+\+ SDE, Euler a/,
+    );
     assert.ok(!/check the URL/.test(e.message));
   });
 
   it('an unknown checkpoint is refused before any job (the server would silently render with another)', async () => {
     a = await startA1111();
     const { deps } = testDeps();
-    const backend = createBackend('a1111', fast(a.server.url, { model: 'dreamshaper_8.safetensors' }), deps.secrets, deps);
-    await rejectsWith(backend.generate(request), 'config', /no checkpoint "dreamshaper_8.safetensors".*it has: v1-5-pruned-emaonly.safetensors \[6ce0161689\], sd_xl_base_1.0.safetensors/);
+    const backend = createBackend(
+      'a1111',
+      fast(a.server.url, { model: 'dreamshaper_8.safetensors' }),
+      deps.secrets,
+      deps,
+    );
+    await rejectsWith(
+      backend.generate(request),
+      'config',
+      /no checkpoint "dreamshaper_8.safetensors".*it has: v1-5-pruned-emaonly.safetensors \[6ce0161689\], sd_xl_base_1.0.safetensors/,
+    );
     assert.equal(a.server.to('POST', '/sdapi/v1/txt2img').length, 0);
     // A name the server knows, in any of its forms, is sent as configured.
     const ok = createBackend('a1111', fast(a.server.url, { model: 'sd_xl_base_1.0' }), deps.secrets, deps);
@@ -112,7 +160,10 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     await backend.generate(request);
     assert.equal(a.server.to('POST', '/sdapi/v1/txt2img').length, 2);
     assert.ok(delays.length >= 1);
-    a.server.fault('POST', '/sdapi/v1/txt2img', { status: 422, body: { detail: [{ loc: ['body', 'width'], msg: 'value is not a valid integer' }] } });
+    a.server.fault('POST', '/sdapi/v1/txt2img', {
+      status: 422,
+      body: { detail: [{ loc: ['body', 'width'], msg: 'value is not a valid integer' }] },
+    });
     await rejectsWith(backend.generate(request), 'bad-request', /HTTP 422: value is not a valid integer/);
   });
 
@@ -120,6 +171,9 @@ describe('AUTOMATIC1111/Forge backend (loopback)', () => {
     a = await startA1111();
     const { deps } = testDeps();
     const h = await createBackend('a1111', fast(a.server.url), deps.secrets, deps).health();
-    assert.deepEqual(h, { ok: true, detail: 'AUTOMATIC1111/Forge API, checkpoint v1-5-pruned-emaonly.safetensors [6ce0161689]' });
+    assert.deepEqual(h, {
+      ok: true,
+      detail: 'AUTOMATIC1111/Forge API, checkpoint v1-5-pruned-emaonly.safetensors [6ce0161689]',
+    });
   });
 });

@@ -65,13 +65,30 @@ describe('ComfyUI backend (loopback)', () => {
       '2': { class_type: 'CLIPTextEncode', inputs: { text: 'masterpiece, {{prompt}}', clip: ['1', 1] } },
       '3': { class_type: 'CLIPTextEncode', inputs: { text: '{{negative}}', clip: ['1', 1] } },
       '4': { class_type: 'EmptyLatentImage', inputs: { width: '{{width}}', height: '{{height}}', batch_size: 1 } },
-      '5': { class_type: 'KSampler', inputs: { seed: '{{seed}}', steps: '{{steps}}', cfg: 5, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['1', 0], positive: ['2', 0], negative: ['3', 0], latent_image: ['4', 0] } },
+      '5': {
+        class_type: 'KSampler',
+        inputs: {
+          seed: '{{seed}}',
+          steps: '{{steps}}',
+          cfg: 5,
+          sampler_name: 'euler',
+          scheduler: 'normal',
+          denoise: 1,
+          model: ['1', 0],
+          positive: ['2', 0],
+          negative: ['3', 0],
+          latent_image: ['4', 0],
+        },
+      },
       '6': { class_type: 'VAEDecode', inputs: { samples: ['5', 0], vae: ['1', 2] } },
       '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'x', images: ['6', 0] } },
     };
     writeFileSync(join(dir, 'flow.json'), JSON.stringify(wf));
     const { deps } = testDeps();
-    const backend = createBackend('comfyui', fast(comfy.server.url, { workflow: 'flow.json' }), deps.secrets, { ...deps, baseDir: dir });
+    const backend = createBackend('comfyui', fast(comfy.server.url, { workflow: 'flow.json' }), deps.secrets, {
+      ...deps,
+      baseDir: dir,
+    });
     const result = await backend.generate(request);
     assert.equal(result.model, 'sdxl.safetensors');
     const sent = comfy.server.to('POST', '/prompt')[0]!.json.prompt;
@@ -89,7 +106,21 @@ describe('ComfyUI backend (loopback)', () => {
       '11': { class_type: 'CLIPTextEncode', inputs: { text: 'old', clip: ['10', 1] } },
       '12': { class_type: 'CLIPTextEncode', inputs: { text: 'old negative', clip: ['10', 1] } },
       '13': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
-      '14': { class_type: 'KSampler', inputs: { seed: 1, steps: 30, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['10', 0], positive: ['11', 0], negative: ['12', 0], latent_image: ['13', 0] } },
+      '14': {
+        class_type: 'KSampler',
+        inputs: {
+          seed: 1,
+          steps: 30,
+          cfg: 7,
+          sampler_name: 'euler',
+          scheduler: 'normal',
+          denoise: 1,
+          model: ['10', 0],
+          positive: ['11', 0],
+          negative: ['12', 0],
+          latent_image: ['13', 0],
+        },
+      },
       '15': { class_type: 'VAEDecode', inputs: { samples: ['14', 0], vae: ['10', 2] } },
       '16': { class_type: 'SaveImage', inputs: { filename_prefix: 'x', images: ['15', 0] } },
     };
@@ -105,14 +136,27 @@ describe('ComfyUI backend (loopback)', () => {
 
   it('refuses a UI-format workflow with a message that says which format to save', () => {
     const { deps } = testDeps();
-    assert.throws(() => createBackend('comfyui', { url: 'http://127.0.0.1:1', workflow: { nodes: [], links: [] } }, deps.secrets, deps), /Save \(API Format\)/);
+    assert.throws(
+      () =>
+        createBackend('comfyui', { url: 'http://127.0.0.1:1', workflow: { nodes: [], links: [] } }, deps.secrets, deps),
+      /Save \(API Format\)/,
+    );
   });
 
   it('reports a rejected workflow (unknown checkpoint) as a config error naming the node', async () => {
     comfy = await startComfy();
     const { deps } = testDeps();
-    const backend = createBackend('comfyui', fast(comfy.server.url, { model: 'missing.safetensors' }), deps.secrets, deps);
-    await rejects(backend.generate(request), 'config', /^comfyui: ComfyUI rejected the workflow: .*node 4 \(CheckpointLoaderSimple\).*missing\.safetensors/);
+    const backend = createBackend(
+      'comfyui',
+      fast(comfy.server.url, { model: 'missing.safetensors' }),
+      deps.secrets,
+      deps,
+    );
+    await rejects(
+      backend.generate(request),
+      'config',
+      /^comfyui: ComfyUI rejected the workflow: .*node 4 \(CheckpointLoaderSimple\).*missing\.safetensors/,
+    );
   });
 
   it('reports an execution error from the socket as failed', async () => {
@@ -153,7 +197,12 @@ describe('ComfyUI backend (loopback)', () => {
   it('gives up with a timeout when the prompt never finishes', async () => {
     comfy = await startComfy({ behaviour: 'hang' });
     const { deps } = testDeps();
-    const backend = createBackend('comfyui', fast(comfy.server.url, { idleTimeoutMs: 50, maxWaitMs: 250 }), deps.secrets, deps);
+    const backend = createBackend(
+      'comfyui',
+      fast(comfy.server.url, { idleTimeoutMs: 50, maxWaitMs: 250 }),
+      deps.secrets,
+      deps,
+    );
     await rejects(backend.generate(request), 'timeout', /did not finish within/);
   });
 
@@ -161,7 +210,11 @@ describe('ComfyUI backend (loopback)', () => {
     const { deps } = testDeps();
     const url = await closedPort();
     const backend = createBackend('comfyui', fast(url, { retries: 1 }), deps.secrets, deps);
-    await rejects(backend.generate(request), 'unreachable', new RegExp(`comfyui: cannot reach ${url.replace(/[.]/g, '\\.')} \\(ECONNREFUSED\\)`));
+    await rejects(
+      backend.generate(request),
+      'unreachable',
+      new RegExp(`comfyui: cannot reach ${url.replace(/[.]/g, '\\.')} \\(ECONNREFUSED\\)`),
+    );
   });
 
   it('health reads /system_stats', async () => {

@@ -36,8 +36,25 @@ a crowded night market in the rain, dozens of people with umbrellas, reflections
 interface JsonOut {
   mode: string;
   alpha: number;
-  prompts: { id: string; prompt: string; action: string; route: string | null; why: string; prs: number; cost: number; image: string | null; sidecar: string | null; backend: string | null; measured: Record<string, number> | null }[];
-  summary: { images: { edge: number; cloud: number }; failed: number; spent: number; month: { spent: number; cap: number | null; left: number | null } };
+  prompts: {
+    id: string;
+    prompt: string;
+    action: string;
+    route: string | null;
+    why: string;
+    prs: number;
+    cost: number;
+    image: string | null;
+    sidecar: string | null;
+    backend: string | null;
+    measured: Record<string, number> | null;
+  }[];
+  summary: {
+    images: { edge: number; cloud: number };
+    failed: number;
+    spent: number;
+    month: { spent: number; cap: number | null; left: number | null };
+  };
 }
 
 describe('routet2i generate (loopback servers)', function () {
@@ -74,7 +91,18 @@ describe('routet2i generate (loopback servers)', function () {
     await openai.server.close();
   });
 
-  const base = () => ['generate', 'prompts.t2i', '--edge', 'comfyui', '--edge-url', comfy.server.url, '--cloud', 'openai', '--cloud-url', openai.server.url];
+  const base = () => [
+    'generate',
+    'prompts.t2i',
+    '--edge',
+    'comfyui',
+    '--edge-url',
+    comfy.server.url,
+    '--cloud',
+    'openai',
+    '--cloud-url',
+    openai.server.url,
+  ];
   const env = { OPENAI_API_KEY: KEY };
 
   it('predict: routes by PRS and α, saves every image with its sidecar, and records the money', async () => {
@@ -141,10 +169,13 @@ describe('routet2i generate (loopback servers)', function () {
     assert.deepEqual(readdirSync(cwd), ['prompts.t2i']);
   });
 
-  it('renders a file\'s prompts on the backend its front matter names, in place of the run\'s one on that side', async () => {
+  it("renders a file's prompts on the backend its front matter names, in place of the run's one on that side", async () => {
     const a1111 = await startA1111();
     try {
-      writeFileSync(join(cwd, 'other.t2i'), '---\nbackend: a1111\nsize: 512x512\n---\na lighthouse on a cliff at dawn, oil painting\n');
+      writeFileSync(
+        join(cwd, 'other.t2i'),
+        '---\nbackend: a1111\nsize: 512x512\n---\na lighthouse on a cliff at dawn, oil painting\n',
+      );
       writeFileSync(join(cwd, 'routet2i.config.yaml'), `backends:\n  a1111: { url: "${a1111.server.url}" }\n`);
       const r = await cli([...base(), 'other.t2i', '--budget', '0', '--json'], { cwd, env });
       assert.equal(r.code, 0, r.stderr);
@@ -156,7 +187,10 @@ describe('routet2i generate (loopback servers)', function () {
       assert.ok(existsSync(join(cwd, 'generated', 'other-p1.png')));
       assert.equal(other.backend, 'a1111');
       assert.equal(other.route, 'edge');
-      assert.ok(out.prompts.filter((p) => p !== other).every((p) => p.backend === 'comfyui'), 'the other file keeps the run\'s edge');
+      assert.ok(
+        out.prompts.filter((p) => p !== other).every((p) => p.backend === 'comfyui'),
+        "the other file keeps the run's edge",
+      );
       assert.equal(a1111.server.to('POST', '/sdapi/v1/txt2img').length, 1);
       assert.equal(comfy.server.to('POST', '/prompt').length, prs.length);
       assert.equal(JSON.parse(readFileSync(other.sidecar!, 'utf8')).backend, 'a1111');
@@ -164,7 +198,10 @@ describe('routet2i generate (loopback servers)', function () {
       writeFileSync(join(cwd, 'other.t2i'), '---\nbackend: dalle\n---\na fox\n');
       const bad = await cli([...base(), 'other.t2i', '--dry-run'], { cwd, env: {} });
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /other\.t2i: front matter "backend: dalle" is not a backend RouteT2I knows \(comfyui, a1111, /);
+      assert.match(
+        bad.stderr,
+        /other\.t2i: front matter "backend: dalle" is not a backend RouteT2I knows \(comfyui, a1111, /,
+      );
     } finally {
       await a1111.server.close();
     }
@@ -178,11 +215,28 @@ describe('routet2i generate (loopback servers)', function () {
       // Edge images score low, cloud images high.
       scorer: async (image) => {
         const q = Buffer.from(image).equals(edgeBytes) ? 0.2 : 0.9;
-        return Object.fromEntries(['definition', 'detail', 'clarity', 'sharpness', 'harmony', 'realism', 'color', 'consistency', 'layout', 'integrity', 'alignment'].map((m) => [m, q]));
+        return Object.fromEntries(
+          [
+            'definition',
+            'detail',
+            'clarity',
+            'sharpness',
+            'harmony',
+            'realism',
+            'color',
+            'consistency',
+            'layout',
+            'integrity',
+            'alignment',
+          ].map((m) => [m, q]),
+        );
       },
     });
     writeFileSync(join(cwd, 'routet2i.config.json'), JSON.stringify({ cascade: { threshold: 0.5 } }));
-    const r = await cli([...base(), '--mode', 'cascade', '--budget', '0.5', '--scorer', 'fixture', '--json'], { cwd, env });
+    const r = await cli([...base(), '--mode', 'cascade', '--budget', '0.5', '--scorer', 'fixture', '--json'], {
+      cwd,
+      env,
+    });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as JsonOut;
     assert.equal(comfy.server.to('POST', '/prompt').length, 6, 'every prompt renders on the edge first');
@@ -193,7 +247,10 @@ describe('routet2i generate (loopback servers)', function () {
     assert.ok(existsSync(join(cwd, 'generated', `${escalated.id}.edge.png`)), 'the replaced edge image is kept');
     const side = JSON.parse(readFileSync(escalated.sidecar!, 'utf8'));
     assert.equal(side.measured.definition, 0.9);
-    assert.deepEqual(side.attempts.map((a: { side: string; role: string }) => `${a.side}:${a.role}`), ['edge:planned', 'cloud:escalation']);
+    assert.deepEqual(
+      side.attempts.map((a: { side: string; role: string }) => `${a.side}:${a.role}`),
+      ['edge:planned', 'cloud:escalation'],
+    );
     assert.equal(side.attempts[0].measured.definition, 0.2);
     const kept = out.prompts.filter((p) => p.route === 'edge');
     assert.ok(kept.every((p) => /share budget/.test(p.why)));
@@ -231,7 +288,10 @@ describe('routet2i generate (loopback servers)', function () {
     // A band of 0.5 around α ≤ 0.5 covers every PRS in [0, 1]: all uncertain.
     assert.ok(out.prompts.every((p) => p.action === 'cascade'));
     writeFileSync(join(cwd, 'routet2i.config.yaml'), 'hybrid:\n  band: 0\n');
-    const r2 = await cli([...base(), '--mode', 'hybrid', '--budget', '0.5', '--scorer', 'none', '--json'], { cwd, env });
+    const r2 = await cli([...base(), '--mode', 'hybrid', '--budget', '0.5', '--scorer', 'none', '--json'], {
+      cwd,
+      env,
+    });
     const out2 = JSON.parse(r2.stdout) as JsonOut;
     assert.ok(out2.prompts.every((p) => p.action !== 'cascade' || Math.abs(p.prs - out2.alpha) === 0));
     assert.ok(out2.prompts.some((p) => p.action === 'edge'));
@@ -239,15 +299,24 @@ describe('routet2i generate (loopback servers)', function () {
 
   it('falls back to the edge when the cloud fails, as the policy says; the failed paid call stays booked', async () => {
     // A 5xx to a paid submit may hide a job that runs and is charged: one attempt per prompt, never repeated.
-    for (let i = 0; i < 6; i++) openai.server.fault('POST', '/v1/images/generations', { status: 500, body: { error: { message: 'boom' } } });
+    for (let i = 0; i < 6; i++)
+      openai.server.fault('POST', '/v1/images/generations', { status: 500, body: { error: { message: 'boom' } } });
     writeFileSync(join(cwd, 'routet2i.config.yaml'), 'backends:\n  openai: { retryDelayMs: 1 }\n');
     const r = await cli([...base(), '--budget', '1', '--json'], { cwd, env: { ...env } });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as JsonOut;
     assert.equal(out.summary.images.cloud, 0);
-    const failedOver = out.prompts.filter((p) => /the cloud failed \(openai: POST \/v1\/images\/generations: HTTP 500 \(server error\): boom\), so the edge rendered it/.test(p.why));
+    const failedOver = out.prompts.filter((p) =>
+      /the cloud failed \(openai: POST \/v1\/images\/generations: HTTP 500 \(server error\): boom\), so the edge rendered it/.test(
+        p.why,
+      ),
+    );
     assert.ok(failedOver.length > 0);
-    assert.equal(openai.server.to('POST', '/v1/images/generations').length, failedOver.length, 'no paid submit sent twice');
+    assert.equal(
+      openai.server.to('POST', '/v1/images/generations').length,
+      failedOver.length,
+      'no paid submit sent twice',
+    );
     assert.match(r.stderr, /may have charged for the failed call .* stays booked at \$/);
     assert.match(r.stderr, /the cloud failed .* trying the edge/);
     assert.ok(failedOver.every((p) => p.cost > 0));
@@ -264,7 +333,10 @@ describe('routet2i generate (loopback servers)', function () {
   it('usage errors name the flag', async () => {
     const r = await cli(['generate', 'prompts.t2i', '--edge', 'midjourney'], { cwd });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--edge must be one of comfyui, a1111, openai-compatible, openai, stability, replicate, fal, bfl \(got "midjourney"\)/);
+    assert.match(
+      r.stderr,
+      /--edge must be one of comfyui, a1111, openai-compatible, openai, stability, replicate, fal, bfl \(got "midjourney"\)/,
+    );
     const r2 = await cli(['generate', 'prompts.t2i'], { cwd });
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /name an edge and\/or a cloud backend/);

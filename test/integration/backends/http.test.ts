@@ -8,7 +8,14 @@ const SECRET = 'sk-test-0123456789abcdef';
 
 function client(extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
   const { deps, delays } = testDeps();
-  const http = new HttpClient({ backend: 'demo', secrets: () => [SECRET], ...deps.http, timeoutMs: 300, idleTimeoutMs: 150, ...extra });
+  const http = new HttpClient({
+    backend: 'demo',
+    secrets: () => [SECRET],
+    ...deps.http,
+    timeoutMs: 300,
+    idleTimeoutMs: 150,
+    ...extra,
+  });
   return { http, delays };
 }
 
@@ -34,7 +41,11 @@ describe('HTTP layer: retries, timeouts, limits, cancellation', () => {
   afterEach(async () => server.close());
 
   it('waits what Retry-After asks on 429, then succeeds', async () => {
-    server.fault('POST', '/ok', { status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '2' } });
+    server.fault('POST', '/ok', {
+      status: 429,
+      body: { error: { message: 'slow down' } },
+      headers: { 'retry-after': '2' },
+    });
     const { http, delays } = client();
     assert.deepEqual(await http.json(`${server.url}/ok`, { json: { a: 1 } }), { ok: true });
     assert.deepEqual(delays, [2000]);
@@ -138,7 +149,11 @@ describe('HTTP layer: retries, timeouts, limits, cancellation', () => {
     assert.equal((await failure(http.json(`${server.url}/ok`, { signal: ctl.signal }))).code, 'cancelled');
 
     server.fault('GET', '/ok', { status: 503 });
-    const slow = new HttpClient({ backend: 'demo', secrets: () => [], retry: { retries: 3, baseDelayMs: 10_000, maxDelayMs: 10_000, maxRetryAfterMs: 1 } });
+    const slow = new HttpClient({
+      backend: 'demo',
+      secrets: () => [],
+      retry: { retries: 3, baseDelayMs: 10_000, maxDelayMs: 10_000, maxRetryAfterMs: 1 },
+    });
     const ctl2 = new AbortController();
     setTimeout(() => ctl2.abort(), 30);
     const started = Date.now();
@@ -147,7 +162,11 @@ describe('HTTP layer: retries, timeouts, limits, cancellation', () => {
   });
 
   it('maps 401 to auth and scrubs an echoed key from the message', async () => {
-    server.on('GET', '/auth', (r, res) => sendJson(res, 401, { error: { message: `Incorrect API key provided: ${String(r.headers.authorization).slice(7)}` } }));
+    server.on('GET', '/auth', (r, res) =>
+      sendJson(res, 401, {
+        error: { message: `Incorrect API key provided: ${String(r.headers.authorization).slice(7)}` },
+      }),
+    );
     const { http } = client();
     const e = await failure(http.json(`${server.url}/auth`, { headers: { authorization: `Bearer ${SECRET}` } }));
     assert.equal(e.code, 'auth');

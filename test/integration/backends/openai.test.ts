@@ -27,7 +27,15 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     assert.deepEqual(Buffer.from(r.image), o.png);
     const [post] = o.server.to('POST', '/v1/images/generations');
     assert.equal(post!.headers.authorization, `Bearer ${KEY}`);
-    assert.deepEqual(post!.json, { model: 'gpt-image-2.6-flare', prompt: 'a watercolour heron', n: 1, size: '1536x1024', quality: 'medium', output_format: 'png', moderation: 'auto' });
+    assert.deepEqual(post!.json, {
+      model: 'gpt-image-2.6-flare',
+      prompt: 'a watercolour heron',
+      n: 1,
+      size: '1536x1024',
+      quality: 'medium',
+      output_format: 'png',
+      moderation: 'auto',
+    });
     // 50 text tokens × $5/M + 1056 image tokens × $30/M
     assert.equal(r.cost, 0.03193);
     assert.equal(r.model, 'gpt-image-2.6-flare');
@@ -39,7 +47,8 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
 
   it('gpt-image-1-mini: the estimate is never below the published per-image price', () => {
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const mini = (quality: string) => createBackend('openai', { model: 'gpt-image-1-mini', quality }, deps.secrets, { ...deps, now });
+    const mini = (quality: string) =>
+      createBackend('openai', { model: 'gpt-image-1-mini', quality }, deps.secrets, { ...deps, now });
     // Published: low $0.005/$0.006, medium $0.011/$0.015, high $0.036/$0.052 (square / portrait or landscape).
     assert.ok(mini('medium').estimateCost(request) >= 0.011);
     assert.ok(mini('medium').estimateCost({ ...request, width: 1024, height: 1536 }) >= 0.015);
@@ -49,18 +58,36 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
 
   it('a model past its shutdown date is a clear error naming its successor, before anything is sent', () => {
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    assert.throws(() => createBackend('openai', { model: 'gpt-image-1' }, deps.secrets, { ...deps, now }), /openai: model "gpt-image-1" was shut down on 2026-10-23.*use "gpt-image-2.6-flare"/);
-    assert.throws(() => createBackend('openai', { model: 'dall-e-3' }, deps.secrets, { ...deps, now }), /shut down on 2026-05-12/);
+    assert.throws(
+      () => createBackend('openai', { model: 'gpt-image-1' }, deps.secrets, { ...deps, now }),
+      /openai: model "gpt-image-1" was shut down on 2026-10-23.*use "gpt-image-2.6-flare"/,
+    );
+    assert.throws(
+      () => createBackend('openai', { model: 'dall-e-3' }, deps.secrets, { ...deps, now }),
+      /shut down on 2026-05-12/,
+    );
     // gpt-image-1-mini works until 2026-12-01, and not from that day on.
     createBackend('openai', { model: 'gpt-image-1-mini' }, deps.secrets, { ...deps, now });
-    assert.throws(() => createBackend('openai', { model: 'gpt-image-1-mini' }, deps.secrets, { ...deps, now: () => new Date('2026-12-01T00:00:01Z') }), /shut down on 2026-12-01/);
+    assert.throws(
+      () =>
+        createBackend('openai', { model: 'gpt-image-1-mini' }, deps.secrets, {
+          ...deps,
+          now: () => new Date('2026-12-01T00:00:01Z'),
+        }),
+      /shut down on 2026-12-01/,
+    );
   });
 
   it('a model the table does not know works with a price from the config, which also overrides the table', async () => {
     const o = await startOpenAI({ key: KEY });
     servers.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const custom = createBackend('openai', fast(o.server.url, { model: 'gpt-image-3-preview', price: 0.2 }), deps.secrets, { ...deps, now });
+    const custom = createBackend(
+      'openai',
+      fast(o.server.url, { model: 'gpt-image-3-preview', price: 0.2 }),
+      deps.secrets,
+      { ...deps, now },
+    );
     assert.equal(custom.estimateCost(request), 0.2);
     const r = await custom.generate(request);
     assert.equal(r.cost, 0.2);
@@ -72,7 +99,11 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     servers.push(o.server);
     const { deps, delays } = testDeps({ OPENAI_API_KEY: KEY });
     const backend = createBackend('openai', fast(o.server.url), deps.secrets, { ...deps, now });
-    await rejectsWith(backend.generate(request), 'billing', /no quota or credits left: You exceeded your current quota/);
+    await rejectsWith(
+      backend.generate(request),
+      'billing',
+      /no quota or credits left: You exceeded your current quota/,
+    );
     assert.equal(o.server.to('POST', '/v1/images/generations').length, 1);
     assert.deepEqual(delays, []);
   });
@@ -82,8 +113,16 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     const warnings: string[] = [];
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
     const later = () => new Date('2027-03-15T00:00:00Z');
-    createBackend('openai', { price: 0.05, model: 'gpt-image-2.6-flare' }, deps.secrets, { ...deps, now: later, warn: (m) => warnings.push(m) });
-    createBackend('openai', { price: 0.05, model: 'gpt-image-2.6-sunburst' }, deps.secrets, { ...deps, now: later, warn: (m) => warnings.push(m) });
+    createBackend('openai', { price: 0.05, model: 'gpt-image-2.6-flare' }, deps.secrets, {
+      ...deps,
+      now: later,
+      warn: (m) => warnings.push(m),
+    });
+    createBackend('openai', { price: 0.05, model: 'gpt-image-2.6-sunburst' }, deps.secrets, {
+      ...deps,
+      now: later,
+      warn: (m) => warnings.push(m),
+    });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /checked on 2026-11-29, 106 days ago/);
     resetStaleWarning();
@@ -93,7 +132,10 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     const o = await startOpenAI({ key: KEY });
     servers.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    await createBackend('openai', fast(o.server.url), deps.secrets, deps).generate({ ...request, prompt: 'a (watercolour:1.3) heron, [mist] BREAK <lora:ink:0.6> reeds' });
+    await createBackend('openai', fast(o.server.url), deps.secrets, deps).generate({
+      ...request,
+      prompt: 'a (watercolour:1.3) heron, [mist] BREAK <lora:ink:0.6> reeds',
+    });
     assert.equal(o.server.to('POST', '/v1/images/generations')[0]!.json.prompt, 'a watercolour heron, mist reeds');
   });
 
@@ -102,7 +144,10 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     servers.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
     // dall-e-3 shut down on 2026-05-12: as of a day before, it still ran like this.
-    const backend = createBackend('openai', fast(o.server.url, { model: 'dall-e-3', quality: 'hd' }), deps.secrets, { ...deps, now: () => new Date('2026-05-11T00:00:00Z') });
+    const backend = createBackend('openai', fast(o.server.url, { model: 'dall-e-3', quality: 'hd' }), deps.secrets, {
+      ...deps,
+      now: () => new Date('2026-05-11T00:00:00Z'),
+    });
     const r = await backend.generate({ ...request, width: 720, height: 1280 });
     const body = o.server.to('POST', '/v1/images/generations')[0]!.json;
     assert.equal(body.response_format, 'b64_json');
@@ -116,23 +161,37 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     servers.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
     const backend = createBackend('openai', fast(o.server.url), deps.secrets, deps);
-    await rejectsWith(backend.generate({ ...request, prompt: 'something forbidden' }), 'content-filter', /^openai: .*rejected by the safety system/);
+    await rejectsWith(
+      backend.generate({ ...request, prompt: 'something forbidden' }),
+      'content-filter',
+      /^openai: .*rejected by the safety system/,
+    );
   });
 
   it('needs OPENAI_API_KEY and says so; a wrong key is an auth error without the key in it', async () => {
     const o = await startOpenAI({ key: KEY });
     servers.push(o.server);
     const none = testDeps();
-    await rejectsWith(createBackend('openai', fast(o.server.url), none.deps.secrets, none.deps).generate(request), 'auth', /set OPENAI_API_KEY/);
+    await rejectsWith(
+      createBackend('openai', fast(o.server.url), none.deps.secrets, none.deps).generate(request),
+      'auth',
+      /set OPENAI_API_KEY/,
+    );
     assert.equal(o.server.requests.length, 0, 'nothing was sent without a key');
     const wrong = testDeps({ OPENAI_API_KEY: 'sk-wrong-key-1234567' });
-    const e = await rejectsWith(createBackend('openai', fast(o.server.url), wrong.deps.secrets, wrong.deps).generate(request), 'auth');
+    const e = await rejectsWith(
+      createBackend('openai', fast(o.server.url), wrong.deps.secrets, wrong.deps).generate(request),
+      'auth',
+    );
     assert.ok(!e.message.includes('sk-wrong-key-1234567'), e.message);
   });
 
   it('a model with no known price needs one', () => {
     const { deps } = testDeps();
-    assert.throws(() => createBackend('openai', { model: 'gpt-image-9' }, deps.secrets, { ...deps, now }), /no price is known for model "gpt-image-9"; set "price".*gpt-image-2.6-flare/);
+    assert.throws(
+      () => createBackend('openai', { model: 'gpt-image-9' }, deps.secrets, { ...deps, now }),
+      /no price is known for model "gpt-image-9"; set "price".*gpt-image-2.6-flare/,
+    );
   });
 
   it('OpenAI-compatible: base URL with or without /v1, url replies fetched without the key', async () => {
@@ -140,15 +199,29 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     const o = await startOpenAI({ replyWith: 'url', cdn: cdn.server });
     servers.push(o.server, cdn.server);
     const { deps } = testDeps({ OPENAI_COMPATIBLE_API_KEY: 'local-key-9876' });
-    const backend = createBackend('openai-compatible', fast(`${o.server.url}/v1`, { model: 'sd-turbo', server: 'plain' }), deps.secrets, deps);
+    const backend = createBackend(
+      'openai-compatible',
+      fast(`${o.server.url}/v1`, { model: 'sd-turbo', server: 'plain' }),
+      deps.secrets,
+      deps,
+    );
     assert.equal(backend.side, 'edge');
     const r = await backend.generate({ ...request, negative: 'ugly', steps: 4, width: 512, height: 512 });
     assert.deepEqual(Buffer.from(r.image), cdn.png);
     assert.equal(r.cost, 0);
     const body = o.server.to('POST', '/v1/images/generations')[0]!.json;
-    assert.deepEqual(body, { prompt: 'a watercolour heron', n: 1, size: '512x512', response_format: 'b64_json', model: 'sd-turbo' });
+    assert.deepEqual(body, {
+      prompt: 'a watercolour heron',
+      n: 1,
+      size: '512x512',
+      response_format: 'b64_json',
+      model: 'sd-turbo',
+    });
     assert.equal(r.seed, undefined, 'no seed is recorded where none was sent');
-    assert.deepEqual(r.sent?.notes, ['negative prompt not sent (the server has no field for it)', 'steps 4 not sent (the server has no field for them)']);
+    assert.deepEqual(r.sent?.notes, [
+      'negative prompt not sent (the server has no field for it)',
+      'steps 4 not sent (the server has no field for them)',
+    ]);
     assert.equal(cdn.server.requests[0]!.headers.authorization, undefined, 'the key never goes to another host');
   });
 
@@ -157,11 +230,31 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     servers.push(sd.server);
     const { deps } = testDeps();
     const backend = createBackend('openai-compatible', fast(sd.server.url), deps.secrets, deps);
-    const r = await backend.generate({ ...request, prompt: 'a (heron:1.2) at dawn', negative: 'blurry, "text"', steps: 12, seed: 77, width: 768, height: 512 });
+    const r = await backend.generate({
+      ...request,
+      prompt: 'a (heron:1.2) at dawn',
+      negative: 'blurry, "text"',
+      steps: 12,
+      seed: 77,
+      width: 768,
+      height: 512,
+    });
     assert.deepEqual(Buffer.from(r.image), sd.png);
-    assert.deepEqual(sd.used, [{ prompt: 'a (heron:1.2) at dawn', negative_prompt: 'blurry, "text"', seed: 77, steps: 12, width: 768, height: 512 }]);
+    assert.deepEqual(sd.used, [
+      {
+        prompt: 'a (heron:1.2) at dawn',
+        negative_prompt: 'blurry, "text"',
+        seed: 77,
+        steps: 12,
+        width: 768,
+        height: 512,
+      },
+    ]);
     assert.equal(r.seed, 77, 'the seed the server used');
-    assert.deepEqual({ ...r.sent, notes: undefined }, { width: 768, height: 512, size: '768x512', negative: 'blurry, "text"', steps: 12, seed: 77, notes: undefined });
+    assert.deepEqual(
+      { ...r.sent, notes: undefined },
+      { width: 768, height: 512, size: '768x512', negative: 'blurry, "text"', steps: 12, seed: 77, notes: undefined },
+    );
     assert.equal(sd.server.to('GET', '/v1/models').length, 1, 'asked once which server it is');
     await backend.generate(request);
     assert.equal(sd.server.to('GET', '/v1/models').length, 1);
@@ -171,7 +264,11 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     const la = await startLocalAI();
     servers.push(la.server);
     const { deps } = testDeps();
-    const r = await createBackend('openai-compatible', fast(la.server.url), deps.secrets, deps).generate({ ...request, negative: 'lowres', steps: 15 });
+    const r = await createBackend('openai-compatible', fast(la.server.url), deps.secrets, deps).generate({
+      ...request,
+      negative: 'lowres',
+      steps: 15,
+    });
     assert.deepEqual(la.used, [{ positive: 'a watercolour heron', negative: undefined, step: undefined }]);
     assert.equal(r.seed, undefined);
   });
@@ -191,7 +288,12 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     const o = await startOpenAI({ key: KEY });
     servers.push(o.server);
     const { deps } = testDeps({ OPENAI_COMPATIBLE_API_KEY: KEY });
-    const backend = createBackend('openai-compatible', fast(o.server.url, { server: 'openai', model: 'gpt-image-2.6-flare' }), deps.secrets, deps);
+    const backend = createBackend(
+      'openai-compatible',
+      fast(o.server.url, { server: 'openai', model: 'gpt-image-2.6-flare' }),
+      deps.secrets,
+      deps,
+    );
     await backend.generate(request);
     assert.equal('response_format' in o.server.to('POST', '/v1/images/generations')[0]!.json, false);
   });
@@ -200,7 +302,10 @@ describe('OpenAI Images and OpenAI-compatible backends (loopback)', () => {
     const cdn = await startCdn();
     const o = await startOpenAI();
     servers.push(o.server, cdn.server);
-    o.server.fault('POST', '/v1/images/generations', { status: 200, body: { data: [{ url: `${cdn.server.url}/broken/x.png` }] } });
+    o.server.fault('POST', '/v1/images/generations', {
+      status: 200,
+      body: { data: [{ url: `${cdn.server.url}/broken/x.png` }] },
+    });
     const { deps } = testDeps();
     const backend = createBackend('openai-compatible', fast(o.server.url, { server: 'plain' }), deps.secrets, deps);
     await rejectsWith(backend.generate(request), 'bad-reply', /truncated PNG/);

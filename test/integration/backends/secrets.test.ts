@@ -14,15 +14,24 @@ const SECRET = 'TOPSECRET-key-5f4dcc3b5aa765d61d8327deb882cf99';
 describe('secrets stay out of errors and logs', () => {
   let server: TestServer;
   const logged: string[] = [];
-  const originals = { log: console.log, error: console.error, warn: console.warn, info: console.info, debug: console.debug };
+  const originals = {
+    log: console.log,
+    error: console.error,
+    warn: console.warn,
+    info: console.info,
+    debug: console.debug,
+  };
   before(() => {
-    for (const k of Object.keys(originals) as (keyof typeof originals)[]) console[k] = (...a: unknown[]) => void logged.push(a.map(String).join(' '));
+    for (const k of Object.keys(originals) as (keyof typeof originals)[])
+      console[k] = (...a: unknown[]) => void logged.push(a.map(String).join(' '));
   });
   after(() => Object.assign(console, originals));
   beforeEach(async () => {
     server = await TestServer.start();
     const echo = (status: number) => (req: { headers: object; body: Buffer }, res: Parameters<typeof sendJson>[0]) =>
-      sendJson(res, status, { error: { message: `echo ${JSON.stringify(req.headers)} ${req.body.toString('utf8').slice(0, 500)}` } });
+      sendJson(res, status, {
+        error: { message: `echo ${JSON.stringify(req.headers)} ${req.body.toString('utf8').slice(0, 500)}` },
+      });
     for (const m of ['GET', 'POST', 'PUT']) server.on(m, /.*/, echo(401));
   });
   afterEach(async () => server.close());
@@ -57,7 +66,10 @@ describe('secrets stay out of errors and logs', () => {
     const sent: string[] = [];
     const fakeFetch = (async (url: string | URL | Request) => {
       sent.push(String(url));
-      return new Response(JSON.stringify({ error: { message: 'nope' } }), { status: 401, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ error: { message: 'nope' } }), {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+      });
     }) as typeof fetch;
     const cases: [string, Record<string, string>, string][] = [
       ['openai', { OPENAI_API_KEY: SECRET }, 'http://api.example.test'],
@@ -67,7 +79,10 @@ describe('secrets stay out of errors and logs', () => {
     ];
     for (const [name, secrets, url] of cases) {
       const { deps } = testDeps(secrets);
-      const plain = createBackend(name, fast(url, { price: 0.01 }), deps.secrets, { ...deps, http: { ...deps.http, fetch: fakeFetch } });
+      const plain = createBackend(name, fast(url, { price: 0.01 }), deps.secrets, {
+        ...deps,
+        http: { ...deps.http, fetch: fakeFetch },
+      });
       await assert.rejects(plain.generate({ prompt: 'p', width: 512, height: 512 }), (e: unknown) => {
         assert.ok(e instanceof BackendError && e.code === 'config', String(e));
         assert.match(e.message, /refusing to send the key: .* plain http.*allowInsecureHttp/);
@@ -75,7 +90,10 @@ describe('secrets stay out of errors and logs', () => {
         return true;
       });
       assert.deepEqual(sent, [], `${name}: nothing was sent`);
-      const optedIn = createBackend(name, fast(url, { price: 0.01, allowInsecureHttp: true }), deps.secrets, { ...deps, http: { ...deps.http, fetch: fakeFetch } });
+      const optedIn = createBackend(name, fast(url, { price: 0.01, allowInsecureHttp: true }), deps.secrets, {
+        ...deps,
+        http: { ...deps.http, fetch: fakeFetch },
+      });
       await assert.rejects(optedIn.generate({ prompt: 'p', width: 512, height: 512 }), /HTTP 401/);
       assert.ok(sent.length >= 1, `${name}: sent once the user opted in`);
       sent.length = 0;
@@ -86,11 +104,15 @@ describe('secrets stay out of errors and logs', () => {
     const { deps } = testDeps();
     assert.throws(
       () => createBackend('a1111', { url: 'http://alice:hunter2-pass@192.168.1.5:7860' }, deps.secrets, deps),
-      (e: unknown) => e instanceof BackendError && e.code === 'config' && !e.message.includes('hunter2') && /alice:\*\*\*@/.test(e.message),
+      (e: unknown) =>
+        e instanceof BackendError &&
+        e.code === 'config' &&
+        !e.message.includes('hunter2') &&
+        /alice:\*\*\*@/.test(e.message),
     );
   });
 
-  it('the CLI reads only the backends\' own variables from the environment', async () => {
+  it("the CLI reads only the backends' own variables from the environment", async () => {
     const s = envSecrets({ OPENAI_API_KEY: 'a', HOME: '/root', AWS_SECRET_ACCESS_KEY: 'b' });
     assert.equal(await s.get('OPENAI_API_KEY'), 'a');
     assert.equal(await s.get('AWS_SECRET_ACCESS_KEY'), undefined);

@@ -34,14 +34,22 @@ describe('Stability AI v2beta backend (loopback)', () => {
     s = await startStability({ key: KEY });
     const { deps } = testDeps({ STABILITY_API_KEY: KEY });
     const backend = createBackend('stability', fast(s.server.url), deps.secrets, deps);
-    await rejectsWith(backend.generate({ ...request, prompt: 'forbidden thing' }), 'content-filter', /^stability: the prompt was flagged by content moderation/);
+    await rejectsWith(
+      backend.generate({ ...request, prompt: 'forbidden thing' }),
+      'content-filter',
+      /^stability: the prompt was flagged by content moderation/,
+    );
   });
 
   it('reports finish-reason CONTENT_FILTERED as content-filter and keeps no image', async () => {
     s = await startStability({ key: KEY });
     const { deps } = testDeps({ STABILITY_API_KEY: KEY });
     const backend = createBackend('stability', fast(s.server.url, { model: 'ultra' }), deps.secrets, deps);
-    const e = await rejectsWith(backend.generate({ ...request, prompt: 'blurme please' }), 'content-filter', /CONTENT_FILTERED/);
+    const e = await rejectsWith(
+      backend.generate({ ...request, prompt: 'blurme please' }),
+      'content-filter',
+      /CONTENT_FILTERED/,
+    );
     assert.equal(e.details.accepted, true, 'a filtered image is still charged');
   });
 
@@ -57,9 +65,20 @@ describe('Stability AI v2beta backend (loopback)', () => {
   it('402 (no credits) is a billing refusal the provider did not take', async () => {
     s = await startStability({ key: KEY });
     // Stability's error body: {id, name, errors: [...]} (platform.stability.ai API reference, "Errors").
-    s.server.fault('POST', /^\/v2beta\/stable-image\/generate\//, { status: 402, body: { id: 'e9', name: 'payment_required', errors: ['You lack sufficient credits to make this request. Please purchase more credits.'] } });
+    s.server.fault('POST', /^\/v2beta\/stable-image\/generate\//, {
+      status: 402,
+      body: {
+        id: 'e9',
+        name: 'payment_required',
+        errors: ['You lack sufficient credits to make this request. Please purchase more credits.'],
+      },
+    });
     const { deps } = testDeps({ STABILITY_API_KEY: KEY });
-    const e = await rejectsWith(createBackend('stability', fast(s.server.url), deps.secrets, deps).generate(request), 'billing', /no credits left: You lack sufficient credits/);
+    const e = await rejectsWith(
+      createBackend('stability', fast(s.server.url), deps.secrets, deps).generate(request),
+      'billing',
+      /no credits left: You lack sufficient credits/,
+    );
     assert.equal(e.details.notTaken, true);
   });
 

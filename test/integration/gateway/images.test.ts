@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startOpenAI } from '../../fixtures/servers/openai';
-import { get, GATEWAY_KEY, post, serveInProcess, SMALL_KEY, until, writeGatewayConfig, type InProcessGateway } from '../../support/gateway';
+import {
+  get,
+  GATEWAY_KEY,
+  post,
+  serveInProcess,
+  SMALL_KEY,
+  until,
+  writeGatewayConfig,
+  type InProcessGateway,
+} from '../../support/gateway';
 import type { TestServer } from '../../support/server';
 
 /**
@@ -23,7 +32,12 @@ describe('gateway: OpenAI Images API on one machine', function () {
     edge = await startOpenAI();
     cloud = await startOpenAI({ key: 'sk-provider-secret-123456' });
     dir = mkdtempSync(join(tmpdir(), 'routet2i-gw-'));
-    writeGatewayConfig(dir, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: 0.2, fallback: 'none' });
+    writeGatewayConfig(dir, {
+      edgeUrl: edge.server.url,
+      cloudUrl: cloud.server.url,
+      monthlyCap: 0.2,
+      fallback: 'none',
+    });
     gw = await serveInProcess(dir, []);
   });
   after(async () => {
@@ -35,7 +49,9 @@ describe('gateway: OpenAI Images API on one machine', function () {
 
   it('generates an image for the official openai client, with the route in a header and a routet2i object', async () => {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: GATEWAY_KEY, maxRetries: 0 });
-    const { data: reply, response } = await client.images.generate({ model: 'cloud', prompt: 'a lighthouse at dusk, oil painting', size: '1024x1024' }).withResponse();
+    const { data: reply, response } = await client.images
+      .generate({ model: 'cloud', prompt: 'a lighthouse at dusk, oil painting', size: '1024x1024' })
+      .withResponse();
     assert.equal(response.headers.get('x-routet2i-route'), 'cloud');
     const b64 = reply.data?.[0]?.b64_json;
     assert.ok(b64);
@@ -61,7 +77,8 @@ describe('gateway: OpenAI Images API on one machine', function () {
   it('answers 402 in OpenAI error shape when the cap would be passed, and the provider is not called', async () => {
     // The cap is $0.20: spend what is left, then one more.
     const left = (await get(`${gw.url}/v1/ledger`)).body.left as number;
-    for (let i = 0; i + 0.04 <= left + 1e-9; i += 0.04) assert.equal((await post(`${gw.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' })).status, 200);
+    for (let i = 0; i + 0.04 <= left + 1e-9; i += 0.04)
+      assert.equal((await post(`${gw.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' })).status, 200);
     const before = cloudCalls();
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: GATEWAY_KEY, maxRetries: 0 });
     await assert.rejects(client.images.generate({ model: 'cloud', prompt: 'one too many' }), (e: unknown) => {
@@ -83,11 +100,19 @@ describe('gateway: OpenAI Images API on one machine', function () {
     writeGatewayConfig(dir2, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: 10 });
     const other = await serveInProcess(dir2, []);
     try {
-      for (let i = 0; i < 2; i++) assert.equal((await post(`${other.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' }, SMALL_KEY)).status, 200);
+      for (let i = 0; i < 2; i++)
+        assert.equal(
+          (await post(`${other.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' }, SMALL_KEY)).status,
+          200,
+        );
       const res = await post(`${other.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' }, SMALL_KEY);
       assert.equal(res.status, 402);
       assert.equal(res.body.error.code, 'key_cap_reached');
-      assert.equal((await post(`${other.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' })).status, 200, 'another key still has the month');
+      assert.equal(
+        (await post(`${other.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' })).status,
+        200,
+        'another key still has the month',
+      );
       const mine = (await get(`${other.url}/v1/ledger`, SMALL_KEY)).body.key;
       assert.deepEqual({ spent: mine.spent, cap: mine.cap, left: mine.left }, { spent: 0.08, cap: 0.08, left: 0 });
     } finally {
@@ -97,19 +122,34 @@ describe('gateway: OpenAI Images API on one machine', function () {
 
   it("passes the provider's 429 on with Retry-After, and its refusal of a prompt as a 400", async () => {
     const dir5 = mkdtempSync(join(tmpdir(), 'routet2i-gw-'));
-    writeGatewayConfig(dir5, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: 10, fallback: 'none' });
+    writeGatewayConfig(dir5, {
+      edgeUrl: edge.server.url,
+      cloudUrl: cloud.server.url,
+      monthlyCap: 10,
+      fallback: 'none',
+    });
     const gw = await serveInProcess(dir5, []);
     try {
-    const before = cloudCalls();
-    cloud.server.fault('POST', '/v1/images/generations', { status: 429, body: { error: { message: 'Rate limit reached for images per minute.', type: 'requests', code: 'rate_limit_exceeded' } }, headers: { 'retry-after': '7' } });
-    const limited = await post(`${gw.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' });
-    assert.equal(limited.status, 429, JSON.stringify(limited.body));
-    assert.equal(limited.headers.get('retry-after'), '7');
-    assert.equal(limited.body.error.code, 'rate_limit_exceeded');
-    const refused = await post(`${gw.url}/v1/images/generations`, { prompt: 'something forbidden', model: 'cloud' });
-    assert.equal(refused.status, 400, JSON.stringify(refused.body));
-    assert.equal(refused.body.error.code, 'content_policy_violation');
-    assert.equal(cloudCalls() - before, 2);
+      const before = cloudCalls();
+      cloud.server.fault('POST', '/v1/images/generations', {
+        status: 429,
+        body: {
+          error: {
+            message: 'Rate limit reached for images per minute.',
+            type: 'requests',
+            code: 'rate_limit_exceeded',
+          },
+        },
+        headers: { 'retry-after': '7' },
+      });
+      const limited = await post(`${gw.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' });
+      assert.equal(limited.status, 429, JSON.stringify(limited.body));
+      assert.equal(limited.headers.get('retry-after'), '7');
+      assert.equal(limited.body.error.code, 'rate_limit_exceeded');
+      const refused = await post(`${gw.url}/v1/images/generations`, { prompt: 'something forbidden', model: 'cloud' });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'content_policy_violation');
+      assert.equal(cloudCalls() - before, 2);
     } finally {
       await gw.stop();
     }
@@ -117,10 +157,19 @@ describe('gateway: OpenAI Images API on one machine', function () {
 
   it('with model auto at the cap, the edge renders and the routet2i object says why', async () => {
     const dir4 = mkdtempSync(join(tmpdir(), 'routet2i-gw-'));
-    writeGatewayConfig(dir4, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: 0, fallback: 'edge', budget: 1 });
+    writeGatewayConfig(dir4, {
+      edgeUrl: edge.server.url,
+      cloudUrl: cloud.server.url,
+      monthlyCap: 0,
+      fallback: 'edge',
+      budget: 1,
+    });
     const other = await serveInProcess(dir4, []);
     try {
-      const res = await post(`${other.url}/v1/images/generations`, { prompt: 'a detailed map of an imaginary city with labelled districts', model: 'auto' });
+      const res = await post(`${other.url}/v1/images/generations`, {
+        prompt: 'a detailed map of an imaginary city with labelled districts',
+        model: 'auto',
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.headers.get('x-routet2i-route'), 'edge');
       assert.match(res.body.routet2i.why, /cap/);
@@ -157,14 +206,25 @@ describe('gateway: OpenAI Images API on one machine', function () {
       assert.equal(res.body.error.type, 'invalid_request_error');
       assert.match(res.body.error.message, pattern);
     }
-    const bad = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' }, body: '{"prompt": ' });
+    const bad = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+      body: '{"prompt": ',
+    });
     assert.equal(bad.status, 400);
-    const big = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x'.repeat(2 << 20) }) }).catch((e: Error) => e);
+    const big = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x'.repeat(2 << 20) }),
+    }).catch((e: Error) => e);
     assert.ok(big instanceof Error || big.status === 413, 'an over-size body is refused');
   });
 
   it('routes one prompt or a list as route --json does', async () => {
-    const res = await post(`${gw.url}/v1/route`, { prompt: ['a red car', 'a detailed map of an imaginary city with labelled districts'], budget: 0.5 });
+    const res = await post(`${gw.url}/v1/route`, {
+      prompt: ['a red car', 'a detailed map of an imaginary city with labelled districts'],
+      budget: 0.5,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body.prompts.length, 2);
     for (const p of res.body.prompts) {
@@ -177,9 +237,18 @@ describe('gateway: OpenAI Images API on one machine', function () {
   it('serves health and Prometheus metrics: requests by route and outcome, latency, spend, cap left', async () => {
     assert.equal((await get(`${gw.url}/healthz`, null)).status, 200);
     const m = (await get(`${gw.url}/metrics`, null)).text;
-    assert.match(m, /routet2i_gateway_requests_total\{endpoint="\/v1\/images\/generations",route="cloud",outcome="ok"\} \d+/);
-    assert.match(m, /routet2i_gateway_requests_total\{endpoint="\/v1\/images\/generations",route="none",outcome="monthly_cap_reached"\} 1/);
-    assert.match(m, /routet2i_gateway_request_duration_seconds_bucket\{le="0\.005",endpoint="\/v1\/images\/generations",outcome="ok"\}/);
+    assert.match(
+      m,
+      /routet2i_gateway_requests_total\{endpoint="\/v1\/images\/generations",route="cloud",outcome="ok"\} \d+/,
+    );
+    assert.match(
+      m,
+      /routet2i_gateway_requests_total\{endpoint="\/v1\/images\/generations",route="none",outcome="monthly_cap_reached"\} 1/,
+    );
+    assert.match(
+      m,
+      /routet2i_gateway_request_duration_seconds_bucket\{le="0\.005",endpoint="\/v1\/images\/generations",outcome="ok"\}/,
+    );
     assert.match(m, /routet2i_gateway_spend_usd_total\{backend="openai"\} 0\.2/);
     assert.match(m, /routet2i_month_cap_left_usd 0/);
   });
@@ -192,7 +261,12 @@ describe('gateway: OpenAI Images API on one machine', function () {
       cloud.server.fault('POST', '/v1/images/generations', 'hang');
       const before = cloudCalls();
       const client = new AbortController();
-      const pending = post(`${other.url}/v1/images/generations`, { prompt: 'x', model: 'cloud' }, GATEWAY_KEY, client.signal).catch((e: Error) => e);
+      const pending = post(
+        `${other.url}/v1/images/generations`,
+        { prompt: 'x', model: 'cloud' },
+        GATEWAY_KEY,
+        client.signal,
+      ).catch((e: Error) => e);
       await until(() => cloudCalls() > before, 'the provider to receive the call');
       client.abort();
       assert.ok((await pending) instanceof Error);

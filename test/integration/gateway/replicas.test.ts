@@ -3,7 +3,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOpenAI } from '../../fixtures/servers/openai';
-import { get, post, serveChild, serveInProcess, until, writeGatewayConfig, type ChildGateway, type InProcessGateway } from '../../support/gateway';
+import {
+  get,
+  post,
+  serveChild,
+  serveInProcess,
+  until,
+  writeGatewayConfig,
+  type ChildGateway,
+  type InProcessGateway,
+} from '../../support/gateway';
 import { usePostgres } from '../../support/postgres';
 import type { TestServer } from '../../support/server';
 
@@ -19,7 +28,8 @@ describe('gateway replicas on PostgreSQL', function () {
   let cloud: { server: TestServer };
   let n = 0;
   const running: (InProcessGateway | ChildGateway)[] = [];
-  const charged = () => cloud.server.to('POST', '/v1/images/generations').filter((r) => r.json?.prompt !== undefined).length;
+  const charged = () =>
+    cloud.server.to('POST', '/v1/images/generations').filter((r) => r.json?.prompt !== undefined).length;
 
   before(async () => {
     edge = await startOpenAI();
@@ -36,12 +46,21 @@ describe('gateway replicas on PostgreSQL', function () {
     await cloud?.server.close();
   });
 
-  async function replicas(count: number, cap: number, extra: string[] = []): Promise<{ url: string; gateways: InProcessGateway[] }> {
+  async function replicas(
+    count: number,
+    cap: number,
+    extra: string[] = [],
+  ): Promise<{ url: string; gateways: InProcessGateway[] }> {
     const url = await cluster().database(`gw_${++n}`);
     const gateways: InProcessGateway[] = [];
     for (let i = 0; i < count; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'routet2i-gw-'));
-      writeGatewayConfig(dir, { edgeUrl: edge.server.url, cloudUrl: cloud.server.url, monthlyCap: cap, fallback: 'none' });
+      writeGatewayConfig(dir, {
+        edgeUrl: edge.server.url,
+        cloudUrl: cloud.server.url,
+        monthlyCap: cap,
+        fallback: 'none',
+      });
       const g = await serveInProcess(dir, ['--ledger', url, ...extra]);
       running.push(g);
       gateways.push(g);
@@ -52,9 +71,17 @@ describe('gateway replicas on PostgreSQL', function () {
   it('two replicas, 40 concurrent cloud requests under a $0.40 cap: 10 images, 30 refusals, no overspend, each booked once', async () => {
     const { gateways } = await replicas(2, 0.4);
     const before = charged();
-    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => post(`${gateways[i % 2]!.url}/v1/images/generations`, { prompt: `lighthouse ${i}`, model: 'cloud' })));
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        post(`${gateways[i % 2]!.url}/v1/images/generations`, { prompt: `lighthouse ${i}`, model: 'cloud' }),
+      ),
+    );
     const statuses = replies.map((r) => r.status).sort();
-    assert.deepEqual([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 402).length], [10, 30], JSON.stringify(replies.filter((r) => r.status !== 200 && r.status !== 402).map((r) => r.body)));
+    assert.deepEqual(
+      [statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 402).length],
+      [10, 30],
+      JSON.stringify(replies.filter((r) => r.status !== 200 && r.status !== 402).map((r) => r.body)),
+    );
     assert.equal(charged() - before, 10, 'the provider was called only for what the cap allows');
     for (const g of gateways) {
       const l = (await get(`${g.url}/v1/ledger`)).body;
@@ -77,7 +104,10 @@ describe('gateway replicas on PostgreSQL', function () {
     running.push(b);
     cloud.server.fault('POST', '/v1/images/generations', 'hang');
     const before = charged();
-    const pending = post(`${a.url}/v1/images/generations`, { prompt: 'a call that never comes back', model: 'cloud' }).catch((e: Error) => e);
+    const pending = post(`${a.url}/v1/images/generations`, {
+      prompt: 'a call that never comes back',
+      model: 'cloud',
+    }).catch((e: Error) => e);
     await until(() => charged() > before, 'the provider to receive the call');
     const reserved = (await get(`${b.url}/v1/ledger`)).body;
     assert.equal(reserved.reserved, 0.04, 'the call is reserved while it runs');
@@ -104,13 +134,20 @@ describe('gateway replicas on PostgreSQL', function () {
           await cluster().restart('immediate');
           restarted = true;
         }
-        out.push((await post(`${gateways[k % 2]!.url}/v1/images/generations`, { prompt: `p${k}-${i}`, model: 'cloud' })).status);
+        out.push(
+          (await post(`${gateways[k % 2]!.url}/v1/images/generations`, { prompt: `p${k}-${i}`, model: 'cloud' }))
+            .status,
+        );
       }
       return out;
     };
     const statuses = (await Promise.all(Array.from({ length: 6 }, (_, k) => client(k)))).flat();
     assert.ok(restarted);
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every request waited for the database and succeeded');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every request waited for the database and succeeded',
+    );
     const calls = charged() - before;
     assert.equal(calls, 36);
     const l = (await get(`${gateways[1]!.url}/v1/ledger`)).body;

@@ -18,7 +18,12 @@ const KEY = 'sk-collect-money-0001';
 const SUBMIT = '/v1/images/generations';
 
 function entries(ids: string[]): PromptEntry[] {
-  return ids.map((id, i) => ({ id, prompt: `prompt number ${i + 1}, a quiet harbour`, source: { file: 'prompts.jsonl', start: 0, end: 0, line: i }, settings: {} }));
+  return ids.map((id, i) => ({
+    id,
+    prompt: `prompt number ${i + 1}, a quiet harbour`,
+    source: { file: 'prompts.jsonl', start: 0, end: 0, line: i },
+    settings: {},
+  }));
 }
 
 describe('collect under the money rule (loopback)', function () {
@@ -35,13 +40,20 @@ describe('collect under the money rule (loopback)', function () {
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
     return {
       edge: createBackend('openai-compatible', fast(e.server.url, { side: 'edge' }), deps.secrets, deps),
-      cloud: createBackend('openai', fast(c.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 0 }), deps.secrets, deps),
+      cloud: createBackend(
+        'openai',
+        fast(c.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 0 }),
+        deps.secrets,
+        deps,
+      ),
       edgeServer: e.server,
       cloudServer: c.server,
     };
   }
 
-  async function options(over: Partial<CollectOptions> & Pick<CollectOptions, 'edge' | 'cloud' | 'entries'>): Promise<CollectOptions> {
+  async function options(
+    over: Partial<CollectOptions> & Pick<CollectOptions, 'edge' | 'cloud' | 'entries'>,
+  ): Promise<CollectOptions> {
     const dir = mkdtempSync(join(tmpdir(), 'collect-money-'));
     return {
       score: async () => ({ definition: 0.5 }),
@@ -55,7 +67,7 @@ describe('collect under the money rule (loopback)', function () {
     };
   }
 
-  it('respects the ledger\'s monthly cap: the provider is never asked past it', async () => {
+  it("respects the ledger's monthly cap: the provider is never asked past it", async () => {
     const s = await sides();
     const dir = mkdtempSync(join(tmpdir(), 'collect-cap-'));
     const { ledger } = await Ledger.open({ file: join(dir, 'ledger.json'), monthlyCap: 0.1 });
@@ -64,7 +76,11 @@ describe('collect under the money rule (loopback)', function () {
     assert.equal(s.cloudServer.to('POST', SUBMIT).length, 2);
     assert.equal(summary.written, 2);
     assert.match(summary.stopped ?? '', /monthly money cap/);
-    assert.equal(s.edgeServer.to('POST', SUBMIT).length, 2, 'a prompt the cap refuses is not rendered on the edge either');
+    assert.equal(
+      s.edgeServer.to('POST', SUBMIT).length,
+      2,
+      'a prompt the cap refuses is not rendered on the edge either',
+    );
     assert.equal((await ledger.status()).spent, 0.08);
   });
 
@@ -96,7 +112,10 @@ describe('collect under the money rule (loopback)', function () {
     const first = collectPairs({ ...o, signal: stop.signal }).catch((e: Error) => e);
     // The first run holds the file once it has sent its first prompt.
     while (s.edgeServer.to('POST', SUBMIT).length === 0) await new Promise((r) => setImmediate(r));
-    await assert.rejects(collectPairs(o), (e: RouteT2IError) => e.code === 'pairs-busy' && /pairs\.jsonl is being written by process \d+/.test(e.message));
+    await assert.rejects(
+      collectPairs(o),
+      (e: RouteT2IError) => e.code === 'pairs-busy' && /pairs\.jsonl is being written by process \d+/.test(e.message),
+    );
     assert.equal(s.cloudServer.to('POST', SUBMIT).length, 1, 'the second run sent nothing');
     stop.abort();
     await first;
@@ -115,7 +134,13 @@ describe('collect under the money rule (loopback)', function () {
     const names = ids.flatMap((id) => [summary.images![id]!.edge, summary.images![id]!.cloud]);
     assert.equal(new Set(names).size, 8);
     assert.equal(summary.images!['cat_1']!.edge, 'cat_1.edge.png');
-    const pairs = readFileSync(o.out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; generated: { images: { edge: string } } });
-    assert.deepEqual(pairs.map((p) => [p.id, p.generated.images.edge]), ids.map((id) => [id, summary.images![id]!.edge]));
+    const pairs = readFileSync(o.out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; generated: { images: { edge: string } } });
+    assert.deepEqual(
+      pairs.map((p) => [p.id, p.generated.images.edge]),
+      ids.map((id) => [id, summary.images![id]!.edge]),
+    );
   });
 });

@@ -11,7 +11,9 @@ const run = promisify(execFile);
 const WORKER = join(__dirname, '../../fixtures/ledger-worker.ts');
 
 function worker(args: (string | number)[]): Promise<{ stdout: string }> {
-  return run(process.execPath, ['--require', 'tsx/cjs', WORKER, ...args.map(String)], { cwd: join(__dirname, '../../..') });
+  return run(process.execPath, ['--require', 'tsx/cjs', WORKER, ...args.map(String)], {
+    cwd: join(__dirname, '../../..'),
+  });
 }
 
 function tmpLedger(): string {
@@ -61,7 +63,9 @@ describe('money ledger', () => {
   it('reconciles a crash between reserve and settle as spent at the estimate', async function () {
     this.timeout(30_000);
     const file = tmpLedger();
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WORKER, file, '1', '0.3', '1', 'crash'], { cwd: join(__dirname, '../../..') });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WORKER, file, '1', '0.3', '1', 'crash'], {
+      cwd: join(__dirname, '../../..'),
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     await new Promise((r) => child.on('exit', r));
@@ -69,12 +73,15 @@ describe('money ledger', () => {
     const before = JSON.parse(readFileSync(file, 'utf8'));
     assert.ok(before.months[monthKey(new Date())].reservations[id], 'the crashed process left its reservation');
     const { ledger, reconciled } = await Ledger.open({ file, monthlyCap: 1 });
-    assert.deepEqual(reconciled.map((e) => [e.id, e.cost, e.reconciled]), [[id, 0.3, true]]);
+    assert.deepEqual(
+      reconciled.map((e) => [e.id, e.cost, e.reconciled]),
+      [[id, 0.3, true]],
+    );
     const s = await ledger.status();
     assert.deepEqual([s.spent, s.reserved], [0.3, 0]);
   });
 
-  it('keeps a live process\'s reservation and another host\'s, until they are a day old', async () => {
+  it("keeps a live process's reservation and another host's, until they are a day old", async () => {
     const file = tmpLedger();
     const now = new Date('2025-03-10T12:00:00Z');
     const other = await Ledger.open({ file, monthlyCap: 5, host: 'laptop-b', pid: 4242, now: () => now });
@@ -83,12 +90,29 @@ describe('money ledger', () => {
     await live.ledger.reserve(1, { backend: 'fal' });
     // An hour later, from this host: the remote one is not stale yet, the local owner is alive.
     const later = new Date(now.getTime() + 3600_000);
-    const again = await Ledger.open({ file, monthlyCap: 5, host: 'here', pid: 78, isAlive: () => true, now: () => later });
+    const again = await Ledger.open({
+      file,
+      monthlyCap: 5,
+      host: 'here',
+      pid: 78,
+      isAlive: () => true,
+      now: () => later,
+    });
     assert.equal(again.reconciled.length, 0);
     // A day and more later both are leftovers, whatever their pids say now (a pid may have been reused).
     const dayAfter = new Date(now.getTime() + 25 * 3600_000);
-    const last = await Ledger.open({ file, monthlyCap: 5, host: 'here', pid: 79, isAlive: () => true, now: () => dayAfter });
-    assert.deepEqual(last.reconciled.map((e) => e.backend), ['fal', 'fal']);
+    const last = await Ledger.open({
+      file,
+      monthlyCap: 5,
+      host: 'here',
+      pid: 79,
+      isAlive: () => true,
+      now: () => dayAfter,
+    });
+    assert.deepEqual(
+      last.reconciled.map((e) => e.backend),
+      ['fal', 'fal'],
+    );
     assert.equal((await last.ledger.status()).spent, 2);
   });
 
@@ -111,14 +135,20 @@ describe('money ledger', () => {
     const file = tmpLedger();
     const { ledger } = await Ledger.open({ file, monthlyCap: 1, lockTimeoutMs: 150 });
     writeFileSync(`${file}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere', at: Date.now() }));
-    await assert.rejects(ledger.reserve(0.1, { backend: 'openai' }), (e: RouteT2IError) => e.code === 'ledger-busy' && /stayed locked/.test(e.message));
+    await assert.rejects(
+      ledger.reserve(0.1, { backend: 'openai' }),
+      (e: RouteT2IError) => e.code === 'ledger-busy' && /stayed locked/.test(e.message),
+    );
   });
 
   it('refuses to spend on a damaged ledger, naming the file', async () => {
     const file = tmpLedger();
     await Ledger.open({ file, monthlyCap: 1 });
     writeFileSync(file, '{"version": 1, "months": {"2025-01": {"entries": [{"cost": "lots"}], "reservations": {}}}}');
-    await assert.rejects(Ledger.open({ file, monthlyCap: 1 }), (e: RouteT2IError) => e.code === 'ledger-damaged' && e.message.includes(file));
+    await assert.rejects(
+      Ledger.open({ file, monthlyCap: 1 }),
+      (e: RouteT2IError) => e.code === 'ledger-damaged' && e.message.includes(file),
+    );
     writeFileSync(file, '{"version": 1, "mon');
     await assert.rejects(Ledger.open({ file, monthlyCap: 1 }), /not valid JSON/);
   });
@@ -146,7 +176,7 @@ describe('money ledger', () => {
     assert.equal(s.left, Infinity);
   });
 
-  it('keeps cascade\'s cloud share for the month: one prompt at a time, in parallel, taken back, and checked on read', async () => {
+  it("keeps cascade's cloud share for the month: one prompt at a time, in parallel, taken back, and checked on read", async () => {
     const file = tmpLedger();
     let now = new Date('2025-03-10T12:00:00Z');
     const { ledger } = await Ledger.open({ file, monthlyCap: null, now: () => now });
@@ -170,18 +200,37 @@ describe('money ledger', () => {
     // A tally that cannot be true is a damaged ledger.
     data.months['2025-04'].cascade = { cascaded: 2, escalated: 5 };
     writeFileSync(file, JSON.stringify(data));
-    await assert.rejects(ledger.status(), (e: RouteT2IError) => e.code === 'ledger-damaged' && /2025-04: the cascade tally/.test(e.message));
+    await assert.rejects(
+      ledger.status(),
+      (e: RouteT2IError) => e.code === 'ledger-damaged' && /2025-04: the cascade tally/.test(e.message),
+    );
   });
 
   describe('strict validation: a damaged file is named and nothing is spent until it is repaired', () => {
     const month = monthKey(new Date());
     const entry = { id: 'e1', backend: 'openai', cost: 0.04, estimate: 0.04, at: new Date().toISOString() };
     const cases: [string, string, RegExp][] = [
-      ['"months": []', JSON.stringify({ version: 1, months: [] }), /"months" must be an object keyed by month \(got a list\)/],
-      ['"reservations": []', JSON.stringify({ version: 1, months: { [month]: { entries: [entry], reservations: [] } } }), /"reservations" must be an object keyed by reservation id \(got a list\)/],
-      ['a null entry', JSON.stringify({ version: 1, months: { [month]: { entries: [entry, null], reservations: {} } } }), /entry 2 is null, not an object/],
+      [
+        '"months": []',
+        JSON.stringify({ version: 1, months: [] }),
+        /"months" must be an object keyed by month \(got a list\)/,
+      ],
+      [
+        '"reservations": []',
+        JSON.stringify({ version: 1, months: { [month]: { entries: [entry], reservations: [] } } }),
+        /"reservations" must be an object keyed by reservation id \(got a list\)/,
+      ],
+      [
+        'a null entry',
+        JSON.stringify({ version: 1, months: { [month]: { entries: [entry, null], reservations: {} } } }),
+        /entry 2 is null, not an object/,
+      ],
       ['a null month', JSON.stringify({ version: 1, months: { [month]: null } }), /is null/],
-      ['1e999', `{"version": 1, "months": {"${month}": {"entries": [{"id": "e1", "backend": "openai", "cost": 1e999, "estimate": 0.04, "at": "${entry.at}"}], "reservations": {}}}}`, /entry 1 has no valid cost \(null\)/],
+      [
+        '1e999',
+        `{"version": 1, "months": {"${month}": {"entries": [{"id": "e1", "backend": "openai", "cost": 1e999, "estimate": 0.04, "at": "${entry.at}"}], "reservations": {}}}}`,
+        /entry 1 has no valid cost \(null\)/,
+      ],
       ['an empty file', '', /it is empty/],
     ];
     for (const [name, text, why] of cases) {
@@ -189,7 +238,11 @@ describe('money ledger', () => {
         const file = tmpLedger();
         await Ledger.open({ file, monthlyCap: 1 });
         writeFileSync(file, text);
-        const damaged = (e: RouteT2IError) => e.code === 'ledger-damaged' && e.message.includes(file) && why.test(e.message) && /routet2i ledger --repair/.test(e.hint ?? '');
+        const damaged = (e: RouteT2IError) =>
+          e.code === 'ledger-damaged' &&
+          e.message.includes(file) &&
+          why.test(e.message) &&
+          /routet2i ledger --repair/.test(e.hint ?? '');
         await assert.rejects(Ledger.open({ file, monthlyCap: 1 }), damaged);
         const ledger = Ledger.at({ file, monthlyCap: 1 });
         await assert.rejects(ledger.reserve(0.01, { backend: 'openai' }), damaged);
@@ -200,8 +253,20 @@ describe('money ledger', () => {
     it('--repair keeps every readable record, moves the damaged file aside and says what it dropped', async () => {
       const file = tmpLedger();
       await Ledger.open({ file, monthlyCap: 1 });
-      const reservation = { id: 'r1', backend: 'bfl', estimate: 0.05, at: new Date().toISOString(), pid: 1, host: 'elsewhere' };
-      const text = JSON.stringify({ version: 1, months: { [month]: { entries: [entry, null, { ...entry, id: 'e3', cost: 'lots' }], reservations: { r1: reservation } } } });
+      const reservation = {
+        id: 'r1',
+        backend: 'bfl',
+        estimate: 0.05,
+        at: new Date().toISOString(),
+        pid: 1,
+        host: 'elsewhere',
+      };
+      const text = JSON.stringify({
+        version: 1,
+        months: {
+          [month]: { entries: [entry, null, { ...entry, id: 'e3', cost: 'lots' }], reservations: { r1: reservation } },
+        },
+      });
       writeFileSync(file, text);
       const ledger = Ledger.at({ file, monthlyCap: 1 });
       const done = await ledger.repair();
@@ -230,7 +295,10 @@ describe('money ledger', () => {
   it('breaks a stale lock by default before the default wait gives up', async () => {
     const file = tmpLedger();
     const { ledger } = await Ledger.open({ file, monthlyCap: 1 });
-    writeFileSync(`${file}.lock`, JSON.stringify({ pid: 4242, host: 'another-host', at: Date.now() - 60_000, nonce: 'x' }));
+    writeFileSync(
+      `${file}.lock`,
+      JSON.stringify({ pid: 4242, host: 'another-host', at: Date.now() - 60_000, nonce: 'x' }),
+    );
     const { utimesSync } = await import('node:fs');
     const old = new Date(Date.now() - 60_000);
     utimesSync(`${file}.lock`, old, old);
@@ -241,7 +309,9 @@ describe('money ledger', () => {
     const file = tmpLedger();
     await Ledger.open({ file, monthlyCap: 1 });
     // The worker reserves, then dies at once: its lock, if any, and its reservation stay behind.
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WORKER, file, '1', '0.3', '1', 'crash'], { cwd: join(__dirname, '../../..') });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', WORKER, file, '1', '0.3', '1', 'crash'], {
+      cwd: join(__dirname, '../../..'),
+    });
     await new Promise((r) => child.on('close', r));
     const { hostname } = await import('node:os');
     writeFileSync(`${file}.lock`, JSON.stringify({ pid: child.pid, host: hostname(), at: Date.now(), nonce: 'x' }));
@@ -250,4 +320,3 @@ describe('money ledger', () => {
     assert.ok(await ledger.reserve(0.1, { backend: 'openai' }));
   });
 });
-

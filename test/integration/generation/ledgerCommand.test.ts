@@ -16,7 +16,7 @@ describe('routet2i ledger', () => {
     return { dir, sub, file: join(dir, 'money', 'ledger.json') };
   }
 
-  it('shows spent, reserved, cap and entries of the config file\'s ledger, from any folder', async () => {
+  it("shows spent, reserved, cap and entries of the config file's ledger, from any folder", async () => {
     const { dir, sub, file } = workspace();
     const { ledger } = await Ledger.open({ file, monthlyCap: 1 });
     const a = (await ledger.reserve(0.04, { backend: 'openai', note: 'p1' }))!;
@@ -27,8 +27,14 @@ describe('routet2i ledger', () => {
     const out = JSON.parse(r.stdout);
     assert.equal(out.file, file);
     assert.deepEqual([out.spent, out.reserved, out.cap, out.left], [0.035, 0.05, 1, 0.915]);
-    assert.deepEqual(out.entries.map((e: { note: string; cost: number }) => [e.note, e.cost]), [['p1', 0.035]]);
-    assert.deepEqual(out.reservations.map((x: { note: string }) => x.note), ['p2']);
+    assert.deepEqual(
+      out.entries.map((e: { note: string; cost: number }) => [e.note, e.cost]),
+      [['p1', 0.035]],
+    );
+    assert.deepEqual(
+      out.reservations.map((x: { note: string }) => x.note),
+      ['p2'],
+    );
     const text = await runCommand(['ledger'], { cwd: dir });
     assert.match(text.stdout, /spent \$0\.035, reserved \$0\.05, cap \$1\.00, left \$0\.92/);
     assert.match(text.stdout, /openai\s+\$0\.035\s+estimate \$0\.04\s+p1/);
@@ -50,7 +56,10 @@ describe('routet2i ledger', () => {
     writeFileSync(file, '{"version": 1, "months": []}');
     const shown = await runCommand(['ledger'], { cwd: dir });
     assert.equal(shown.code, 1);
-    assert.match(shown.stderr, /^routet2i ledger: the ledger .*ledger\.json is damaged \("months" must be an object keyed by month \(got a list\)\)/);
+    assert.match(
+      shown.stderr,
+      /^routet2i ledger: the ledger .*ledger\.json is damaged \("months" must be an object keyed by month \(got a list\)\)/,
+    );
     assert.doesNotMatch(shown.stderr, /\n\s+at /);
     const fixed = await runCommand(['ledger', '--repair'], { cwd: dir });
     assert.equal(fixed.code, 0, fixed.stderr);

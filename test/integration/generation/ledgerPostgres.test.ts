@@ -44,20 +44,28 @@ describe('money ledger on PostgreSQL', function () {
     const url = await fresh();
     await Promise.all([ledgerOn(url), ledgerOn(url), ledgerOn(url)]);
     const rows = await query<{ version: number }>(url, 'SELECT version FROM routet2i_schema_version ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1]);
+    assert.deepEqual(
+      rows.map((r) => r.version),
+      [1],
+    );
   });
 
   it('refuses a database whose schema is newer than this RouteT2I', async () => {
     const url = await fresh();
     await (await ledgerOn(url)).close();
     await query(url, 'INSERT INTO routet2i_schema_version (version) VALUES (99)');
-    await assert.rejects(PostgresLedger.open({ url, monthlyCap: 1 }), (e: unknown) => e instanceof RouteT2IError && e.code === 'ledger-schema' && /version 99/.test(e.message));
+    await assert.rejects(
+      PostgresLedger.open({ url, monthlyCap: 1 }),
+      (e: unknown) => e instanceof RouteT2IError && e.code === 'ledger-schema' && /version 99/.test(e.message),
+    );
   });
 
   it('never lets concurrent reservations of two replicas pass the cap', async () => {
     const url = await fresh();
     const [a, b] = [await ledgerOn(url), await ledgerOn(url)];
-    const got = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).reserve(0.07, { backend: 'openai' })));
+    const got = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).reserve(0.07, { backend: 'openai' })),
+    );
     assert.equal(got.filter((r) => r !== null).length, 14); // 14 × 0.07 = 0.98 ≤ 1 < 1.05
     const s = await b.status();
     assert.equal(s.reserved, 0.98);
@@ -75,14 +83,27 @@ describe('money ledger on PostgreSQL', function () {
     assert.ok(await l.reserve(0.04, { backend: 'openai' }), 'another key (or none) still has the month');
     await l.settle(r1.id, 0.03);
     await l.release(r2.id);
-    assert.deepEqual(await l.keyStatus(key), { key: 'team-a', month: (await l.status()).month, spent: 0.03, reserved: 0, cap: 0.1, left: 0.07 });
+    assert.deepEqual(await l.keyStatus(key), {
+      key: 'team-a',
+      month: (await l.status()).month,
+      spent: 0.03,
+      reserved: 0,
+      cap: 0.1,
+      left: 0.07,
+    });
     const s = await l.status();
     assert.equal(s.spent, 0.03);
     assert.equal(s.reserved, 0.04);
     const month = await l.month();
-    assert.deepEqual(month.entries.map((e) => [e.cost, e.estimate]), [[0.03, 0.04]]);
+    assert.deepEqual(
+      month.entries.map((e) => [e.cost, e.estimate]),
+      [[0.03, 0.04]],
+    );
     assert.equal(month.reservations.length, 1);
-    await assert.rejects(l.settle('nope', 0.01), (e: unknown) => e instanceof RouteT2IError && e.code === 'ledger-unknown');
+    await assert.rejects(
+      l.settle('nope', 0.01),
+      (e: unknown) => e instanceof RouteT2IError && e.code === 'ledger-unknown',
+    );
   });
 
   it('settles at their estimates the reservations of a replica whose lease lapsed; a late settle puts the real cost in place', async () => {
@@ -93,7 +114,10 @@ describe('money ledger on PostgreSQL', function () {
     await survivor.reserve(0.02, { backend: 'bfl' });
     await dying.abandon(); // killed: no renewal, no goodbye
     // The survivor's own heartbeat settles it once the lease has lapsed.
-    const entry = await until(async () => (await survivor.month()).entries.find((e) => e.id === r.id), 'the lapsed reservation to be settled');
+    const entry = await until(
+      async () => (await survivor.month()).entries.find((e) => e.id === r.id),
+      'the lapsed reservation to be settled',
+    );
     assert.equal(entry.cost, 0.05);
     assert.equal(entry.reconciled, true);
     assert.equal(entry.note, 'p1');
@@ -150,7 +174,11 @@ describe('money ledger on PostgreSQL', function () {
 
   it('says the database is unreachable, in one line, after its reconnect window', async () => {
     await assert.rejects(
-      PostgresLedger.open({ url: `postgres://postgres:secret@127.0.0.1:${cluster().port}/nosuchdb`, monthlyCap: 1, reconnectMs: 200 }),
+      PostgresLedger.open({
+        url: `postgres://postgres:secret@127.0.0.1:${cluster().port}/nosuchdb`,
+        monthlyCap: 1,
+        reconnectMs: 200,
+      }),
       (e: unknown) => e instanceof RouteT2IError && /does not exist/.test(e.message) && !e.message.includes('secret'),
     );
   });

@@ -47,11 +47,19 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     await Promise.all(open.splice(0).map((s) => s.close()));
   });
 
-  async function openai(extra: Record<string, unknown> = {}, http: Record<string, unknown> = {}): Promise<{ server: TestServer; backend: Backend }> {
+  async function openai(
+    extra: Record<string, unknown> = {},
+    http: Record<string, unknown> = {},
+  ): Promise<{ server: TestServer; backend: Backend }> {
     const o = await startOpenAI({ key: KEY });
     open.push(o.server);
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(o.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 2, ...extra }), deps.secrets, { ...deps, http: { ...deps.http, ...http } });
+    const backend = createBackend(
+      'openai',
+      fast(o.server.url, { model: 'gpt-image-2.6-flare', price: 0.04, retries: 2, ...extra }),
+      deps.secrets,
+      { ...deps, http: { ...deps.http, ...http } },
+    );
     return { server: o.server, backend };
   }
 
@@ -77,7 +85,12 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       res.end();
     });
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04 }), deps.secrets, deps);
+    const backend = createBackend(
+      'openai',
+      fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04 }),
+      deps.secrets,
+      deps,
+    );
     await staysBooked(backend, 'bad-reply', () => server.to('POST', SUBMIT).length);
   });
 
@@ -89,13 +102,19 @@ describe('money: the one metered call against misbehaving providers (loopback)',
 
   it('bytes that are not an image stay booked', async () => {
     const { server, backend } = await openai();
-    server.fault('POST', SUBMIT, { status: 200, body: { created: 1, data: [{ b64_json: Buffer.from('<html>not an image</html>').toString('base64') }] } });
+    server.fault('POST', SUBMIT, {
+      status: 200,
+      body: { created: 1, data: [{ b64_json: Buffer.from('<html>not an image</html>').toString('base64') }] },
+    });
     await staysBooked(backend, 'bad-reply', () => server.to('POST', SUBMIT).length);
   });
 
   it('an over-size reply stays booked', async () => {
     const { server, backend } = await openai({}, { maxBytes: 4096 });
-    server.fault('POST', SUBMIT, { status: 200, body: { created: 1, data: [{ b64_json: Buffer.alloc(20_000, 7).toString('base64') }] } });
+    server.fault('POST', SUBMIT, {
+      status: 200,
+      body: { created: 1, data: [{ b64_json: Buffer.alloc(20_000, 7).toString('base64') }] },
+    });
     await staysBooked(backend, 'too-large', () => server.to('POST', SUBMIT).length);
   });
 
@@ -107,7 +126,10 @@ describe('money: the one metered call against misbehaving providers (loopback)',
 
   it('a 4xx to the submit itself is "not taken": released, nothing booked', async () => {
     const { server, backend } = await openai();
-    server.fault('POST', SUBMIT, { status: 400, body: { error: { message: 'Invalid size', type: 'invalid_request_error' } } });
+    server.fault('POST', SUBMIT, {
+      status: 400,
+      body: { error: { message: 'Invalid size', type: 'invalid_request_error' } },
+    });
     const l = await ledger();
     const out = await meteredGenerate(backend, request, { ledger: l });
     assert.ok(!out.ok && !out.booked && out.cost === 0);
@@ -164,7 +186,12 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     const r8 = await startReplicate({ token: 'r8_token_0000000002', cdnUrl: cdn.url, behaviour: 'hang' });
     open.push(r8.server);
     const { deps } = testDeps({ REPLICATE_API_TOKEN: 'r8_token_0000000002' });
-    const backend = createBackend('replicate', fast(r8.server.url, { model: 'black-forest-labs/flux-1.1-pro', preferWait: 0 }), deps.secrets, deps);
+    const backend = createBackend(
+      'replicate',
+      fast(r8.server.url, { model: 'black-forest-labs/flux-1.1-pro', preferWait: 0 }),
+      deps.secrets,
+      deps,
+    );
     const l = await ledger();
     const stop = new AbortController();
     const call = meteredGenerate(backend, request, { ledger: l, signal: stop.signal });
@@ -197,7 +224,12 @@ describe('money: the one metered call against misbehaving providers (loopback)',
     });
     open.push({ close: async () => timers.forEach(clearInterval) });
     const { deps } = testDeps({ OPENAI_API_KEY: KEY });
-    const backend = createBackend('openai', fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04, idleTimeoutMs: 2000, maxWaitMs: 400 }), deps.secrets, deps);
+    const backend = createBackend(
+      'openai',
+      fast(server.url, { model: 'gpt-image-2.6-flare', price: 0.04, idleTimeoutMs: 2000, maxWaitMs: 400 }),
+      deps.secrets,
+      deps,
+    );
     const l = await ledger();
     const out = await meteredGenerate(backend, request, { ledger: l });
     assert.ok(!out.ok && (out.error as BackendError).code === 'timeout' && /maxWaitMs/.test(out.error.message));
@@ -218,7 +250,12 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       const bfl = await startBfl({ key: 'bfl-key-000001', cdnUrl: cdn.url });
       open.push(bfl.server);
       const { deps } = testDeps({ BFL_API_KEY: 'bfl-key-000001' });
-      const backend = createBackend('bfl', fast(bfl.server.url, { model: 'flux-pro-1.1', retries: 0 }), deps.secrets, deps);
+      const backend = createBackend(
+        'bfl',
+        fast(bfl.server.url, { model: 'flux-pro-1.1', retries: 0 }),
+        deps.secrets,
+        deps,
+      );
       await staysBooked(backend, 'server', () => bfl.server.to('POST', /^\/v1\/flux/).length);
       assert.equal(cdn.to('GET', /^\/files\//).length, 1);
     });
@@ -228,7 +265,12 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       const r8 = await startReplicate({ token: 'r8_token_0000000001', cdnUrl: cdn.url });
       open.push(r8.server);
       const { deps } = testDeps({ REPLICATE_API_TOKEN: 'r8_token_0000000001' });
-      const backend = createBackend('replicate', fast(r8.server.url, { model: 'black-forest-labs/flux-1.1-pro', preferWait: 0, retries: 0 }), deps.secrets, deps);
+      const backend = createBackend(
+        'replicate',
+        fast(r8.server.url, { model: 'black-forest-labs/flux-1.1-pro', preferWait: 0, retries: 0 }),
+        deps.secrets,
+        deps,
+      );
       await staysBooked(backend, 'server', () => r8.server.to('POST', /predictions$/).length);
     });
 
@@ -237,15 +279,41 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       const fal = await startFal({ key: 'fal-key-000001', cdnUrl: cdn.url });
       open.push(fal.server);
       const { deps } = testDeps({ FAL_KEY: 'fal-key-000001' });
-      const backend = createBackend('fal', fast(fal.server.url, { model: 'fal-ai/flux/dev', price: 0.04, retries: 0 }), deps.secrets, deps);
+      const backend = createBackend(
+        'fal',
+        fast(fal.server.url, { model: 'fal-ai/flux/dev', price: 0.04, retries: 0 }),
+        deps.secrets,
+        deps,
+      );
       await staysBooked(backend, 'server', () => fal.server.to('POST', /^\/fal-ai\/flux\/dev$/).length);
     });
   });
 
   it('refuses backend input that buys more images or pixels than the ledger books', async () => {
     const { deps } = testDeps({});
-    assert.throws(() => createBackend('replicate', fast('http://127.0.0.1:1', { model: 'black-forest-labs/flux-dev', input: { num_outputs: 4 } }), deps.secrets, deps), (e: BackendError) => e.code === 'config' && /num_outputs/.test(e.message));
-    assert.throws(() => createBackend('fal', fast('http://127.0.0.1:1', { model: 'fal-ai/flux/dev', input: { num_images: 4, image_size: { width: 4096, height: 4096 } } }), deps.secrets, deps), (e: BackendError) => e.code === 'config' && /num_images.*image_size/.test(e.message));
+    assert.throws(
+      () =>
+        createBackend(
+          'replicate',
+          fast('http://127.0.0.1:1', { model: 'black-forest-labs/flux-dev', input: { num_outputs: 4 } }),
+          deps.secrets,
+          deps,
+        ),
+      (e: BackendError) => e.code === 'config' && /num_outputs/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        createBackend(
+          'fal',
+          fast('http://127.0.0.1:1', {
+            model: 'fal-ai/flux/dev',
+            input: { num_images: 4, image_size: { width: 4096, height: 4096 } },
+          }),
+          deps.secrets,
+          deps,
+        ),
+      (e: BackendError) => e.code === 'config' && /num_images.*image_size/.test(e.message),
+    );
   });
 
   it('the monthly cap refuses a call before anything is sent', async () => {
@@ -264,7 +332,14 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       model: 'm',
       estimateCost: () => 0.04,
       health: async () => ({ ok: true, detail: '' }),
-      generate: async () => ({ image: png, mime: 'image/png', backend: 'openai', model: 'm', cost: 0.03, timings: { totalMs: 1 } }),
+      generate: async () => ({
+        image: png,
+        mime: 'image/png',
+        backend: 'openai',
+        model: 'm',
+        cost: 0.03,
+        timings: { totalMs: 1 },
+      }),
     };
     const l = await ledger();
     let tries = 0;
@@ -274,7 +349,12 @@ describe('money: the one metered call against misbehaving providers (loopback)',
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
     const warnings: string[] = [];
-    const out = await meteredGenerate(backend, request, { ledger: failing, settleTries: 3, settleDelayMs: 1, onWarning: (m) => warnings.push(m) });
+    const out = await meteredGenerate(backend, request, {
+      ledger: failing,
+      settleTries: 3,
+      settleDelayMs: 1,
+      onWarning: (m) => warnings.push(m),
+    });
     assert.ok(out.ok && out.unsettled);
     assert.deepEqual(Buffer.from(out.result.image), png);
     assert.equal(tries, 3);

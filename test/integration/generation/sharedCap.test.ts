@@ -19,14 +19,34 @@ const ROOT = join(__dirname, '../../..');
 const KEY = 'sk-shared-cap-000001';
 const PRICE = 0.04;
 const CAP = 0.28; // seven images
-const PROMPTS = ['a lighthouse at dusk', 'a red fox in snow', 'a bowl of ramen, top view', 'an old map of a harbour', 'a glass chess set'].join('\n\n') + '\n';
+const PROMPTS =
+  [
+    'a lighthouse at dusk',
+    'a red fox in snow',
+    'a bowl of ramen, top view',
+    'an old map of a harbour',
+    'a glass chess set',
+  ].join('\n\n') + '\n';
 
 function runGenerate(cwd: string, config: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'src/cli/main.ts'), 'generate', 'prompts.t2i', '--config', config, '--json'], {
-      cwd,
-      env: { PATH: process.env.PATH, OPENAI_API_KEY: KEY },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
+        join(ROOT, 'src/cli/main.ts'),
+        'generate',
+        'prompts.t2i',
+        '--config',
+        config,
+        '--json',
+      ],
+      {
+        cwd,
+        env: { PATH: process.env.PATH, OPENAI_API_KEY: KEY },
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.stdout.resume();
@@ -58,16 +78,34 @@ describe('several generate processes sharing one ledger and cap (loopback provid
       mkdirSync(sub);
       writeFileSync(
         join(dir, 'routet2i.config.json'),
-        JSON.stringify({ cloud: 'openai', monthlyCap: CAP, concurrency: 2, backends: { openai: { url: server.url, model: 'gpt-image-2.6-flare', price: PRICE, retries: 1, retryDelayMs: 1 } } }),
+        JSON.stringify({
+          cloud: 'openai',
+          monthlyCap: CAP,
+          concurrency: 2,
+          backends: {
+            openai: { url: server.url, model: 'gpt-image-2.6-flare', price: PRICE, retries: 1, retryDelayMs: 1 },
+          },
+        }),
       );
       for (const d of [dir, sub]) writeFileSync(join(d, 'prompts.t2i'), PROMPTS);
-      const runs = await Promise.all([runGenerate(dir, 'routet2i.config.json'), runGenerate(dir, 'routet2i.config.json'), runGenerate(sub, '../routet2i.config.json'), runGenerate(sub, '../routet2i.config.json')]);
+      const runs = await Promise.all([
+        runGenerate(dir, 'routet2i.config.json'),
+        runGenerate(dir, 'routet2i.config.json'),
+        runGenerate(sub, '../routet2i.config.json'),
+        runGenerate(sub, '../routet2i.config.json'),
+      ]);
       for (const r of runs) assert.ok((r.code === 0 || r.code === 1) && !/\n\s+at /.test(r.stderr), r.stderr);
-      assert.ok(runs.some((r) => /money cap/.test(r.stderr)), 'the cap stopped some calls');
+      assert.ok(
+        runs.some((r) => /money cap/.test(r.stderr)),
+        'the cap stopped some calls',
+      );
       assert.equal(existsSync(join(sub, '.routet2i')), false, 'one ledger, beside the config file');
       const month = await Ledger.peek({ file: join(dir, '.routet2i', 'ledger.json'), monthlyCap: CAP });
       assert.ok(charged * PRICE <= CAP + 1e-9, `charged ${charged} images, the cap allows ${CAP / PRICE}`);
-      assert.ok(month.spent + month.reserved >= charged * PRICE - 1e-9, `the ledger holds $${month.spent + month.reserved}, the provider charged $${charged * PRICE}`);
+      assert.ok(
+        month.spent + month.reserved >= charged * PRICE - 1e-9,
+        `the ledger holds $${month.spent + month.reserved}, the provider charged $${charged * PRICE}`,
+      );
       assert.equal(month.reserved, 0, 'every process settled what it reserved');
     });
   }

@@ -3,12 +3,23 @@ import { checkWorkflow, defaultWorkflow, fillWorkflow, historyImages } from '../
 import { decodeBase64, isCompleteImage, sniffImage } from '../../../src/backends/image';
 import { FLUX_ASPECTS } from '../../../src/backends/catalog';
 import { nearestAspect } from '../../../src/backends/stability';
-import { decideEscalation, explainEscalation, isUncertain, partialPrs, weightedQuality } from '../../../src/router/policy';
+import {
+  decideEscalation,
+  explainEscalation,
+  isUncertain,
+  partialPrs,
+  weightedQuality,
+} from '../../../src/router/policy';
 import type { Normalisation } from '../../../src/router/prs';
 import { makePng } from '../../support/png';
 
 describe('cascade and hybrid policy helpers', () => {
-  const n: Normalisation = { muEdge: { a: 0.5, b: 0.6 }, muCloud: { a: 0.7, b: 0.7 }, gamma: 1, weights: { a: 0.75, b: 0.25 } };
+  const n: Normalisation = {
+    muEdge: { a: 0.5, b: 0.6 },
+    muCloud: { a: 0.7, b: 0.7 },
+    gamma: 1,
+    weights: { a: 0.75, b: 0.25 },
+  };
 
   it('isUncertain is a closed band around α', () => {
     assert.equal(isUncertain(0.35, 0.3, 0.05), true);
@@ -33,7 +44,10 @@ describe('cascade and hybrid policy helpers', () => {
     const t = decideEscalation({ a: 0.3, b: 0.3 }, { threshold: 0.5, alpha: 0.3, weights: n.weights });
     assert.deepEqual(t, { escalate: true, basis: 'threshold', value: 0.3, bar: 0.5 });
     assert.equal(explainEscalation(t), 'measured edge quality 0.30 below the threshold 0.50');
-    const p = decideEscalation({ a: 0.75, b: 0.75 }, { threshold: null, alpha: 0.3, weights: n.weights, predictedCloud: { a: 0.7, b: 0.7 }, normalisation: n });
+    const p = decideEscalation(
+      { a: 0.75, b: 0.75 },
+      { threshold: null, alpha: 0.3, weights: n.weights, predictedCloud: { a: 0.7, b: 0.7 }, normalisation: n },
+    );
     assert.equal(p!.basis, 'prs');
     assert.equal(p!.escalate, false);
     // No prediction and no threshold: the default bar of 0.5.
@@ -42,7 +56,18 @@ describe('cascade and hybrid policy helpers', () => {
 });
 
 describe('ComfyUI workflows', () => {
-  const values = { prompt: 'p', negative: 'n', seed: 5, width: 64, height: 32, steps: 3, cfg: 6, sampler: 'euler', scheduler: 'normal', checkpoint: 'c.safetensors' };
+  const values = {
+    prompt: 'p',
+    negative: 'n',
+    seed: 5,
+    width: 64,
+    height: 32,
+    steps: 3,
+    cfg: 6,
+    sampler: 'euler',
+    scheduler: 'normal',
+    checkpoint: 'c.safetensors',
+  };
 
   it('the default graph is complete and wired', () => {
     const w = defaultWorkflow(values);
@@ -52,19 +77,35 @@ describe('ComfyUI workflows', () => {
   });
 
   it('placeholders inside text stay text; whole numeric placeholders become numbers', () => {
-    const w = fillWorkflow({ '1': { class_type: 'CLIPTextEncode', inputs: { text: '{{prompt}}, seed {{seed}}' } }, '2': { class_type: 'EmptyLatentImage', inputs: { width: '{{ width }}' } } }, values, 'x');
+    const w = fillWorkflow(
+      {
+        '1': { class_type: 'CLIPTextEncode', inputs: { text: '{{prompt}}, seed {{seed}}' } },
+        '2': { class_type: 'EmptyLatentImage', inputs: { width: '{{ width }}' } },
+      },
+      values,
+      'x',
+    );
     assert.equal(w['1']!.inputs.text, 'p, seed 5');
     assert.equal(w['2']!.inputs.width, 64);
   });
 
   it('a workflow with no place for the prompt is a clear error', () => {
-    assert.throws(() => fillWorkflow({ '1': { class_type: 'SaveImage', inputs: {} } }, values, 'flow.json'), /flow\.json: found no place for the prompt/);
+    assert.throws(
+      () => fillWorkflow({ '1': { class_type: 'SaveImage', inputs: {} } }, values, 'flow.json'),
+      /flow\.json: found no place for the prompt/,
+    );
     assert.throws(() => checkWorkflow({ '1': { inputs: {} } }, 'flow.json'), /node "1" has no class_type/);
   });
 
   it('history images: saved outputs before temp previews', () => {
-    const refs = historyImages({ '8': { images: [{ filename: 'a.png', subfolder: '', type: 'temp' }] }, '9': { images: [{ filename: 'b.png', subfolder: 's', type: 'output' }] } });
-    assert.deepEqual(refs.map((r) => r.filename), ['b.png', 'a.png']);
+    const refs = historyImages({
+      '8': { images: [{ filename: 'a.png', subfolder: '', type: 'temp' }] },
+      '9': { images: [{ filename: 'b.png', subfolder: 's', type: 'output' }] },
+    });
+    assert.deepEqual(
+      refs.map((r) => r.filename),
+      ['b.png', 'a.png'],
+    );
   });
 });
 

@@ -1,7 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DocumentPrompts, heatRanges, tokenAt, weakWords, type DocumentSource } from '../../../src/extension/prompts/promptCache';
+import {
+  DocumentPrompts,
+  heatRanges,
+  tokenAt,
+  weakWords,
+  type DocumentSource,
+} from '../../../src/extension/prompts/promptCache';
 import { CachedPredictor } from '../../../src/extension/predictor/cachedPredictor';
 import { NEUTRAL, VERDICT } from '../../../src/shared/presentation';
 import { defaultModelDir, Predictor } from '../../../src/router/predictor';
@@ -38,16 +44,32 @@ describe('document analysis', function () {
     const engine = CachedPredictor.of(predictor);
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     for (const metric of [VERDICT, 'quality', 'alignment']) {
-      const heat = heatRanges(prompts, [{ start: 0, end: EXAMPLE.length }], engine, { metric, scale: 1 }, predictor.normalisation.weights);
+      const heat = heatRanges(
+        prompts,
+        [{ start: 0, end: EXAMPLE.length }],
+        engine,
+        { metric, scale: 1 },
+        predictor.normalisation.weights,
+      );
       assert.equal(heat.prompts, prompts.length);
       assert.equal(heat.pending, 0);
       assert.deepEqual(heat.buckets[NEUTRAL], []);
       const drawn = heat.buckets.flat();
       assert.ok(drawn.length > 3, `${metric}: some words are coloured`);
-      for (const r of drawn) assert.match(EXAMPLE.slice(r.start, r.end), /^[\p{L}\p{N}'’-]+$/u, `${metric}: a range covers one word`);
+      for (const r of drawn)
+        assert.match(EXAMPLE.slice(r.start, r.end), /^[\p{L}\p{N}'’-]+$/u, `${metric}: a range covers one word`);
     }
     // Different metrics colour differently.
-    const colours = (metric: string) => JSON.stringify(heatRanges(prompts, [{ start: 0, end: EXAMPLE.length }], engine, { metric, scale: 1 }, predictor.normalisation.weights).buckets);
+    const colours = (metric: string) =>
+      JSON.stringify(
+        heatRanges(
+          prompts,
+          [{ start: 0, end: EXAMPLE.length }],
+          engine,
+          { metric, scale: 1 },
+          predictor.normalisation.weights,
+        ).buckets,
+      );
     assert.notEqual(colours('quality'), colours('alignment'));
   });
 
@@ -55,7 +77,13 @@ describe('document analysis', function () {
     const engine = CachedPredictor.of(predictor);
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     const second = prompts[1]!;
-    const heat = heatRanges(prompts, [{ start: second.start, end: second.start + 1 }], engine, { metric: VERDICT, scale: 1 }, predictor.normalisation.weights);
+    const heat = heatRanges(
+      prompts,
+      [{ start: second.start, end: second.start + 1 }],
+      engine,
+      { metric: VERDICT, scale: 1 },
+      predictor.normalisation.weights,
+    );
     assert.equal(heat.prompts, 1);
     for (const r of heat.buckets.flat()) assert.ok(r.start >= second.start && r.end <= second.end);
   });
@@ -84,16 +112,32 @@ describe('document analysis', function () {
     const engine = CachedPredictor.of(predictor);
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     const weights = predictor.normalisation.weights;
-    const all = prompts.flatMap((p) => weakWords(p, engine.prediction(p.entry.prompt)!, predictor.metrics, weights, { limit: 3, threshold: -0.05, ignored: [] }));
+    const all = prompts.flatMap((p) =>
+      weakWords(p, engine.prediction(p.entry.prompt)!, predictor.metrics, weights, {
+        limit: 3,
+        threshold: -0.05,
+        ignored: [],
+      }),
+    );
     assert.ok(all.length > 0, 'the portraits example has weak words');
     for (const w of all) {
       assert.equal(EXAMPLE.slice(w.start, w.end), w.token.text);
       assert.ok(w.score < -0.05);
     }
     const word = all[0]!.token.text;
-    const without = prompts.flatMap((p) => weakWords(p, engine.prediction(p.entry.prompt)!, predictor.metrics, weights, { limit: 3, threshold: -0.05, ignored: [word.toUpperCase()] }));
+    const without = prompts.flatMap((p) =>
+      weakWords(p, engine.prediction(p.entry.prompt)!, predictor.metrics, weights, {
+        limit: 3,
+        threshold: -0.05,
+        ignored: [word.toUpperCase()],
+      }),
+    );
     assert.ok(without.every((w) => w.token.text.toLowerCase() !== word.toLowerCase()));
-    const one = weakWords(prompts[1]!, engine.prediction(prompts[1]!.entry.prompt)!, predictor.metrics, weights, { limit: 1, threshold: -0.05, ignored: [] });
+    const one = weakWords(prompts[1]!, engine.prediction(prompts[1]!.entry.prompt)!, predictor.metrics, weights, {
+      limit: 1,
+      threshold: -0.05,
+      ignored: [],
+    });
     assert.ok(one.length <= 1);
   });
 
@@ -119,7 +163,11 @@ describe('document analysis', function () {
     const arrived: string[][] = [];
     engine.onDidPredict((prompts) => arrived.push(prompts));
     assert.equal(engine.prediction('a red cat'), undefined, 'pending at first');
-    const [a, b, c] = await Promise.all([engine.predict('a red cat'), engine.predict('a dog'), engine.predict('a red cat')]);
+    const [a, b, c] = await Promise.all([
+      engine.predict('a red cat'),
+      engine.predict('a dog'),
+      engine.predict('a red cat'),
+    ]);
     assert.equal(batches, 1, 'one batch for everything queued together');
     assert.equal(a, c, 'the same prompt shares one prediction');
     assert.deepEqual(arrived, [['a red cat', 'a dog']]);

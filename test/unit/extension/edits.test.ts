@@ -49,7 +49,11 @@ describe('quick-fix edits', () => {
     const text = 'a cat\n\n  a dog\n';
     const [, dog] = findPrompts(text, 't2i', 'x.t2i').prompts;
     const e = routeOverrideEdit(text, dog!, 'cloud');
-    assert.deepEqual(e, { start: text.indexOf('  a dog'), end: text.indexOf('  a dog'), newText: '  # route: cloud\n' });
+    assert.deepEqual(e, {
+      start: text.indexOf('  a dog'),
+      end: text.indexOf('  a dog'),
+      newText: '  # route: cloud\n',
+    });
     const edited = text.slice(0, e.start) + e.newText + text.slice(e.end);
     const again = findPrompts(edited, 't2i', 'x.t2i').prompts[1]!;
     assert.equal(again.override?.side, 'cloud');
@@ -58,6 +62,9 @@ describe('quick-fix edits', () => {
     assert.equal(edited.slice(back.start, back.end), '# route: cloud');
     assert.equal(back.newText, '# route: edge');
     const crlf = 'a cat\r\n';
-    assert.equal(routeOverrideEdit(crlf, findPrompts(crlf, 't2i', 'x.t2i').prompts[0]!, 'cloud').newText, '# route: cloud\r\n');
+    assert.equal(
+      routeOverrideEdit(crlf, findPrompts(crlf, 't2i', 'x.t2i').prompts[0]!, 'cloud').newText,
+      '# route: cloud\r\n',
+    );
   });
 });

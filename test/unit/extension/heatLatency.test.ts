@@ -28,10 +28,17 @@ describe('heat latency on a 200-prompt file', function () {
     /** One redraw: about 60 visible lines plus the 20-line margins on both sides, around `line`. */
     const redraw = (version: number, line: number) => {
       const started = performance.now();
-      const { prompts } = docs.of({ key: 'file:///long.t2i', version, kind: 't2i', name: 'long.t2i', getText: () => text });
+      const { prompts } = docs.of({
+        key: 'file:///long.t2i',
+        version,
+        kind: 't2i',
+        name: 'long.t2i',
+        getText: () => text,
+      });
       assert.equal(prompts.length, 200);
       const lines = text.split('\n');
-      const offsetOf = (l: number) => lines.slice(0, Math.max(0, Math.min(lines.length, l))).reduce((a, x) => a + x.length + 1, 0);
+      const offsetOf = (l: number) =>
+        lines.slice(0, Math.max(0, Math.min(lines.length, l))).reduce((a, x) => a + x.length + 1, 0);
       const visible = [{ start: offsetOf(line - 20), end: offsetOf(line + 80) }];
       const heat = heatRanges(prompts, visible, engine, { metric: VERDICT, scale: 1 }, weights);
       const position = lineIndex(text);
@@ -49,7 +56,9 @@ describe('heat latency on a 200-prompt file', function () {
     for (let k = 0; k < 40; k++) {
       const lines = text.split('\n');
       const line = 4 + ((k * 37) % (lines.length - 8));
-      const target = lines.findIndex((l, i) => i >= line && l.length > 0 && !l.startsWith('#') && !l.startsWith('negative:') && !l.startsWith('---'));
+      const target = lines.findIndex(
+        (l, i) => i >= line && l.length > 0 && !l.startsWith('#') && !l.startsWith('negative:') && !l.startsWith('---'),
+      );
       assert.ok(target >= 0, `a prompt line at or after line ${line}`);
       lines[target] = `${lines[target]}, extra${k}`;
       text = lines.join('\n');
@@ -58,15 +67,26 @@ describe('heat latency on a 200-prompt file', function () {
       assert.ok(r.prompts > 10 && r.prompts < 60, `the view holds a screenful of prompts, not the file (${r.prompts})`);
       assert.ok(r.ranges > 0, 'the words in view are coloured');
       // Only the edited prompt is new; a prompt in view that was seen before comes from the cache.
-      assert.ok(predicted.length >= 1, `the edited prompt is predicted again (edit ${k}, line ${target}: ${text.split('\n')[target]})`);
-      assert.ok(predicted.every((p) => p.includes(`extra${k}`) || !seen.has(p)), `only new prompts predicted: ${predicted.length}`);
-      assert.ok(predicted.some((p) => p.includes(`extra${k}`)), 'the edited prompt is among them');
+      assert.ok(
+        predicted.length >= 1,
+        `the edited prompt is predicted again (edit ${k}, line ${target}: ${text.split('\n')[target]})`,
+      );
+      assert.ok(
+        predicted.every((p) => p.includes(`extra${k}`) || !seen.has(p)),
+        `only new prompts predicted: ${predicted.length}`,
+      );
+      assert.ok(
+        predicted.some((p) => p.includes(`extra${k}`)),
+        'the edited prompt is among them',
+      );
       for (const p of predicted) seen.add(p);
       times.push(r.ms);
     }
     times.sort((a, b) => a - b);
     const median = times[times.length >> 1]!;
     const worst = times[times.length - 1]!;
-    console.log(`      heat redraw after an edit, 200 prompts: median ${median.toFixed(2)} ms, worst ${worst.toFixed(2)} ms (first draw ${cold.ms.toFixed(1)} ms for ${cold.prompts} prompts)`);
+    console.log(
+      `      heat redraw after an edit, 200 prompts: median ${median.toFixed(2)} ms, worst ${worst.toFixed(2)} ms (first draw ${cold.ms.toFixed(1)} ms for ${cold.prompts} prompts)`,
+    );
   });
 });

@@ -1,8 +1,23 @@
 import { strict as assert } from 'node:assert';
-import { BUCKETS, NEUTRAL, THRESHOLDS, VERDICT, bucketEdges, bucketOf, bucketTokens, heatValue, modelHeatFactor } from '../../../src/shared/presentation';
+import {
+  BUCKETS,
+  NEUTRAL,
+  THRESHOLDS,
+  VERDICT,
+  bucketEdges,
+  bucketOf,
+  bucketTokens,
+  heatValue,
+  modelHeatFactor,
+} from '../../../src/shared/presentation';
 import type { TokenImpact } from '../../../src/router/types';
 
-const token = (text: string, impact: Record<string, number>, cloudGain: Record<string, number>, start = 0): TokenImpact => ({ text, start, end: start + text.length, impact, cloudGain });
+const token = (
+  text: string,
+  impact: Record<string, number>,
+  cloudGain: Record<string, number>,
+  start = 0,
+): TokenImpact => ({ text, start, end: start + text.length, impact, cloudGain });
 
 describe('heat buckets', () => {
   const edges = [0.02, 0.05, 0.09] as const;
@@ -29,7 +44,10 @@ describe('heat buckets', () => {
 
   it('scales the edges by the heat.scale setting, verdict edges apart from metric edges', () => {
     assert.deepEqual(bucketEdges('quality', 1), [...THRESHOLDS.metric]);
-    assert.deepEqual(bucketEdges(VERDICT, 2), THRESHOLDS.verdict.map((x) => x * 2));
+    assert.deepEqual(
+      bucketEdges(VERDICT, 2),
+      THRESHOLDS.verdict.map((x) => x * 2),
+    );
     for (const t of [THRESHOLDS.metric, THRESHOLDS.verdict]) assert.ok(t[0] < t[1] && t[1] < t[2], 'edges increase');
   });
 
@@ -41,8 +59,12 @@ describe('heat buckets', () => {
     assert.ok(Math.abs(heatValue(t, VERDICT, { quality: 0.5, alignment: 0.5 }) - -0.1) < 1e-12);
   });
 
-  it('groups a prompt\'s tokens by bucket and leaves neutral words undrawn', () => {
-    const tokens = [token('a', { q: 0 }, { q: 0 }, 0), token('cat', { q: 0.2 }, { q: 0 }, 2), token('blurry', { q: -0.06 }, { q: 0 }, 6)];
+  it("groups a prompt's tokens by bucket and leaves neutral words undrawn", () => {
+    const tokens = [
+      token('a', { q: 0 }, { q: 0 }, 0),
+      token('cat', { q: 0.2 }, { q: 0 }, 2),
+      token('blurry', { q: -0.06 }, { q: 0 }, 6),
+    ];
     const grouped = bucketTokens(tokens, 'q', {}, 1);
     assert.equal(grouped.length, 7);
     assert.deepEqual(grouped[NEUTRAL], []);
@@ -52,7 +74,7 @@ describe('heat buckets', () => {
 });
 
 describe('heat scale of a predictor', () => {
-  it('scales the bucket edges by the predictor\'s own impact percentiles', () => {
+  it("scales the bucket edges by the predictor's own impact percentiles", () => {
     assert.equal(modelHeatFactor(undefined), 1);
     assert.equal(modelHeatFactor({ metric: [0.1, THRESHOLDS.metric[1] * 4, 0.5] }), 4);
     assert.equal(modelHeatFactor({ metric: [0, 0, 0] }), 1, 'a model with no impacts keeps the default');

@@ -22,7 +22,9 @@ function sources(dir: string): string[] {
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/^import\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]|^export\s+(type\s+)?\{[^}]*\}\s+from\s+['"]([^'"]+)['"]|^export\s+\*\s+from\s+['"]([^'"]+)['"]/gm)) {
+  for (const m of text.matchAll(
+    /^import\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]|^export\s+(type\s+)?\{[^}]*\}\s+from\s+['"]([^'"]+)['"]|^export\s+\*\s+from\s+['"]([^'"]+)['"]/gm,
+  )) {
     if (m[1] || m[4]) continue;
     const spec = m[2] ?? m[3] ?? m[5] ?? m[6]!;
     if (!spec.startsWith('.')) {
@@ -68,7 +70,12 @@ describe('extension layering', () => {
 
   it('the activation bundle leaves the engine, the backends and the runtime to the core', () => {
     const deps = [...closure(join(EXT, 'extension.ts'))].map((f) => (f.startsWith(ROOT) ? rel(f) : f));
-    const heavy = deps.filter((d) => /^src\/(router\/(predictor|encoders|inputs|training)|backends\/(registry|http)|generation\/|runtime\/)/.test(d) || /^(wink-|yaml|@huggingface|onnxruntime)/.test(d));
+    const heavy = deps.filter(
+      (d) =>
+        /^src\/(router\/(predictor|encoders|inputs|training)|backends\/(registry|http)|generation\/|runtime\/)/.test(
+          d,
+        ) || /^(wink-|yaml|@huggingface|onnxruntime)/.test(d),
+    );
     assert.deepEqual(heavy, []);
     assert.ok(!deps.includes('src/extension/lifecycle/core.ts'), 'the core is required at run time, not imported');
   });
@@ -76,7 +83,9 @@ describe('extension layering', () => {
   it('no module of ours imports itself back: no cycles of value imports anywhere, nor of type imports in the extension', () => {
     const all = sources(SRC);
     // A type-only cycle costs nothing at run time but still ties two modules together: refused in the extension.
-    const edges = new Map(all.map((f) => [f, f.startsWith(EXT) ? allImports(f) : imports(f).filter((i) => i.startsWith(SRC))]));
+    const edges = new Map(
+      all.map((f) => [f, f.startsWith(EXT) ? allImports(f) : imports(f).filter((i) => i.startsWith(SRC))]),
+    );
     const cycles: string[] = [];
     const state = new Map<string, 'open' | 'done'>();
     const stack: string[] = [];

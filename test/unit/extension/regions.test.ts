@@ -1,5 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { fencedBlocks, findPrompts, kindOfLanguage, promptAt, promptsIn, routeOverride } from '../../../src/extension/prompts/regions';
+import {
+  fencedBlocks,
+  findPrompts,
+  kindOfLanguage,
+  promptAt,
+  promptsIn,
+  routeOverride,
+} from '../../../src/extension/prompts/regions';
 
 const T2I = `---
 size: 512x512
@@ -41,21 +48,34 @@ describe('prompt regions', () => {
   });
 
   it('reads ```t2i fenced blocks of Markdown, with offsets into the whole document', () => {
-    const md = 'Intro\n\n```t2i\na red cat\n\n# route: cloud\na dog\n```\n\n```js\nnot a prompt\n```\n\n~~~~t2i-prompt\nlast one\n~~~~\n';
+    const md =
+      'Intro\n\n```t2i\na red cat\n\n# route: cloud\na dog\n```\n\n```js\nnot a prompt\n```\n\n~~~~t2i-prompt\nlast one\n~~~~\n';
     assert.equal(fencedBlocks(md).length, 2);
     const { prompts } = findPrompts(md, 'markdown', 'README.md');
-    assert.deepEqual(prompts.map((p) => p.entry.prompt), ['a red cat', 'a dog', 'last one']);
-    assert.deepEqual(prompts.map((p) => p.entry.id), ['p1', 'p2', 'p3']);
+    assert.deepEqual(
+      prompts.map((p) => p.entry.prompt),
+      ['a red cat', 'a dog', 'last one'],
+    );
+    assert.deepEqual(
+      prompts.map((p) => p.entry.id),
+      ['p1', 'p2', 'p3'],
+    );
     for (const p of prompts) assert.equal(md.slice(p.start, p.end), p.entry.prompt);
     assert.equal(prompts[1]!.override?.side, 'cloud');
     // An unclosed fence runs to the end.
-    assert.deepEqual(findPrompts('```t2i\nopen block', 'markdown', 'a.md').prompts.map((p) => p.entry.prompt), ['open block']);
+    assert.deepEqual(
+      findPrompts('```t2i\nopen block', 'markdown', 'a.md').prompts.map((p) => p.entry.prompt),
+      ['open block'],
+    );
   });
 
   it('reads plain text as one prompt per line', () => {
     const text = 'a cat\n\n  a dog  \n# not this\n';
     const { prompts } = findPrompts(text, 'plaintext', 'a.txt');
-    assert.deepEqual(prompts.map((p) => text.slice(p.start, p.end)), ['a cat', 'a dog']);
+    assert.deepEqual(
+      prompts.map((p) => text.slice(p.start, p.end)),
+      ['a cat', 'a dog'],
+    );
   });
 
   it('turns a file it cannot read into an error at the right line, not an exception', () => {
@@ -77,7 +97,13 @@ describe('prompt regions', () => {
     assert.equal(promptAt(prompts, second.end), second, 'the end counts (cursor after the last word)');
     assert.equal(promptAt(prompts, second.start - 1), undefined);
     assert.deepEqual(promptsIn(prompts, [{ start: 0, end: 5 }]), []);
-    assert.deepEqual(promptsIn(prompts, [{ start: second.start + 2, end: T2I.length }, { start: 0, end: prompts[0]!.start }]), prompts);
+    assert.deepEqual(
+      promptsIn(prompts, [
+        { start: second.start + 2, end: T2I.length },
+        { start: 0, end: prompts[0]!.start },
+      ]),
+      prompts,
+    );
   });
 
   it('knows which languages hold prompts', () => {

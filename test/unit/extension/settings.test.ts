@@ -1,10 +1,23 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { changedKeys, effectiveValue, readSettings, RESTRICTED_KEYS, SECTION, SETTING_KEYS, SPECS, type Inspected, type SettingKey } from '../../../src/extension/settings/settings';
+import {
+  changedKeys,
+  effectiveValue,
+  readSettings,
+  RESTRICTED_KEYS,
+  SECTION,
+  SETTING_KEYS,
+  SPECS,
+  type Inspected,
+  type SettingKey,
+} from '../../../src/extension/settings/settings';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
-const properties = manifest.contributes.configuration.properties as Record<string, { default: unknown; enum?: unknown[] }>;
+const properties = manifest.contributes.configuration.properties as Record<
+  string,
+  { default: unknown; enum?: unknown[] }
+>;
 
 function read(values: Partial<Record<SettingKey, Inspected>>, restricted = false) {
   return readSettings((key) => values[key], restricted);
@@ -24,8 +37,19 @@ describe('settings', () => {
   });
 
   it('lists the restricted keys in the manifest for untrusted workspaces', () => {
-    assert.deepEqual([...manifest.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(), RESTRICTED_KEYS.map((k) => `${SECTION}.${k}`).sort());
-    for (const k of ['model.path', 'backends.settings', 'backends.cloud', 'policy.monthlyCap', 'policy.cloudShare', 'generation.outputFolder']) assert.ok(RESTRICTED_KEYS.includes(k as SettingKey), k);
+    assert.deepEqual(
+      [...manifest.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(),
+      RESTRICTED_KEYS.map((k) => `${SECTION}.${k}`).sort(),
+    );
+    for (const k of [
+      'model.path',
+      'backends.settings',
+      'backends.cloud',
+      'policy.monthlyCap',
+      'policy.cloudShare',
+      'generation.outputFolder',
+    ])
+      assert.ok(RESTRICTED_KEYS.includes(k as SettingKey), k);
     assert.ok(!RESTRICTED_KEYS.includes('heat.metric'));
   });
 
@@ -53,8 +77,14 @@ describe('settings', () => {
     assert.equal(settings.heat.debounceMs, 120);
     assert.equal(problems.length, 5);
     const share = problems.find((p) => p.key === 'routet2i.policy.cloudShare')!;
-    assert.equal(share.message, 'Setting "routet2i.policy.cloudShare" (user settings) must be a number from 0 to 1; got 2. Using 0.3 instead.');
-    assert.match(problems.find((p) => p.key === 'routet2i.heat.metric')!.message, /\(workspace settings\) must be "verdict" or a metric id/);
+    assert.equal(
+      share.message,
+      'Setting "routet2i.policy.cloudShare" (user settings) must be a number from 0 to 1; got 2. Using 0.3 instead.',
+    );
+    assert.match(
+      problems.find((p) => p.key === 'routet2i.heat.metric')!.message,
+      /\(workspace settings\) must be "verdict" or a metric id/,
+    );
     assert.match(problems.find((p) => p.key === 'routet2i.backends.edge')!.message, /one of comfyui, a1111/);
   });
 
@@ -65,13 +95,22 @@ describe('settings', () => {
     assert.deepEqual(key.settings.backends.settings, {});
     assert.match(key.problems[0]!.message, /"openai.apiKey" belongs in the secret store/);
     assert.doesNotMatch(key.problems[0]!.message, /sk-secret/, 'the message never repeats a secret');
-    assert.match(read({ 'backends.settings': { globalValue: { midjourney: {} } } }).problems[0]!.message, /not "midjourney"/);
-    assert.match(read({ 'policy.prices': { globalValue: { openai: -1 } } }).problems[0]!.message, /price from 0 to 1000 USD for "openai"/);
+    assert.match(
+      read({ 'backends.settings': { globalValue: { midjourney: {} } } }).problems[0]!.message,
+      /not "midjourney"/,
+    );
+    assert.match(
+      read({ 'policy.prices': { globalValue: { openai: -1 } } }).problems[0]!.message,
+      /price from 0 to 1000 USD for "openai"/,
+    );
   });
 
   it('in Restricted Mode ignores the workspace value of restricted keys, and says which', () => {
     const values: Partial<Record<SettingKey, Inspected>> = {
-      'backends.settings': { globalValue: { a1111: { url: 'http://127.0.0.1:7860' } }, workspaceValue: { a1111: { url: 'http://evil.example:80' } } },
+      'backends.settings': {
+        globalValue: { a1111: { url: 'http://127.0.0.1:7860' } },
+        workspaceValue: { a1111: { url: 'http://evil.example:80' } },
+      },
       'policy.monthlyCap': { workspaceValue: 10000 },
       'model.path': { workspaceFolderValue: '../elsewhere' },
       'heat.metric': { workspaceValue: 'quality' },
@@ -86,7 +125,10 @@ describe('settings', () => {
     assert.equal(restricted.settings.model.path, '');
     assert.equal(restricted.settings.heat.metric, 'quality', 'unrestricted keys still come from the workspace');
     assert.deepEqual(restricted.ignored.sort(), ['backends.settings', 'model.path', 'policy.monthlyCap']);
-    assert.deepEqual(effectiveValue('model.path', { workspaceValue: 'x', globalValue: 'y' }, true), { value: 'y', from: 'user' });
+    assert.deepEqual(effectiveValue('model.path', { workspaceValue: 'x', globalValue: 'y' }, true), {
+      value: 'y',
+      from: 'user',
+    });
   });
 
   it('says which parts a configuration change touches', () => {

@@ -8,7 +8,11 @@ import { tempDirs } from '../../support/tmp';
 
 /** The metered call's bookkeeping with in-process backends (the wire-level faults are in test/integration/generation). */
 
-function fakeBackend(side: 'edge' | 'cloud', price: number, behave: () => Promise<void> = async () => undefined): Backend & { calls: number } {
+function fakeBackend(
+  side: 'edge' | 'cloud',
+  price: number,
+  behave: () => Promise<void> = async () => undefined,
+): Backend & { calls: number } {
   const b = {
     calls: 0,
     name: side === 'edge' ? 'a1111' : 'openai',
@@ -19,7 +23,14 @@ function fakeBackend(side: 'edge' | 'cloud', price: number, behave: () => Promis
     async generate(_request: GenerationRequest) {
       b.calls++;
       await behave();
-      return { image: new Uint8Array([1]), mime: 'image/png', backend: b.name, model: 'm', cost: price / 2, timings: { totalMs: 1 } };
+      return {
+        image: new Uint8Array([1]),
+        mime: 'image/png',
+        backend: b.name,
+        model: 'm',
+        cost: price / 2,
+        timings: { totalMs: 1 },
+      };
     },
   };
   return b;
@@ -35,7 +46,10 @@ describe('the metered call', () => {
     const cloud = fakeBackend('cloud', 0.04);
     for (let i = 0; i < 4; i++) assert.ok((await meteredGenerate(cloud, request, { ledger, note: 'calibration' })).ok);
     // 0.08 spent (each settled at half its estimate): reserving 0.04 more would pass the 0.10 cap.
-    await assert.rejects(meteredGenerate(cloud, request, { ledger }), (e: MoneyCapError) => e instanceof MoneyCapError && /money cap would be passed/.test(e.message));
+    await assert.rejects(
+      meteredGenerate(cloud, request, { ledger }),
+      (e: MoneyCapError) => e instanceof MoneyCapError && /money cap would be passed/.test(e.message),
+    );
     assert.equal(cloud.calls, 4, 'the refused call never reached the backend');
     const status = await ledger.status();
     assert.deepEqual([status.spent, status.reserved], [0.08, 0]);
@@ -44,10 +58,19 @@ describe('the metered call', () => {
   it('releases only what the provider did not take; every other failure stays booked at the estimate', async () => {
     const { ledger } = await Ledger.open({ file: join(tmp(), 'ledger.json'), monthlyCap: null });
     const failWith = (e: Error) => fakeBackend('cloud', 0.04, async () => Promise.reject(e));
-    const notTaken = await meteredGenerate(failWith(new BackendError('bad-request', 'openai', 'rejected', { status: 400, notTaken: true })), request, { ledger });
+    const notTaken = await meteredGenerate(
+      failWith(new BackendError('bad-request', 'openai', 'rejected', { status: 400, notTaken: true })),
+      request,
+      { ledger },
+    );
     assert.ok(!notTaken.ok && !notTaken.booked && notTaken.cost === 0);
     assert.equal((await ledger.status()).spent, 0);
-    for (const e of [new BackendError('bad-request', 'openai', 'a 400 to a poll', { status: 400 }), new BackendError('timeout', 'openai', 'no reply'), new BackendError('cancelled', 'openai', 'stopped'), new Error('crash in the client')]) {
+    for (const e of [
+      new BackendError('bad-request', 'openai', 'a 400 to a poll', { status: 400 }),
+      new BackendError('timeout', 'openai', 'no reply'),
+      new BackendError('cancelled', 'openai', 'stopped'),
+      new Error('crash in the client'),
+    ]) {
       const out = await meteredGenerate(failWith(e), request, { ledger });
       assert.ok(!out.ok && out.booked && out.cost === 0.04, e.message);
     }

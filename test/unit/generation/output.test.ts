@@ -10,8 +10,24 @@ import { tempDirs } from '../../support/tmp';
 
 function outcome(id: string, colour: number): DispatchOutcome {
   const request = { prompt: `prompt ${id}`, width: 64, height: 64 };
-  const result = { image: makePng(4, 4, [colour, 10, 10]), mime: 'image/png', backend: 'openai', model: 'm', cost: 0.04, timings: { totalMs: 10 } };
-  return { id, request, plan: { id, action: 'cloud', why: 'planned', estimate: 0.04, maxEstimate: 0.04 }, route: 'cloud', why: 'because', result, attempts: [{ side: 'cloud', backend: 'openai', ok: true, cost: 0.04, estimate: 0.04, role: 'planned', result }], cost: 0.04 };
+  const result = {
+    image: makePng(4, 4, [colour, 10, 10]),
+    mime: 'image/png',
+    backend: 'openai',
+    model: 'm',
+    cost: 0.04,
+    timings: { totalMs: 10 },
+  };
+  return {
+    id,
+    request,
+    plan: { id, action: 'cloud', why: 'planned', estimate: 0.04, maxEstimate: 0.04 },
+    route: 'cloud',
+    why: 'because',
+    result,
+    attempts: [{ side: 'cloud', backend: 'openai', ok: true, cost: 0.04, estimate: 0.04, role: 'planned', result }],
+    cost: 0.04,
+  };
 }
 
 describe('outputs and pairs that never collide', () => {
@@ -33,7 +49,10 @@ describe('outputs and pairs that never collide', () => {
     const b = await saveOutcome(dir, outcome('cat_1', 200), { mode: 'predict', budget: 0.3, alpha: 0.4 });
     assert.notEqual(a.image, b.image);
     assert.equal(readdirSync(dir).length, 4);
-    for (const [saved, id, colour] of [[a, 'cat/1', 10], [b, 'cat_1', 200]] as const) {
+    for (const [saved, id, colour] of [
+      [a, 'cat/1', 10],
+      [b, 'cat_1', 200],
+    ] as const) {
       const side = JSON.parse(readFileSync(saved.sidecar, 'utf8')) as { id: string; image: string };
       assert.equal(side.id, id);
       assert.equal(join(dir, side.image), saved.image);

@@ -1,19 +1,56 @@
 import * as assert from 'node:assert/strict';
 import { builtinEncoders } from '../../../src/router/encoders';
 import { RouteT2IError } from '../../../src/router/errors';
-import { DEFAULT_PROMOTION, decidePromotion, retrainDue, type PromotionRule } from '../../../src/router/learning/promotion';
+import {
+  DEFAULT_PROMOTION,
+  decidePromotion,
+  retrainDue,
+  type PromotionRule,
+} from '../../../src/router/learning/promotion';
 import { fitPredictor, prepareData } from '../../../src/router/training';
 import type { LabelledPair } from '../../../src/router/types';
 
 // A pair whose cloud model is far better at counting and lettering, and no better at the rest: a router that learns the
 // pair sends the counting and lettering prompts first.
-const hard = ['three red apples on a table', 'a sign that says OPEN', 'five birds on a wire', 'a poster with the word HELLO', 'seven candles on a cake', 'two cats and four dogs', 'a label reading FRESH', 'nine balloons in the sky'];
-const easy = ['a cat on a windowsill, watercolor', 'a misty forest at dawn', 'portrait of an old man', 'a bowl of soup', 'sunset over the sea', 'a quiet street in the rain', 'a mountain lake', 'a field of flowers'];
+const hard = [
+  'three red apples on a table',
+  'a sign that says OPEN',
+  'five birds on a wire',
+  'a poster with the word HELLO',
+  'seven candles on a cake',
+  'two cats and four dogs',
+  'a label reading FRESH',
+  'nine balloons in the sky',
+];
+const easy = [
+  'a cat on a windowsill, watercolor',
+  'a misty forest at dawn',
+  'portrait of an old man',
+  'a bowl of soup',
+  'sunset over the sea',
+  'a quiet street in the rain',
+  'a mountain lake',
+  'a field of flowers',
+];
 function pairs(): LabelledPair[] {
   const out: LabelledPair[] = [];
   for (let r = 0; r < 3; r++) {
-    hard.forEach((p, i) => out.push({ id: `h${r}${i}`, prompt: `${p} ${['', 'photo', 'drawing'][r]}`.trim(), edge: { q: 0.2 + 0.01 * i }, cloud: { q: 0.85 } }));
-    easy.forEach((p, i) => out.push({ id: `e${r}${i}`, prompt: `${p} ${['', 'photo', 'drawing'][r]}`.trim(), edge: { q: 0.6 + 0.01 * i }, cloud: { q: 0.62 } }));
+    hard.forEach((p, i) =>
+      out.push({
+        id: `h${r}${i}`,
+        prompt: `${p} ${['', 'photo', 'drawing'][r]}`.trim(),
+        edge: { q: 0.2 + 0.01 * i },
+        cloud: { q: 0.85 },
+      }),
+    );
+    easy.forEach((p, i) =>
+      out.push({
+        id: `e${r}${i}`,
+        prompt: `${p} ${['', 'photo', 'drawing'][r]}`.trim(),
+        edge: { q: 0.6 + 0.01 * i },
+        cloud: { q: 0.62 },
+      }),
+    );
   }
   return out;
 }
@@ -32,7 +69,10 @@ describe('promotion rule', () => {
     const encoder = await builtinEncoders.lexical!({ id: 'lexical' }, {});
     const data = await prepareData(pairs(), encoder);
     // The predictor in use learned the opposite pair (edge and cloud swapped): it routes this pair backwards.
-    const backwards = fitPredictor(await prepareData(flipped(pairs()), encoder), encoder, { ...hp, name: 'other-pair' }).predictor;
+    const backwards = fitPredictor(await prepareData(flipped(pairs()), encoder), encoder, {
+      ...hp,
+      name: 'other-pair',
+    }).predictor;
     const decision = await decidePromotion(data, encoder, backwards, fast, { ...hp, name: 'retrained' });
     assert.equal(decision.promote, true, decision.reason);
     assert.ok(decision.candidate.apgr - decision.current.apgr >= fast.margin);
@@ -58,6 +98,9 @@ describe('promotion rule', () => {
     const encoder = await builtinEncoders.lexical!({ id: 'lexical' }, {});
     const data = await prepareData(pairs().slice(0, 10), encoder);
     const current = fitPredictor(data, encoder, hp).predictor;
-    await assert.rejects(decidePromotion(data, encoder, current, fast, hp), (e: unknown) => e instanceof RouteT2IError && e.code === 'too-few-pairs' && /at least 16/.test(e.message));
+    await assert.rejects(
+      decidePromotion(data, encoder, current, fast, hp),
+      (e: unknown) => e instanceof RouteT2IError && e.code === 'too-few-pairs' && /at least 16/.test(e.message),
+    );
   });
 });

@@ -2,15 +2,32 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RouteT2IError } from '../../../src/router/errors';
-import { describeLabelSource, labelSourceOfPair, singleLabelSource, type LabelSource } from '../../../src/router/learning/labelSource';
+import {
+  describeLabelSource,
+  labelSourceOfPair,
+  singleLabelSource,
+  type LabelSource,
+} from '../../../src/router/learning/labelSource';
 import { calibrationFor, recordedModelPair } from '../../../src/router/learning/modelPair';
 import { WorkPairsLog, type Measurement } from '../../../src/router/learning/workPairs';
 import { parsePairs } from '../../../src/router/pairs';
 import { tempDirs } from '../../support/tmp';
 
-const clip: LabelSource = { kind: 'scorer', model: 'Xenova/clip-vit-base-patch32', metrics: [{ id: 'definition', positive: 'High definition photo.', negative: 'Low definition photo.' }] };
+const clip: LabelSource = {
+  kind: 'scorer',
+  model: 'Xenova/clip-vit-base-patch32',
+  metrics: [{ id: 'definition', positive: 'High definition photo.', negative: 'Low definition photo.' }],
+};
 const models = { edge: 'a1111:sd-turbo', cloud: 'openai:gpt-image-1' };
-const m = (prompt: string, e: number, c: number, extra: Partial<Measurement> = {}): Measurement => ({ prompt, edge: { definition: e }, cloud: { definition: c }, models, labels: clip, via: 'compare', ...extra });
+const m = (prompt: string, e: number, c: number, extra: Partial<Measurement> = {}): Measurement => ({
+  prompt,
+  edge: { definition: e },
+  cloud: { definition: c },
+  models,
+  labels: clip,
+  via: 'compare',
+  ...extra,
+});
 
 describe('WorkPairsLog', () => {
   const tmp = tempDirs();
@@ -38,7 +55,11 @@ describe('WorkPairsLog', () => {
     const log = WorkPairsLog.open(path.join(tmp(), 'p.jsonl'));
     log.add(m('a red cube', 0.2, 0.6));
     log.add(m('a red cube', 0.2, 0.6, { models: { edge: 'a1111:sdxl', cloud: models.cloud } }));
-    const other: LabelSource = { kind: 'scorer', model: 'Xenova/clip-vit-base-patch32', metrics: [{ id: 'definition', positive: 'Sharp photo.', negative: 'Blurry photo.' }] };
+    const other: LabelSource = {
+      kind: 'scorer',
+      model: 'Xenova/clip-vit-base-patch32',
+      metrics: [{ id: 'definition', positive: 'Sharp photo.', negative: 'Blurry photo.' }],
+    };
     log.add(m('a red cube', 0.2, 0.6, { labels: other }));
     assert.equal(log.pairs.length, 3);
     assert.equal(log.select(models, clip).length, 1);
@@ -48,28 +69,51 @@ describe('WorkPairsLog', () => {
   it('refuses a score outside [0, 1] and a damaged log, naming what is wrong', () => {
     const file = path.join(tmp(), 'p.jsonl');
     const log = WorkPairsLog.open(file);
-    assert.throws(() => log.add(m('x', 1.5, 0.2)), (e: unknown) => e instanceof RouteT2IError && e.code === 'bad-measurement' && /edge\.definition/.test(e.message));
+    assert.throws(
+      () => log.add(m('x', 1.5, 0.2)),
+      (e: unknown) => e instanceof RouteT2IError && e.code === 'bad-measurement' && /edge\.definition/.test(e.message),
+    );
     assert.equal(fs.existsSync(file), false);
     fs.writeFileSync(file, JSON.stringify({ id: 'a', prompt: 'p', edge: { d: 0.1 }, cloud: { d: 0.2 } }) + '\n');
-    assert.throws(() => WorkPairsLog.open(file), (e: unknown) => e instanceof RouteT2IError && /"models"/.test(e.message));
+    assert.throws(
+      () => WorkPairsLog.open(file),
+      (e: unknown) => e instanceof RouteT2IError && /"models"/.test(e.message),
+    );
   });
 });
 
 describe('label sources', () => {
-  const pair = (id: string, extra: Record<string, unknown>) => ({ id, prompt: id, edge: { a: 0.1 }, cloud: { a: 0.9 }, ...extra });
+  const pair = (id: string, extra: Record<string, unknown>) => ({
+    id,
+    prompt: id,
+    edge: { a: 0.1 },
+    cloud: { a: 0.9 },
+    ...extra,
+  });
 
   it('reads the recorded source, a collect scorer, or none', () => {
     assert.deepEqual(labelSourceOfPair(pair('a', { labels: clip })), clip);
     assert.deepEqual(labelSourceOfPair(pair('b', { scoredWith: 'clip-x' })), { kind: 'scorer', model: 'clip-x' });
     assert.equal(labelSourceOfPair(pair('c', {})), undefined);
-    assert.match(describeLabelSource(clip), /CLIP scorer Xenova\/clip-vit-base-patch32 \(definition "High definition photo."/);
+    assert.match(
+      describeLabelSource(clip),
+      /CLIP scorer Xenova\/clip-vit-base-patch32 \(definition "High definition photo."/,
+    );
   });
 
   it('refuses a training set that mixes human ratings and a scorer, naming both', () => {
-    const pairs = [pair('h1', { labels: { kind: 'human' } }), pair('h2', { labels: { kind: 'human' } }), pair('s1', { labels: clip })];
+    const pairs = [
+      pair('h1', { labels: { kind: 'human' } }),
+      pair('h2', { labels: { kind: 'human' } }),
+      pair('s1', { labels: clip }),
+    ];
     assert.throws(
       () => singleLabelSource(pairs),
-      (e: unknown) => e instanceof RouteT2IError && e.code === 'mixed-label-sources' && /human ratings \(pair "h1"\)/.test(e.message) && /CLIP scorer .* \(pair "s1"\)/.test(e.message),
+      (e: unknown) =>
+        e instanceof RouteT2IError &&
+        e.code === 'mixed-label-sources' &&
+        /human ratings \(pair "h1"\)/.test(e.message) &&
+        /CLIP scorer .* \(pair "s1"\)/.test(e.message),
     );
     assert.deepEqual(singleLabelSource(pairs.slice(0, 2)), { kind: 'human' });
   });
@@ -86,7 +130,13 @@ describe('calibrated pair', () => {
   });
 
   it('reads the pair from collect\'s "generated" record, and none where the pairs disagree', () => {
-    const g = (edge: string) => ({ id: edge, prompt: 'p', edge: { a: 0 }, cloud: { a: 1 }, generated: { edge: { backend: 'a1111', model: edge }, cloud: { backend: 'openai', model: 'gpt-image-1' } } });
+    const g = (edge: string) => ({
+      id: edge,
+      prompt: 'p',
+      edge: { a: 0 },
+      cloud: { a: 1 },
+      generated: { edge: { backend: 'a1111', model: edge }, cloud: { backend: 'openai', model: 'gpt-image-1' } },
+    });
     assert.deepEqual(recordedModelPair([g('sd-turbo'), g('sd-turbo')]), models);
     assert.equal(recordedModelPair([g('sd-turbo'), g('sdxl')]), undefined);
   });

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { anchorFor, curveArea, curveAt, curveDomain, curvePath, pct, pctText, prsTopLabels, ticks } from '../../../webview/lib/chart';
+import {
+  anchorFor,
+  curveArea,
+  curveAt,
+  curveDomain,
+  curvePath,
+  pct,
+  pctText,
+  prsTopLabels,
+  ticks,
+} from '../../../webview/lib/chart';
 
 describe('panel charts', () => {
   it('places values on an axis in percent, clamped to it', () => {
@@ -24,7 +34,7 @@ describe('panel charts', () => {
     assert.equal(curveArea([]), '');
   });
 
-  it('widens the y range when the router overshoots, and keeps 0 as the area\'s base', () => {
+  it("widens the y range when the router overshoots, and keeps 0 as the area's base", () => {
     const curve = [
       { share: 0, pgr: -0.2 },
       { share: 0.5, pgr: 1.3 },

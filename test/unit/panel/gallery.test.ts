@@ -19,7 +19,10 @@ const item = (over: Partial<GalleryItemView>): GalleryItemView => ({
 describe('panel gallery', () => {
   it('compares the measured scores with the prediction for the side that rendered the image', () => {
     const rows = predictionErrors(
-      item({ predicted: { edge: { quality: 0.5, alignment: 0.6 }, cloud: { quality: 0.76, alignment: 0.74 }, prs: 0.2 }, measured: { quality: 0.81, alignment: 0.72, sharpness: 0.9 } }),
+      item({
+        predicted: { edge: { quality: 0.5, alignment: 0.6 }, cloud: { quality: 0.76, alignment: 0.74 }, prs: 0.2 },
+        measured: { quality: 0.81, alignment: 0.72, sharpness: 0.9 },
+      }),
       [{ id: 'quality', label: 'Quality' }],
     );
     assert.deepEqual(

@@ -25,7 +25,10 @@ describe('panel HTML', () => {
       "default-src 'none'; img-src 'self' https://*.vscode-cdn.net; style-src 'self' https://*.vscode-cdn.net; script-src 'nonce-abc123abc123abc123abc1=='; base-uri 'none'; form-action 'none'",
     );
     assert.doesNotMatch(csp, /unsafe-/);
-    assert.equal(csp.split('; ').find((d) => d.startsWith('script-src')), "script-src 'nonce-abc123abc123abc123abc1=='");
+    assert.equal(
+      csp.split('; ').find((d) => d.startsWith('script-src')),
+      "script-src 'nonce-abc123abc123abc123abc1=='",
+    );
   });
 
   it('loads the bundle by nonce and carries the bootstrap as inert JSON', () => {
@@ -38,14 +41,26 @@ describe('panel HTML', () => {
       bootstrap: { ...bootstrap, metric: '</script><script>alert(1)</script>' },
       title: 'RouteT2I',
     });
-    assert.match(html, new RegExp(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; [^"]*script-src 'nonce-${nonce.replace(/[+/=]/g, '\\$&')}'`));
+    assert.match(
+      html,
+      new RegExp(
+        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; [^"]*script-src 'nonce-${nonce.replace(/[+/=]/g, '\\$&')}'`,
+      ),
+    );
     assert.match(html, /<link rel="stylesheet" href="vscode-resource:\/ext\/dist\/webview\/panel\.css">/);
-    assert.match(html, new RegExp(`<script nonce="${nonce.replace(/[+/=]/g, '\\$&')}" src="vscode-resource:/ext/dist/webview/panel\\.js"></script>`));
+    assert.match(
+      html,
+      new RegExp(
+        `<script nonce="${nonce.replace(/[+/=]/g, '\\$&')}" src="vscode-resource:/ext/dist/webview/panel\\.js"></script>`,
+      ),
+    );
     // Every script element carries the nonce; the injected closing tag is escaped, not markup.
     const scripts = html.match(/<script\b[^>]*>/g) ?? [];
     assert.equal(scripts.length, 2);
     for (const s of scripts) assert.ok(s.includes(`nonce="${nonce}"`), s);
-    const data = new RegExp(`<script nonce="[^"]+" type="application/json" id="${BOOTSTRAP_ID}">(.*?)</script>`).exec(html)![1]!;
+    const data = new RegExp(`<script nonce="[^"]+" type="application/json" id="${BOOTSTRAP_ID}">(.*?)</script>`).exec(
+      html,
+    )![1]!;
     assert.deepEqual(JSON.parse(data), { ...bootstrap, metric: '</script><script>alert(1)</script>' });
     assert.match(html, /<div id="app" data-host="panel"><\/div>/);
     assert.doesNotMatch(html, /style="/);
@@ -58,7 +73,10 @@ describe('panel HTML', () => {
   });
 
   it('escapes what could end a script element or a JavaScript string', () => {
-    assert.equal(scriptSafeJson({ a: '</script>&<!--\u2028\u2029' }), '{"a":"\\u003c/script\\u003e\\u0026\\u003c!--\\u2028\\u2029"}');
+    assert.equal(
+      scriptSafeJson({ a: '</script>&<!--\u2028\u2029' }),
+      '{"a":"\\u003c/script\\u003e\\u0026\\u003c!--\\u2028\\u2029"}',
+    );
     assert.deepEqual(JSON.parse(scriptSafeJson({ a: '</script>&<!--\u2028' })), { a: '</script>&<!--\u2028' });
   });
 });

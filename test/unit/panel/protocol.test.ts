@@ -51,7 +51,13 @@ describe('panel protocol: the webview client', () => {
     const { rpc, sent } = client();
     const budget = rpc.request('budget', {});
     const metric = rpc.request('setMetric', { metric: 'quality' });
-    assert.deepEqual(sent.map((m) => [m.kind, m.method]), [['request', 'budget'], ['request', 'setMetric']]);
+    assert.deepEqual(
+      sent.map((m) => [m.kind, m.method]),
+      [
+        ['request', 'budget'],
+        ['request', 'setMetric'],
+      ],
+    );
     assert.notEqual(sent[0]!.id, sent[1]!.id);
     assert.equal(rpc.receive({ kind: 'response', id: sent[1]!.id, ok: true, result: null }), true);
     assert.equal(rpc.receive({ kind: 'response', id: sent[0]!.id, ok: true, result: { month: '2026-11' } }), true);
@@ -66,7 +72,10 @@ describe('panel protocol: the webview client', () => {
     timers.advance(999);
     assert.equal(rpc.inFlight, 1);
     timers.advance(1);
-    await assert.rejects(pending, (e: unknown) => e instanceof RequestTimeoutError && e.method === 'calibration' && /within 1 s/.test(e.message));
+    await assert.rejects(
+      pending,
+      (e: unknown) => e instanceof RequestTimeoutError && e.method === 'calibration' && /within 1 s/.test(e.message),
+    );
     assert.equal(rpc.receive({ kind: 'response', id: sent[0]!.id, ok: true, result: {} }), false);
     assert.equal(rpc.inFlight, 0);
   });
@@ -88,15 +97,26 @@ describe('panel protocol: the webview client', () => {
     assert.equal(timers.pending(), 0);
   });
 
-  it('turns an error reply into a RequestFailedError with the host\'s words', async () => {
+  it("turns an error reply into a RequestFailedError with the host's words", async () => {
     const { rpc, sent } = client();
     const p = rpc.request('openImage', { id: 'x' });
     rpc.receive({ kind: 'response', id: sent[0]!.id, ok: false, error: 'That image is no longer in the gallery.' });
-    await assert.rejects(p, (e: unknown) => e instanceof RequestFailedError && e.method === 'openImage' && e.message === 'That image is no longer in the gallery.');
+    await assert.rejects(
+      p,
+      (e: unknown) =>
+        e instanceof RequestFailedError &&
+        e.method === 'openImage' &&
+        e.message === 'That image is no longer in the gallery.',
+    );
   });
 
   it('fails a request at once when posting throws', async () => {
-    const rpc = new RpcClient({ post: () => { throw new Error('webview disposed'); }, timers: fakeTimers() });
+    const rpc = new RpcClient({
+      post: () => {
+        throw new Error('webview disposed');
+      },
+      timers: fakeTimers(),
+    });
     await assert.rejects(rpc.request('budget', {}), /webview disposed/);
     assert.equal(rpc.inFlight, 0);
   });
@@ -113,7 +133,14 @@ describe('panel protocol: the webview client', () => {
 
   it('drops what is not a host message', () => {
     const { rpc } = client();
-    for (const junk of [null, 'text', { kind: 'response' }, { kind: 'response', id: 1.5, ok: true }, { kind: 'notification', method: 'nope', params: {} }, { kind: 'response', id: 1, ok: false }]) {
+    for (const junk of [
+      null,
+      'text',
+      { kind: 'response' },
+      { kind: 'response', id: 1.5, ok: true },
+      { kind: 'notification', method: 'nope', params: {} },
+      { kind: 'response', id: 1, ok: false },
+    ]) {
       assert.equal(isHostMessage(junk), false, JSON.stringify(junk));
       assert.equal(rpc.receive(junk), false);
     }
@@ -152,15 +179,28 @@ describe('panel protocol: the host side', () => {
     assert.equal(isRequestMessage({ kind: 'notification', method: 'budget', params: {} }), false);
   });
 
-  it('answers with the handler\'s result under the request\'s id', async () => {
+  it("answers with the handler's result under the request's id", async () => {
     const response = await answerRequest(handlers, { kind: 'request', id: 7, method: 'snapshot', params: {} });
-    assert.deepEqual(response, { kind: 'response', id: 7, ok: true, result: { protocol: 1, at: 1, host: 'view', prompt: null, metric: 'verdict' } });
-    assert.deepEqual(await answerRequest(handlers, { kind: 'request', id: 8, method: 'setMetric', params: { metric: 'q' } }), { kind: 'response', id: 8, ok: true, result: null });
+    assert.deepEqual(response, {
+      kind: 'response',
+      id: 7,
+      ok: true,
+      result: { protocol: 1, at: 1, host: 'view', prompt: null, metric: 'verdict' },
+    });
+    assert.deepEqual(
+      await answerRequest(handlers, { kind: 'request', id: 8, method: 'setMetric', params: { metric: 'q' } }),
+      { kind: 'response', id: 8, ok: true, result: null },
+    );
   });
 
   it('answers a failure with one line, never a stack', async () => {
     const response = await answerRequest(handlers, { kind: 'request', id: 9, method: 'budget', params: {} });
-    assert.deepEqual(response, { kind: 'response', id: 9, ok: false, error: 'ledger.json is damaged: month "2026-13" is malformed' });
+    assert.deepEqual(response, {
+      kind: 'response',
+      id: 9,
+      ok: false,
+      error: 'ledger.json is damaged: month "2026-13" is malformed',
+    });
     const empty = await answerRequest(handlers, { kind: 'request', id: 10, method: 'calibration', params: {} });
     assert.deepEqual(empty, { kind: 'response', id: 10, ok: false, error: 'failed' });
   });

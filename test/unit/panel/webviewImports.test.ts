@@ -17,7 +17,11 @@ function sources(dir: string): string[] {
 /** Value imports only: `import type` is erased from the bundle. */
 function valueImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:^|\n)\s*(import|export)\s+(?!type\s)[^'"`;]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)].map((m) => m[2] ?? m[3]!);
+  return [
+    ...text.matchAll(
+      /(?:^|\n)\s*(import|export)\s+(?!type\s)[^'"`;]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g,
+    ),
+  ].map((m) => m[2] ?? m[3]!);
 }
 
 function resolveRelative(from: string, spec: string): string | undefined {
@@ -42,7 +46,8 @@ describe('panel webview imports', () => {
           else if (next.endsWith('.ts') || next.endsWith('.svelte')) queue.push(next);
           continue;
         }
-        if (spec === 'vscode' || spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!)) problems.push(where);
+        if (spec === 'vscode' || spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!))
+          problems.push(where);
       }
     }
     assert.deepEqual(problems, []);
@@ -50,6 +55,9 @@ describe('panel webview imports', () => {
     assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'shared', 'panel', 'protocol.ts'))));
     assert.ok([...seen].some((f) => f.endsWith(path.join('src', 'shared', 'presentation.ts'))));
     // The webview takes what it shares with the host from src/shared, never from the extension.
-    assert.deepEqual([...seen].filter((f) => f.startsWith(path.join(ROOT, 'src', 'extension'))).map((f) => path.relative(ROOT, f)), []);
+    assert.deepEqual(
+      [...seen].filter((f) => f.startsWith(path.join(ROOT, 'src', 'extension'))).map((f) => path.relative(ROOT, f)),
+      [],
+    );
   });
 });
