@@ -6,7 +6,7 @@ import { Config } from './settings/config';
 import { Ctx } from './lifecycle/ctx';
 import { LazyPanelServices } from './panel/lazyServices';
 import { registerPanel } from './panel/register';
-import { createTestProbe, type TestProbe } from './probe/testProbe';
+import { API_VERSION, type ExtensionInfo, type FeatureState, type RouteT2IApi } from './api';
 import { COMMANDS } from '../shared/commands';
 import { scrub } from '../shared/secrets';
 
@@ -23,22 +23,13 @@ negative: blurry, watermark
 /** Languages whose documents may hold prompts (Markdown and plain text only where the setting enables them). */
 const PROMPT_LANGUAGES = new Set(['t2i-prompt', 'markdown', 'plaintext']);
 
-/** What activate() hands to the features built on it. */
-export interface RouteT2IContext {
-  extension: vscode.ExtensionContext;
-  log: vscode.LogOutputChannel;
-  probe: TestProbe;
-  ctx: Ctx;
-}
-
-export function activate(context: vscode.ExtensionContext): RouteT2IContext {
+export function activate(context: vscode.ExtensionContext): RouteT2IApi {
   const activateStart = performance.now();
   const log = scrubbingLog(vscode.window.createOutputChannel('RouteT2I', { log: true }));
   context.subscriptions.push(log);
-  const probe = createTestProbe(context, log);
   const version = String(context.extension.packageJSON.version);
   const config = new Config(log);
-  const ctx = new Ctx(context, log, probe, config);
+  const ctx = new Ctx(context, log, config);
   context.subscriptions.push(config, ctx);
 
   // The panel (src/extension/panel): "Open Panel", the editor tab and the activity-bar view, over the core's services,
@@ -81,14 +72,6 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
   const loadMs = moduleLoadEnd - moduleLoadStart;
   const activateMs = end - activateStart;
   const activation = { totalMs: loadMs + activateMs, loadMs, activateMs, hostMs: activateStart - moduleLoadEnd };
-  context.subscriptions.push(
-    probe.provide('extension', () => ({
-      version,
-      activation,
-      restricted: !vscode.workspace.isTrusted,
-      coreLoaded: !!ctx.coreIfLoaded,
-    })),
-  );
   const mode = vscode.workspace.isTrusted
     ? 'trusted workspace'
     : 'Restricted Mode: this workspace is not trusted, so its settings for backends, policy and model paths are ignored';
@@ -96,11 +79,52 @@ export function activate(context: vscode.ExtensionContext): RouteT2IContext {
     `RouteT2I ${version} activated in ${activation.totalMs.toFixed(1)} ms ` +
       `(load ${loadMs.toFixed(1)} ms, activate ${activateMs.toFixed(1)} ms; ${mode})`,
   );
-  return { extension: context, log, probe, ctx };
+  return exportedApi(ctx, config, () => ({
+    version,
+    activation,
+    restricted: !vscode.workspace.isTrusted,
+    coreLoaded: !!ctx.coreIfLoaded,
+  }));
 }
 
 export function deactivate(): void {
   // Everything is disposed through context.subscriptions.
+}
+
+/**
+ * The read-only API (src/extension/api.ts) over the activation state, the settings and, once started, the features.
+ * Every answer is a structured clone: a reader can keep or change it without touching ours.
+ */
+function exportedApi(ctx: Ctx, config: Config, extension: () => ExtensionInfo): RouteT2IApi {
+  const changed = new vscode.EventEmitter<void>();
+  ctx.push(
+    changed,
+    config.onDidChange(() => changed.fire()),
+  );
+  ctx.whenCore((core) => {
+    ctx.push(core.onDidChangeState(() => changed.fire()));
+    changed.fire();
+  });
+  const copy = <T>(value: T): T => structuredClone(value);
+  const feature =
+    <K extends keyof FeatureState>(key: K) =>
+    (): ReturnType<FeatureState[K]> | undefined => {
+      const state = ctx.coreIfLoaded?.state;
+      return state && (copy(state[key]()) as ReturnType<FeatureState[K]>);
+    };
+  return {
+    apiVersion: API_VERSION,
+    onDidChangeState: changed.event,
+    extension: () => copy(extension()),
+    settings: () => copy({ restricted: config.restricted, settings: config.settings }),
+    heat: feature('heat'),
+    status: feature('status'),
+    verdict: feature('verdict'),
+    engine: feature('engine'),
+    generated: feature('generated'),
+    learning: feature('learning'),
+    diagnosticsCount: feature('diagnosticsCount'),
+  };
 }
 
 /** The log channel, with URL passwords and echoed credential headers scrubbed from every line (src/shared/secrets.ts). */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { HeatStats } from '../../src/extension/heat/heat';
-import type { DiagnosticJson } from '../../src/extension/probe/protocol';
+import type { DiagnosticJson } from './protocol';
 import { startImagesApi, type ImagesApi } from '../support/imagesApi';
 import { makePng } from '../support/png';
 import { sendJson, TestServer } from '../support/server';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveFileRpc } from '../../src/extension/probe/fileRpc';
+import { serveFileRpc } from '../e2e/companion/fileRpc';
 import { ProbeClient } from '../e2e/harness/probe';
 import { aptPlan } from '../e2e/harness/toolchain';
 import { adoptGroup, groupMembers, ownProcessGroup, startGroup, stopGroup } from '../e2e/harness/processes';

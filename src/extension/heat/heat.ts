@@ -22,7 +22,7 @@ export interface HeatStats {
   prompts: number;
   tokens: number;
   pending: number;
-  /** Ranges per bucket name, as drawn (capped, for the test probe). */
+  /** Ranges per bucket name, as drawn (capped; read through the exported API, src/extension/api.ts). */
   buckets: Partial<Record<Bucket, Array<{ line: number; character: number; text: string }>>>;
   at: number;
 }
@@ -36,7 +36,7 @@ export class HeatController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly typing: KeyedDebouncer<vscode.TextEditor>;
   private readonly scrolling: KeyedThrottle<vscode.TextEditor>;
-  /** Per editor, the last redraw: its figures and the ranges drawn (read by the test probe through `statsOf`). */
+  /** Per editor, the last redraw: its figures and the ranges drawn (read by the exported API through `statsOf`). */
   private readonly last = new Map<
     vscode.TextEditor,
     { stats: Omit<HeatStats, 'buckets'>; ranges: Partial<Record<Bucket, vscode.Range[]>> }

@@ -10,6 +10,7 @@ import { WorkLearning } from '../calibrate/learning';
 import { CompareOnBoth } from '../compare/compareOnBoth';
 import { UncalibratedPair } from '../calibrate/uncalibrated';
 import type { Core, CoreDeps } from './coreApi';
+import type { FeatureState } from '../api';
 import { DiagnosticsController } from '../diagnostics/diagnostics';
 import { PredictorHost } from '../predictor/predictorHost';
 import { Generator, type Generated } from '../generate/generation';
@@ -23,7 +24,7 @@ import { StatusController } from '../status/status';
 import { metricLabel } from '../../shared/presentation';
 
 export async function startCore(ctx: CoreDeps): Promise<Core> {
-  const { log, config, probe } = ctx;
+  const { log, config } = ctx;
   const disposables: vscode.Disposable[] = [];
   const own = <T extends vscode.Disposable>(d: T): T => {
     disposables.push(d);
@@ -103,49 +104,43 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
   let lastGenerated: Generated[] = [];
   own(generator.onDidGenerate((g) => (lastGenerated = g)));
 
-  if (probe.active) {
-    // State the end-to-end suite reads (see src/extension/probe); nothing here when the harness is not listening.
-    own(
-      probe.provide('heat', () =>
-        vscode.window.visibleTextEditors.map((e) => heat.statsOf(e)).filter((s) => s !== undefined),
-      ),
-    );
-    own(probe.provide('status', () => status.snapshot()));
-    own(
-      probe.provide('engine', () => {
-        const s = predictors.state;
-        return {
-          status: s.status,
-          modelDir: s.modelDir,
-          name: predictors.engine?.name ?? null,
-          metrics: predictors.metrics.map((m) => m.id),
-          metric: metric.current,
-          message: s.status === 'error' ? s.message : null,
-          cached: predictors.engine?.cached ?? 0,
-        };
-      }),
-    );
-    own(probe.provide('settings', () => ({ restricted: config.restricted, settings: config.settings })));
-    own(probe.provide('generated', () => lastGenerated));
-    own(
-      probe.provide('learning', () => ({
-        last: learning.last ?? null,
-        compared: compare.last ?? null,
-        calibration: uncalibrated.state ?? null,
+  // What the exported API reads (src/extension/api.ts): getters over the features' own state, computed on demand.
+  const state: FeatureState = {
+    heat: () => vscode.window.visibleTextEditors.map((e) => heat.statsOf(e)).filter((s) => s !== undefined),
+    status: () => status.snapshot(),
+    verdict: () => status.verdict ?? null,
+    engine: () => {
+      const s = predictors.state;
+      return {
+        status: s.status,
+        modelDir: s.modelDir,
+        name: predictors.engine?.name ?? null,
+        metrics: predictors.metrics.map((m) => m.id),
+        metric: metric.current,
+        message: s.status === 'error' ? s.message : null,
+        cached: predictors.engine?.cached ?? 0,
+      };
+    },
+    generated: () => lastGenerated,
+    learning: () => ({
+      last: learning.last ?? null,
+      compared: compare.last ?? null,
+      calibration: uncalibrated.state ?? null,
+    }),
+    diagnosticsCount: () =>
+      [...vscode.workspace.textDocuments].map((d) => ({
+        uri: d.uri.toString(),
+        count: diagnostics.collection.get(d.uri)?.length ?? 0,
       })),
-    );
-    own(
-      probe.provide('diagnosticsCount', () =>
-        [...vscode.workspace.textDocuments].map((d) => ({
-          uri: d.uri.toString(),
-          count: diagnostics.collection.get(d.uri)?.length ?? 0,
-        })),
-      ),
-    );
-  }
+  };
+  const changed = own(new vscode.EventEmitter<void>());
+  for (const event of [redraw.onDidChange, predictors.onDidChange, generator.onDidGenerate, learning.onDidDecide])
+    own((event as vscode.Event<unknown>)(() => changed.fire()));
 
   return {
     services,
+    state,
+    onDidChangeState: changed.event,
     generate: (target, force) => generator.generate(target, force),
     async chooseMetric() {
       const engine = await predictors.ready();

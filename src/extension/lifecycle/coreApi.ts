@@ -3,12 +3,16 @@
 import type * as vscode from 'vscode';
 import type { Side } from '../../router/types';
 import type { Generated, GenerateTarget } from '../generate/generation';
+import type { FeatureState } from '../api';
 import type { PanelServices } from '../panel/services';
-import type { TestProbe } from '../probe/testProbe';
 import type { Config } from '../settings/config';
 
 export interface Core extends vscode.Disposable {
   readonly services: PanelServices;
+  /** What the exported API reads (src/extension/api.ts). */
+  readonly state: FeatureState;
+  /** Something `state` answers may have changed. */
+  readonly onDidChangeState: vscode.Event<void>;
   generate(target: GenerateTarget, force?: Side): Promise<Generated[]>;
   chooseMetric(): Promise<void>;
   toggleHeat(): Promise<void>;
@@ -27,6 +31,5 @@ export interface Core extends vscode.Disposable {
 export interface CoreDeps {
   readonly extension: vscode.ExtensionContext;
   readonly log: vscode.LogOutputChannel;
-  readonly probe: TestProbe;
   readonly config: Config;
 }

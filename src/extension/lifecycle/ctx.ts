@@ -5,7 +5,6 @@
 import * as vscode from 'vscode';
 import type { Config } from '../settings/config';
 import type { Core, CoreDeps } from './coreApi';
-import type { TestProbe } from '../probe/testProbe';
 
 export class Ctx implements CoreDeps, vscode.Disposable {
   private coreLoad: Promise<Core> | undefined;
@@ -16,7 +15,6 @@ export class Ctx implements CoreDeps, vscode.Disposable {
   constructor(
     readonly extension: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
-    readonly probe: TestProbe,
     readonly config: Config,
   ) {}
 

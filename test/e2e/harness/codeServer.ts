@@ -1,7 +1,7 @@
 // One code-server: a fresh profile (user data, extensions, settings), a copy of a workspace, loopback only, no password.
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PROBE_DIR_ENV } from '../../../src/extension/probe/protocol';
+import { PROBE_DIR_ENV } from '../protocol';
 import { poll } from './probe';
 import { startGroup, type Started } from './processes';
 import type { Toolchain } from './toolchain';
@@ -28,7 +28,7 @@ export const BASE_SETTINGS: Record<string, unknown> = {
 
 export interface CodeServerOptions {
   toolchain: Toolchain;
-  /** An extensions folder with our .vsix installed, copied for this session. */
+  /** An extensions folder with our .vsix and the companion test extension installed, copied for this session. */
   extensionsTemplate: string;
   /** The folder copied as the session's workspace. */
   workspace: string;

@@ -1,9 +1,11 @@
-// What every session of a run shares: the toolchain, the .vsix under test installed once into a template extensions
-// folder, a temporary root, and the artifacts folder the run prints.
+// What every session of a run shares: the toolchain, the .vsix under test and the companion test extension
+// (test/e2e/companion, which answers the harness's probe requests) installed once into a template extensions folder, a
+// temporary root, and the artifacts folder the run prints.
 import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageExtension } from '../../../scripts/package';
+import { buildCompanion } from '../companion/build';
 import { installSignalHandlers, startGroup, trackTempDir } from './processes';
 import { say } from './say';
 import { ensureToolchain, unsupportedPlatform, type Toolchain } from './toolchain';
@@ -71,6 +73,7 @@ export async function prepareEnvironment(): Promise<Environment | undefined> {
     say(`packaged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   vsixBytes ||= statSync(vsix).size;
+  const companion = await buildCompanion(tempRoot);
 
   // Installed with code-server's own CLI, as a user would; each session copies the result.
   const extensionsTemplate = join(tempRoot, 'extensions-template');
@@ -85,6 +88,8 @@ export async function prepareEnvironment(): Promise<Environment | undefined> {
       extensionsTemplate,
       '--install-extension',
       vsix,
+      '--install-extension',
+      companion,
       '--force',
     ],
     { logFile, label: 'code-server --install-extension' },
@@ -92,9 +97,9 @@ export async function prepareEnvironment(): Promise<Environment | undefined> {
   const status = await install.exited;
   await install.stop();
   if (status !== 0 || !existsSync(extensionsTemplate)) {
-    throw new Error(`code-server could not install ${vsix} (${status}):\n${tail(logFile)}`);
+    throw new Error(`code-server could not install ${vsix} and ${companion} (${status}):\n${tail(logFile)}`);
   }
-  say(`installed ${vsix} into code-server`);
+  say(`installed ${vsix} and the companion test extension into code-server`);
   prepared = { toolchain, vsix, vsixBytes, extensionsTemplate, tempRoot, artifactsDir };
   return prepared;
 }

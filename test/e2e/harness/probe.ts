@@ -1,8 +1,9 @@
-// The harness's side of the extension's test probe (src/extension/probe): typed requests through files.
+// The harness's side of the test probe: typed requests through files (test/e2e/protocol.ts), answered in the extension
+// host by the companion test extension (test/e2e/companion), which reads RouteT2I through its exported API.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../src/extension/probe/fileRpc';
+import { writeFileAtomic } from '../companion/fileRpc';
 import {
   READY_FILE,
   requestFile,
@@ -11,12 +12,12 @@ import {
   type ProbeMethods,
   type ProbeReady,
   type ProbeResponse,
-} from '../../../src/extension/probe/protocol';
+} from '../protocol';
 
 export class ProbeClient {
   constructor(readonly dir: string) {}
 
-  /** The ready file, or undefined while the extension has not activated. */
+  /** The ready file, or undefined while RouteT2I has not activated (the companion writes it when RouteT2I is active). */
   ready(): ProbeReady | undefined {
     const file = join(this.dir, READY_FILE);
     if (!existsSync(file)) return undefined;
@@ -27,7 +28,8 @@ export class ProbeClient {
     return poll(
       () => this.ready(),
       timeoutMs,
-      () => `the extension did not activate within ${timeoutMs} ms (no ${READY_FILE} in ${this.dir})`,
+      () =>
+        `RouteT2I did not activate within ${timeoutMs} ms (the companion test extension wrote no ${READY_FILE} in ${this.dir})`,
     );
   }
 
@@ -42,7 +44,7 @@ export class ProbeClient {
     const response = await poll<ProbeResponse>(
       () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ProbeResponse) : undefined),
       timeoutMs,
-      () => `the extension did not answer probe request "${method}" within ${timeoutMs} ms`,
+      () => `the companion test extension did not answer probe request "${method}" within ${timeoutMs} ms`,
     );
     rmSync(file, { force: true });
     if (!response.ok) throw new Error(`probe request "${method}" failed in the extension host: ${response.error}`);

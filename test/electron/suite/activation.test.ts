@@ -1,6 +1,7 @@
 // The same facts the code-server suite checks on screen, checked through the VS Code API in a desktop VS Code.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { RouteT2IApi } from '../../../src/extension/api';
 
 const EXTENSION_ID = 'routet2i.routet2i';
 
@@ -26,10 +27,11 @@ describe('RouteT2I in the extension host', () => {
     const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
     await extension.activate();
     assert.equal(extension.isActive, true);
-    const api = extension.exports as { log: vscode.LogOutputChannel; probe: { active: boolean } };
-    assert.equal(api.log.name, 'RouteT2I');
-    // The test probe ships inert: nothing sets its folder here.
-    assert.equal(api.probe.active, false);
+    // The exported API is read-only: getters of plain data, nothing that changes settings or runs commands.
+    const api = extension.exports as RouteT2IApi;
+    assert.equal(api.extension().version, extension.packageJSON.version);
+    assert.equal(api.extension().restricted, false);
+    assert.equal(typeof api.settings().settings.heat.enabled, 'boolean');
   });
 
   it('contributes its commands, and New Prompt File opens an untitled prompt file', async () => {

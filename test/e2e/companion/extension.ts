@@ -1,8 +1,15 @@
-// What the end-to-end suite reads from the extension host: state that the screen does not show exactly (decorations
-// applied, diagnostics, workspace trust). Inert unless the harness sets ROUTET2I_E2E_PROBE_DIR: then `provide` is a
-// no-op, no folder is watched and no command is exposed.
+// The end-to-end suite's companion extension (test only; never packaged with RouteT2I): installed beside the product
+// by the harness, it answers the harness's requests (test/e2e/protocol.ts) as files in the folder that
+// ROUTET2I_E2E_PROBE_DIR names. It reads RouteT2I's state only through the product's exported, read-only API
+// (src/extension/api.ts); what a test does to the editor (run a command, change a setting) it does here, as any other
+// extension could, so the product carries no code for tests.
+//
+// It activates at start-up but never activates RouteT2I (so no `extensionDependencies`: VS Code would activate the
+// product first): the activation scenarios assert that RouteT2I starts only on a prompt file or its own commands. The
+// ready file is written once RouteT2I has activated, so the harness's `waitReady()` still means "RouteT2I is active".
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { RouteT2IApi } from '../../../src/extension/api';
 import { serveFileRpc, writeFileAtomic } from './fileRpc';
 import {
   PROBE_DIR_ENV,
@@ -12,24 +19,21 @@ import {
   type ProbeMethod,
   type ProbeReady,
   type RangeJson,
-} from './protocol';
+} from '../protocol';
 
-export interface TestProbe {
-  /** True when the harness is listening; lets a feature skip collecting state nobody will read. */
-  readonly active: boolean;
-  /** Publishes a named piece of state, read on demand by the `state` request. */
-  provide(name: string, read: () => unknown): vscode.Disposable;
-}
+/** RouteT2I's id (`publisher.name` of the repository's package.json). */
+const PRODUCT_ID = 'routet2i.routet2i';
+/** How often to look whether RouteT2I has activated: VS Code has no event for another extension's activation. */
+const ACTIVATION_POLL_MS = 50;
 
-const inert: TestProbe = { active: false, provide: () => new vscode.Disposable(() => undefined) };
-
-export function createTestProbe(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): TestProbe {
+export function activate(context: vscode.ExtensionContext): void {
   const dir = process.env[PROBE_DIR_ENV];
-  if (!dir) return inert;
+  if (!dir) return;
+  const log = vscode.window.createOutputChannel('RouteT2I E2E Companion', { log: true });
+  context.subscriptions.push(log);
 
-  const providers = new Map<string, () => unknown>();
   const methods: Record<ProbeMethod, (params: Record<string, unknown>) => unknown> = {
-    state: () => Object.fromEntries([...providers].map(([name, read]) => [name, toJson(read())])),
+    state: () => stateOf(activeProduct()),
     editor: () => editorJson(vscode.window.activeTextEditor),
     diagnostics: ({ uri }) => diagnosticsJson(typeof uri === 'string' ? vscode.Uri.parse(uri) : undefined),
     configuration: ({ key, resource }) => {
@@ -62,23 +66,50 @@ export function createTestProbe(context: vscode.ExtensionContext, log: vscode.Lo
     (message) => log.warn(message),
   );
   context.subscriptions.push(server);
-  const ready: ProbeReady = {
-    pid: process.pid,
-    extensionVersion: String(context.extension.packageJSON.version),
-    activatedAt: new Date().toISOString(),
-  };
-  writeFileAtomic(join(dir, READY_FILE), JSON.stringify(ready));
-  log.info(`End-to-end test probe serving ${dir}`);
+  log.info(`Serving ${dir}; waiting for ${PRODUCT_ID} to activate`);
 
-  return {
-    active: true,
-    provide(name, read) {
-      providers.set(name, read);
-      return new vscode.Disposable(() => {
-        if (providers.get(name) === read) providers.delete(name);
-      });
-    },
+  // The ready file says "RouteT2I is active", as it did when the product served the harness itself.
+  const announce = (): boolean => {
+    const product = vscode.extensions.getExtension(PRODUCT_ID);
+    if (!product?.isActive) return false;
+    const ready: ProbeReady = {
+      pid: process.pid,
+      extensionVersion: String((product.packageJSON as { version?: unknown }).version),
+      activatedAt: new Date().toISOString(),
+    };
+    writeFileAtomic(join(dir, READY_FILE), JSON.stringify(ready));
+    log.info(`${PRODUCT_ID} ${ready.extensionVersion} is active`);
+    return true;
   };
+  if (announce()) return;
+  const timer = setInterval(() => {
+    if (announce()) clearInterval(timer);
+  }, ACTIVATION_POLL_MS);
+  context.subscriptions.push(new vscode.Disposable(() => clearInterval(timer)));
+}
+
+/** RouteT2I's API; never activates it (a `state` request before activation is the test's mistake, said as such). */
+function activeProduct(): RouteT2IApi {
+  const product = vscode.extensions.getExtension<RouteT2IApi>(PRODUCT_ID);
+  if (!product) throw new Error(`${PRODUCT_ID} is not installed`);
+  if (!product.isActive) throw new Error(`${PRODUCT_ID} is not active yet (open a .t2i file, or wait for waitReady())`);
+  return product.exports;
+}
+
+/** Every getter of the API by name; those that answer undefined (the features have not started) are left out. */
+function stateOf(api: RouteT2IApi): Record<string, unknown> {
+  const read: Record<string, unknown> = {
+    extension: api.extension(),
+    settings: api.settings(),
+    heat: api.heat(),
+    status: api.status(),
+    verdict: api.verdict(),
+    engine: api.engine(),
+    generated: api.generated(),
+    learning: api.learning(),
+    diagnosticsCount: api.diagnosticsCount(),
+  };
+  return Object.fromEntries(Object.entries(read).filter(([, value]) => value !== undefined));
 }
 
 function rangeJson(range: vscode.Range): RangeJson {

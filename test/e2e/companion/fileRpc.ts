@@ -1,8 +1,9 @@
-// Serves requests that arrive as files in one folder and answers each with a response file. Files rather than a
-// socket: the probe then opens no port, and the folder itself is the permission (only who can write it can ask).
+// Serves requests that arrive as files in one folder and answers each with a response file (the companion's side of
+// test/e2e/protocol.ts; the harness writes requests with `writeFileAtomic`). Files rather than a socket: the companion
+// then opens no port, and the folder itself is the permission (only who can write it can ask).
 import { readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { REQUEST_PATTERN, responseFile, type ProbeRequest, type ProbeResponse } from './protocol';
+import { REQUEST_PATTERN, responseFile, type ProbeRequest, type ProbeResponse } from '../protocol';
 
 export type Handler = (method: string, params: unknown) => Promise<unknown>;
 

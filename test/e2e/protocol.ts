@@ -1,15 +1,17 @@
 // The end-to-end tests' window into the extension host: request and response files in a folder named by an
-// environment variable that only the test harness sets. Shared by the extension (server) and the harness (client);
-// no `vscode` here.
+// environment variable that only the test harness sets. Shared by the companion test extension (test/e2e/companion,
+// the server) and the harness (test/e2e/harness, the client); no `vscode` here. The product itself knows nothing of it:
+// the companion reads the product's state through its exported, read-only API (src/extension/api.ts).
 
-/** The folder the probe serves; without it the probe does nothing at all. */
+/** The folder the companion serves; without it the companion does nothing at all. */
 export const PROBE_DIR_ENV = 'ROUTET2I_E2E_PROBE_DIR';
 
-/** Written (atomically) once the probe serves requests; its content is a `ProbeReady`. */
+/** Written (atomically) once RouteT2I itself has activated and the companion serves requests; a `ProbeReady`. */
 export const READY_FILE = 'ready.json';
 
 export interface ProbeReady {
   pid: number;
+  /** RouteT2I's version (the product's, not the companion's). */
   extensionVersion: string;
   activatedAt: string;
 }
@@ -41,7 +43,11 @@ export interface EditorJson {
 
 /** Each method: its parameters and its result. */
 export interface ProbeMethods {
-  /** Every value that features registered with `TestProbe.provide`, by name. */
+  /**
+   * RouteT2I's exported API read whole, by getter name (`extension`, `settings`, and once its features have started
+   * `heat`, `status`, `verdict`, `engine`, `generated`, `learning`, `diagnosticsCount`); fails while RouteT2I is not
+   * active.
+   */
   state: { params: Record<string, never>; result: Record<string, unknown> };
   /** The active text editor, or null. */
   editor: { params: Record<string, never>; result: EditorJson | null };
