@@ -105,7 +105,7 @@ export class StatusController implements vscode.Disposable {
     const budget = month
       ? `${team ? 'team ' : ''}${budgetText(month)}`
       : team
-        ? 'gateway unreachable'
+        ? "team's month unreadable"
         : 'ledger unreadable';
     const p = this.documents.promptAt(editor.document, editor.selection.active);
     const prediction = p && this.predictors.prediction(p.entry.prompt);
