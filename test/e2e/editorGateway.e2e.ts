@@ -155,6 +155,22 @@ describe('the editor through a gateway', function () {
     assert.equal(await frame.locator('[data-testid="ledger"] tbody tr').count(), 2);
     await s.screenshot('gateway-budget');
 
+    // The whole file in one command: each prompt routed by the team's policy (model auto), each saved with its sidecar.
+    await s.workbench.runCommand('View: Focus First Editor Group');
+    await s.workbench.runCommand('RouteT2I: Generate All Prompts in File');
+    const batch = await s.workbench.waitForNotification(
+      /RouteT2I: 5 images through the gateway \((\d) edge, (\d) cloud\), \$\d\.\d\d → generated/,
+      90_000,
+    );
+    const [, edges, clouds] = /\((\d) edge, (\d) cloud\)/.exec(await batch.innerText())!;
+    const sidecars = readdirSync(out)
+      .filter((f) => /^portraits-p\d-\d{8}-\d{6}\.json$/.test(f) && f !== name)
+      .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as { route: string; gateway: { id: string } });
+    assert.equal(sidecars.length, 5);
+    assert.equal(sidecars.filter((x) => x.route === 'edge').length, Number(edges));
+    assert.equal(sidecars.filter((x) => x.route === 'cloud').length, Number(clouds));
+    assert.equal(new Set(sidecars.map((x) => x.gateway.id)).size, 5, 'one gateway request per prompt');
+
     // An error from the gateway is a clear message: a wrong key is refused with a way to fix it.
     await s.workbench.runCommand('RouteT2I: Set Gateway Key…');
     await s.page.locator('.quick-input-widget input[type="password"]').fill('gw-wrong-key-0123456789abcdef');
