@@ -1,9 +1,12 @@
 import { RouteT2IError } from '../errors';
-import { kFolds, routerFigures } from '../evaluate';
+import { groupedFolds, kFolds, routerFigures } from '../evaluate';
 import {
   RIDGE_GROUPS,
   ridgeStats,
+  ridgeStatsFromSums,
+  ridgeSums,
   solveRidge,
+  subtractSums,
   predictRidge,
   type RidgeData,
   type RidgeFeature,
@@ -61,6 +64,24 @@ export interface ChoiceResult {
   tried: number;
 }
 
+/**
+ * The inner folds over `rows` (positions 0…rows.length − 1): grouped by `groupKeys[row]` where some rows share a key
+ * (a prompt pooled from several pair files), plain K-fold otherwise.
+ */
+export function innerFolds(
+  rows: readonly number[],
+  k: number,
+  seed: number,
+  groupKeys?: readonly string[],
+): number[][] {
+  const rng = new Rng(seed ^ 0x2545f491);
+  const keys = groupKeys ? rows.map((r) => groupKeys[r]!) : undefined;
+  const distinct = keys ? new Set(keys).size : rows.length;
+  return keys && distinct < keys.length && distinct >= k
+    ? groupedFolds(keys, k, (xs) => rng.shuffle(xs))
+    : kFolds(rows.length, k, (xs) => rng.shuffle(xs));
+}
+
 /** Inner K-fold cross-validation over RIDGE_LAMBDAS × RIDGE_GROUP_CHOICES; the best pooled inner APGR wins (ties: the stronger λ). */
 export function chooseRidge(
   data: RidgeData,
@@ -68,22 +89,39 @@ export function chooseRidge(
   features: readonly RidgeFeature[],
   key: RoutingKey,
   quality: { edge: ArrayLike<number>; cloud: ArrayLike<number> },
-  options: { seed?: number; folds?: number; groupChoices?: readonly GroupWeights[]; lambdas?: readonly number[] } = {},
+  options: {
+    seed?: number;
+    folds?: number;
+    groupChoices?: readonly GroupWeights[];
+    lambdas?: readonly number[];
+    /**
+     * Per data row, what groups it with others (the prompt text): rows that share a key are held out together, so
+     * a pooled file that repeats a prompt never has it on both sides of an inner fold.
+     */
+    groupKeys?: readonly string[];
+  } = {},
 ): ChoiceResult {
   const groupChoices = options.groupChoices ?? RIDGE_GROUP_CHOICES;
   const lambdas = options.lambdas ?? RIDGE_LAMBDAS;
   if (rows.length < MIN_ROWS_TO_CHOOSE) return { choice: DEFAULT_RIDGE_CHOICE, innerApgr: NaN, tried: 0 };
   const k = Math.min(options.folds ?? INNER_FOLDS, rows.length);
-  const rng = new Rng((options.seed ?? 1) ^ 0x2545f491);
-  const folds = kFolds(rows.length, k, (xs) => rng.shuffle(xs));
+  const folds = innerFolds(rows, k, options.seed ?? 1, options.groupKeys);
   const configs = groupChoices.flatMap((groups) => lambdas.map((lambda) => ({ lambda, groups })));
   const scores = configs.map(() => new Float64Array(rows.length));
   const weights = groupChoices.map((g) => columnWeights(features, g));
   const out = new Float64Array(data.q);
+  // One pass over all rows, then one per held-out fold: each inner training set is the whole minus its fold.
+  const whole = ridgeSums(data, rows);
   for (const fold of folds) {
-    const held = new Set(fold);
-    const train = rows.filter((_, j) => !held.has(j));
-    const stats = ridgeStats(data, train);
+    const stats = ridgeStatsFromSums(
+      subtractSums(
+        whole,
+        ridgeSums(
+          data,
+          fold.map((j) => rows[j]!),
+        ),
+      ),
+    );
     configs.forEach((cfg, c) => {
       const model = solveRidge(stats, cfg.lambda, weights[groupChoices.indexOf(cfg.groups)]);
       for (const j of fold)
