@@ -1,4 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { LexicalEncoder } from '../../src/router/encoders';
+import { renderModelCard } from '../../src/router/model/card';
+import { fitPredictor, prepareData } from '../../src/router/training';
+import { syntheticPairs } from '../support/pairs';
 import {
   ridgeStats,
   ridgeStatsFromSums,
@@ -113,5 +117,29 @@ describe('inner folds of the ridge choice', () => {
     const folds = innerFolds(rows, 5, 2, keys);
     assert.equal(folds.length, 5);
     assert.ok(folds.every((f) => f.length === 6));
+  });
+});
+
+describe('model card provenance', function () {
+  this.timeout(120_000);
+  it('names the labels and the model pair the training pairs record, and nothing where they record none', async () => {
+    const encoder = new LexicalEncoder();
+    const plain = syntheticPairs(40, 2);
+    const recorded = plain.map((p) => ({
+      ...p,
+      labels: { kind: 'human', dataset: 'GenAI-Bench' },
+      models: { edge: 'sd2.1', cloud: 'dalle3' },
+    }));
+    const card = async (pairs: typeof plain) => {
+      const data = await prepareData(pairs, encoder);
+      const { predictor } = fitPredictor(data, encoder, { name: 'card' });
+      return { card: renderModelCard(predictor.file), file: predictor.file };
+    };
+    const withProvenance = await card(recorded);
+    assert.deepEqual(withProvenance.file.training.data.pair, { edge: 'sd2.1', cloud: 'dalle3' });
+    assert.match(withProvenance.card, /\| labels \| human ratings \(GenAI-Bench\) \|/);
+    assert.match(withProvenance.card, /\| model pair \| sd2\.1 \(edge\) → dalle3 \(cloud\) \|/);
+    const without = await card(plain);
+    assert.doesNotMatch(without.card, /\| labels \||\| model pair \|/);
   });
 });
