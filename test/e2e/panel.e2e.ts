@@ -457,9 +457,11 @@ describe('the RouteT2I panel', function () {
     let frame = await panelFrame(s, 'panel');
     await frame.locator('vscode-tab-header[data-tab="calibration"]').click();
     await frame.locator('[data-testid="calibration"]').waitFor();
-    // Give the throttled setState time to land before the reload.
-    await s.page.waitForTimeout(500);
+    // The panel saves a tab change at once (not throttled), so the reload can follow straight away. Wait for the new
+    // page to load before waiting for the workbench: the old one still shows its workbench until it unloads.
+    const reloaded = s.page.waitForEvent('load', { timeout: 60_000 });
     await s.workbench.runCommand('Developer: Reload Window');
+    await reloaded;
     await s.workbench.waitReady();
     frame = await panelFrame(s, 'panel');
     await frame.locator('[data-testid="calibration"]').waitFor({ timeout: 20_000 });

@@ -144,6 +144,9 @@ export class Workbench {
     const query = `>${title}`;
     const row = await this.quickPick(query, (label) => label === title, `command "${title}"`, timeoutMs);
     await row.click();
+    // The pointer stays where the row was; once the palette closes it would rest on whatever lies beneath (an editor
+    // tab, say) and open that tooltip over the next thing a scenario clicks. Park it in the corner, as hoverAt does.
+    await this.page.mouse.move(1, 1);
     // Done when the palette closed or moved on to a pick of the command's own.
     const widget = this.quickInput();
     const input = widget.locator('input').first();
