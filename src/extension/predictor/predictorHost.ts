@@ -60,14 +60,17 @@ export class PredictorHost implements vscode.Disposable {
     return this.loading;
   }
 
-  /** Cached, or computed now (lexical encoder); undefined while pending or before the predictor is ready. */
-  prediction(prompt: string): Prediction | undefined {
-    return this.engine?.prediction(prompt);
+  /**
+   * Cached, or computed now when this turn has time left; undefined while pending or before the predictor is ready.
+   * `signal` (AnalysedDocuments.signal) drops the queued work when the document changes.
+   */
+  prediction(prompt: string, signal?: AbortSignal): Prediction | undefined {
+    return this.engine?.prediction(prompt, signal);
   }
 
   /** Waits for the predictor and the prediction, whatever the encoder. */
-  async predict(prompt: string): Promise<Prediction | undefined> {
-    return (await this.ready())?.predict(prompt);
+  async predict(prompt: string, signal?: AbortSignal): Promise<Prediction | undefined> {
+    return (await this.ready())?.predict(prompt, signal);
   }
 
   /** Drops the engine and loads it again (new model folder, trust granted). */
