@@ -50,7 +50,7 @@ describe('a hostile prompt file in an untrusted folder', function () {
     // A command that must answer at once: the log opens while the analysis is still going on.
     await s.workbench.runCommand('RouteT2I: Show Log');
     await s.page
-      .locator('.output-view .monaco-editor .view-lines', { hasText: /activated in/ })
+      .locator('.output-view .monaco-editor .view-lines', { hasText: /activated\s+in/ })
       .waitFor({ state: 'visible', timeout: 30_000 });
     const answered = (await state(s)).engine!;
     assert.ok(

@@ -1,6 +1,7 @@
 // "Calibrate on My Models": collect (render each prompt on the user's edge and cloud backends, score both with CLIP,
 // append a labelled pair; resumable, every cloud call booked in the ledger) → train (on a worker thread) → use (the
 // workspace's `routet2i.model.path` points at the new predictor). Long-running, cancellable, with progress.
+import { isErrorCode } from '../../shared/errorCodes';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
@@ -272,7 +273,7 @@ export class Calibration {
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') onProgress(m.progress);
         else if (m.type === 'done') resolve(m.result as TrainResult);
-        else reject(new RouteT2IError(m.code ?? 'train-failed', m.message, m.hint));
+        else reject(new RouteT2IError(isErrorCode(m.code) ? m.code : 'train-failed', m.message, m.hint));
       });
       worker.on('error', (error) => reject(new RouteT2IError('train-failed', `training failed: ${error.message}`)));
       worker.on('exit', (code) => {
