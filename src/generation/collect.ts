@@ -6,6 +6,7 @@
  * through the metered call (the ledger and its monthly cap), and one run at a time writes a pairs
  * file (its lock), so no prompt is paid for twice.
  */
+import { writeFileAtomicSync } from '../router/atomicWrite';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackendError } from '../backends/errors';
@@ -322,9 +323,7 @@ function saveImage(dir: string, id: string, side: Side, r: GenerationResult): st
   fs.mkdirSync(dir, { recursive: true });
   const name = `${fileStem(id)}.${side}.${EXT[r.mime] ?? 'img'}`;
   const file = path.join(dir, name);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, r.image);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, r.image);
   return name;
 }
 

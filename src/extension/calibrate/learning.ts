@@ -3,6 +3,7 @@
 // model pair in use, a background retrain on the training worker compares a candidate with the predictor in use
 // (src/router/learning/promotion.ts) and the workspace switches to it only when it wins by
 // `routet2i.learning.switchMargin` — and says so in a notification and the output channel.
+import { writeFileAtomicSync } from '../../router/atomicWrite';
 import { isErrorCode } from '../../shared/errorCodes';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -144,9 +145,7 @@ export class WorkLearning implements vscode.Disposable {
 
   private writeState(folder: string, state: Record<string, number>): void {
     const file = path.join(folder, STATE);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n');
-    fs.renameSync(`${file}.tmp`, file);
+    writeFileAtomicSync(file, JSON.stringify(state, null, 2) + '\n', { mkdir: true });
   }
 
   private maybeRetrain(models: ModelPair, labels: LabelSource, total: number): void {
