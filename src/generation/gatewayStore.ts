@@ -47,7 +47,7 @@ export class JsonGatewayStore implements GatewayStore {
 
   async recordPrs(values: readonly number[]): Promise<void> {
     const history = await this.load();
-    history.push(...values.filter((v) => Number.isFinite(v)));
+    for (const v of values) if (Number.isFinite(v)) history.push(v);
     if (history.length > HISTORY_LIMIT) history.splice(0, history.length - HISTORY_LIMIT);
     const text = JSON.stringify({ version: 1, prs: history }) + '\n';
     // Writes in order; each is a whole file renamed into place, so a crash leaves the old or the new one.

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { ourDiagnostics, state, until, waitForLenses } from './editorHelpers';
 import { useSession } from './harness/session';
 
-/** Prompts in the file, each about 4,000 characters: together many seconds of analysis on this machine. */
-const PROMPTS = 400;
+/** Prompts in the file, each about 2,100 characters (cut at 2,000): together a minute or more of analysis here. */
+const PROMPTS = 1000;
 const HOSTILE = 'hostile.t2i';
 
 function hostileFile(): string {
   // Each prompt differs (its number), so no prediction is shared through the cache; blank lines separate prompts.
-  return Array.from({ length: PROMPTS }, (_, i) => `<a:${i}${'abcdefghij'.repeat(400)}`).join('\n\n') + '\n';
+  return Array.from({ length: PROMPTS }, (_, i) => `<a:${i}${'abcdefghij'.repeat(210)}`).join('\n\n') + '\n';
 }
 
 describe('a hostile prompt file in an untrusted folder', function () {
@@ -69,7 +69,7 @@ describe('a hostile prompt file in an untrusted folder', function () {
     }
     assert.match(
       notes[0]!.message,
-      /Only part of this prompt is analysed: the prompt is 4,00\d characters, over the 2,000 analysed/,
+      /Only part of this prompt is analysed: the prompt is 2,10\d characters, over the 2,000 analysed/,
     );
     assert.equal(notes[0]!.severity, 'information');
 
