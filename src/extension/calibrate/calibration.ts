@@ -6,8 +6,6 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { Ledger } from '../../generation/ledger';
-import { REQUIRED_SECRETS } from '../../backends/registry';
-import type { BackendName } from '../../backends/types';
 import { collectPairs, type CollectEvent } from '../../generation/collect';
 import { CancelledError, RouteT2IError } from '../../router/errors';
 import { parsePromptInput } from '../../router/inputs';
@@ -16,7 +14,7 @@ import type { PromptEntry } from '../../router/types';
 import type { Config } from '../settings/config';
 import type { PolicyState } from '../policy/policyState';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
-import { buildBackend } from '../policy/policyState';
+import { bothBackends } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
 import { fixed, money } from '../../shared/presentation';
 import type { WorkerMessage } from './trainWorker';
@@ -82,18 +80,11 @@ export class Calibration {
         'calibration needs an open folder to keep its pairs and the new predictor in',
       );
     const settings = config.settings;
-    const edge = buildBackend(settings, 'edge', this.secrets);
-    const cloud = buildBackend(settings, 'cloud', this.secrets);
-    if (!edge || !cloud)
-      throw new RouteT2IError(
-        'no-backend',
-        'calibration renders every prompt on both your edge and your cloud backend',
-        'set "routet2i.backends.edge" and "routet2i.backends.cloud" first',
-      );
-    for (const b of [edge, cloud]) {
-      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!)))
-        throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
-    }
+    const { edge, cloud } = await bothBackends(
+      settings,
+      this.secrets,
+      'calibration renders every prompt on both your edge and your cloud backend',
+    );
     const source = await this.pickPrompts();
     if (!source) return;
     const { entries, file } = source;
