@@ -44,13 +44,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'warn',
       '@typescript-eslint/no-unsafe-argument': 'warn',
       '@typescript-eslint/no-unsafe-return': 'warn',
-      '@typescript-eslint/prefer-promise-reject-errors': 'warn',
-      '@typescript-eslint/no-unused-expressions': 'warn',
       '@typescript-eslint/no-this-alias': 'warn',
-      '@typescript-eslint/only-throw-error': 'warn',
-      '@typescript-eslint/no-unsafe-function-type': 'warn',
-      'no-useless-assignment': 'warn',
-      'preserve-caught-error': 'warn',
       // What autofix leaves: casts of untyped library results (wink-nlp's out()) that would need explicit type arguments.
       '@typescript-eslint/no-unnecessary-type-assertion': 'warn',
     },

@@ -274,7 +274,8 @@ async function renderAndScore(
       (e: unknown) => e,
     ),
   ]);
-  if (early !== undefined) throw early;
+  // The cloud call's own rejection (an Error from the backend or the ledger), rethrown as it is.
+  if (early !== undefined) throw early instanceof Error ? early : new Error('the cloud call failed', { cause: early });
   // Both sides at once: they are different machines. Money a side booked counts even if the other failed.
   const settled = await Promise.allSettled([call(o.edge), cloudCall]);
   const [edge, cloud] = settled.map((s) => {

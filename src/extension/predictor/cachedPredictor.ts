@@ -128,7 +128,7 @@ export class CachedPredictor {
       try {
         return Promise.resolve(this.computeNow(prompt));
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
     if (signal?.aborted) return Promise.reject(cancelled());
