@@ -42,8 +42,6 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'warn',
       '@typescript-eslint/no-unsafe-assignment': 'warn',
       '@typescript-eslint/no-unsafe-member-access': 'warn',
-      '@typescript-eslint/no-unsafe-argument': 'warn',
-      '@typescript-eslint/no-unsafe-return': 'warn',
       '@typescript-eslint/no-this-alias': 'warn',
       // What autofix leaves: casts of untyped library results (wink-nlp's out()) that would need explicit type arguments.
       '@typescript-eslint/no-unnecessary-type-assertion': 'warn',

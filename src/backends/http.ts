@@ -475,8 +475,9 @@ export class HttpClient {
         arm();
         try {
           for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
+            // fetch's body is typed as a stream of `any` chunks; its chunks are bytes.
+            const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+            if (done || !value) break;
             loaded += value.byteLength;
             if (loaded > maxBytes) {
               controller.abort();
