@@ -105,7 +105,18 @@ export function train5000(gecko: string[]): Record<string, number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routet2i-bench-'));
   try {
     const pooled = path.join(dir, 'pooled.jsonl');
-    writeFileSync(pooled, gecko.map((f) => readFileSync(f, 'utf8').trim()).join('\n') + '\n');
+    // Ids repeat across the files (each names its prompt): prefix the pair, since a pairs file labels an id once.
+    const lines = gecko.flatMap((f) => {
+      const pair = path.basename(f).replace(/^pairs-|\.jsonl$/g, '');
+      return readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const o = JSON.parse(line) as { id: string };
+          return JSON.stringify({ ...o, id: `${pair}:${o.id}` });
+        });
+    });
+    writeFileSync(pooled, lines.join('\n') + '\n');
     const n = readFileSync(pooled, 'utf8').trim().split('\n').length;
     const r = timed([CLI, 'train', '--data', pooled, '--out', path.join(dir, 'model'), '--json']);
     log(`train on ${n} pooled pairs: ${r.seconds.toFixed(1)} s, ${r.maxRssMb.toFixed(0)} MB`);

@@ -108,6 +108,8 @@ export async function loadAgiqa(file: string, cloudSetting: string = CLOUD_SETTI
       source: 'agiqa3k',
       style: e.style,
       adjectives: [e.adj1, e.adj2].filter(Boolean),
+      // The model pair, as GenAI-Bench and GeckoNum pairs name it: the predictor records it (training.data.pair).
+      models: { edge: EDGE_SETTING, cloud: cloudSetting },
     });
     const siblings = EDGE_SIBLINGS.map((s) => settings.get(s))
       .filter((r): r is AgiqaRow => r !== undefined)

@@ -273,7 +273,14 @@ function fitRidgePredictor(
   }
   throwIfAborted(options.signal);
   const seed = options.hyperparameters?.seed ?? DEFAULT_HYPERPARAMETERS.seed;
-  const chosen = chooseRidge(ridgeData, idx, features, key, { edge: edgeQ, cloud: cloudQ }, { seed });
+  const chosen = chooseRidge(
+    ridgeData,
+    idx,
+    features,
+    key,
+    { edge: edgeQ, cloud: cloudQ },
+    { seed, groupKeys: data.pairs.map((pair) => pair.prompt) },
+  );
   const model = fitChosen(ridgeData, idx, features, chosen.choice);
   let sse = 0;
   let count = 0;

@@ -110,6 +110,13 @@ export const ERROR_CODES = {
   unreachable: 'nothing answers at the backend’s address',
   'too-large': 'a backend reply is over the size limit',
   config: 'a backend’s configuration is wrong',
+  // The team gateway, as the editor calls it (GatewayError)
+  'gateway-config': 'the gateway address is not usable',
+  'gateway-auth': 'the gateway refused the key (401)',
+  'gateway-cap': 'the team’s or this key’s monthly cap would be passed (402)',
+  'gateway-rate-limited': 'the provider behind the gateway rate-limited the call (429)',
+  'gateway-refused': 'the gateway or its provider refused the request',
+  'gateway-unavailable': 'the gateway cannot be reached or answered unexpectedly',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

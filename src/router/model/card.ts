@@ -1,3 +1,5 @@
+import { describeLabelSource, parseLabelSource } from '../learning/labelSource';
+import { predictorPair } from '../learning/modelPair';
 import type { ModelFile } from './format';
 import { CROSS_VALIDATED_STOPPING_BELOW, STOPPING_FOLDS } from './train';
 
@@ -44,6 +46,16 @@ function stoppingText(file: ModelFile): string {
   return `${t.epochs} epochs, best ${t.bestEpoch} (early stopping on a ${Math.round(Number(t.hyperparameters.validationFraction) * 100)}% validation split)`;
 }
 
+/** The labels and the model pair the training data records (rows only where recorded). */
+function provenanceRows(file: ModelFile): string {
+  const labels = parseLabelSource(file.training.data.labels);
+  const pair = predictorPair(file);
+  return (
+    (labels ? `\n| labels | ${describeLabelSource(labels)} |` : '') +
+    (pair ? `\n| model pair | ${pair.edge} (edge) → ${pair.cloud} (cloud) |` : '')
+  );
+}
+
 function headRows(file: ModelFile): string {
   const t = file.training;
   const hp = t.hyperparameters;
@@ -53,12 +65,12 @@ function headRows(file: ModelFile): string {
       .map(([g, w]) => `${g} ${w}`)
       .join(', ');
     return `| head | ridge regression (closed form) on ${r.features.length} prompt features: λ = ${r.lambda}; feature groups ${groups}; chosen by ${r.selection.method}${r.selection.innerApgr !== null ? ` (inner APGR ${f(r.selection.innerApgr)})` : ''} |
-| training data | ${t.data.source}, ${t.data.pairs} pairs |
+| training data | ${t.data.source}, ${t.data.pairs} pairs |${provenanceRows(file)}
 | training | ${f(t.seconds, 2)} s |`;
   }
   const a = file.architecture!;
   return `| architecture | top-K ${a.topK}, gate rank ${a.rank}, hidden ${a.hidden}, word buckets ${a.wordBuckets} |
-| training data | ${t.data.source}, ${t.data.pairs} pairs |
+| training data | ${t.data.source}, ${t.data.pairs} pairs |${provenanceRows(file)}
 | training | Adam, lr ${hp.learningRate}, batch ${hp.batchSize}, weight decay ${hp.weightDecay}, gap weight ${hp.gapWeight}, seed ${hp.seed}; ${stoppingText(file)}, ${f(t.seconds, 1)} s |`;
 }
 
