@@ -274,7 +274,9 @@ export async function gatewayBench(): Promise<Record<string, unknown>> {
             if (!money.ok || through.errors) process.exitCode = 1;
           }
         } catch (e) {
-          throw new Error(`${(e as Error).message}; gateways said: ${replicas.map((r) => r.tail()).join(' || ')}`);
+          throw new Error(`${(e as Error).message}; gateways said: ${replicas.map((r) => r.tail()).join(' || ')}`, {
+            cause: e,
+          });
         }
       } finally {
         for (const r of replicas) r.child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import { credentialRefusal, isCredentialHeader, sameOrigin, withoutCredentials } from '../shared/secrets';
 import { BackendError, NOT_TAKEN_STATUSES, excerpt } from './errors';
+import { CancelledError } from '../router/errors';
 
 /**
  * The one HTTP layer every backend uses (Node's global fetch, i.e. undici): a deadline for the reply's
@@ -102,14 +103,16 @@ export interface HttpReply {
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // An aborted signal's reason is an Error (an AbortError DOMException) unless the caller chose another.
+    const reason = (): Error => (signal!.reason instanceof Error ? signal!.reason : new CancelledError());
+    if (signal?.aborted) return reject(reason());
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal!.reason);
+      reject(reason());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -472,8 +475,9 @@ export class HttpClient {
         arm();
         try {
           for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
+            // fetch's body is typed as a stream of `any` chunks; its chunks are bytes.
+            const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+            if (done || !value) break;
             loaded += value.byteLength;
             if (loaded > maxBytes) {
               controller.abort();

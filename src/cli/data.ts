@@ -1,19 +1,13 @@
 import * as path from 'node:path';
-import { READ_LIMITS, readFileBounded } from '../router/boundedRead';
 import { RouteT2IError } from '../router/errors';
-import { parsePairs } from '../router/pairs';
-import { decodeText } from '../router/text';
+import { readPairsFile as readPairs } from '../router/trainAndSave';
 import type { LabelledPair, Scores } from '../router/types';
 
 /** File reading shared by the CLI commands: every failure names the file. */
 
+/** A pairs file named on the command line (relative to the working folder): the engine's bounded reader. */
 export async function readPairsFile(file: string, cwd: string): Promise<LabelledPair[]> {
-  const bytes = await readFileBounded(path.resolve(cwd, file), {
-    limit: READ_LIMITS.pairs,
-    what: 'pairs file',
-    name: file,
-  });
-  return parsePairs(decodeText(bytes, file, READ_LIMITS.pairs), file);
+  return readPairs(path.resolve(cwd, file), file);
 }
 
 /** `--weights quality=0.7,alignment=0.3` → normalised weights. */

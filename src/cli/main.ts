@@ -1,4 +1,5 @@
 import { isUserError, RouteT2IError, UsageError, CancelledError } from '../router/errors';
+import { isErrorCode } from '../shared/errorCodes';
 import type { CliIO, Command } from './io';
 import { writeLine } from './io';
 import { commands } from './commands';
@@ -54,7 +55,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     if (isUserError(e)) {
       const err = e as RouteT2IError;
-      writeLine(io.stderr, `routet2i ${name}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+      // The code (src/shared/errorCodes.ts) ends the line, so scripts can tell errors apart without parsing text.
+      const code = isErrorCode(err.code) ? ` [${err.code}]` : '';
+      writeLine(io.stderr, `routet2i ${name}: ${err.message}${err.hint ? ` (${err.hint})` : ''}${code}`);
       return 1;
     }
     const code = (e as NodeJS.ErrnoException)?.code;

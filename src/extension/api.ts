@@ -37,6 +37,10 @@ export interface EngineInfo {
   message: string | null;
   /** Predictions cached (by prompt text). */
   cached: number;
+  /** Prompts waiting for their time slice in the analysis under way. */
+  queued: number;
+  /** Predictions made so far (a test sees the analysis progress without timing it). */
+  computed: number;
 }
 
 /** The settings in effect (workspace values of restricted settings dropped in Restricted Mode). */

@@ -134,7 +134,7 @@ function scrubbingLog(channel: vscode.LogOutputChannel): vscode.LogOutputChannel
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof prop !== 'string' || !methods.has(prop) || typeof value !== 'function')
-        return typeof value === 'function' ? value.bind(target) : value;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       return (...args: unknown[]) =>
         (value as (...a: unknown[]) => unknown).apply(
           target,

@@ -6,6 +6,7 @@
  * through the metered call (the ledger and its monthly cap), and one run at a time writes a pairs
  * file (its lock), so no prompt is paid for twice.
  */
+import { writeFileAtomicSync } from '../router/atomicWrite';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackendError } from '../backends/errors';
@@ -273,7 +274,8 @@ async function renderAndScore(
       (e: unknown) => e,
     ),
   ]);
-  if (early !== undefined) throw early;
+  // The cloud call's own rejection (an Error from the backend or the ledger), rethrown as it is.
+  if (early !== undefined) throw early instanceof Error ? early : new Error('the cloud call failed', { cause: early });
   // Both sides at once: they are different machines. Money a side booked counts even if the other failed.
   const settled = await Promise.allSettled([call(o.edge), cloudCall]);
   const [edge, cloud] = settled.map((s) => {
@@ -322,9 +324,7 @@ function saveImage(dir: string, id: string, side: Side, r: GenerationResult): st
   fs.mkdirSync(dir, { recursive: true });
   const name = `${fileStem(id)}.${side}.${EXT[r.mime] ?? 'img'}`;
   const file = path.join(dir, name);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, r.image);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, r.image);
   return name;
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../router/atomicWrite';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ledger, type LedgerEntry } from './ledger';
@@ -47,15 +47,12 @@ export class JsonGatewayStore implements GatewayStore {
 
   async recordPrs(values: readonly number[]): Promise<void> {
     const history = await this.load();
-    history.push(...values.filter((v) => Number.isFinite(v)));
+    for (const v of values) if (Number.isFinite(v)) history.push(v);
     if (history.length > HISTORY_LIMIT) history.splice(0, history.length - HISTORY_LIMIT);
     const text = JSON.stringify({ version: 1, prs: history }) + '\n';
     // Writes in order; each is a whole file renamed into place, so a crash leaves the old or the new one.
     this.writing = this.writing.then(async () => {
-      const tmp = `${this.historyFile}.${randomBytes(4).toString('hex')}.tmp`;
-      await fs.mkdir(dirname(this.historyFile), { recursive: true });
-      await fs.writeFile(tmp, text);
-      await fs.rename(tmp, this.historyFile);
+      await writeFileAtomic(this.historyFile, text, { mkdir: true });
     });
     await this.writing;
   }

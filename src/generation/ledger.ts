@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../router/atomicWrite';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -378,7 +379,7 @@ export class Ledger {
   }
 
   private async write(data: LedgerData): Promise<void> {
-    await writeLedgerFile(this.file, data, this.pid);
+    await writeLedgerFile(this.file, data);
   }
 
   /** Read–modify–write under the lock; the change is written only when `change` returns. */
@@ -417,19 +418,10 @@ export class Ledger {
 }
 
 /** Writes a ledger file atomically (temporary file, fsync, rename); a full disk or a size limit is named. */
-export async function writeLedgerFile(file: string, data: LedgerData, pid = process.pid): Promise<void> {
-  const tmp = `${file}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
+export async function writeLedgerFile(file: string, data: LedgerData): Promise<void> {
   try {
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(data, null, 1) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(data, null, 1) + '\n');
   } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw diskProblem(e, `the ledger ${file}`) ?? e;
   }
 }

@@ -1,8 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { DispatchOutcome } from './dispatcher';
 import { sniffImage } from '../backends/image';
+import { writeFileAtomic } from '../router/atomicWrite';
+
+export { writeFileAtomic } from '../router/atomicWrite';
 
 /**
  * Saving generated images with their sidecar JSON. Every file is written to a temporary name in the
@@ -11,27 +14,6 @@ import { sniffImage } from '../backends/image';
  */
 
 export const SIDECAR_VERSION = 1;
-
-/** Writes `data` to `path` atomically (temp file in the same folder, fsync, rename). */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = join(path, '..', `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (e) {
-    await handle.close().catch(() => undefined);
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-  await handle.close();
-  try {
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * A prompt id as a file name, distinct for distinct ids on any file system: an id that is already a plain lower-case

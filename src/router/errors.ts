@@ -1,3 +1,7 @@
+import type { ErrorCode } from '../shared/errorCodes';
+
+export type { ErrorCode } from '../shared/errorCodes';
+
 /**
  * A problem the user can fix (bad input, a damaged model file, a wrong setting).
  * The CLI prints `message` on one line and exits with 1; the extension shows it.
@@ -6,7 +10,7 @@
 export class RouteT2IError extends Error {
   override readonly name = 'RouteT2IError';
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
   ) {

@@ -1,5 +1,6 @@
 import { RouteT2IError } from './errors';
-import { formatVersus, metricSuperiority, type Normalisation } from './prs';
+import { metricSuperiority, type Normalisation } from './prs';
+import { formatVersus } from '../shared/presentation';
 import type { Scores, Side } from './types';
 
 /**

@@ -64,16 +64,6 @@ export function uniformWeights(metrics: readonly Metric[]): Scores {
   return Object.fromEntries(metrics.map((m) => [m.id, 1 / metrics.length]));
 }
 
-/**
- * Two numbers printed to be compared (PRS against α): two decimals, or as many more as it takes (up to 6) for
- * the printed values to differ when the numbers do, so a line never reads `PRS 0.22 < α 0.22`.
- */
-export function formatVersus(a: number, b: number, digits = 2): [string, string] {
-  let d = digits;
-  while (d < 6 && a !== b && a.toFixed(d) === b.toFixed(d)) d++;
-  return [a.toFixed(d), b.toFixed(d)];
-}
-
 export const PARETO_WORDS: Record<ParetoRelation, string> = {
   'cloud-dominates': 'cloud better on every metric',
   'edge-dominates': 'edge better on every metric',

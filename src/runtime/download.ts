@@ -7,6 +7,7 @@
  * completed file is recorded with its size and hash in a manifest beside it, so a later load can
  * tell a complete cache from a damaged one; transformers.js then loads the folder local-only.
  */
+import { writeFileAtomicSync } from '../router/atomicWrite';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -326,9 +327,7 @@ function recordFile(dir: string, options: DownloadOptions, file: string, entry: 
     files: {},
   };
   manifest.files[file] = entry;
-  const tmp = path.join(dir, `${MANIFEST}.${randomBytes(4).toString('hex')}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
-  fs.renameSync(tmp, path.join(dir, MANIFEST));
+  writeFileAtomicSync(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
 }
 
 /** Temp files left by a process that died mid-download (older than an hour, so no live download is touched). */

@@ -57,7 +57,7 @@ export function money(value: number | null | undefined, currency = 'USD'): strin
  * Two values compared at the precision shown: with two decimals when they differ there, else with as many more as
  * it takes to tell them apart (up to six), so "PRS 0.219 < α 0.221" never reads "0.22 < 0.22".
  */
-export function compared(a: number, b: number, digits = 2): [string, string] {
+export function formatVersus(a: number, b: number, digits = 2): [string, string] {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return [fixed(a, digits), fixed(b, digits)];
   let d = digits;
   while (d < 6 && a !== b && a.toFixed(d) === b.toFixed(d)) d++;

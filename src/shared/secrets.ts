@@ -154,8 +154,14 @@ function scrubFragments(text: string, form: string): string {
       let b = at + MIN_FRAGMENT;
       let fa = k;
       let fb = k + MIN_FRAGMENT;
-      while (a > 0 && fa > 0 && text[a - 1] === form[fa - 1]) (a--, fa--);
-      while (b < text.length && fb < form.length && text[b] === form[fb]) (b++, fb++);
+      while (a > 0 && fa > 0 && text[a - 1] === form[fa - 1]) {
+        a--;
+        fa--;
+      }
+      while (b < text.length && fb < form.length && text[b] === form[fb]) {
+        b++;
+        fb++;
+      }
       ranges.push([a, b]);
     }
   }

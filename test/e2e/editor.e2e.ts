@@ -39,7 +39,8 @@ describe('the editor on a prompt file', function () {
       s,
       (st) => {
         const h = heatOf(st, 'portraits.t2i');
-        return h && h.metric === 'verdict' && h.tokens > 0 && h;
+        // Predictions come in time slices: the draw that counts is the one with none still pending.
+        return h && h.metric === 'verdict' && h.tokens > 0 && h.pending === 0 && h;
       },
       'heat on portraits.t2i',
     );
@@ -64,7 +65,7 @@ describe('the editor on a prompt file', function () {
       s,
       (st) => {
         const h = heatOf(st, 'portraits.t2i');
-        return h && h.metric === 'quality' && h;
+        return h && h.metric === 'quality' && h.pending === 0 && h;
       },
       'heat for the quality metric',
     );

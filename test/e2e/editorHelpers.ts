@@ -39,6 +39,10 @@ export interface ExtensionState {
     metrics: string[];
     metric: string;
     message: string | null;
+    cached: number;
+    /** The analysis in progress: prompts waiting for a time slice, and predictions made since the predictor loaded. */
+    queued: number;
+    computed: number;
   };
   settings?: { restricted: boolean; settings: Record<string, Record<string, unknown>> };
   generated?: Array<{ image: string; sidecar: string; route: string; cost: number }>;

@@ -29,7 +29,7 @@ describe('prompts in Markdown, and a long prompt file', function () {
       s,
       (st) => {
         const h = heatOf(st, 'notes.md');
-        return h && h.tokens > 0 && h;
+        return h && h.tokens > 0 && h.pending === 0 && h;
       },
       'heat in notes.md',
     );

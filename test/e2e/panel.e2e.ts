@@ -507,7 +507,11 @@ describe('the RouteT2I panel', function () {
           const doc = (
             globalThis as unknown as {
               document: {
-                addEventListener: Function;
+                addEventListener(
+                  type: string,
+                  listener: (e: { violatedDirective: string }) => void,
+                  options?: unknown,
+                ): void;
                 createElement(t: string): { src: string };
                 body: { append(e: unknown): void };
               };

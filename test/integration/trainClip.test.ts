@@ -142,7 +142,7 @@ describe('calibration end to end: collect → train --encoder clip → route --m
     assert.equal(offline.code, 1);
     assert.equal(
       offline.stderr.trim().split('\n').pop(),
-      `routet2i route: could not download Xenova/clip-vit-base-patch32 from ${hub}: ECONNREFUSED (check the connection, or point --models-dir at a local copy of the model)`,
+      `routet2i route: could not download Xenova/clip-vit-base-patch32 from ${hub}: ECONNREFUSED (check the connection, or point --models-dir at a local copy of the model) [download-failed]`,
     );
   });
 });

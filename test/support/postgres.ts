@@ -51,18 +51,16 @@ function findOrInstall(): { bin: string } | { skip: string } {
   if (!installTried) {
     installTried = true;
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
-      env,
-      stdio: 'ignore',
-      timeout: 600_000,
-    });
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 300_000 });
-      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
         env,
         stdio: 'ignore',
         timeout: 600_000,
       });
+    // Whether it worked is judged by the binaries found afterwards, not by apt-get's status.
+    if (install().status !== 0) {
+      spawnSync('apt-get', ['update'], { env, stdio: 'ignore', timeout: 300_000 });
+      install();
     }
   }
   bin = binDir();

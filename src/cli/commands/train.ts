@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { RouteT2IError, UsageError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
-import { renderModelCard } from '../../router/model/card';
-import { MODEL_JSON, saveModel } from '../../router/model/format';
+import { MODEL_JSON } from '../../router/model/format';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../router/model/train';
-import { crossValidate, fitPredictor, metricsFromIds, prepareData } from '../../router/training';
+import { metricsFromIds } from '../../router/training';
+import { trainAndSave } from '../../router/trainAndSave';
 import { pairMetricIds } from '../../router/pairs';
 import { integerOption, numberOption, parseCommandArgs } from '../args';
 import { readMetricsFile } from '../clipOptions';
@@ -119,8 +119,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   progress(`encoding ${pairs.length} prompts with the ${encoderId} encoder…`);
   const encoder = await factory({ id: encoderId }, context);
   try {
-    const data = await prepareData(pairs, encoder, { metrics, signal: io.signal });
-    const fit = {
+    const { file, report, evaluation } = await trainAndSave({
+      pairs,
+      encoder,
+      metrics,
+      outDir: out,
+      folds,
+      seed: hp.seed!,
       hyperparameters: hp,
       gamma,
       head: head as 'ridge' | 'network',
@@ -128,39 +133,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       signal: io.signal,
       source: path.basename(values.data),
       name: values.name ?? path.basename(out),
-    };
-    const evaluation = folds
-      ? await crossValidate(data, encoder, {
-          ...fit,
-          folds,
-          seed: hp.seed!,
-          onFold: (k, of) => progress(`cross-validating: fold ${k} of ${of}…`),
-        })
-      : undefined;
-    const { predictor, report } = fitPredictor(data, encoder, {
-      ...fit,
+      onFold: (k, of) => progress(`cross-validating: fold ${k} of ${of}…`),
       onEpoch: (p) =>
         progress(
           `training: epoch ${p.epoch} · loss ${fixed(p.trainLoss, 4)}${p.validationLoss !== undefined ? ` · validation ${fixed(p.validationLoss, 4)}` : ''}`,
         ),
     });
     if (io.interactive && !values.json) io.stderr.write('\r\x1b[K');
-    const draft = {
-      ...predictor.file,
-      ...(evaluation
-        ? {
-            evaluation: {
-              n: evaluation.n,
-              metrics: evaluation.metrics,
-              routers: evaluation.routers,
-              folds: evaluation.folds,
-              curve: evaluation.curve,
-            },
-          }
-        : {}),
-    };
-    const { format: _f, version: _v, weights: _w, ...rest } = draft;
-    const file = await saveModel(out, rest, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
     const summary = {
       out,
       name: file.name,

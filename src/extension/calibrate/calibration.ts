@@ -1,12 +1,11 @@
 // "Calibrate on My Models": collect (render each prompt on the user's edge and cloud backends, score both with CLIP,
 // append a labelled pair; resumable, every cloud call booked in the ledger) → train (on a worker thread) → use (the
 // workspace's `routet2i.model.path` points at the new predictor). Long-running, cancellable, with progress.
+import { isErrorCode } from '../../shared/errorCodes';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { Ledger } from '../../generation/ledger';
-import { REQUIRED_SECRETS } from '../../backends/registry';
-import type { BackendName } from '../../backends/types';
 import { collectPairs, type CollectEvent } from '../../generation/collect';
 import { CancelledError, RouteT2IError } from '../../router/errors';
 import { parsePromptInput } from '../../router/inputs';
@@ -15,7 +14,7 @@ import type { PromptEntry } from '../../router/types';
 import type { Config } from '../settings/config';
 import type { PolicyState } from '../policy/policyState';
 import type { TrainProgress, TrainRequest, TrainResult } from './calibrationTrain';
-import { buildBackend } from '../policy/policyState';
+import { bothBackends } from '../policy/policyState';
 import type { Secrets } from '../apiKeys/secrets';
 import { fixed, money } from '../../shared/presentation';
 import type { WorkerMessage } from './trainWorker';
@@ -81,18 +80,11 @@ export class Calibration {
         'calibration needs an open folder to keep its pairs and the new predictor in',
       );
     const settings = config.settings;
-    const edge = buildBackend(settings, 'edge', this.secrets);
-    const cloud = buildBackend(settings, 'cloud', this.secrets);
-    if (!edge || !cloud)
-      throw new RouteT2IError(
-        'no-backend',
-        'calibration renders every prompt on both your edge and your cloud backend',
-        'set "routet2i.backends.edge" and "routet2i.backends.cloud" first',
-      );
-    for (const b of [edge, cloud]) {
-      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!)))
-        throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
-    }
+    const { edge, cloud } = await bothBackends(
+      settings,
+      this.secrets,
+      'calibration renders every prompt on both your edge and your cloud backend',
+    );
     const source = await this.pickPrompts();
     if (!source) return;
     const { entries, file } = source;
@@ -272,7 +264,7 @@ export class Calibration {
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') onProgress(m.progress);
         else if (m.type === 'done') resolve(m.result as TrainResult);
-        else reject(new RouteT2IError(m.code ?? 'train-failed', m.message, m.hint));
+        else reject(new RouteT2IError(isErrorCode(m.code) ? m.code : 'train-failed', m.message, m.hint));
       });
       worker.on('error', (error) => reject(new RouteT2IError('train-failed', `training failed: ${error.message}`)));
       worker.on('exit', (code) => {

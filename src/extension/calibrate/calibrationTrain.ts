@@ -1,16 +1,14 @@
-// Training a predictor on the pairs that calibration collected: the same steps as `routet2i train` (lexical encoder,
-// optional cross-validation, model card), as a function the training worker runs off the extension host's thread.
+// Training a predictor on the pairs that calibration collected: `routet2i train`'s own steps (the engine's
+// trainAndSave: lexical encoder, optional cross-validation, model card), as a function the training worker runs off
+// the extension host's thread.
 // No `vscode` here.
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { builtinEncoders } from '../../router/encoders';
 import { RouteT2IError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
-import { renderModelCard } from '../../router/model/card';
-import { saveModel } from '../../router/model/format';
-import { pairMetricIds, parsePairs } from '../../router/pairs';
-import { decodeText } from '../../router/text';
-import { crossValidate, fitPredictor, metricsFromIds, prepareData } from '../../router/training';
+import { pairMetricIds } from '../../router/pairs';
+import { readPairsFile, trainAndSave } from '../../router/trainAndSave';
+import { metricsFromIds } from '../../router/training';
 
 export interface TrainRequest {
   pairsFile: string;
@@ -44,15 +42,14 @@ export async function trainFromPairs(
   onProgress: (p: TrainProgress) => void = () => undefined,
   signal?: AbortSignal,
 ): Promise<TrainResult> {
-  let text: string;
+  let pairs;
   try {
-    text = decodeText(await readFile(request.pairsFile), request.pairsFile);
+    pairs = await readPairsFile(request.pairsFile);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+    if ((error as RouteT2IError).code === 'no-such-file')
       throw new RouteT2IError('no-such-file', `${request.pairsFile}: no pairs were collected`);
     throw error;
   }
-  const pairs = parsePairs(text, request.pairsFile);
   if (pairs.length < 4)
     throw new RouteT2IError(
       'too-few-pairs',
@@ -62,43 +59,22 @@ export async function trainFromPairs(
   const metrics = metricsFromIds(pairMetricIds(pairs), request.metrics);
   onProgress({ phase: 'encode', pairs: pairs.length });
   const encoder = await builtinEncoders.lexical!({ id: 'lexical' }, {});
-  const data = await prepareData(pairs, encoder, { metrics, ...(signal ? { signal } : {}) });
   const seed = request.seed ?? 1;
-  const fit = {
+  const folds = request.folds >= 2 && pairs.length >= request.folds * 4 ? request.folds : 0;
+  const { file, report, evaluation } = await trainAndSave({
+    pairs,
+    encoder,
+    metrics,
+    outDir: request.outDir,
+    folds,
+    seed,
     hyperparameters: { seed },
     ...(signal ? { signal } : {}),
     source: path.basename(request.pairsFile),
     name: request.name,
-  };
-  const folds = request.folds >= 2 && pairs.length >= request.folds * 4 ? request.folds : 0;
-  const evaluation = folds
-    ? await crossValidate(data, encoder, {
-        ...fit,
-        folds,
-        seed,
-        onFold: (fold, of) => onProgress({ phase: 'fold', fold, of }),
-      })
-    : undefined;
-  const { predictor, report } = fitPredictor(data, encoder, {
-    ...fit,
+    onFold: (fold, of) => onProgress({ phase: 'fold', fold, of }),
     onEpoch: (p) => onProgress({ phase: 'epoch', epoch: p.epoch, loss: p.trainLoss }),
   });
-  const draft = {
-    ...predictor.file,
-    ...(evaluation
-      ? {
-          evaluation: {
-            n: evaluation.n,
-            metrics: evaluation.metrics,
-            routers: evaluation.routers,
-            folds: evaluation.folds,
-            curve: evaluation.curve,
-          },
-        }
-      : {}),
-  };
-  const { format: _f, version: _v, weights: _w, ...rest } = draft;
-  const file = await saveModel(request.outDir, rest, predictor.params, (f) => ({ 'README.md': renderModelCard(f) }));
   const r = evaluation?.routers;
   return {
     outDir: request.outDir,

@@ -3,6 +3,8 @@
 // model pair in use, a background retrain on the training worker compares a candidate with the predictor in use
 // (src/router/learning/promotion.ts) and the workspace switches to it only when it wins by
 // `routet2i.learning.switchMargin` — and says so in a notification and the output channel.
+import { writeFileAtomicSync } from '../../router/atomicWrite';
+import { isErrorCode } from '../../shared/errorCodes';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -143,9 +145,7 @@ export class WorkLearning implements vscode.Disposable {
 
   private writeState(folder: string, state: Record<string, number>): void {
     const file = path.join(folder, STATE);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n');
-    fs.renameSync(`${file}.tmp`, file);
+    writeFileAtomicSync(file, JSON.stringify(state, null, 2) + '\n', { mkdir: true });
   }
 
   private maybeRetrain(models: ModelPair, labels: LabelSource, total: number): void {
@@ -226,7 +226,8 @@ function runWorker(workerFile: string, request: RetrainRequest): Promise<Retrain
     const worker = new Worker(workerFile, { workerData: request });
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'done') resolve(m.result as RetrainResult);
-      else if (m.type === 'error') reject(new RouteT2IError(m.code ?? 'train-failed', m.message, m.hint));
+      else if (m.type === 'error')
+        reject(new RouteT2IError(isErrorCode(m.code) ? m.code : 'train-failed', m.message, m.hint));
     });
     worker.on('error', (error) => reject(new RouteT2IError('train-failed', `retraining failed: ${error.message}`)));
     worker.on('exit', (code) => {

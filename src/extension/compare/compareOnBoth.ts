@@ -4,10 +4,10 @@
 // router learns the pair in use from the user's own comparisons (docs/calibration.md).
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { writeFileAtomicSync } from '../../router/atomicWrite';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { REQUIRED_SECRETS } from '../../backends/registry';
-import type { Backend, BackendName, GenerationResult } from '../../backends/types';
+import type { Backend, GenerationResult } from '../../backends/types';
 import { stableSeed } from '../../generation/collect';
 import { Ledger } from '../../generation/ledger';
 import { meteredGenerate } from '../../generation/metered';
@@ -19,7 +19,7 @@ import type { Secrets } from '../apiKeys/secrets';
 import { scorerLabels, type WorkLearning } from '../calibrate/learning';
 import { outputStem, requestFor } from '../generate/generationPlan';
 import { fixed, money } from '../../shared/presentation';
-import { buildBackend, type PolicyState } from '../policy/policyState';
+import { bothBackends, type PolicyState } from '../policy/policyState';
 import type { PredictorHost } from '../predictor/predictorHost';
 import type { AnalysedDocuments } from '../prompts/analysedDocuments';
 import type { Config } from '../settings/config';
@@ -74,18 +74,11 @@ export class CompareOnBoth implements vscode.Disposable {
         'put the cursor in a prompt of a .t2i file',
       );
     const settings = this.config.settings;
-    const edge = buildBackend(settings, 'edge', this.secrets);
-    const cloud = buildBackend(settings, 'cloud', this.secrets);
-    if (!edge || !cloud)
-      throw new RouteT2IError(
-        'no-backend',
-        'Compare on Both renders the prompt on your edge and your cloud backend',
-        'set "routet2i.backends.edge" and "routet2i.backends.cloud" first',
-      );
-    for (const b of [edge, cloud]) {
-      if (REQUIRED_SECRETS[b.name as BackendName] && !(await this.secrets.get(b.secretName!)))
-        throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
-    }
+    const { edge, cloud } = await bothBackends(
+      settings,
+      this.secrets,
+      'Compare on Both renders the prompt on your edge and your cloud backend',
+    );
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new RouteT2IError('no-folder', 'Compare on Both needs an open folder to save both images in');
     const where = vscode.workspace.asRelativePath(doc.uri);
@@ -140,7 +133,7 @@ export class CompareOnBoth implements vscode.Disposable {
           fs.mkdirSync(outDir, { recursive: true });
           const save = (side: string, r: GenerationResult): string => {
             const file = path.join(outDir, `${stem}.${side}.${EXT[r.mime] ?? 'img'}`);
-            fs.writeFileSync(file, r.image);
+            writeFileAtomicSync(file, r.image);
             return file;
           };
           const edgeFile = save('edge', e);

@@ -9,10 +9,13 @@ import type { PredictorHost } from '../predictor/predictorHost';
 import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import type { Severity } from '../settings/settings';
-import { weakTokenMessage } from '../language/texts';
+import { truncatedMessage, weakTokenMessage } from '../language/texts';
+import { boundPrompt } from '../../router/prompt';
 
 export const WEAK_WORD = 'weak-word';
 export const PROMPT_FILE = 'prompt-file';
+/** A prompt longer than the engine analyses (MAX_PROMPT_CHARS): the part after the cut is marked. */
+export const PROMPT_TRUNCATED = 'prompt-truncated';
 export const SOURCE = 'RouteT2I';
 
 const SEVERITY: Record<Exclude<Severity, 'off'>, vscode.DiagnosticSeverity> = {
@@ -67,6 +70,7 @@ export class DiagnosticsController implements vscode.Disposable {
       return;
     }
     const version = doc.version;
+    const signal = this.documents.signal(doc);
     const out: vscode.Diagnostic[] = found.errors.map((e) => {
       const line = doc.lineAt(doc.positionAt(e.offset).line);
       const d = new vscode.Diagnostic(line.range, e.message, vscode.DiagnosticSeverity.Error);
@@ -74,6 +78,18 @@ export class DiagnosticsController implements vscode.Disposable {
       d.code = PROMPT_FILE;
       return d;
     });
+    // The engine's own bound (boundPrompt, what Prediction.truncated reports), known before any prediction is made.
+    for (const p of found.prompts) {
+      const { truncated } = boundPrompt(p.entry.prompt);
+      if (!truncated) continue;
+      const range = new vscode.Range(doc.positionAt(p.start + truncated.at), doc.positionAt(p.end));
+      const d = new vscode.Diagnostic(range, truncatedMessage(truncated), vscode.DiagnosticSeverity.Information);
+      d.source = SOURCE;
+      d.code = PROMPT_TRUNCATED;
+      out.push(d);
+    }
+    // A document seen for the first time shows what is known at once; a re-analysis keeps the last set meanwhile.
+    if (!this.collection.has(doc.uri)) this.collection.set(doc.uri, [...out]);
     const engine = await this.predictors.ready();
     if (stale()) return;
     if (engine && settings.severity !== 'off') {
@@ -85,8 +101,9 @@ export class DiagnosticsController implements vscode.Disposable {
         const slice = found.prompts.slice(i, i + SLICE);
         let predictions;
         try {
-          predictions = await Promise.all(slice.map((p) => engine.predict(p.entry.prompt)));
+          predictions = await Promise.all(slice.map((p) => engine.predict(p.entry.prompt, signal)));
         } catch (error) {
+          if (signal.aborted) return;
           this.log.warn(`Weak words of ${doc.uri.path}: ${(error as Error).message}`);
           return;
         }

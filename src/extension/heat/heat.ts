@@ -117,7 +117,9 @@ export class HeatController implements vscode.Disposable {
       this.clear(editor);
       return;
     }
-    const ranges = heatRanges(found.prompts, visible, engine, heat, this.predictors.weights);
+    const signal = this.documents.signal(doc);
+    const source = { prediction: (prompt: string) => engine.prediction(prompt, signal) };
+    const ranges = heatRanges(found.prompts, visible, source, heat, this.predictors.weights);
     const drawn: Partial<Record<Bucket, vscode.Range[]>> = {};
     ranges.buckets.forEach((list, b) => {
       const type = this.types[b];

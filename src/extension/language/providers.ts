@@ -32,7 +32,7 @@ export class PromptHovers implements vscode.HoverProvider {
   async provideHover(doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     const p = this.documents.promptAt(doc, position);
     if (!p) return undefined;
-    const prediction = await this.predictors.predict(p.entry.prompt);
+    const prediction = await this.predictors.predict(p.entry.prompt, this.documents.signal(doc)).catch(() => undefined);
     if (!prediction) return undefined;
     const token = tokenAt(prediction, doc.offsetAt(position) - p.start);
     if (!token) return undefined;
@@ -59,6 +59,7 @@ class VerdictLens extends vscode.CodeLens {
     range: vscode.Range,
     readonly uri: vscode.Uri,
     readonly prompt: DocPrompt,
+    readonly signal: AbortSignal,
   ) {
     super(range);
   }
@@ -84,10 +85,11 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
     const found = this.documents.prompts(doc);
     if (!found) return [];
     const lenses: vscode.CodeLens[] = [];
+    const signal = this.documents.signal(doc);
     for (const p of found.prompts) {
       const line = doc.positionAt(p.start).line;
       const range = new vscode.Range(line, 0, line, 0);
-      lenses.push(new VerdictLens(range, doc.uri, p));
+      lenses.push(new VerdictLens(range, doc.uri, p, signal));
       lenses.push(
         new vscode.CodeLens(range, {
           title: 'Generate',
@@ -103,13 +105,25 @@ export class VerdictLenses implements vscode.CodeLensProvider<vscode.CodeLens>, 
   /** Called for the lenses on screen only: the prediction is computed (or awaited) here. */
   async resolveCodeLens(lens: vscode.CodeLens): Promise<vscode.CodeLens> {
     if (!(lens instanceof VerdictLens)) return lens;
-    const prediction = await this.predictors.predict(lens.prompt.entry.prompt);
+    let prediction;
+    try {
+      prediction = await this.predictors.predict(lens.prompt.entry.prompt, lens.signal);
+    } catch (error) {
+      // The document changed first (VS Code asks again for the new version), or the predictor failed (logged).
+      const title = lens.signal.aborted ? 'RouteT2I: analysing…' : `RouteT2I: ${(error as Error).message}`;
+      lens.command = { title, command: COMMANDS.showLog };
+      return lens;
+    }
     if (!prediction) {
       lens.command = { title: 'RouteT2I: no predictor (see the log)', command: COMMANDS.showLog };
       return lens;
     }
     const v = this.policy.verdict(lens.prompt, prediction);
-    lens.command = { title: lensTitle(v), tooltip: lensTooltip(v), command: COMMANDS.openPanel };
+    lens.command = {
+      title: lensTitle(v, prediction.truncated),
+      tooltip: lensTooltip(v, prediction.truncated),
+      command: COMMANDS.openPanel,
+    };
     return lens;
   }
 

@@ -2,7 +2,7 @@
 // status bar text. Plain strings (Markdown where a hover wants it); no `vscode` here.
 import type { Metric } from '../../router/metrics';
 import { PARETO_WORDS } from '../../router/prs';
-import type { ParetoRelation, Prediction, Scores, TokenImpact } from '../../router/types';
+import type { ParetoRelation, Prediction, Scores, TokenImpact, Truncation } from '../../router/types';
 import { fixed, heatValue, heatWords, money, signed } from '../../shared/presentation';
 import type { Verdict } from '../verdict/verdict';
 
@@ -13,14 +13,26 @@ export const PARETO_SHORT: Record<ParetoRelation, string> = {
   equal: 'tie',
 };
 
-/** "edge 0.62 · cloud 0.74 · cloud better, PRS 0.31 → cloud" */
-export function lensTitle(v: Verdict): string {
+/** "edge 0.62 · cloud 0.74 · cloud better, PRS 0.31 → cloud" (and "· cut at 2,000 characters" for a cut prompt) */
+export function lensTitle(v: Verdict, truncated?: Truncation): string {
   const route = v.override ? `${v.route} (set in file)` : v.cascade ? 'edge, cloud if short' : v.route;
-  return `edge ${fixed(v.edge)} · cloud ${fixed(v.cloud)} · ${PARETO_SHORT[v.pareto]}, PRS ${fixed(v.prs)} → ${route}`;
+  const cut = truncated ? ` · ${cutNote(truncated)}` : '';
+  return `edge ${fixed(v.edge)} · cloud ${fixed(v.cloud)} · ${PARETO_SHORT[v.pareto]}, PRS ${fixed(v.prs)} → ${route}${cut}`;
 }
 
-export function lensTooltip(v: Verdict): string {
-  return `Predicted quality (PRS-weighted): edge ${fixed(v.edge)}, cloud ${fixed(v.cloud)}; ${PARETO_WORDS[v.pareto]}. Route: ${v.route}, ${v.why}. Click for the panel.`;
+export function lensTooltip(v: Verdict, truncated?: Truncation): string {
+  const cut = truncated ? ` Only part of the prompt was analysed: ${truncated.reason}.` : '';
+  return `Predicted quality (PRS-weighted): edge ${fixed(v.edge)}, cloud ${fixed(v.cloud)}; ${PARETO_WORDS[v.pareto]}. Route: ${v.route}, ${v.why}.${cut} Click for the panel.`;
+}
+
+/** The short note on a prompt the engine cut (Prediction.truncated): "cut at 2,000 characters". */
+export function cutNote(truncated: Truncation): string {
+  return `cut at ${truncated.at.toLocaleString('en-US')} characters`;
+}
+
+/** The diagnostic on the part of a prompt that is not analysed. */
+export function truncatedMessage(truncated: Truncation): string {
+  return `Only part of this prompt is analysed: ${truncated.reason}.`;
 }
 
 /** The hover of one word: its impact per metric, the cloud's advantage, the prompt's estimates, PRS and route. */
@@ -51,6 +63,9 @@ export function hoverMarkdown(
     '',
     `Prompt: edge **${fixed(verdict.edge)}** · cloud **${fixed(verdict.cloud)}** · PRS **${fixed(verdict.prs)}** · ${PARETO_WORDS[verdict.pareto]} → **${verdict.route}** (${escapeMarkdown(verdict.why)})`,
     '',
+    ...(prediction.truncated
+      ? [`**${cutNote(prediction.truncated)}**: ${escapeMarkdown(prediction.truncated.reason)}.`, '']
+      : []),
     "_Word impact: on the edge's predicted quality of the metric (logit units, against an average key word; + raises it). Cloud gain: how much more the word helps the cloud (+ favours the cloud). Edge, cloud: the prompt's predicted quality._",
   ];
   return lines.join('\n');

@@ -119,6 +119,9 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
         metric: metric.current,
         message: s.status === 'error' ? s.message : null,
         cached: predictors.engine?.cached ?? 0,
+        // The analysis in progress: prompts waiting for their time slice, and predictions made so far.
+        queued: predictors.engine?.queued ?? 0,
+        computed: predictors.engine?.computed ?? 0,
       };
     },
     generated: () => lastGenerated,

@@ -6,9 +6,10 @@ import * as vscode from 'vscode';
 import { GatewayClient, type GatewayPolicy } from '../../generation/gatewayClient';
 import { Ledger, type LedgerEntry, type LedgerStatus } from '../../generation/ledger';
 import { statusOf } from '../../generation/monthView';
-import { createBackend } from '../../backends/registry';
+import { createBackend, REQUIRED_SECRETS } from '../../backends/registry';
+import { RouteT2IError } from '../../router/errors';
 import type { Prediction } from '../../router/types';
-import type { Backend, BackendConfig, SecretSource } from '../../backends/types';
+import type { Backend, BackendConfig, BackendName, SecretSource } from '../../backends/types';
 import { PrsHistory, validatePolicy, type GenerationMode, type PolicyConfig } from '../../router/policy';
 import type { Secrets } from '../apiKeys/secrets';
 import { readLedgerEntries } from '../panel/records';
@@ -46,6 +47,26 @@ export function backendConfig(settings: Settings, name: string, side: 'edge' | '
 export function buildBackend(settings: Settings, side: 'edge' | 'cloud', secrets: SecretSource): Backend | undefined {
   const name = side === 'edge' ? settings.backends.edge : settings.backends.cloud;
   return name ? buildNamedBackend(settings, name, side, secrets) : undefined;
+}
+
+/**
+ * The edge and the cloud backend for a command that renders on both (Calibrate, Compare on Both), each with its API key
+ * stored: otherwise a typed error that names what to set. `purpose` ends "… renders … on both …" in the message.
+ */
+export async function bothBackends(
+  settings: Settings,
+  secrets: SecretSource,
+  purpose: string,
+): Promise<{ edge: Backend; cloud: Backend }> {
+  const edge = buildBackend(settings, 'edge', secrets);
+  const cloud = buildBackend(settings, 'cloud', secrets);
+  if (!edge || !cloud)
+    throw new RouteT2IError('no-backend', purpose, 'set "routet2i.backends.edge" and "routet2i.backends.cloud" first');
+  for (const b of [edge, cloud]) {
+    if (REQUIRED_SECRETS[b.name as BackendName] && !(await secrets.get(b.secretName!)))
+      throw new RouteT2IError('no-key', `${b.name}: no API key is stored`, 'run "RouteT2I: Set API Key"');
+  }
+  return { edge, cloud };
 }
 
 /** A backend by name on a side, with its settings from `routet2i.backends.settings` (a file's `backend:` front matter). */

@@ -19,6 +19,9 @@ export function workspaceDir(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
+/** At most one "predictions arrived" event per this many milliseconds. */
+const PREDICT_EVENT_MS = 200;
+
 export class PredictorHost implements vscode.Disposable {
   private current: PredictorState = { status: 'loading', modelDir: '' };
   private loading: Promise<CachedPredictor | undefined> | undefined;
@@ -29,6 +32,9 @@ export class PredictorHost implements vscode.Disposable {
   /** Prompts whose (asynchronous) prediction just arrived. */
   readonly onDidPredict = this.predicted.event;
   private predictSub: { dispose(): void } | undefined;
+  /** Prompts predicted since the last `onDidPredict`: a long analysis tells at most every PREDICT_EVENT_MS. */
+  private arrived: string[] = [];
+  private arrivedTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly config: Config,
@@ -60,14 +66,17 @@ export class PredictorHost implements vscode.Disposable {
     return this.loading;
   }
 
-  /** Cached, or computed now (lexical encoder); undefined while pending or before the predictor is ready. */
-  prediction(prompt: string): Prediction | undefined {
-    return this.engine?.prediction(prompt);
+  /**
+   * Cached, or computed now when this turn has time left; undefined while pending or before the predictor is ready.
+   * `signal` (AnalysedDocuments.signal) drops the queued work when the document changes.
+   */
+  prediction(prompt: string, signal?: AbortSignal): Prediction | undefined {
+    return this.engine?.prediction(prompt, signal);
   }
 
   /** Waits for the predictor and the prediction, whatever the encoder. */
-  async predict(prompt: string): Promise<Prediction | undefined> {
-    return (await this.ready())?.predict(prompt);
+  async predict(prompt: string, signal?: AbortSignal): Promise<Prediction | undefined> {
+    return (await this.ready())?.predict(prompt, signal);
   }
 
   /** Drops the engine and loads it again (new model folder, trust granted). */
@@ -78,6 +87,7 @@ export class PredictorHost implements vscode.Disposable {
 
   dispose(): void {
     this.generation++;
+    if (this.arrivedTimer) clearTimeout(this.arrivedTimer);
     this.predictSub?.dispose();
     this.engine?.dispose();
     this.emitter.dispose();
@@ -107,7 +117,7 @@ export class PredictorHost implements vscode.Disposable {
       }
       previous?.dispose();
       this.predictSub?.dispose();
-      this.predictSub = engine.onDidPredict((prompts) => this.predicted.fire(prompts));
+      this.predictSub = engine.onDidPredict((prompts) => this.tell(prompts));
       const ms = performance.now() - started;
       this.log.info(
         `Predictor "${engine.name}" loaded from ${dir} in ${ms.toFixed(0)} ms (${engine.predictor.file.encoder.id} encoder; metrics ${engine.predictor.metrics.map((m) => m.id).join(', ')})`,
@@ -132,6 +142,20 @@ export class PredictorHost implements vscode.Disposable {
     } finally {
       if (mine === this.generation) this.loading = undefined;
     }
+  }
+
+  /**
+   * Coalesces the engine's per-slice news: every feature redraws on it (lenses, heat, status, diagnostics), so a long
+   * analysis that told each slice would keep the renderer busy redrawing instead of answering the user.
+   */
+  private tell(prompts: string[]): void {
+    for (const p of prompts) if (this.arrived.length < 10_000) this.arrived.push(p);
+    this.arrivedTimer ??= setTimeout(() => {
+      this.arrivedTimer = undefined;
+      const batch = this.arrived;
+      this.arrived = [];
+      this.predicted.fire(batch);
+    }, PREDICT_EVENT_MS);
   }
 
   private set(state: PredictorState): void {

@@ -9,9 +9,37 @@ import { kindOfLanguage, promptAt, type DocKind, type DocPrompt, type DocPrompts
 export class AnalysedDocuments implements vscode.Disposable {
   readonly docs = new DocumentPrompts();
   private readonly disposables: vscode.Disposable[] = [];
+  /** Per open document, aborted when its text changes or it closes: work queued for an older version is dropped. */
+  private readonly versions = new Map<string, { version: number; controller: AbortController }>();
 
   constructor(private readonly config: Config) {
-    this.disposables.push(vscode.workspace.onDidCloseTextDocument((d) => this.docs.forget(d.uri.toString())));
+    this.disposables.push(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.docs.forget(d.uri.toString());
+        this.supersede(d.uri.toString());
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        // A feature that already asked for the new version's signal keeps it.
+        const key = e.document.uri.toString();
+        if (e.contentChanges.length && this.versions.get(key)?.version !== e.document.version) this.supersede(key);
+      }),
+    );
+  }
+
+  /** Aborted when the document's current version is superseded (an edit) or it closes. */
+  signal(doc: vscode.TextDocument): AbortSignal {
+    const key = doc.uri.toString();
+    const current = this.versions.get(key);
+    if (current && current.version === doc.version) return current.controller.signal;
+    current?.controller.abort();
+    const controller = new AbortController();
+    this.versions.set(key, { version: doc.version, controller });
+    return controller.signal;
+  }
+
+  private supersede(key: string): void {
+    this.versions.get(key)?.controller.abort();
+    this.versions.delete(key);
   }
 
   kind(doc: vscode.TextDocument): DocKind | undefined {
@@ -47,6 +75,7 @@ export class AnalysedDocuments implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const key of [...this.versions.keys()]) this.supersede(key);
     for (const d of this.disposables) d.dispose();
   }
 }

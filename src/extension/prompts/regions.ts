@@ -40,7 +40,8 @@ export function findPrompts(text: string, kind: DocKind, name: string): DocPromp
     for (const block of fencedBlocks(text)) {
       const part = parsePart(text.slice(block.start, block.end), 't2i', name, block.start, text);
       for (const p of part.prompts) out.prompts.push({ ...p, entry: { ...p.entry, id: `p${++n}` } });
-      out.errors.push(...part.errors);
+      // One by one: a spread of an unbounded list can overflow the stack.
+      for (const e of part.errors) out.errors.push(e);
     }
     return out;
   }

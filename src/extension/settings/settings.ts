@@ -127,7 +127,7 @@ const backendSettings: Guard<Partial<Record<BackendName, BackendConfig>>> = (v) 
   if (!v || typeof v !== 'object' || Array.isArray(v))
     return bad('an object of backend name → its settings ({"url": …, "model": …})');
   const out: Partial<Record<BackendName, BackendConfig>> = {};
-  for (const [name, cfg] of Object.entries(v)) {
+  for (const [name, cfg] of Object.entries(v as Record<string, unknown>)) {
     if (!isBackendName(name)) return bad(`backend names (${BACKEND_NAMES.join(', ')}) as keys, not "${name}"`);
     if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return bad(`an object of settings for "${name}"`);
     const secret = Object.keys(cfg).find((k) => SECRET_LIKE.includes(k));

@@ -50,6 +50,8 @@ export class StatusController implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument(() => this.later.schedule('status')),
       redraw.onDidChange(() => this.later.schedule('status')),
       predictors.onDidChange(() => this.updateLanguage()),
+      // The analysis moved on a slice: the busy mark follows whether prompts still wait.
+      predictors.onDidPredict(() => this.updateLanguage()),
       metric.onDidChange(() => this.updateLanguage()),
       config.onDidChange(() => this.updateLanguage()),
     );
@@ -108,7 +110,7 @@ export class StatusController implements vscode.Disposable {
         ? "team's month unreadable"
         : 'ledger unreadable';
     const p = this.documents.promptAt(editor.document, editor.selection.active);
-    const prediction = p && this.predictors.prediction(p.entry.prompt);
+    const prediction = p && this.predictors.prediction(p.entry.prompt, this.documents.signal(editor.document));
     let text: string;
     let tooltip: vscode.MarkdownString;
     if (p && prediction) {
@@ -190,7 +192,8 @@ export class StatusController implements vscode.Disposable {
       this.language.command = { title: 'Show Log', command: COMMANDS.showLog };
     } else {
       this.language.text = `RouteT2I: ${state.engine.name}${this.config.settings.heat.enabled ? ` · heat: ${metric}` : ' · heat off'}`;
-      this.language.busy = false;
+      // Busy while prompts wait for their time slice (a long or hostile file); the editor answers meanwhile.
+      this.language.busy = state.engine.queued > 0;
       this.language.severity = this.config.restricted
         ? vscode.LanguageStatusSeverity.Warning
         : vscode.LanguageStatusSeverity.Information;

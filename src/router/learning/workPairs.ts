@@ -7,6 +7,7 @@
  * Written whole on every addition (a temporary file, fsync, rename): a crash leaves the old file or the new one, never
  * half of one. The log is small (one line per distinct prompt), so rewriting it costs little.
  */
+import { writeFileAtomicSync } from '../atomicWrite';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RouteT2IError } from '../errors';
@@ -182,14 +183,5 @@ export class WorkPairsLog {
 }
 
 function write(file: string, pairs: readonly WorkPair[]): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, pairs.map((p) => JSON.stringify(p) + '\n').join(''));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, pairs.map((p) => JSON.stringify(p) + '\n').join(''), { mkdir: true });
 }

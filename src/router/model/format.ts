@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { atomicTempName } from '../atomicWrite';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { READ_LIMITS, readFileBounded } from '../boundedRead';
@@ -154,7 +155,7 @@ export async function saveModel(
   try {
     for (const [name, data] of contents) {
       const target = path.join(dir, name);
-      const tmp = tempName(target);
+      const tmp = atomicTempName(target);
       staged.push([tmp, target]);
       await writeFile(tmp, data);
     }
@@ -164,21 +165,6 @@ export async function saveModel(
   }
   for (const [tmp, target] of staged) await rename(tmp, target);
   return file;
-}
-
-function tempName(file: string): string {
-  return `${file}.${process.pid}.${Date.now()}.tmp`;
-}
-
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempName(file);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 function bad(dir: string, what: string, hint?: string): RouteT2IError {

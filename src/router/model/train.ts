@@ -277,7 +277,7 @@ export function trainNetwork(
   let bestEpoch = 0;
   let bestParams: Float64Array | undefined;
   let since = 0;
-  let epoch = 0;
+  let epoch: number;
   for (epoch = 1; epoch <= hp.maxEpochs; epoch++) {
     check();
     let trainLoss = 0;

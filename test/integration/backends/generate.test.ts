@@ -326,7 +326,10 @@ describe('routet2i generate (loopback servers)', function () {
   it('a missing key is a one-line error before anything is sent', async () => {
     const r = await cli([...base(), '--budget', '1'], { cwd, env: {} });
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), 'routet2i generate: openai: no API key: set OPENAI_API_KEY in the environment');
+    assert.equal(
+      r.stderr.trim(),
+      'routet2i generate: openai: no API key: set OPENAI_API_KEY in the environment [no-key]',
+    );
     assert.equal(comfy.server.requests.length + openai.server.requests.length, 0);
   });
 

@@ -41,7 +41,7 @@ describe('document analysis', function () {
   });
 
   it('maps heat to document ranges that cover exactly the coloured words', () => {
-    const engine = CachedPredictor.of(predictor);
+    const engine = CachedPredictor.of(predictor, { sliceMs: Infinity });
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     for (const metric of [VERDICT, 'quality', 'alignment']) {
       const heat = heatRanges(
@@ -74,7 +74,7 @@ describe('document analysis', function () {
   });
 
   it('draws only the prompts in the visible ranges', () => {
-    const engine = CachedPredictor.of(predictor);
+    const engine = CachedPredictor.of(predictor, { sliceMs: Infinity });
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     const second = prompts[1]!;
     const heat = heatRanges(
@@ -96,7 +96,7 @@ describe('document analysis', function () {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const engine = CachedPredictor.of(counting);
+    const engine = CachedPredictor.of(counting, { sliceMs: Infinity });
     const docs = new DocumentPrompts();
     const all = [{ start: 0, end: Number.MAX_SAFE_INTEGER }];
     const first = docs.of(doc(EXAMPLE, 1));
@@ -109,7 +109,7 @@ describe('document analysis', function () {
   });
 
   it('lists weak words at their document offsets, minus the ignored ones', () => {
-    const engine = CachedPredictor.of(predictor);
+    const engine = CachedPredictor.of(predictor, { sliceMs: Infinity });
     const { prompts } = new DocumentPrompts().of(doc(EXAMPLE));
     const weights = predictor.normalisation.weights;
     const all = prompts.flatMap((p) =>
@@ -177,7 +177,7 @@ describe('document analysis', function () {
   });
 
   it('keeps at most cacheSize predictions, dropping the least recently used', () => {
-    const engine = CachedPredictor.of(predictor, 2);
+    const engine = CachedPredictor.of(predictor, { cacheSize: 2, sliceMs: Infinity });
     const first = engine.prediction('one')!;
     engine.prediction('two');
     engine.prediction('one');

@@ -14,7 +14,7 @@ describe('heat latency on a 200-prompt file', function () {
 
   it('redraws after an edit by predicting only the edited prompt and colouring only the prompts in view', async () => {
     const predictor = await Predictor.load(defaultModelDir());
-    const engine = CachedPredictor.of(predictor);
+    const engine = CachedPredictor.of(predictor, { sliceMs: Infinity });
     const docs = new DocumentPrompts();
     let text = longPromptFile(200);
     const weights = predictor.normalisation.weights;
