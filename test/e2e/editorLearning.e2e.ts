@@ -1,12 +1,13 @@
 // Calibration that learns from work, in the real editor: a calibration run adds its measurements to the workspace's
-// pairs log; with `routet2i.learning.retrainEvery` reached, a background retrain compares a candidate with the predictor
-// in use on the same folds and, since the candidate routes this pair better by the margin, switches to it by itself and
-// says so. Compare on Both then renders one of those prompts on both sides with one seed and measures it again: its line
-// in the log gains a measurement instead of a duplicate.
+// pairs log; with enough prompts for the promotion rule's folds, the predictor trained on them is a candidate like any
+// background retrain: compared with the predictor in use on the same folds, and since it routes this pair better by the
+// margin, it takes over by itself and the editor says so (one rule, one order: no second predictor trained on the same
+// pairs races it). Compare on Both then renders one of those prompts on both sides with one seed, and a cascade that
+// escalates measures another again: their lines in the log gain a measurement instead of a duplicate.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configureLoopbackModels, useLoopbackModels, WORKSPACES } from './editorHelpers';
+import { clickWord, configureLoopbackModels, useLoopbackModels, WORKSPACES } from './editorHelpers';
 import { useSession } from './harness/session';
 
 const SUBJECTS = [
@@ -28,10 +29,7 @@ const SCENES = [
 const STYLES = ['photo', 'oil painting'];
 const prompts = [...SUBJECTS, ...SCENES].flatMap((p) => STYLES.map((s) => `${p}, ${s}`));
 
-// Skipped until its design is fixed (noted on issue 10): calibration switches to its own predictor trained on the same
-// pairs before the background retrain compares with it, so the retrain is never better by the margin and the scenario
-// waits for a notification that cannot come; it also expects the retired DALL·E 3 as the cloud model.
-describe.skip('calibration that learns from work', function () {
+describe('calibration that learns from work', function () {
   const models = useLoopbackModels({
     // The edge renders people badly (dark), everything else as well as the cloud: a pair with something to learn.
     edge: (p) => (/portrait|woman|hands|man|child/.test(p) ? [40, 30, 25] : [185, 175, 160]),
@@ -73,7 +71,7 @@ describe.skip('calibration that learns from work', function () {
           l.count === 1 &&
           l.via[0] === 'calibration' &&
           l.models.edge.startsWith('openai-compatible:') &&
-          l.models.cloud === 'openai:dall-e-3' &&
+          l.models.cloud === 'openai:gpt-image-2.6-flare' &&
           l.labels.kind === 'scorer',
       ),
     );
@@ -81,7 +79,7 @@ describe.skip('calibration that learns from work', function () {
       s.server.workspace,
       '.routet2i',
       'models',
-      `learned-${lines[0].models.edge.replace(/[^\w.-]+/g, '_')}--openai_dall-e-3-${prompts.length}`,
+      `learned-${lines[0].models.edge.replace(/[^\w.-]+/g, '_')}--openai_gpt-image-2.6-flare-${prompts.length}`,
     );
     assert.ok(existsSync(join(learned, 'model.json')), learned);
     const card = JSON.parse(readFileSync(join(learned, 'model.json'), 'utf8'));
@@ -110,5 +108,25 @@ describe.skip('calibration that learns from work', function () {
     const first = after.find((l) => l.prompt === prompts[0]);
     assert.equal(first.count, 2);
     assert.deepEqual(first.via, ['calibration', 'compare']);
+
+    // A cascade that escalates measured both sides too: the prompt's measurement joins the log.
+    await s.workbench.setSetting('routet2i.policy.mode', 'cascade');
+    await s.workbench.setSetting('routet2i.policy.cascadeThreshold', 1);
+    await s.workbench.setSetting('routet2i.policy.cloudShare', 1);
+    await s.workbench.openFile('learning.t2i');
+    await clickWord(s.page, 'lighthouse');
+    await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
+    await s.workbench.outputChannel('RouteT2I', /Pairs log: 1 measurement of .* from cascade/, 180_000);
+    const measurements = (ls: Array<{ count: number }>) => ls.reduce((a, l) => a + l.count, 0);
+    const escalated = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(measurements(escalated), measurements(after) + 1);
+    assert.ok(
+      escalated.some((l) => l.prompt.startsWith('a lighthouse at dusk') && l.via.includes('cascade')),
+      JSON.stringify(escalated.filter((l) => l.via.includes('cascade'))),
+    );
+    await s.screenshot('cascade-escalation-measured');
   });
 });
