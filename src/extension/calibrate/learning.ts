@@ -200,7 +200,8 @@ export class WorkLearning implements vscode.Disposable {
     const rule = this.rule();
     const state = this.readState(folder);
     if (!retrainDue(total, state[`${modelPairKey(models)} ${labelSourceKey(labels)}`] ?? 0, rule)) return;
-    this.startRetrain(folder, models, labels, total, 'due');
+    // The retrain logs its own failures: nothing to catch here.
+    void this.startRetrain(folder, models, labels, total, 'due');
   }
 
   /** Starts a retrain and compare (undefined when the pair has too few prompts for the folds). */
@@ -248,8 +249,12 @@ export class WorkLearning implements vscode.Disposable {
     const running = this.retrain(request, folder).finally(() => {
       this.running = undefined;
       // Measurements that came in while it ran may have made the next one due.
-      const now = this.counts(models, labels).measurements;
-      if (now > total) this.maybeRetrain(models, labels, now);
+      try {
+        const now = this.counts(models, labels).measurements;
+        if (now > total) this.maybeRetrain(models, labels, now);
+      } catch (error) {
+        this.log.error(`Pairs log: ${(error as Error).message}`);
+      }
     });
     this.running = running;
     return running;
