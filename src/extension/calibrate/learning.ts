@@ -246,7 +246,7 @@ export class WorkLearning implements vscode.Disposable {
     this.log.info(
       `Learning: ${total} measurements of ${modelPairKey(models)} (${why === 'due' ? `${rule.every} new since the last retrain` : 'a calibration run'}): retraining in the background and comparing with the predictor in use on ${rule.folds} folds (seed ${rule.seed})`,
     );
-    const running = this.retrain(request, folder).finally(() => {
+    const running = this.retrain(request, folder, total).finally(() => {
       this.running = undefined;
       // Measurements that came in while it ran may have made the next one due.
       try {
@@ -260,11 +260,19 @@ export class WorkLearning implements vscode.Disposable {
     return running;
   }
 
-  private async retrain(request: RetrainRequest, folder: string): Promise<void> {
+  private async retrain(request: RetrainRequest, folder: string, total: number): Promise<void> {
     let result: RetrainResult;
     try {
       result = await runWorker(this.workerFile, request);
     } catch (error) {
+      if (error instanceof RouteT2IError && error.code === 'no-gap') {
+        // Nothing to route on this pair's labels yet: a decision (keep), not a failure.
+        const reason = `the predictor in use stays: ${error.message}`;
+        this.log.info(`Learning: ${reason}`);
+        this.last = { promote: false, reason, measurements: total };
+        this.emitter.fire(this.last);
+        return;
+      }
       this.log.error(`Learning: the retrain failed: ${(error as Error).message}`);
       return;
     }
