@@ -48,6 +48,7 @@ export const CORE_COMMANDS: Record<string, CommandSpec> = {
   [COMMANDS.chooseMetric]: { run: (core) => core.chooseMetric() },
   [COMMANDS.toggleHeat]: { run: (core) => core.toggleHeat() },
   [COMMANDS.setApiKey]: { run: (core, backend) => core.setApiKey(typeof backend === 'string' ? backend : undefined) },
+  [COMMANDS.setGatewayKey]: { run: (core) => core.setGatewayKey() },
   [COMMANDS.calibrate]: { blocked: restricted('calibrate'), run: (core) => core.calibrate() },
   [COMMANDS.uncalibratedHelp]: { run: (core) => core.uncalibratedHelp() },
   [COMMANDS.useCascadeMode]: { blocked: restricted('change the routing mode'), run: (core) => core.useCascadeMode() },

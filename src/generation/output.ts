@@ -56,6 +56,8 @@ export interface SidecarContext {
   negative?: string;
   source?: unknown;
   predicted?: { edge: Record<string, number>; cloud: Record<string, number>; prs: number; pareto: string };
+  /** The gateway that routed and rendered it (its address and request id), where one did. */
+  gateway?: { url: string; id: string; key?: string };
 }
 
 export interface SavedFiles {
@@ -113,6 +115,7 @@ export function sidecar(
     image: files.image,
     mime: r.mime,
     createdAt: now.toISOString(),
+    ...(ctx.gateway ? { gateway: ctx.gateway } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { BackendError } from '../backends/errors';
 import type { Backend, GenerationRequest } from '../backends/types';
 import { Dispatcher, type DispatchItem, type DispatchOutcome } from '../generation/dispatcher';
 import { forKey, type GatewayStore, type KeyLimit } from '../generation/ledgerStore';
+import { monthView } from '../generation/monthView';
 import type { RequestDefaults } from '../generation/request';
 import { CancelledError, RouteT2IError } from '../router/errors';
 import {
@@ -29,6 +30,7 @@ import { ApiError, invalid, parseImagesRequest } from './openai';
  *   POST /v1/images/generations   OpenAI Images in, OpenAI Images out (b64_json), plus a `routet2i` object
  *   POST /v1/route                the prediction and route of one prompt or a list (as `routet2i route --json`)
  *   GET  /v1/ledger               this month (as `routet2i ledger --json`), and the caller's key
+ *   GET  /v1/policy               the policy and α's PRS history, for an editor's verdicts
  *   GET  /healthz, GET /metrics   liveness (the store answers) and Prometheus text
  */
 
@@ -381,14 +383,32 @@ export function createGateway(o: GatewayOptions): Gateway {
   const ledger = async (res: ServerResponse, key: GatewayKey | undefined): Promise<Handled> => {
     const m = await o.store.month();
     const k = key ? await o.store.keyStatus({ id: key.id, cap: key.monthlyCap }) : undefined;
-    const finite = (x: number) => (Number.isFinite(x) ? x : null);
+    // Exactly `routet2i ledger --json`'s shape (one function builds both), plus the caller's key.
     sendJson(res, 200, {
-      ledger: o.store.ledger.where,
-      ...m.status,
-      left: finite(m.status.left),
-      entries: m.entries,
-      reservations: m.reservations,
-      ...(k ? { key: { ...k, left: finite(k.left) } } : {}),
+      ...monthView(o.store.ledger.where, m),
+      ...(k ? { key: { ...k, left: Number.isFinite(k.left) ? k.left : null } } : {}),
+    });
+    return { status: 200, outcome: 'ok' };
+  };
+
+  /**
+   * The team's policy as this gateway applies it, for an editor's verdicts: the budget, the cap, the cloud's price,
+   * and α with the PRS history it is calibrated on (the store's, read through the same cache as routing).
+   */
+  const policy = async (res: ServerResponse): Promise<Handled> => {
+    const past = await history();
+    sendJson(res, 200, {
+      mode: o.mode,
+      budget: o.policy.cloudShare,
+      monthlyCap: o.policy.monthlyCap,
+      fallback: o.fallback,
+      edge: o.edge?.name ?? null,
+      cloud: o.cloud?.name ?? null,
+      cloudPrice: o.cloud
+        ? o.cloud.estimateCost({ prompt: '', width: o.defaults.width ?? 1024, height: o.defaults.height ?? 1024 })
+        : 0,
+      alpha: calibrateAlpha(past, o.policy.cloudShare),
+      history: past,
     });
     return { status: 200, outcome: 'ok' };
   };
@@ -396,7 +416,14 @@ export function createGateway(o: GatewayOptions): Gateway {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
-    const endpoint = ['/v1/images/generations', '/v1/route', '/v1/ledger', '/healthz', '/metrics'].includes(path)
+    const endpoint = [
+      '/v1/images/generations',
+      '/v1/route',
+      '/v1/ledger',
+      '/v1/policy',
+      '/healthz',
+      '/metrics',
+    ].includes(path)
       ? path
       : 'other';
     const abort = new AbortController();
@@ -448,6 +475,10 @@ export function createGateway(o: GatewayOptions): Gateway {
         allow('GET');
         key = authenticate(req);
         done = await ledger(res, key);
+      } else if (path === '/v1/policy') {
+        allow('GET');
+        key = authenticate(req);
+        done = await policy(res);
       } else {
         throw new ApiError(404, `no such endpoint: ${req.method} ${path}`, 'invalid_request_error', 'not_found');
       }

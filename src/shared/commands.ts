@@ -10,6 +10,7 @@ export const COMMANDS = {
   chooseMetric: 'routet2i.chooseMetric',
   toggleHeat: 'routet2i.toggleHeat',
   setApiKey: 'routet2i.setApiKey',
+  setGatewayKey: 'routet2i.setGatewayKey',
   openPanel: 'routet2i.openPanel',
   calibrate: 'routet2i.calibrate',
   uncalibratedHelp: 'routet2i.uncalibratedHelp',

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadGenerationConfig } from '../../generation/config';
 import { Ledger, monthKey, type LedgerEntry, type Reservation } from '../../generation/ledger';
+import { monthView } from '../../generation/monthView';
 import { UsageError } from '../../router/errors';
 import { parseCommandArgs } from '../args';
 import { money, table } from '../format';
@@ -44,7 +45,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const loaded = await loadGenerationConfig(values.config, io.cwd);
   const file = values.ledger ? path.resolve(io.cwd, values.ledger) : loaded.ledgerFile;
   const ledger = Ledger.at({ file, monthlyCap: loaded.config.monthlyCap ?? null });
-  const out: Record<string, unknown> = { file };
+  // What --repair and --reconcile did, then the month (the view GET /v1/ledger answers too).
+  const out: Record<string, unknown> = {};
 
   if (values.repair) {
     const repaired = await ledger.repair();
@@ -80,9 +82,11 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
   const month = values.month ?? monthKey(new Date());
   const { status, entries, reservations } = await ledger.details(month);
-  Object.assign(out, { ...status, left: Number.isFinite(status.left) ? status.left : null, entries, reservations });
   if (values.json) {
-    writeLine(io.stdout, JSON.stringify(out, null, 2));
+    writeLine(
+      io.stdout,
+      JSON.stringify({ ...monthView(ledger.where, { status, entries, reservations }), ...out }, null, 2),
+    );
     return 0;
   }
   writeLine(io.stdout, `${file}`);

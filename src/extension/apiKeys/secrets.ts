@@ -15,16 +15,58 @@ const LABELS: Record<BackendName, string> = {
   bfl: 'Black Forest Labs',
 };
 
-export class Secrets implements SecretSource {
+/** Where the key of a RouteT2I gateway (`routet2i.gateway.url`) is kept: the gateway's own key, not a provider's. */
+export const GATEWAY_SECRET = 'ROUTET2I_GATEWAY_KEY';
+
+export class Secrets implements SecretSource, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** The gateway key was stored or removed (the team's month is read again with it). */
+  readonly onDidChangeGatewayKey = this.changed.event;
+
   constructor(
     private readonly storage: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
+  dispose(): void {
+    this.changed.dispose();
+  }
+
   get(name: string): Promise<string | undefined> {
     // Only the names the backends read are handed out.
     if (!Object.values(SECRET_NAMES).includes(name)) return Promise.resolve(undefined);
     return Promise.resolve(this.storage.get(name));
+  }
+
+  /** The gateway key, for the gateway client alone (backends never see it). */
+  gatewayKey(): Promise<string | undefined> {
+    return Promise.resolve(this.storage.get(GATEWAY_SECRET));
+  }
+
+  /** "Set Gateway Key": type the gateway's key (masked); an empty key removes the stored one. */
+  async setGatewayKey(): Promise<boolean> {
+    const stored = Boolean(await this.storage.get(GATEWAY_SECRET));
+    const value = await vscode.window.showInputBox({
+      title: 'RouteT2I: Gateway Key',
+      prompt: `The key of the RouteT2I gateway in "routet2i.gateway.url", stored in VS Code's secret storage; sent only over https or to this machine, never in settings or logs.${stored ? ' A key is stored: leave empty to remove it.' : ''}`,
+      password: true,
+      ignoreFocusOut: true,
+      placeHolder: 'gateway key',
+      validateInput: (v) =>
+        /\s/.test(v.trim()) ? 'A key has no spaces inside' : /[\r\n]/.test(v) ? 'A key is one line' : undefined,
+    });
+    if (value === undefined) return false;
+    if (value.trim() === '') {
+      await this.storage.delete(GATEWAY_SECRET);
+      this.log.info('Gateway key removed from the secret storage');
+      void vscode.window.showInformationMessage('RouteT2I: the gateway key was removed.');
+    } else {
+      await this.storage.store(GATEWAY_SECRET, value.trim());
+      this.log.info(`Gateway key stored in the secret storage (${GATEWAY_SECRET})`);
+      void vscode.window.showInformationMessage("RouteT2I: the gateway key is stored in VS Code's secret storage.");
+    }
+    this.changed.fire();
+    return true;
   }
 
   /** "Set API Key": pick a backend, type its key (masked); an empty key removes the stored one. */

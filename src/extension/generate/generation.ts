@@ -5,12 +5,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Dispatcher, type DispatchEvent, type DispatchItem, type DispatchOutcome } from '../../generation/dispatcher';
 import { Ledger } from '../../generation/ledger';
-import { saveOutcome } from '../../generation/output';
+import { GatewayError, gatewayOutcome, type GatewayClient } from '../../generation/gatewayClient';
+import { saveOutcome, type SidecarContext } from '../../generation/output';
 import { fileBackend, REQUIRED_SECRETS } from '../../backends/registry';
 import type { Backend, BackendName, QualityScorer } from '../../backends/types';
 import { CancelledError, RouteT2IError } from '../../router/errors';
 import type { Metric } from '../../router/metrics';
-import type { Prediction, Scores, Side } from '../../router/types';
+import type { Scores, Side } from '../../router/types';
 import type { LabelSource } from '../../router/learning/labelSource';
 import { scorerLabels } from '../calibrate/learning';
 import type { Config } from '../settings/config';
@@ -78,16 +79,24 @@ export class Generator implements vscode.Disposable {
           ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
           : `generation failed: ${(error as Error).message}`;
       this.log.error(message);
+      const code = (error as RouteT2IError).code;
+      const gateway = error instanceof GatewayError;
       const actions =
-        (error as RouteT2IError).code === 'no-key'
+        code === 'no-key'
           ? ['Set API Key']
-          : (error as RouteT2IError).code === 'no-backend' || (error as RouteT2IError).code === 'config'
-            ? ['Open Settings']
-            : [];
+          : code === 'gateway-auth'
+            ? ['Set Gateway Key']
+            : code === 'no-backend' || code === 'config' || code === 'gateway-config' || code === 'gateway-unavailable'
+              ? ['Open Settings']
+              : [];
       void vscode.window.showErrorMessage(`RouteT2I: ${message}`, ...actions).then((choice) => {
         if (choice === 'Set API Key') void vscode.commands.executeCommand(COMMANDS.setApiKey);
+        if (choice === 'Set Gateway Key') void vscode.commands.executeCommand(COMMANDS.setGatewayKey);
         if (choice === 'Open Settings')
-          void vscode.commands.executeCommand('workbench.action.openSettings', 'routet2i.backends');
+          void vscode.commands.executeCommand(
+            'workbench.action.openSettings',
+            gateway ? 'routet2i.gateway' : 'routet2i.backends',
+          );
       });
       return [];
     }
@@ -103,6 +112,8 @@ export class Generator implements vscode.Disposable {
       );
     }
     const { doc, prompts } = await this.promptsOf(target);
+    const gateway = await this.policy.gatewayClient();
+    if (gateway) return this.runOnGateway(gateway, doc, prompts, force);
     const settings = config.settings;
     const edge = force === 'cloud' ? undefined : this.backend('edge');
     const cloud = force === 'edge' ? undefined : this.backend('cloud');
@@ -142,15 +153,7 @@ export class Generator implements vscode.Disposable {
     }
     const engine = await this.predictors.ready();
     if (!engine) throw new RouteT2IError('no-model', 'the predictor is not loaded (see the RouteT2I log)');
-    const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
-    const base = folder?.uri.fsPath ?? (doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined);
-    if (!base)
-      throw new RouteT2IError(
-        'no-folder',
-        'there is no folder to save images in',
-        'open a folder, or save the prompt file first',
-      );
-    const outDir = path.resolve(base, settings.generation.outputFolder);
+    const outDir = this.outputFolder(doc);
     const docName = path.basename(doc.uri.path);
     const now = new Date();
     const items = await Promise.all(
@@ -247,11 +250,13 @@ export class Generator implements vscode.Disposable {
                       ...(g.item.request.seed !== undefined ? { seed: g.item.request.seed } : {}),
                     });
                   if (shown.get(o.id) !== o.plan.action) differ++;
-                  const saved = await this.save(o, g.prompt, g.item.prediction, outDir, {
+                  const p = g.item.prediction;
+                  const saved = await this.save(o, g.prompt, outDir, {
                     mode,
                     budget: policy.cloudShare,
                     alpha,
                     where,
+                    ...(p ? { predicted: { edge: p.edge, cloud: p.cloud, prs: p.prs, pareto: p.pareto } } : {}),
                   });
                   if (saved) {
                     done.push(saved);
@@ -282,6 +287,117 @@ export class Generator implements vscode.Disposable {
       void vscode.window.showWarningMessage(`RouteT2I: ${summary}`, 'Show Log').then((c) => c && this.log.show(true));
     else void vscode.window.showInformationMessage(`RouteT2I: ${summary}`);
     return done;
+  }
+
+  /**
+   * Generate through a gateway: each prompt is sent to its /v1/images/generations (model auto, the forced side, a
+   * `# route:` side, or the file's `backend:`), and the gateway's image, route, why and cost are saved like a local
+   * generation's. The gateway books the money and records α's history; nothing is booked here.
+   */
+  private async runOnGateway(
+    gateway: GatewayClient,
+    doc: vscode.TextDocument,
+    prompts: DocPrompt[],
+    force?: Side,
+  ): Promise<Generated[]> {
+    const settings = this.config.settings;
+    const where = vscode.workspace.asRelativePath(doc.uri);
+    const outDir = this.outputFolder(doc);
+    const docName = path.basename(doc.uri.path);
+    const now = new Date();
+    const jobs = prompts.map((p) => {
+      const wanted = fileBackend(p.settings.backend, where);
+      const model = wanted && (!force || wanted.side === force) ? wanted.name : (force ?? p.override?.side ?? 'auto');
+      return { p, model, id: outputStem(docName, p.entry.id, now), request: requestFor(p, settings.generation, where) };
+    });
+    const done: Generated[] = [];
+    const said: string[] = [];
+    let failed = 0;
+    let stop: unknown;
+    const total = jobs.length;
+    const label = total === 1 ? `prompt ${jobs[0]!.p.entry.id}` : `${total} prompts`;
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `RouteT2I: generating ${label} through the gateway`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          for (const job of jobs) {
+            progress.report({ message: `${job.p.entry.id}: ${job.model}…` });
+            this.log.info(`${job.p.entry.id}: asking the gateway ${gateway.where} (model ${job.model})`);
+            const started = Date.now();
+            let reply;
+            try {
+              reply = await gateway.generate(job.request, job.model, abort.signal);
+            } catch (error) {
+              if (error instanceof CancelledError) throw error;
+              // A refused prompt is that prompt's; anything else (key, cap, the gateway gone) stops the batch.
+              if (total > 1 && error instanceof GatewayError && error.code === 'gateway-refused') {
+                this.log.error(`${job.p.entry.id}: ${error.message}`);
+                failed++;
+                continue;
+              }
+              stop = error;
+              break;
+            }
+            const r = reply.routet2i;
+            const saved = await this.save(
+              gatewayOutcome(job.id, job.request, reply, Date.now() - started),
+              job.p,
+              outDir,
+              {
+                mode: r.mode,
+                budget: this.policy.view().config.cloudShare,
+                alpha: r.alpha,
+                where,
+                predicted: { edge: r.predicted.edge, cloud: r.predicted.cloud, prs: r.prs, pareto: r.pareto },
+                gateway: { url: gateway.where, id: r.id, ...(r.key ? { key: r.key } : {}) },
+              },
+            );
+            if (saved) {
+              done.push(saved);
+              said.push(`${r.route}: ${r.why}`);
+            }
+            progress.report({ increment: 100 / total });
+          }
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    await this.policy.refresh();
+    if (done.length) this.emitter.fire(done);
+    if (stop && !done.length) throw stop as Error;
+    if (stop) {
+      failed += total - done.length - failed;
+      this.log.error(`Gateway: ${(stop as Error).message}`);
+    }
+    const spent = done.reduce((a, d) => a + d.cost, 0);
+    const edgeCount = done.filter((d) => d.route === 'edge').length;
+    const why = done.length === 1 ? ` — ${said[0]}` : '';
+    const summary = `${done.length} image${done.length === 1 ? '' : 's'} through the gateway (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''} → ${vscode.workspace.asRelativePath(outDir)}${why}`;
+    this.log.info(`Generation finished: ${summary}`);
+    if (failed)
+      void vscode.window.showWarningMessage(`RouteT2I: ${summary}`, 'Show Log').then((c) => c && this.log.show(true));
+    else void vscode.window.showInformationMessage(`RouteT2I: ${summary}`);
+    return done;
+  }
+
+  /** The folder images are saved in: the output folder of the prompt's workspace folder (or beside a loose file). */
+  private outputFolder(doc: vscode.TextDocument): string {
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
+    const base = folder?.uri.fsPath ?? (doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined);
+    if (!base)
+      throw new RouteT2IError(
+        'no-folder',
+        'there is no folder to save images in',
+        'open a folder, or save the prompt file first',
+      );
+    return path.resolve(base, this.config.settings.generation.outputFolder);
   }
 
   private backend(side: 'edge' | 'cloud'): Backend | undefined {
@@ -371,28 +487,32 @@ export class Generator implements vscode.Disposable {
   private async save(
     o: DispatchOutcome,
     p: DocPrompt,
-    prediction: Prediction | undefined,
     outDir: string,
-    ctx: { mode: string; budget: number; alpha: number; where: string },
+    ctx: {
+      mode: string;
+      budget: number;
+      alpha: number;
+      where: string;
+      predicted?: SidecarContext['predicted'];
+      gateway?: SidecarContext['gateway'];
+    },
   ): Promise<Generated | undefined> {
     if (!o.result || !o.route) {
       this.log.error(`${p.entry.id}: no image — ${o.why.replace(/^no image: /, '')}`);
       return undefined;
     }
-    const predicted = prediction;
     const files = await saveOutcome(outDir, o, {
       mode: ctx.mode,
       budget: ctx.budget,
       alpha: ctx.alpha,
       ...(p.entry.negative ? { negative: p.entry.negative } : {}),
       source: { file: ctx.where, start: p.start, end: p.end, line: p.entry.source.line, prompt: p.entry.id },
-      ...(predicted
-        ? { predicted: { edge: predicted.edge, cloud: predicted.cloud, prs: predicted.prs, pareto: predicted.pareto } }
-        : {}),
+      ...(ctx.predicted ? { predicted: ctx.predicted } : {}),
+      ...(ctx.gateway ? { gateway: ctx.gateway } : {}),
     });
     const seconds = ((o.result.timings.totalMs ?? 0) / 1000).toFixed(1);
     this.log.info(
-      `${p.entry.id}: ${o.route} (${o.result.backend}, ${o.result.model}) in ${seconds} s, ${money(o.cost)} → ${vscode.workspace.asRelativePath(files.image)}; ${o.why}`,
+      `${p.entry.id}: ${o.route} (${o.result.backend}, ${o.result.model})${ctx.gateway ? ` via the gateway` : ''} in ${seconds} s, ${money(o.cost)} → ${vscode.workspace.asRelativePath(files.image)}; ${o.why}`,
     );
     if (this.config.settings.generation.openImage) {
       await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(files.image), {

@@ -30,7 +30,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
     return d;
   };
   const predictors = own(new PredictorHost(config, log));
-  const secrets = new Secrets(ctx.extension.secrets, log);
+  const secrets = own(new Secrets(ctx.extension.secrets, log));
   const metric = own(new MetricChoice(ctx.extension.workspaceState, config, predictors, log));
   const policy = own(new PolicyState(ctx.extension, config, predictors, secrets, log));
   const documents = own(new AnalysedDocuments(config));
@@ -190,6 +190,7 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
       log.info(`Token heat ${next ? 'on' : 'off'}`);
     },
     setApiKey: (backend) => secrets.setApiKey(backend),
+    setGatewayKey: () => secrets.setGatewayKey(),
     calibrate: () => calibration.run(),
     compareOnBoth: () => compare.run(),
     uncalibratedHelp: () => uncalibrated.help(),

@@ -13,6 +13,8 @@ export interface Core extends vscode.Disposable {
   chooseMetric(): Promise<void>;
   toggleHeat(): Promise<void>;
   setApiKey(backend?: string): Promise<boolean>;
+  /** Stores or removes the key of the gateway in `routet2i.gateway.url`. */
+  setGatewayKey(): Promise<boolean>;
   calibrate(): Promise<void>;
   /** Renders the prompt at the cursor on both sides with one seed, measured, shown side by side, learned from. */
   compareOnBoth(): Promise<unknown>;

@@ -10,7 +10,7 @@ import type { PredictorHost } from '../predictor/predictorHost';
 import type { Redraw } from '../lifecycle/redraw';
 import { KeyedDebouncer } from '../lifecycle/debounce';
 import type { Generator } from '../generate/generation';
-import { readGallery, readLedgerEntries } from './records';
+import { readGallery } from './records';
 import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem, PanelServices } from './services';
 import { pairInUse } from '../calibrate/uncalibrated';
 import { pairState } from './pairState';
@@ -105,14 +105,15 @@ export class CoreServices implements PanelServices, vscode.Disposable {
       month,
       cloudShare: {
         used: thisMonth.length ? cloud / thisMonth.length : 0,
-        budget: settings.policy.cloudShare,
+        budget: policy.view().config.cloudShare,
         images: { edge, cloud },
         ...(status ? { cascade: status.cascade } : {}),
       },
       money: {
         spent: status?.spent ?? 0,
         reserved: status?.reserved ?? 0,
-        cap: settings.policy.monthlyCap,
+        // Through a gateway, the team's cap; else this workspace's (the ledger read with it).
+        cap: status ? status.cap : settings.policy.monthlyCap,
         left:
           status && Number.isFinite(status.left)
             ? status.left
@@ -121,7 +122,7 @@ export class CoreServices implements PanelServices, vscode.Disposable {
               : settings.policy.monthlyCap,
         currency: 'USD',
       },
-      latest: (await readLedgerEntries(policy.ledgerFile, month)).slice(0, 20),
+      latest: (await policy.latestEntries(month)).slice(0, 20),
     };
   }
 

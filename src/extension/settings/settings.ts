@@ -38,6 +38,8 @@ export interface Settings {
   calibration: { metrics: Metric[] | null };
   /** The promotion rule's settings (src/router/learning/promotion.ts, docs/calibration.md). */
   learning: { retrainEvery: number; switchMargin: number };
+  /** A RouteT2I gateway to generate through ('' for none): its month and policy replace this workspace's. */
+  gateway: { url: string };
 }
 
 /** What VS Code's `inspect()` tells about one key (only the fields we use). */
@@ -140,6 +142,22 @@ const folder: Guard<string> = (v) => {
   if (typeof v !== 'string' || v.trim() === '') return bad('a folder path');
   return ok(v.trim());
 };
+/** A gateway's address: '' (none), or an http(s) URL with no user or password in it (the key is a secret). */
+const gatewayUrl: Guard<string> = (v) => {
+  if (typeof v !== 'string') return bad('"" (none) or the gateway\'s http(s) address');
+  const t = v.trim();
+  if (!t) return ok('');
+  let u: URL;
+  try {
+    u = new URL(t);
+  } catch {
+    return bad('"" (none) or the gateway\'s http(s) address, e.g. "http://127.0.0.1:8787"');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad('an http(s) address');
+  if (u.username || u.password)
+    return bad('an address without a user or password (RouteT2I: Set Gateway Key stores the key)');
+  return ok(t);
+};
 const metricsList: Guard<Metric[] | null> = (v) => {
   if (v === null) return ok(null);
   try {
@@ -189,6 +207,8 @@ export const SPECS = {
   'calibration.metrics': { default: null as Metric[] | null, guard: metricsList },
   'learning.retrainEvery': { default: 20, guard: num(1, 100000, true), restricted: true },
   'learning.switchMargin': { default: 0.02, guard: num(0, 0.5), restricted: true },
+  // Where generation and money go: an untrusted workspace must not move them (nor where a key is sent).
+  'gateway.url': { default: '', guard: gatewayUrl, restricted: true, quiet: true },
 } satisfies Record<string, Spec<unknown>>;
 
 export type SettingKey = keyof typeof SPECS;
@@ -284,6 +304,7 @@ export function readSettings(
     },
     calibration: { metrics: v['calibration.metrics'] },
     learning: { retrainEvery: v['learning.retrainEvery'], switchMargin: v['learning.switchMargin'] },
+    gateway: { url: v['gateway.url'] },
   };
   return { settings, problems, ignored };
 }

@@ -100,7 +100,13 @@ export class StatusController implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !this.documents.isAnalysed(editor.document)) return this.hide();
     const month = this.policy.status;
-    const budget = month ? budgetText(month) : 'ledger unreadable';
+    // Through a gateway the money is the team's, and says so.
+    const team = this.policy.gatewayUrl !== undefined;
+    const budget = month
+      ? `${team ? 'team ' : ''}${budgetText(month)}`
+      : team
+        ? "team's month unreadable"
+        : 'ledger unreadable';
     const p = this.documents.promptAt(editor.document, editor.selection.active);
     const prediction = p && this.predictors.prediction(p.entry.prompt);
     let text: string;
@@ -148,9 +154,14 @@ export class StatusController implements vscode.Disposable {
   private budgetLine(): string {
     const policy = this.policy;
     const month = policy.status;
-    if (!month) return `Money: the ledger cannot be read (${policy.ledgerProblem ?? 'unknown'}).`;
+    const gateway = policy.gatewayUrl;
+    if (!month)
+      return `Money: ${gateway ? `the gateway's month cannot be read` : 'the ledger cannot be read'} (${policy.ledgerProblem ?? 'unknown'}).`;
     const cap = month.cap === null ? 'no monthly cap' : `cap ${money(month.cap)}, ${money(month.left)} left`;
-    return `This month (${month.month}): ${money(month.spent)} spent${month.reserved ? `, ${money(month.reserved)} reserved` : ''}; ${cap}; cloud share budget ${Math.round(this.config.settings.policy.cloudShare * 100)}%.`;
+    const whose = gateway
+      ? `The team's month through the gateway ${gateway} (${month.month})`
+      : `This month (${month.month})`;
+    return `${whose}: ${money(month.spent)} spent${month.reserved ? `, ${money(month.reserved)} reserved` : ''}; ${cap}; cloud share budget ${Math.round(policy.view().config.cloudShare * 100)}%.`;
   }
 
   private hide(): void {

@@ -14,6 +14,7 @@ import {
   writeGatewayConfig,
   type InProcessGateway,
 } from '../../support/gateway';
+import { runCommand } from '../../support/runCommand';
 import type { TestServer } from '../../support/server';
 
 /**
@@ -93,6 +94,29 @@ describe('gateway: OpenAI Images API on one machine', function () {
     assert.equal(ledger.spent, 0.2);
     assert.equal(ledger.left, 0);
     assert.equal(ledger.reservations.length, 0);
+  });
+
+  it('answers GET /v1/ledger in exactly the shape `routet2i ledger --json` prints for the same ledger', async () => {
+    // The month above holds five settled cloud calls: the gateway and the CLI read the same file.
+    const served = (await get(`${gw.url}/v1/ledger`)).body;
+    const printed = await runCommand(['ledger', '--config', 'routet2i.config.json', '--json'], { cwd: dir });
+    assert.equal(printed.code, 0, printed.stderr);
+    // The gateway adds the caller's key (its own month); everything else is the same object, key for key.
+    assert.equal(served.key.key, 'team');
+    delete served.key;
+    assert.deepEqual(served, JSON.parse(printed.stdout));
+    assert.equal(served.entries.length, 5);
+    assert.deepEqual(Object.keys(served), [
+      'ledger',
+      'month',
+      'spent',
+      'reserved',
+      'cap',
+      'left',
+      'cascade',
+      'entries',
+      'reservations',
+    ]);
   });
 
   it('keeps a key to its own monthly cap', async () => {

@@ -25,7 +25,7 @@ describe('routet2i ledger', () => {
     const r = await runCommand(['ledger', '--config', '../routet2i.config.yaml', '--json'], { cwd: sub });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.equal(out.file, file);
+    assert.equal(out.ledger, file);
     assert.deepEqual([out.spent, out.reserved, out.cap, out.left], [0.035, 0.05, 1, 0.915]);
     assert.deepEqual(
       out.entries.map((e: { note: string; cost: number }) => [e.note, e.cost]),

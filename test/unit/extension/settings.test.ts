@@ -131,6 +131,22 @@ describe('settings', () => {
     });
   });
 
+  it('takes the gateway address from user settings only in Restricted Mode, and refuses one holding a password', () => {
+    const values: Partial<Record<SettingKey, Inspected>> = {
+      'gateway.url': { globalValue: 'https://routet2i.team.example', workspaceValue: 'http://127.0.0.1:9999' },
+    };
+    assert.equal(read(values, false).settings.gateway.url, 'http://127.0.0.1:9999');
+    const restricted = read(values, true);
+    assert.equal(restricted.settings.gateway.url, 'https://routet2i.team.example');
+    assert.deepEqual(restricted.ignored, ['gateway.url']);
+    assert.equal(read({}, false).settings.gateway.url, '');
+    const withPassword = read({ 'gateway.url': { globalValue: 'https://me:hunter22@gw.example' } }, false);
+    assert.equal(withPassword.settings.gateway.url, '');
+    assert.match(withPassword.problems[0]!.message, /routet2i\.gateway\.url.*without a user or password/);
+    assert.ok(!withPassword.problems[0]!.message.includes('hunter22'), 'the value is never repeated');
+    assert.match(read({ 'gateway.url': { globalValue: 'ftp://gw' } }, false).problems[0]!.message, /http\(s\)/);
+  });
+
   it('says which parts a configuration change touches', () => {
     const affects = (keys: string[]) => (k: string) => keys.some((x) => x === k || x.startsWith(`${k}.`));
     assert.deepEqual(changedKeys(affects(['editor.fontSize'])), { any: false, engine: false, keys: [] });
