@@ -44,6 +44,15 @@ async function openWhenIndexed(s: Session, name: string): Promise<void> {
   }
 }
 
+/** Waits for a line of the RouteT2I output channel as VS Code writes it to disk (the Output view may be covered). */
+async function logLine(s: Session, line: RegExp, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!line.test(s.logChannelFile() ?? '')) {
+    if (Date.now() > deadline) throw new Error(`the RouteT2I log has no line matching ${line}`);
+    await s.page.waitForTimeout(200);
+  }
+}
+
 describe('calibration that learns from work', function () {
   const models = useLoopbackModels({
     // The edge renders people badly, everything else as well as the cloud: a pair with something to learn. (Colours the
@@ -110,11 +119,7 @@ describe('calibration that learns from work', function () {
       60_000,
     );
     await compare.getByRole('button', { name: 'Compare' }).click();
-    await s.workbench.outputChannel(
-      'RouteT2I',
-      /Pairs log: 1 measurement of .* from compare \(1 of prompts measured before, averaged in\)/,
-      180_000,
-    );
+    await logLine(s, /Pairs log: 1 measurement of .* from compare \(1 of prompts measured before, averaged in\)/);
     await s.screenshot('compare-on-both');
     const after = readFileSync(logFile, 'utf8')
       .trim()
@@ -132,7 +137,7 @@ describe('calibration that learns from work', function () {
     await s.workbench.openFile('learning.t2i');
     await clickWord(s.page, 'lighthouse');
     await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
-    await s.workbench.outputChannel('RouteT2I', /Pairs log: 1 measurement of .* from cascade/, 180_000);
+    await logLine(s, /Pairs log: 1 measurement of .* from cascade/);
     const measurements = (ls: Array<{ count: number }>) => ls.reduce((a, l) => a + l.count, 0);
     const escalated = readFileSync(logFile, 'utf8')
       .trim()
