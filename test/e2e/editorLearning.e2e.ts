@@ -134,6 +134,8 @@ describe('calibration that learns from work', function () {
     await s.workbench.setSetting('routet2i.policy.mode', 'cascade');
     await s.workbench.setSetting('routet2i.policy.cascadeThreshold', 1);
     await s.workbench.setSetting('routet2i.policy.cloudShare', 1);
+    // Compare on Both opened its result beside the prompts: back to one editor of the file.
+    await s.probe.call('executeCommand', { command: 'workbench.action.closeAllGroups', args: [] });
     await s.workbench.openFile('learning.t2i');
     await clickWord(s.page, 'lighthouse');
     await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
