@@ -137,7 +137,8 @@ describe('calibration that learns from work', function () {
     // Compare on Both opened its result beside the prompts: back to one editor of the file.
     await s.probe.call('executeCommand', { command: 'workbench.action.closeAllGroups', args: [] });
     await s.workbench.openFile('learning.t2i');
-    await clickWord(s.page, 'lighthouse');
+    // The second prompt ("portrait of a woman, oil painting"), on screen without scrolling.
+    await clickWord(s.page, 'painting');
     await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
     await logLine(s, /Pairs log: 1 measurement of .* from cascade/);
     const measurements = (ls: Array<{ count: number }>) => ls.reduce((a, l) => a + l.count, 0);
@@ -147,7 +148,7 @@ describe('calibration that learns from work', function () {
       .map((l) => JSON.parse(l));
     assert.equal(measurements(escalated), measurements(after) + 1);
     assert.ok(
-      escalated.some((l) => l.prompt.startsWith('a lighthouse at dusk') && l.via.includes('cascade')),
+      escalated.some((l) => l.prompt === prompts[1] && l.via.includes('cascade')),
       JSON.stringify(escalated.filter((l) => l.via.includes('cascade'))),
     );
     await s.screenshot('cascade-escalation-measured');
