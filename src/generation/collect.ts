@@ -13,6 +13,7 @@ import { BackendError } from '../backends/errors';
 import type { Backend, GenerationRequest, GenerationResult } from '../backends/types';
 import { CancelledError, RouteT2IError, throwIfAborted } from '../router/errors';
 import type { LabelledPair, PromptEntry, Scores, Side } from '../router/types';
+import { modelId } from '../router/learning/modelPair';
 import { PairsLog } from '../router/pairsLog';
 import { FileLock } from './fileLock';
 import type { Ledger } from './ledger';
@@ -312,6 +313,10 @@ async function renderAndScore(
     steps: req.steps,
     ...(images ? { images } : {}),
   };
+  // The pair as configured ("backend:model", as the editor and `route --pair` name the models in use): what a predictor
+  // trained on these pairs records as its pair. `generated` keeps what each server reported, which may name the same
+  // model otherwise (a checkpoint file name, a dated snapshot) and so must not decide "calibrated".
+  pair.models = { edge: modelId(o.edge.name, o.edge.model), cloud: modelId(o.cloud.name, o.cloud.model) };
   pair.scoredWith = o.scorerModel;
   pair.at = new Date().toISOString();
   return pair;

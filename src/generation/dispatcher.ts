@@ -39,7 +39,10 @@ export interface DispatchItem {
   request: GenerationRequest;
   /** The predictor's output for the prompt; needed by predict and hybrid, and by cascade's default bar. */
   prediction?: Prediction;
-  /** A side the user chose for this prompt (a `# route:` line): the policy does not decide it, the ledger still caps it. */
+  /**
+   * A side the user chose for this prompt (a `# route:` line): the policy does not decide it, the ledger still caps it,
+   * and it renders there or nowhere (no fallback to the other side).
+   */
   force?: { side: Side; why: string };
   /** A backend this prompt's file names (front matter `backend:`) in place of the run's one on that side. */
   backends?: { edge?: Backend; cloud?: Backend };
@@ -254,7 +257,9 @@ export class Dispatcher {
       cost: 0,
     };
     const emit = options.onEvent ?? (() => undefined);
-    const fb = this.config.fallback;
+    // A prompt the user sent to one side (a `# route:` line, Generate on Edge/Cloud) goes there or nowhere: no fallback,
+    // and no edge render when the cap stops its cloud call. The other side may still be set, for the plan's words.
+    const fb = item.force ? 'none' : this.config.fallback;
     const sides = this.sides(item);
     try {
       if (entry.action === 'cloud') {
@@ -263,6 +268,11 @@ export class Dispatcher {
           out.route = 'cloud';
         } catch (e) {
           if (e instanceof MoneyCap) {
+            if (item.force)
+              throw new RouteT2IError(
+                'money-cap',
+                `${item.force.why} asks for the cloud, but the monthly money cap is reached`,
+              );
             if (!sides.edge)
               throw new RouteT2IError(
                 'money-cap',

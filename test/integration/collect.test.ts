@@ -289,6 +289,72 @@ describe('routet2i collect', function () {
     assert.match(bad.stderr, /prompts\.txt: the config must be an object of settings/);
   });
 
+  it('--select K renders only the K prompts that teach most: one of each kind first, the same K on every run', async () => {
+    // Four kinds of prompt, three near-copies of each: the K = 4 that teach most cover the four kinds.
+    const kinds = [
+      ['a red cat on a sofa', 'a red cat on a couch', 'a red cat on a chair'],
+      [
+        'a wooden sign that says "OPEN ALL NIGHT", neon',
+        'a wooden sign that says "CLOSED FOR LUNCH", neon',
+        'a wooden sign that says "FRESH BREAD DAILY", neon',
+      ],
+      [
+        'three apples and five oranges in two bowls',
+        'four apples and six oranges in two bowls',
+        'seven apples and two oranges in three bowls',
+      ],
+      [
+        'portrait of an old fisherman with a weathered face, oil painting',
+        'portrait of an old farmer with a weathered face, oil painting',
+        'portrait of an old sailor with a weathered face, oil painting',
+      ],
+    ];
+    const prompts = kinds.flat();
+    fs.writeFileSync(path.join(work, 'prompts.txt'), prompts.join('\n') + '\n');
+    const kindOf = (prompt: string) => kinds.findIndex((k) => k.includes(prompt));
+    const r = await runCommand(args('pairs.jsonl', '--select', '4', '--json', '--size', '512x512'), { cwd: work, env });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { selected: string[]; written: number };
+    assert.equal(out.selected.length, 4);
+    assert.equal(out.written, 4);
+    const chosen = out.selected.map((id) => prompts[Number(id.slice(1)) - 1]!);
+    assert.deepEqual(new Set(chosen.map(kindOf)), new Set([0, 1, 2, 3]), `one of each kind: ${chosen.join(' | ')}`);
+    // Only those were rendered (both sides) and labelled, most informative first.
+    assert.deepEqual(
+      edge.received.map((b) => b.prompt),
+      chosen,
+    );
+    assert.deepEqual(
+      cloud.received.map((b) => b.prompt),
+      chosen,
+    );
+    assert.deepEqual(
+      readPairs(path.join(work, 'pairs.jsonl')).map((p) => p.id),
+      out.selected,
+    );
+
+    // Deterministic: a second run picks the same four, finds them collected and renders nothing.
+    const again = await runCommand(args('pairs.jsonl', '--select', '4'), { cwd: work, env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`Selected 4 of 12 prompts that teach most .*: ${out.selected.join(', ')}`));
+    assert.match(again.stderr, /4 were there already/);
+    assert.equal(edge.received.length, 4);
+    // More than the file holds: every prompt, each once.
+    const all = await runCommand(args('all.jsonl', '--select', '50', '--json'), { cwd: work, env });
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(new Set((JSON.parse(all.stdout) as { selected: string[] }).selected).size, 12);
+    // --model guides --select only; a bad K is a usage error.
+    for (const bad of [
+      ['--model', 'default'],
+      ['--select', '0'],
+      ['--select', 'many'],
+    ]) {
+      const u = await runCommand(args('x.jsonl', ...bad), { cwd: work, env });
+      assert.equal(u.code, 2, `${bad.join(' ')}: ${u.stderr}`);
+      assert.doesNotMatch(u.stderr, /internal error|\n\s+at /);
+    }
+  });
+
   it('answers bad usage with exit 2 and bad settings with a one-line error', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['collect', '--prompts', 'prompts.txt', '--edge', 'comfyui', '--out', 'x.jsonl'], 2, /--cloud is required/],

@@ -12,6 +12,8 @@ import { CLIP_FLAGS, CLIP_HELP, clipOptions, readMetricsFile } from '../clipOpti
 import { collectPairs, type CollectEvent } from '../../generation/collect';
 import { writeLine, type CliIO, type Command } from '../io';
 import { money } from '../format';
+import { chooseToLabel } from '../../router/learning/labelChoice';
+import { loadPredictorFor } from './route';
 
 const usage = `Usage: routet2i collect --prompts FILE --out PAIRS [--edge NAME] [--cloud NAME] [--config FILE] [options]
 
@@ -35,6 +37,10 @@ Options:
   --size WxH            image size (default 1024x1024; a prompt's own settings win)
   --steps N             sampling steps, where the backend takes them
   --seed N              one seed for all prompts (default: a fixed seed per prompt id)
+  --select K            render only the K prompts that teach the router most: diverse (they cover the kinds of
+                        prompt in the file) and uncertain (the predictor is least sure of their route), most
+                        informative first; deterministic, so a second run picks the same K and resumes
+  --model NAME|DIR      the predictor whose features and uncertainty guide --select (default: default)
   --images DIR          also keep the rendered images, as <id>.edge.png / <id>.cloud.png
   --max-cost USD        stop before this run's booked money (failed calls a provider may have charged
                         included) would pass this; the ledger's monthly cap holds as well
@@ -56,6 +62,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     size: { type: 'string' },
     steps: { type: 'string' },
     seed: { type: 'string' },
+    select: { type: 'string' },
+    model: { type: 'string' },
     images: { type: 'string' },
     'max-cost': { type: 'string' },
     metrics: { type: 'string' },
@@ -77,6 +85,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const seed = values.seed === undefined ? undefined : integerOption(values.seed, '--seed', 0, 2 ** 32 - 1, 0);
   const maxCost =
     values['max-cost'] === undefined ? undefined : numberOption(values['max-cost'], '--max-cost', 0, 1e9, 0);
+  const select = values.select === undefined ? undefined : integerOption(values.select, '--select', 1, 1_000_000, 0);
+  if (values.model !== undefined && select === undefined) throw new UsageError('--model only guides --select K');
 
   // Cheap checks first: backend settings and the prompts, before CLIP loads.
   const secrets = envSecrets(io.env);
@@ -89,8 +99,26 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   };
   const edge = backend('edge');
   const cloud = backend('cloud');
-  const { entries } = await readPromptFile(values.prompts!, { cwd: io.cwd, stdin: io.stdin });
-  if (entries.length === 0) throw new RouteT2IError('no-prompts', `${values.prompts} holds no prompts`);
+  const read = await readPromptFile(values.prompts!, { cwd: io.cwd, stdin: io.stdin });
+  if (read.entries.length === 0) throw new RouteT2IError('no-prompts', `${values.prompts} holds no prompts`);
+  let entries = read.entries;
+  let selected: string[] | undefined;
+  if (select !== undefined) {
+    const predictor = await loadPredictorFor(values.model, io);
+    const choice = await chooseToLabel(
+      predictor,
+      entries.map((e) => e.prompt),
+      select,
+      io.signal ? { signal: io.signal } : {},
+    );
+    entries = choice.picked.map((i) => read.entries[i]!);
+    selected = entries.map((e) => e.id);
+    if (!values.json)
+      writeLine(
+        io.stderr,
+        `Selected ${entries.length} of ${read.entries.length} prompts that teach most (diverse, and uncertain under "${predictor.name}": PRS near ${choice.boundary.toFixed(2)}): ${selected.join(', ')}`,
+      );
+  }
   if (file.defaults.negative) for (const e of entries) e.negative ??= file.defaults.negative;
   const metrics = values.metrics ? readMetricsFile(values.metrics, io) : [...DEFAULT_METRICS];
   const out = path.resolve(io.cwd, values.out!);
@@ -128,7 +156,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     });
     shown?.finish();
     if (values.json) {
-      writeLine(io.stdout, JSON.stringify({ out: values.out, ...summary }, null, 2));
+      writeLine(io.stdout, JSON.stringify({ out: values.out, ...(selected ? { selected } : {}), ...summary }, null, 2));
     } else {
       const parts = [
         `wrote ${summary.written} pair${summary.written === 1 ? '' : 's'} to ${values.out} in ${duration(summary.seconds)}`,

@@ -118,7 +118,8 @@ export class Calibration {
     );
     if (go !== 'Calibrate') return;
 
-    const result = await vscode.window.withProgress(
+    const pair = { edge: modelId(edge.name, edge.model), cloud: modelId(cloud.name, cloud.model) };
+    const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'RouteT2I: calibrating', cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
@@ -138,6 +139,7 @@ export class Calibration {
           });
           let collected;
           const fresh = new Set<string>();
+          const labels = scorerLabels(scorer.model, metrics);
           try {
             const { ledger } = await Ledger.open({ file: ledgerFile, monthlyCap: settings.policy.monthlyCap });
             collected = await collectPairs({
@@ -161,10 +163,7 @@ export class Calibration {
               },
             });
           } finally {
-            this.learning?.recordCollected(pairsFile, fresh, scorerLabels(scorer.model, metrics), {
-              edge: modelId(edge.name, edge.model),
-              cloud: modelId(cloud.name, cloud.model),
-            });
+            this.learning?.recordCollected(pairsFile, fresh, labels, pair);
             await scorer.dispose();
           }
           this.log.info(
@@ -172,19 +171,43 @@ export class Calibration {
           );
           for (const f of collected.failed) this.log.warn(`Calibration: ${f.id} failed: ${f.message}`);
           if (collected.stopped) this.log.warn(`Calibration stopped collecting: ${collected.stopped}`);
+          // Enough prompts of this pair for the promotion rule's folds: the predictor trained on them is a candidate
+          // like any retrain, and takes over only when it beats the one in use by the margin (one rule, one order).
+          if (this.learning?.canCompare(pair, labels)) {
+            progress.report({ message: 'training a predictor and comparing it with the one in use…' });
+            const decided = await this.learning.retrainNow(pair, labels);
+            if (!decided)
+              throw new RouteT2IError('train-failed', 'the retrain after calibration failed (see the RouteT2I log)');
+            return { compared: decided };
+          }
           progress.report({ message: 'training the predictor…' });
           const request: TrainRequest = { pairsFile, outDir: modelDir, name, metrics, folds: 5 };
-          return await this.train(request, abort.signal, (p) => {
+          const trained = await this.train(request, abort.signal, (p) => {
             if (p.phase === 'fold') progress.report({ message: `cross-validating, fold ${p.fold} of ${p.of}…` });
             else if (p.phase === 'epoch' && p.epoch % 10 === 0)
               progress.report({ message: `training, epoch ${p.epoch} (loss ${fixed(p.loss, 4)})…` });
           });
+          // Too few prompts to compare on folds: the user asked for it, so it is used, and it counts as the retrain of
+          // these measurements (no background retrain then races it with a predictor trained on the same pairs).
+          this.learning?.markTrained(pair, labels);
+          return { trained };
         } finally {
           sub.dispose();
           void this.policy.refresh();
         }
       },
     );
+    if (outcome.compared) {
+      // The retrain said so already when it switched; when it kept the predictor in use, say why here.
+      if (!outcome.compared.promote) {
+        this.log.info(`Calibration: ${outcome.compared.reason}`);
+        void vscode.window.showInformationMessage(
+          `RouteT2I: calibration measured your prompts; ${outcome.compared.reason}.`,
+        );
+      }
+      return;
+    }
+    const result = outcome.trained!;
     const relative = path.relative(folder.uri.fsPath, result.outDir).split(path.sep).join('/');
     await config.update('model.path', relative, 'workspace');
     const figures = result.apgr

@@ -75,8 +75,12 @@ export class WorkLearning implements vscode.Disposable {
     return checkPromotionRule({ ...DEFAULT_PROMOTION, every: s.retrainEvery, margin: s.switchMargin });
   }
 
-  /** Adds measurements (each of one prompt on both sides) and starts a retrain when one is due. */
-  record(measurements: readonly Measurement[]): void {
+  /**
+   * Adds measurements (each of one prompt on both sides) and starts a retrain when one is due. Calibration passes
+   * `retrain: false`: it decides itself, through the same rule, once its run is over (`retrainNow`), so two predictors
+   * trained on the same pairs never race to switch the workspace.
+   */
+  record(measurements: readonly Measurement[], options: { retrain?: boolean } = {}): void {
     const folder = this.folder;
     if (!folder || measurements.length === 0 || this.config.restricted) return;
     try {
@@ -88,7 +92,7 @@ export class WorkLearning implements vscode.Disposable {
       this.log.info(
         `Pairs log: ${measurements.length} measurement${measurements.length === 1 ? '' : 's'} of ${modelPairKey(first.models)} from ${first.via} (${again} of prompts measured before, averaged in); ${total} in all (${WORK_PAIRS})`,
       );
-      this.maybeRetrain(first.models, first.labels, total);
+      if (options.retrain !== false) this.maybeRetrain(first.models, first.labels, total);
     } catch (error) {
       this.log.error(`Pairs log: ${(error as Error).message}`);
     }
@@ -114,7 +118,49 @@ export class WorkLearning implements vscode.Disposable {
         labels,
         via: 'calibration' as const,
       })),
+      { retrain: false },
     );
+  }
+
+  /** Distinct prompts of this pair and label source in the log, and the measurements behind them. */
+  counts(models: ModelPair, labels: LabelSource): { prompts: number; measurements: number } {
+    const folder = this.folder;
+    if (!folder) return { prompts: 0, measurements: 0 };
+    const log = WorkPairsLog.open(path.join(folder, WORK_PAIRS));
+    return { prompts: log.select(models, labels).length, measurements: log.measurements(models, labels) };
+  }
+
+  /** Whether the log holds enough prompts of this pair for the promotion rule's folds. */
+  canCompare(models: ModelPair, labels: LabelSource): boolean {
+    const rule = this.rule();
+    return this.counts(models, labels).prompts >= rule.folds * MIN_PAIRS_PER_FOLD;
+  }
+
+  /**
+   * Calibration's decision, by the rule every retrain follows: waits for a retrain in flight, then trains a candidate
+   * on the log's pairs of this model pair and switches only when it beats the predictor in use by the margin. Counts as
+   * the retrain of every measurement so far.
+   */
+  async retrainNow(models: ModelPair, labels: LabelSource): Promise<LearningEvents['decided'] | undefined> {
+    const folder = this.folder;
+    if (!folder) return undefined;
+    while (this.running) await this.running.catch(() => undefined);
+    const { measurements } = this.counts(models, labels);
+    const before = this.last;
+    const started = this.startRetrain(folder, models, labels, measurements, 'calibration');
+    if (!started) return undefined;
+    await started;
+    // Unchanged when the retrain failed (the log says why).
+    return this.last !== before ? this.last : undefined;
+  }
+
+  /** A predictor was trained on every measurement of this pair so far (calibration on a few prompts): none is due. */
+  markTrained(models: ModelPair, labels: LabelSource): void {
+    const folder = this.folder;
+    if (!folder) return;
+    const state = this.readState(folder);
+    state[`${modelPairKey(models)} ${labelSourceKey(labels)}`] = this.counts(models, labels).measurements;
+    this.writeState(folder, state);
   }
 
   /** A measurement of both sides (cascade escalation, Compare on Both). */
@@ -152,16 +198,30 @@ export class WorkLearning implements vscode.Disposable {
     const folder = this.folder;
     if (!folder || this.running) return;
     const rule = this.rule();
+    const state = this.readState(folder);
+    if (!retrainDue(total, state[`${modelPairKey(models)} ${labelSourceKey(labels)}`] ?? 0, rule)) return;
+    // The retrain logs its own failures: nothing to catch here.
+    void this.startRetrain(folder, models, labels, total, 'due');
+  }
+
+  /** Starts a retrain and compare (undefined when the pair has too few prompts for the folds). */
+  private startRetrain(
+    folder: string,
+    models: ModelPair,
+    labels: LabelSource,
+    total: number,
+    why: 'due' | 'calibration',
+  ): Promise<void> | undefined {
+    const rule = this.rule();
     const key = `${modelPairKey(models)} ${labelSourceKey(labels)}`;
     const state = this.readState(folder);
-    if (!retrainDue(total, state[key] ?? 0, rule)) return;
     const log = WorkPairsLog.open(path.join(folder, WORK_PAIRS));
     const prompts = log.select(models, labels).length;
     if (prompts < rule.folds * MIN_PAIRS_PER_FOLD) {
       this.log.info(
         `Learning: ${total} measurements of ${modelPairKey(models)}, but only ${prompts} distinct prompts; a retrain waits for ${rule.folds * MIN_PAIRS_PER_FOLD}`,
       );
-      return;
+      return undefined;
     }
     state[key] = total;
     this.writeState(folder, state);
@@ -184,16 +244,35 @@ export class WorkLearning implements vscode.Disposable {
       rule,
     };
     this.log.info(
-      `Learning: ${total} measurements of ${modelPairKey(models)} (${rule.every} new since the last retrain): retraining in the background and comparing with the predictor in use on ${rule.folds} folds (seed ${rule.seed})`,
+      `Learning: ${total} measurements of ${modelPairKey(models)} (${why === 'due' ? `${rule.every} new since the last retrain` : 'a calibration run'}): retraining in the background and comparing with the predictor in use on ${rule.folds} folds (seed ${rule.seed})`,
     );
-    this.running = this.retrain(request, folder).finally(() => (this.running = undefined));
+    const running = this.retrain(request, folder, total).finally(() => {
+      this.running = undefined;
+      // Measurements that came in while it ran may have made the next one due.
+      try {
+        const now = this.counts(models, labels).measurements;
+        if (now > total) this.maybeRetrain(models, labels, now);
+      } catch (error) {
+        this.log.error(`Pairs log: ${(error as Error).message}`);
+      }
+    });
+    this.running = running;
+    return running;
   }
 
-  private async retrain(request: RetrainRequest, folder: string): Promise<void> {
+  private async retrain(request: RetrainRequest, folder: string, total: number): Promise<void> {
     let result: RetrainResult;
     try {
       result = await runWorker(this.workerFile, request);
     } catch (error) {
+      if (error instanceof RouteT2IError && error.code === 'no-gap') {
+        // Nothing to route on this pair's labels yet: a decision (keep), not a failure.
+        const reason = `the predictor in use stays: ${error.message}`;
+        this.log.info(`Learning: ${reason}`);
+        this.last = { promote: false, reason, measurements: total };
+        this.emitter.fire(this.last);
+        return;
+      }
       this.log.error(`Learning: the retrain failed: ${(error as Error).message}`);
       return;
     }

@@ -75,6 +75,8 @@ export async function retrainAndCompare(
   });
   const evaluation = {
     n: decision.n,
+    // The model card names the metrics the figures were computed on.
+    metrics: data.metrics.map((m) => m.id),
     promotion: { rule: decision.rule, candidate: decision.candidate, current: decision.current, gain: decision.gain },
   };
   const { format: _f, version: _v, weights: _w, ...rest } = { ...predictor.file, evaluation };

@@ -16,8 +16,8 @@ import { SELECTOR } from '../language/providers';
 // Only the configured model names are read here; nothing is sent, so no key is needed.
 const NO_SECRETS: SecretSource = { get: () => undefined };
 
-/** The pair in use ("backend:model" per side), where both sides are configured and build. */
-function pairInUse(config: Config): { edge?: string; cloud?: string } {
+/** The pair in use ("backend:model" per side, as configured), where both sides are configured and build. */
+export function pairInUse(config: Config): { edge?: string; cloud?: string } {
   const side = (s: 'edge' | 'cloud'): string | undefined => {
     try {
       const b = buildBackend(config.settings, s, NO_SECRETS);

@@ -207,8 +207,10 @@ export class Generator implements vscode.Disposable {
             const dispatcher = new Dispatcher({
               mode,
               policy,
-              edge: side === 'cloud' ? undefined : edge,
-              cloud: side === 'edge' ? undefined : cloud,
+              // Both sides, so a forced prompt's plan says what the policy alone would do with the backends that are
+              // set (as its verdict does); the dispatcher renders a forced prompt on its side or nowhere.
+              edge,
+              cloud,
               ledger,
               scorer: scorer?.scorer,
               normalisation: engine.predictor.normalisation,
@@ -219,7 +221,8 @@ export class Generator implements vscode.Disposable {
             });
             let alpha = 0;
             await dispatcher.run(
-              // A prompt sent to one side goes there or nowhere: forced, with only that side's file backend.
+              // A prompt sent to one side goes there or nowhere: forced (the dispatcher's rule), with only that side's
+              // file backend.
               group.map((g) =>
                 side
                   ? {

@@ -15,7 +15,14 @@ export const PARETO_SHORT: Record<ParetoRelation, string> = {
 
 /** "edge 0.62 · cloud 0.74 · cloud better, PRS 0.31 → cloud" (and "· cut at 2,000 characters" for a cut prompt) */
 export function lensTitle(v: Verdict, truncated?: Truncation): string {
-  const route = v.override ? `${v.route} (set in file)` : v.cascade ? 'edge, cloud if short' : v.route;
+  // A `# route:` line to a side without a backend: Generate refuses it, so the lens says that rather than a route.
+  const route = v.refused
+    ? `${v.route} (set in file, but no ${v.route} backend)`
+    : v.override
+      ? `${v.route} (set in file)`
+      : v.cascade
+        ? 'edge, cloud if short'
+        : v.route;
   const cut = truncated ? ` · ${cutNote(truncated)}` : '';
   return `edge ${fixed(v.edge)} · cloud ${fixed(v.cloud)} · ${PARETO_SHORT[v.pareto]}, PRS ${fixed(v.prs)} → ${route}${cut}`;
 }

@@ -97,8 +97,17 @@ export async function startCore(ctx: CoreDeps): Promise<Core> {
       });
   };
   const services = own(
-    new CoreServices(documents, predictors, metric, policy, config, redraw, generator, openImage, () =>
-      calibration.run(),
+    new CoreServices(
+      documents,
+      predictors,
+      metric,
+      policy,
+      config,
+      redraw,
+      generator,
+      openImage,
+      () => calibration.run(),
+      () => uncalibrated.useCascadeMode(),
     ),
   );
   let lastGenerated: Generated[] = [];

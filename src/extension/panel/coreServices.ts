@@ -12,6 +12,8 @@ import { KeyedDebouncer } from '../lifecycle/debounce';
 import type { Generator } from '../generate/generation';
 import { readGallery } from './records';
 import type { ActivePromptState, BudgetState, CalibrationState, GalleryItem, PanelServices } from './services';
+import { pairInUse } from '../calibrate/uncalibrated';
+import { pairState } from './pairState';
 
 export class CoreServices implements PanelServices, vscode.Disposable {
   private readonly activeEmitter = new vscode.EventEmitter<ActivePromptState | undefined>();
@@ -41,6 +43,7 @@ export class CoreServices implements PanelServices, vscode.Disposable {
     generator: Generator,
     private readonly openImageCommand: (image: string, sidecar?: string) => Promise<void>,
     private readonly calibrate: () => Promise<void>,
+    private readonly cascadeMode: () => Promise<void>,
   ) {
     const schedule = () => this.later.schedule('active');
     this.disposables.push(
@@ -151,11 +154,17 @@ export class CoreServices implements PanelServices, vscode.Disposable {
         ? { evaluation: { n: evaluation.n, routers: evaluation.routers } }
         : {}),
       ...(Array.isArray(evaluation?.curve) ? { curve: evaluation.curve } : {}),
+      pair: pairState(file, engine.name, pairInUse(this.config)),
+      mode: this.config.settings.policy.mode,
     };
   }
 
   startCalibration(): Promise<void> {
     return this.calibrate();
+  }
+
+  useCascadeMode(): Promise<void> {
+    return this.cascadeMode();
   }
 
   openImage(image: string, sidecar?: string): Promise<void> {

@@ -167,6 +167,10 @@ export class WebviewBinding implements vscode.Disposable {
       this.ctx.calibration.start();
       return null;
     },
+    useCascadeMode: async () => {
+      await this.ctx.services.useCascadeMode();
+      return null;
+    },
   };
 
   private async receive(message: unknown): Promise<void> {

@@ -64,6 +64,10 @@ export class LazyPanelServices implements PanelServices, vscode.Disposable {
     return (await this.core()).startCalibration();
   }
 
+  async useCascadeMode(): Promise<void> {
+    return (await this.core()).useCascadeMode();
+  }
+
   async openImage(image: string, sidecar?: string): Promise<void> {
     return (await this.core()).openImage(image, sidecar);
   }

@@ -62,6 +62,15 @@ export interface CalibrationState {
   evaluation?: { n: number; routers: Record<string, { apgr: number; cpt50: number; pgr50: number }> };
   /** PGR against cloud share (21 points) for the learned router, when known. */
   curve?: Array<{ share: number; pgr: number }>;
+  /** Whether the predictor was calibrated on the configured pair (`backend:model` per side), and the mode in use. */
+  pair: {
+    calibrated: boolean;
+    /** The product's note where uncalibrated (src/shared/calibration.ts), empty where calibrated. */
+    note: string;
+    trainedOn: { edge: string; cloud: string } | null;
+    inUse: { edge: string | null; cloud: string | null };
+  };
+  mode: 'predict' | 'cascade' | 'hybrid';
 }
 
 export interface PanelServices {
@@ -78,6 +87,8 @@ export interface PanelServices {
   getCalibration(): Promise<CalibrationState>;
   /** Runs "Calibrate on my models" (the command shows its own progress). */
   startCalibration(): Promise<void>;
+  /** Turns cascade mode on for the workspace (the user chose it on an uncalibrated pair). */
+  useCascadeMode(): Promise<void>;
   /** Opens an image (and, with `sidecar`, its sidecar beside it). */
   openImage(image: string, sidecar?: string): Promise<void>;
 }

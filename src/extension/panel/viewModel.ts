@@ -157,5 +157,12 @@ export function calibrationView(state: CalibrationState, running: boolean): Cali
         }
       : {}),
     running,
+    pair: {
+      calibrated: state.pair.calibrated,
+      note: state.pair.note,
+      trainedOn: state.pair.trainedOn ? { ...state.pair.trainedOn } : null,
+      inUse: { ...state.pair.inUse },
+    },
+    mode: state.mode,
   };
 }

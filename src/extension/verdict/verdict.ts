@@ -68,6 +68,8 @@ export interface Verdict {
   override?: Side;
   /** Generate will render on the edge, measure the image, and escalate to the cloud if it falls short. */
   cascade?: boolean;
+  /** Generate will refuse this prompt: its `# route:` line names a side that has no backend (the other side has one). */
+  refused?: boolean;
   /** Why, in words a user reads. */
   why: string;
 }
@@ -85,6 +87,7 @@ export function verdictOf(prediction: Prediction, weights: Scores, policy: Polic
   let route: Side;
   let why: string;
   let cascade = false;
+  let refused = false;
   if (!policy.edgeConfigured && !policy.cloudConfigured) {
     // Nothing can render it yet: say what the policy would choose once backends are set.
     route = override ?? decision.route;
@@ -103,6 +106,7 @@ export function verdictOf(prediction: Prediction, weights: Scores, policy: Polic
       if (!(e instanceof RouteT2IError && force)) throw e;
       // A `# route:` line to a side with no backend: Generate will refuse it, and says why.
       route = force.side;
+      refused = true;
       why = `${force.why}, but no ${force.side} backend is configured`;
     }
   }
@@ -115,6 +119,7 @@ export function verdictOf(prediction: Prediction, weights: Scores, policy: Polic
     route,
     ...(override ? { override } : {}),
     ...(cascade ? { cascade } : {}),
+    ...(refused ? { refused } : {}),
     why,
   };
 }

@@ -120,6 +120,15 @@ export interface CalibrationView {
   curve?: Array<{ share: number; pgr: number }>;
   /** True while a calibration started from the panel runs. */
   running: boolean;
+  /** Calibrated on the configured pair or not ("uncalibrated": `note` says why and what works there). */
+  pair: {
+    calibrated: boolean;
+    note: string;
+    trainedOn: { edge: string; cloud: string } | null;
+    inUse: { edge: string | null; cloud: string | null };
+  };
+  /** The routing mode in use (`routet2i.policy.mode`). */
+  mode: string;
 }
 
 /** What the host knows synchronously: injected into the HTML for the first paint, and answered by `snapshot`. */
@@ -144,6 +153,8 @@ export interface Requests {
   openImage: { params: { id: string }; result: null };
   /** Starts "Calibrate on my models"; answers once it has started (progress shows in VS Code; `calibration` follows). */
   startCalibration: { params: Record<string, never>; result: null };
+  /** Turns cascade mode on (the offer on an uncalibrated pair); `calibration` follows with the new mode. */
+  useCascadeMode: { params: Record<string, never>; result: null };
 }
 
 /** Notifications the host sends. */
@@ -194,6 +205,7 @@ const REQUEST_METHODS: ReadonlySet<string> = new Set<RequestMethod>([
   'setMetric',
   'openImage',
   'startCalibration',
+  'useCascadeMode',
 ]);
 
 const NOTIFICATION_METHODS: ReadonlySet<string> = new Set<NotificationMethod>([

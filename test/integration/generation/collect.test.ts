@@ -8,7 +8,11 @@ import { collectPairs, type CollectOptions } from '../../../src/generation/colle
 import { Ledger } from '../../../src/generation/ledger';
 import type { PromptEntry } from '../../../src/router/types';
 import { RouteT2IError } from '../../../src/router/errors';
+import { startA1111 } from '../../fixtures/servers/a1111';
 import { startOpenAI } from '../../fixtures/servers/openai';
+import { trainFromPairs } from '../../../src/extension/calibrate/calibrationTrain';
+import { calibrationFor, modelId } from '../../../src/router/learning/modelPair';
+import { loadModel } from '../../../src/router/model/format';
 import { fast, testDeps } from '../../support/deps';
 import type { TestServer } from '../../support/server';
 
@@ -142,5 +146,32 @@ describe('collect under the money rule (loopback)', function () {
       pairs.map((p) => [p.id, p.generated.images.edge]),
       ids.map((id) => [id, summary.images![id]!.edge]),
     );
+  });
+
+  it('records the pair as configured, so a predictor calibrated on it is "calibrated" though the server names its model otherwise', async () => {
+    // AUTOMATIC1111 with no checkpoint set renders with whatever is loaded and reports its file name.
+    const a1111 = await startA1111();
+    open.push(a1111.server);
+    const s = await sides();
+    const { deps } = testDeps({ OPENAI_API_KEY: KEY });
+    const edge = createBackend('a1111', fast(a1111.server.url, { side: 'edge' }), deps.secrets, deps);
+    const o = await options({ edge, cloud: s.cloud, entries: entries(['a', 'b', 'c', 'd']) });
+    let n = 0;
+    // Scores that differ by prompt, so there is something to train on.
+    await collectPairs({ ...o, score: async () => ({ definition: 0.2 + 0.1 * (n++ % 5) }) });
+    const pairs = readFileSync(o.out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { models: unknown; generated: { edge: { model: string } } });
+    const configured = { edge: modelId(edge.name, edge.model), cloud: modelId(s.cloud.name, s.cloud.model) };
+    assert.equal(configured.edge, 'a1111:current checkpoint');
+    assert.equal(pairs[0]!.generated.edge.model, 'v1-5-pruned-emaonly', 'what the server reported is kept');
+    for (const p of pairs) assert.deepEqual(p.models, configured);
+    // Calibration trains on exactly this file; the editor compares the predictor's pair with the configured one.
+    const outDir = join(o.out, '..', 'model');
+    await trainFromPairs({ pairsFile: o.out, outDir, name: 'calibrated', folds: 0 });
+    const { file } = await loadModel(outDir);
+    assert.deepEqual(calibrationFor(file, configured), { calibrated: true, pair: configured });
+    assert.equal(calibrationFor(file, { ...configured, edge: 'a1111:sd_xl_base_1.0' }).calibrated, false);
   });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Backend } from '../../../src/backends/types';
 import { Dispatcher } from '../../../src/generation/dispatcher';
+import { lensTitle } from '../../../src/extension/language/texts';
 import { policyView, verdictOf } from '../../../src/extension/verdict/verdict';
 import { validatePolicy, type GenerationMode } from '../../../src/router/policy';
 import type { Prediction, Side } from '../../../src/router/types';
@@ -79,8 +80,11 @@ describe('the verdict is the plan of that one prompt', () => {
               // Generate refuses a `# route:` to a side without a backend; the verdict says so.
               assert.ok(route && !sides[route], (e as Error).message);
               assert.match(verdict.why, new RegExp(`no ${route} backend is configured`));
+              assert.equal(verdict.refused, true);
+              assert.match(lensTitle(verdict), new RegExp(`→ ${route} \\(set in file, but no ${route} backend\\)$`));
               return;
             }
+            assert.equal(verdict.refused, undefined);
             assert.equal(verdict.route, planned.action === 'cascade' ? 'edge' : planned.action);
             assert.equal(verdict.cascade ?? false, planned.action === 'cascade');
             assert.equal(verdict.why, planned.why);

@@ -371,6 +371,37 @@ describe('dispatcher: the cost policy in force', () => {
     assert.match(both[0]!.why, /the edge failed .* so the cloud rendered it/);
   });
 
+  it('a prompt sent to one side renders there or nowhere: no fallback, no edge render at the cap', async () => {
+    const forced = (side: 'edge' | 'cloud', prs: number): DispatchItem => ({
+      ...items([prs])[0]!,
+      force: { side, why: `"# route: ${side}" in the file` },
+    });
+    // The cap stops the forced cloud call: the edge, though set, is not used instead.
+    const edge = new Fake('comfyui', 'edge', 0);
+    const cloud = new Fake('openai', 'cloud', 0.04);
+    const capped = await new Dispatcher(config({ edge, cloud, ledger: await ledger(0.01), fallback: 'both' })).run([
+      forced('cloud', 0.9),
+    ]);
+    assert.equal(capped[0]!.route, undefined);
+    assert.match(
+      capped[0]!.why,
+      /"# route: cloud" in the file asks for the cloud, but the monthly money cap is reached/,
+    );
+    assert.equal(edge.calls.length, 0);
+    // A failing forced edge does not move to the cloud, whatever the fallback setting.
+    const broken = new Fake('comfyui', 'edge', 0, () => {
+      throw new BackendError('unreachable', 'comfyui', 'cannot reach');
+    });
+    const down = await new Dispatcher(config({ edge: broken, cloud, ledger: await ledger(5), fallback: 'both' })).run([
+      forced('edge', 0.1),
+    ]);
+    assert.equal(down[0]!.error!.message, 'comfyui: cannot reach');
+    assert.equal(cloud.calls.length, 0);
+    // With both sides set, the plan's words say what the policy alone would do with them (as the editor's verdict does).
+    assert.match(down[0]!.plan.why, /^"# route: edge" in the file \(the policy alone would say (edge|cloud): /);
+    assert.doesNotMatch(down[0]!.plan.why, /no cloud backend configured/);
+  });
+
   it('cancellation stops the batch with CancelledError after reporting what finished', async () => {
     const ctl = new AbortController();
     const edge = new Fake('comfyui', 'edge', 0, (_r, n) => {

@@ -168,6 +168,7 @@ describe('panel protocol: the host side', () => {
     },
     setMetric: () => null,
     openImage: async () => null,
+    useCascadeMode: async () => null,
     startCalibration: () => null,
   };
 

@@ -1,3 +1,4 @@
+import { pairState } from '../../../src/extension/panel/pairState';
 import assert from 'node:assert/strict';
 import type {
   ActivePromptState,
@@ -149,6 +150,8 @@ describe('panel view models', () => {
         { share: 0.5, pgr: Number.NaN },
         { share: 1, pgr: 1 },
       ],
+      pair: { calibrated: true, note: '', trainedOn: null, inUse: { edge: null, cloud: null } },
+      mode: 'predict',
     };
     const view = calibrationView(state, true);
     assert.deepEqual(view.evaluation, { n: 300, routers: { routet2i: { apgr: 0.54, cpt50: null, pgr50: 0.56 } } });
@@ -160,5 +163,31 @@ describe('panel view models', () => {
     const bare = calibrationView({ ...state, evaluation: undefined, curve: [] }, false);
     assert.equal('evaluation' in bare, false);
     assert.equal('curve' in bare, false);
+  });
+
+  it('says "uncalibrated" with the pair trained on and the pair in use, and the mode', () => {
+    const inUse = { edge: 'a1111:current checkpoint', cloud: 'openai:gpt-image-2.6-flare' };
+    const trainedOn = { edge: 'a1111:sd-turbo', cloud: 'openai:gpt-image-1' };
+    const base: CalibrationState = {
+      modelName: 'mine',
+      modelDir: '/w/.routet2i/models/mine',
+      encoder: 'lexical',
+      metrics: [{ id: 'quality', label: 'Quality' }],
+      data: { source: 'pairs.jsonl', pairs: 30 },
+      pair: pairState({ training: { data: { source: 'x', pairs: 30, pair: trainedOn } } } as never, 'mine', inUse),
+      mode: 'predict',
+    };
+    const view = calibrationView(base, false);
+    assert.equal(view.pair.calibrated, false);
+    assert.match(
+      view.pair.note,
+      /^uncalibrated: routing with "mine", which was trained on a1111:sd-turbo → openai:gpt-image-1, not on a1111:current checkpoint → openai:gpt-image-2\.6-flare; cascade mode .*calibration/,
+    );
+    assert.deepEqual(view.pair.trainedOn, trainedOn);
+    assert.deepEqual(view.pair.inUse, inUse);
+    assert.equal(view.mode, 'predict');
+    // The configured pair is the one a calibration records: the same names, calibrated.
+    const same = pairState({ training: { data: { source: 'x', pairs: 30, pair: inUse } } } as never, 'mine', inUse);
+    assert.deepEqual(same, { calibrated: true, note: '', trainedOn: inUse, inUse });
   });
 });
