@@ -2,8 +2,8 @@
 // pairs log; with enough prompts for the promotion rule's folds, the predictor trained on them is a candidate like any
 // background retrain: compared with the predictor in use on the same folds, and since it routes this pair better by the
 // margin, it takes over by itself and the editor says so (one rule, one order: no second predictor trained on the same
-// pairs races it). Compare on Both then renders one of those prompts on both sides with one seed, and a cascade that
-// escalates measures another again: their lines in the log gain a measurement instead of a duplicate.
+// pairs races it). A cascade that escalates measured one prompt before, and Compare on Both renders another on both
+// sides with one seed afterwards: their lines in the log gain a measurement instead of a duplicate.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,15 +54,18 @@ async function logLine(s: Session, line: RegExp, timeoutMs = 180_000): Promise<v
 }
 
 describe('calibration that learns from work', function () {
+  // While the cascade step runs, the edge renders the green that the test's tiny CLIP finds unaligned with a portrait
+  // prompt (alignment 0), so the measured edge image falls short of any threshold and the cascade escalates.
+  let cascadeStep = false;
   const models = useLoopbackModels({
     // The edge renders people badly, everything else as well as the cloud: a pair with something to learn. (Colours the
     // test's tiny CLIP scores far apart: about 0.28 for the red, 0.66 for the green on the mean of the metrics.)
-    edge: (p) => (/portrait|woman|hands|man|child/.test(p) ? [200, 30, 30] : [30, 200, 30]),
+    edge: (p) => (!cascadeStep && /portrait|woman|hands|man|child/.test(p) ? [200, 30, 30] : [30, 200, 30]),
     cloud: () => [30, 200, 30],
   });
   const session = useSession({ label: 'editor-learning', workspace: join(WORKSPACES, 'learning'), examples: false });
 
-  it('grows the pairs log from calibration and Compare on Both, and a better predictor takes over by itself', async function () {
+  it('grows the pairs log from a cascade escalation, calibration and Compare on Both, and a better predictor takes over by itself', async function () {
     this.timeout(600_000);
     const s = session();
     // test/e2e/workspaces/learning/learning.t2i holds exactly these prompts.
@@ -71,6 +74,35 @@ describe('calibration that learns from work', function () {
     await s.probe.waitReady();
     await configureLoopbackModels(s, models());
     await s.workbench.setSetting('routet2i.learning.retrainEvery', prompts.length);
+
+    const logFile = join(s.server.workspace, '.routet2i', 'pairs.jsonl');
+    const readLog = () =>
+      readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+
+    // A cascade that escalates measures both sides: the prompt's first measurement enters the log. The second prompt
+    // ("portrait of a woman, oil painting"), on screen without scrolling.
+    await s.workbench.setSetting('routet2i.policy.mode', 'cascade');
+    await s.workbench.setSetting('routet2i.policy.cascadeThreshold', 1);
+    await s.workbench.setSetting('routet2i.policy.cloudShare', 1);
+    cascadeStep = true;
+    await clickWord(s.page, 'painting');
+    await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
+    await logLine(s, /Pairs log: 1 measurement of .* from cascade/);
+    cascadeStep = false;
+    const escalated = readLog();
+    assert.equal(escalated.length, 1, JSON.stringify(escalated));
+    assert.equal(escalated[0].prompt, prompts[1]);
+    assert.deepEqual(escalated[0].via, ['cascade']);
+    await s.screenshot('cascade-escalation-measured');
+    await s.workbench.setSetting('routet2i.policy.mode', 'predict');
+    await s.workbench.setSetting('routet2i.policy.cloudShare', 0.3);
+    await s.probe.call('executeCommand', { command: 'workbench.action.closeAllGroups', args: [] });
+    await s.workbench.openFile('learning.t2i');
+    // Back to the first prompt (the editor restores the cursor where the cascade left it), for Compare on Both below.
+    await s.page.keyboard.press('Control+Home');
 
     await s.workbench.runCommand('RouteT2I: Calibrate on My Models…');
     const dialog = await s.workbench.waitForDialog(
@@ -84,17 +116,20 @@ describe('calibration that learns from work', function () {
     );
     await s.screenshot('learning-switched');
 
-    const logFile = join(s.server.workspace, '.routet2i', 'pairs.jsonl');
-    const lines = readFileSync(logFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    // Calibration measured every prompt once. The cascade's measurement keeps its own line: it was scored on the shipped
+    // predictor's metrics, calibration on its own, and labels from different scorers are never mixed.
+    const all = readLog();
+    assert.equal(all.length, prompts.length + 1);
+    const lines = all.filter((l) => l.via.includes('calibration'));
+    const cascaded = all.find((l) => l.via.includes('cascade'));
+    assert.equal(cascaded?.prompt, prompts[1]);
+    assert.notDeepEqual(cascaded.labels, lines[0].labels);
     assert.equal(lines.length, prompts.length);
     assert.ok(
       lines.every(
         (l) =>
           l.count === 1 &&
-          l.via[0] === 'calibration' &&
+          l.via.length === 1 &&
           l.models.edge.startsWith('openai-compatible:') &&
           l.models.cloud === 'openai:gpt-image-2.6-flare' &&
           l.labels.kind === 'scorer',
@@ -121,36 +156,10 @@ describe('calibration that learns from work', function () {
     await compare.getByRole('button', { name: 'Compare' }).click();
     await logLine(s, /Pairs log: 1 measurement of .* from compare \(1 of prompts measured before, averaged in\)/);
     await s.screenshot('compare-on-both');
-    const after = readFileSync(logFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.equal(after.length, prompts.length);
+    const after = readLog();
+    assert.equal(after.length, prompts.length + 1);
     const first = after.find((l) => l.prompt === prompts[0]);
     assert.equal(first.count, 2);
     assert.deepEqual(first.via, ['calibration', 'compare']);
-
-    // A cascade that escalates measured both sides too: the prompt's measurement joins the log.
-    await s.workbench.setSetting('routet2i.policy.mode', 'cascade');
-    await s.workbench.setSetting('routet2i.policy.cascadeThreshold', 1);
-    await s.workbench.setSetting('routet2i.policy.cloudShare', 1);
-    // Compare on Both opened its result beside the prompts: back to one editor of the file.
-    await s.probe.call('executeCommand', { command: 'workbench.action.closeAllGroups', args: [] });
-    await s.workbench.openFile('learning.t2i');
-    // The second prompt ("portrait of a woman, oil painting"), on screen without scrolling.
-    await clickWord(s.page, 'painting');
-    await s.workbench.runCommand('RouteT2I: Generate Prompt at Cursor');
-    await logLine(s, /Pairs log: 1 measurement of .* from cascade/);
-    const measurements = (ls: Array<{ count: number }>) => ls.reduce((a, l) => a + l.count, 0);
-    const escalated = readFileSync(logFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.equal(measurements(escalated), measurements(after) + 1);
-    assert.ok(
-      escalated.some((l) => l.prompt === prompts[1] && l.via.includes('cascade')),
-      JSON.stringify(escalated.filter((l) => l.via.includes('cascade'))),
-    );
-    await s.screenshot('cascade-escalation-measured');
   });
 });
