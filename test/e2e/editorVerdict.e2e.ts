@@ -45,9 +45,8 @@ async function verdictLenses(page: Page): Promise<Lens[]> {
 /** Waits until prompt `index`'s verdict lens matches `title`. */
 async function lensOf(page: Page, index: number, title: RegExp, timeoutMs = 20_000): Promise<Lens> {
   const deadline = Date.now() + timeoutMs;
-  let shown: Lens[] = [];
   for (;;) {
-    shown = await verdictLenses(page);
+    const shown = await verdictLenses(page);
     const lens = shown.length === PROMPTS.length ? shown[index] : undefined;
     if (lens && title.test(lens.title)) return lens;
     if (Date.now() > deadline)
