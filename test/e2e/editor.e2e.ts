@@ -203,11 +203,19 @@ describe('the editor on a prompt file', function () {
     await s.workbench.setSetting('routet2i.backends.edge', 'a1111');
     await s.workbench.setSetting('routet2i.backends.settings', { a1111: { url: edge.server.url } });
     await s.workbench.setSetting('routet2i.policy.cloudShare', 0);
-    // The CodeLens "Generate" above the first prompt.
-    await s.page
+    // The CodeLens "Generate" above the first prompt. The settings just changed, so the lenses are being drawn again
+    // and a click can land on a lens that is replaced under it (seen once in five runs): click again until the
+    // generation has started, as its first log line shows.
+    const generate = s.page
       .locator('.editor-group-container.active .codelens-decoration a', { hasText: /^Generate$/ })
-      .first()
-      .click();
+      .first();
+    for (let attempt = 1; ; attempt++) {
+      await generate.click();
+      const started = Date.now() + 10_000;
+      while (!/p1: planned on the edge/.test(s.logChannelFile() ?? '') && Date.now() < started)
+        await s.page.waitForTimeout(100);
+      if (/p1: planned on the edge/.test(s.logChannelFile() ?? '') || attempt >= 3) break;
+    }
     const toast = await s.workbench.waitForNotification(/RouteT2I: 1 image \(1 edge, 0 cloud\), \$0\.00/, 30_000);
     assert.ok(await toast.isVisible());
     const out = join(s.server.workspace, 'generated');
