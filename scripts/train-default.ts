@@ -290,6 +290,10 @@ async function main(): Promise<void> {
       edge: EDGE_SETTING,
       cloud: CLOUD_SETTING,
       rescaling: 'min–max over the whole table, per metric',
+      // The pair and label source, as every reference predictor records them: the editor compares the pair with the
+      // configured models to say "uncalibrated", and the panel shows it.
+      labels: { kind: 'human', dataset: 'AGIQA-3K' },
+      pair: { edge: EDGE_SETTING, cloud: CLOUD_SETTING },
     },
     selected: best.name,
     selectionScores: scores,

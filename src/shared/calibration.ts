@@ -8,7 +8,13 @@ export const UNCALIBRATED = 'uncalibrated';
 export const UNCALIBRATED_REMEDY =
   'cascade mode measures the edge image and escalates only when it falls short; calibration teaches the router your pair';
 
-/** The note under a route: why the pair is uncalibrated, and what to do. */
+/** Why the pair is uncalibrated and what to do, as a sentence for a place already headed "Uncalibrated" (hover, panel). */
+export function uncalibratedReason(predictor: string, why: string): string {
+  return `Routing with "${predictor}", which ${why.startsWith('it ') ? why.slice(3) : `is not calibrated here (${why})`}; ${UNCALIBRATED_REMEDY}.`;
+}
+
+/** The note under a route: the word, why the pair is uncalibrated, and what to do. */
 export function uncalibratedNote(predictor: string, why: string): string {
-  return `${UNCALIBRATED}: routing with "${predictor}", which ${why.startsWith('it ') ? why.slice(3) : `is not calibrated here (${why})`}; ${UNCALIBRATED_REMEDY}.`;
+  const reason = uncalibratedReason(predictor, why);
+  return `${UNCALIBRATED}: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
 }

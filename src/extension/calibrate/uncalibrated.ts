@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { SecretSource } from '../../backends/types';
 import { calibrationFor, modelId, type Calibration } from '../../router/learning/modelPair';
-import { UNCALIBRATED, UNCALIBRATED_REMEDY, uncalibratedNote } from '../../shared/calibration';
+import { UNCALIBRATED, UNCALIBRATED_REMEDY, uncalibratedNote, uncalibratedReason } from '../../shared/calibration';
 import { COMMANDS } from '../../shared/commands';
 import { buildBackend } from '../policy/policyState';
 import type { PredictorHost } from '../predictor/predictorHost';
@@ -93,7 +93,7 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
     const c = this.current;
     if (!c || c.calibrated || !this.documents.promptAt(doc, position)) return undefined;
     const md = new vscode.MarkdownString(
-      `**${UNCALIBRATED}** — ${uncalibratedNote(this.predictors.engine?.name ?? 'the predictor', c.why).replace(/^uncalibrated: /, '')}\n\n[Use cascade mode](command:routet2i.useCascadeMode) · [Calibrate on my models](command:routet2i.calibrate)`,
+      `**${UNCALIBRATED}** — ${uncalibratedReason(this.predictors.engine?.name ?? 'the predictor', c.why)}\n\n[Use cascade mode](command:routet2i.useCascadeMode) · [Calibrate on my models](command:routet2i.calibrate)`,
     );
     md.isTrusted = { enabledCommands: [COMMANDS.useCascadeMode, COMMANDS.calibrate] };
     return new vscode.Hover(md);

@@ -249,7 +249,8 @@ export class Generator implements vscode.Disposable {
                       labels: scorer!.labels,
                       ...(g.item.request.seed !== undefined ? { seed: g.item.request.seed } : {}),
                     });
-                  if (shown.get(o.id) !== o.plan.action) differ++;
+                  // A side asked for (Generate on Edge/Cloud) is expected to differ from the verdict: not counted.
+                  if (!force && shown.get(o.id) !== o.plan.action) differ++;
                   const p = g.item.prediction;
                   const saved = await this.save(o, g.prompt, outDir, {
                     mode,
@@ -279,7 +280,11 @@ export class Generator implements vscode.Disposable {
     const spent = done.reduce((a, d) => a + d.cost, 0);
     const edgeCount = done.filter((d) => d.route === 'edge').length;
     const batchNote = differ
-      ? `; ${differ} prompt${differ === 1 ? '' : 's'} planned otherwise than ${differ === 1 ? 'its' : 'their'} verdict (a batch is planned together: α over the batch, money across it)`
+      ? `; ${differ} prompt${differ === 1 ? '' : 's'} planned otherwise than ${differ === 1 ? 'its' : 'their'} verdict (${
+          total > 1
+            ? 'a batch is planned together: α over the batch, money across it'
+            : 'the plan reads the ledger and the month at generation time'
+        })`
       : '';
     const summary = `${done.length} image${done.length === 1 ? '' : 's'} (${edgeCount} edge, ${done.length - edgeCount} cloud), ${money(spent)}${failed ? `; ${failed} failed (see the log)` : ''}${batchNote} → ${vscode.workspace.asRelativePath(outDir)}`;
     this.log.info(`Generation finished: ${summary}`);

@@ -2,7 +2,7 @@
 // the CodeLens, hover and status item. Pure: no `vscode`.
 import { calibrationFor } from '../../router/learning/modelPair';
 import type { ModelFile } from '../../router/model/format';
-import { uncalibratedNote } from '../../shared/calibration';
+import { uncalibratedReason } from '../../shared/calibration';
 import type { CalibrationState } from './services';
 
 /** Calibrated on the configured pair (`backend:model` per side) or not, with the note a user reads. */
@@ -14,7 +14,7 @@ export function pairState(
   const c = calibrationFor(file, inUse);
   return {
     calibrated: c.calibrated,
-    note: c.calibrated ? '' : uncalibratedNote(name, c.why),
+    note: c.calibrated ? '' : uncalibratedReason(name, c.why),
     trainedOn: c.pair ?? null,
     inUse: { edge: inUse.edge ?? null, cloud: inUse.cloud ?? null },
   };

@@ -181,7 +181,7 @@ describe('panel view models', () => {
     assert.equal(view.pair.calibrated, false);
     assert.match(
       view.pair.note,
-      /^uncalibrated: routing with "mine", which was trained on a1111:sd-turbo → openai:gpt-image-1, not on a1111:current checkpoint → openai:gpt-image-2\.6-flare; cascade mode .*calibration/,
+      /^Routing with "mine", which was trained on a1111:sd-turbo → openai:gpt-image-1, not on a1111:current checkpoint → openai:gpt-image-2\.6-flare; cascade mode .*calibration/,
     );
     assert.deepEqual(view.pair.trainedOn, trainedOn);
     assert.deepEqual(view.pair.inUse, inUse);
