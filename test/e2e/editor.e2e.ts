@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { startOpenAI } from '../fixtures/servers/openai';
 import type { TestServer } from '../support/server';
 import {
@@ -239,7 +240,12 @@ describe('the editor on a prompt file', function () {
     assert.equal(request?.json.prompt, sidecar.prompt);
     // The image opened beside the prompt file.
     await s.page.locator('.tabs-container .tab', { hasText: png }).first().waitFor({ timeout: 10_000 });
-    await s.page.waitForTimeout(500);
+    // The screenshot shows the image itself: wait until VS Code's image preview (a webview) has decoded it.
+    const shown = Date.now() + 15_000;
+    while (!(await imageDecoded(s.page))) {
+      assert.ok(Date.now() < shown, `the image preview of ${png} never showed its image`);
+      await s.page.waitForTimeout(100);
+    }
     await s.screenshot('generated-image');
     const generated = (await state(s)).generated!;
     assert.equal(generated.length, 1);
@@ -320,4 +326,23 @@ function countBefore(line: string, word: string, character: number): number {
 /** Which on-screen occurrence of `word` the `occurrence`-th one on `line` is (the lines above may hold it too). */
 function occurrenceOnScreen(lines: string[], line: number, word: string, occurrence: number): number {
   return lines.slice(0, line).reduce((n, l) => n + countWord(l, word), 0) + occurrence;
+}
+
+/** Whether a frame of the page (VS Code's image preview is a webview) shows a decoded image. */
+async function imageDecoded(page: Page): Promise<boolean> {
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) continue;
+    const decoded = await frame
+      .evaluate(() => {
+        const img = (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null };
+          }
+        ).document.querySelector('img');
+        return !!img && img.complete && img.naturalWidth > 0;
+      })
+      .catch(() => false);
+    if (decoded) return true;
+  }
+  return false;
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import type { EngineInfo } from '../../src/extension/api';
 import type { HeatStats } from '../../src/extension/heat/heat';
 import type { DiagnosticJson } from './protocol';
 import { startImagesApi, type ImagesApi } from '../support/imagesApi';
@@ -32,18 +33,8 @@ export interface ExtensionState {
     tooltip: string;
     engine: { text: string; detail: string; busy: boolean; severity: string };
   };
-  engine?: {
-    status: string;
-    modelDir: string;
-    name: string | null;
-    metrics: string[];
-    metric: string;
-    message: string | null;
-    cached: number;
-    /** The analysis in progress: prompts waiting for a time slice, and predictions made since the predictor loaded. */
-    queued: number;
-    computed: number;
-  };
+  /** The predictor in use and the analysis progress, as `activate()`'s API answers them. */
+  engine?: EngineInfo;
   settings?: { restricted: boolean; settings: Record<string, Record<string, unknown>> };
   generated?: Array<{ image: string; sidecar: string; route: string; cost: number }>;
 }

@@ -29,21 +29,6 @@ const SCENES = [
 const STYLES = ['photo', 'oil painting'];
 const prompts = [...SUBJECTS, ...SCENES].flatMap((p) => STYLES.map((s) => `${p}, ${s}`));
 
-/**
- * Opens a file of the workspace by Quick Open, asking again while VS Code's file index is still being built on a
- * loaded machine (Quick Open then lists no file, or only its heading).
- */
-async function openWhenIndexed(s: Session, name: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await s.workbench.openFile(name);
-    } catch (error) {
-      if (attempt >= 3 || !/not found in the quick input/.test((error as Error).message)) throw error;
-      await s.page.keyboard.press('Escape');
-    }
-  }
-}
-
 /** Waits for a line of the RouteT2I output channel as VS Code writes it to disk (the Output view may be covered). */
 async function logLine(s: Session, line: RegExp, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -70,7 +55,7 @@ describe('calibration that learns from work', function () {
     const s = session();
     // test/e2e/workspaces/learning/learning.t2i holds exactly these prompts.
     assert.equal(readFileSync(join(s.server.workspace, 'learning.t2i'), 'utf8'), prompts.join('\n\n') + '\n');
-    await openWhenIndexed(s, 'learning.t2i');
+    await s.workbench.openFile('learning.t2i');
     await s.probe.waitReady();
     await configureLoopbackModels(s, models());
     await s.workbench.setSetting('routet2i.learning.retrainEvery', prompts.length);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { clickWord, configureLoopbackModels, useLoopbackModels, WORKSPACES } from './editorHelpers';
-import { useSession, type Session } from './harness/session';
+import { useSession } from './harness/session';
 
 /** The prompts of workspaces/verdict/verdict.t2i, in file order, with a word of each to place the cursor on. */
 const PROMPTS = [
@@ -70,21 +70,6 @@ function sidecars(workspace: string): Set<string> {
 /** Numbers aside (α moves with every prompt generated), the same words: the verdict's reason and the plan's. */
 const words = (why: string): string => why.replace(/\d+(\.\d+)?%?/g, '#');
 
-/**
- * Opens a file of the workspace by Quick Open, asking again while VS Code's file index is still being built on a
- * loaded machine (Quick Open then lists no file, or only its heading).
- */
-async function openWhenIndexed(s: Session, name: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await s.workbench.openFile(name);
-    } catch (error) {
-      if (attempt >= 3 || !/not found in the quick input/.test((error as Error).message)) throw error;
-      await s.page.keyboard.press('Escape');
-    }
-  }
-}
-
 describe("the editor's verdict is what Generate Prompt at Cursor does", function () {
   const models = useLoopbackModels({ edge: () => [90, 80, 70], cloud: () => [180, 170, 160] });
   const session = useSession({ label: 'editor-verdict', workspace: join(WORKSPACES, 'verdict'), examples: false });
@@ -92,7 +77,7 @@ describe("the editor's verdict is what Generate Prompt at Cursor does", function
   it('for an edge backend only, a cloud backend only and both, with and without a "# route:" line', async function () {
     this.timeout(300_000);
     const s = session();
-    await openWhenIndexed(s, 'verdict.t2i');
+    await s.workbench.openFile('verdict.t2i');
     await s.probe.waitReady();
     await configureLoopbackModels(s, models());
     await s.workbench.setSetting('routet2i.policy.mode', 'predict');

@@ -528,9 +528,13 @@ describe('the RouteT2I panel', function () {
         }),
     );
     assert.equal(violation, 'img-src');
-    // And nothing of ours was refused along the way (the refusal above is the only one).
-    await s.page.waitForTimeout(300);
-    const log = readFileSync(join(s.artifactsDir, 'browser-console.log'), 'utf8');
+    // And nothing of ours was refused along the way (the refusal above is the only one). The console keeps its order:
+    // once the browser has logged that refusal, any earlier one is in the log too.
+    const log = await waitFor(
+      () => Promise.resolve(readFileSync(join(s.artifactsDir, 'browser-console.log'), 'utf8')),
+      (text) => /refused\.png.*Content Security Policy/i.test(text),
+      'the browser logging the refused image',
+    );
     const refused = log.split('\n').filter((l) => /Content Security Policy/i.test(l) && !/refused\.png/.test(l));
     assert.deepEqual(refused, []);
   });

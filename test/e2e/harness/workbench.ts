@@ -170,14 +170,24 @@ export class Workbench {
     const parts = relativePath.split('/');
     const name = parts.pop()!;
     const dir = parts.join('/');
-    // The same name may exist in several folders: the row's description is its folder ('' at the top).
-    const row = await this.quickPick(
-      relativePath,
-      (label, description) => label === name && description === dir,
-      `file "${relativePath}"`,
-      timeoutMs,
-    );
-    await row.click();
+    // The same name may exist in several folders: the row's description is its folder ('' at the top). On a loaded
+    // machine VS Code may still be building its file index, and Quick Open then lists no file or only its heading:
+    // ask again (at most three times) rather than fail.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const row = await this.quickPick(
+          relativePath,
+          (label, description) => label === name && description === dir,
+          `file "${relativePath}"`,
+          timeoutMs,
+        );
+        await row.click();
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !/not found in the quick input/.test((error as Error).message)) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: timeoutMs });
     await this.activeEditor().locator('.view-lines').waitFor({ timeout: timeoutMs });
   }
