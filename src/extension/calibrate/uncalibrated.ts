@@ -93,7 +93,7 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
     const c = this.current;
     if (!c || c.calibrated || !this.documents.promptAt(doc, position)) return undefined;
     const md = new vscode.MarkdownString(
-      `**${UNCALIBRATED}** — ${uncalibratedReason(this.predictors.engine?.name ?? 'the predictor', c.why)}\n\n[Use cascade mode](command:routet2i.useCascadeMode) · [Calibrate on my models](command:routet2i.calibrate)`,
+      `**${UNCALIBRATED}** — ${uncalibratedReason(this.predictors.engine?.name ?? 'the predictor', c.why)}\n\n[Use cascade mode](command:${COMMANDS.useCascadeMode}) · [Calibrate on my models](command:${COMMANDS.calibrate})`,
     );
     md.isTrusted = { enabledCommands: [COMMANDS.useCascadeMode, COMMANDS.calibrate] };
     return new vscode.Hover(md);
@@ -113,7 +113,7 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
       'Calibrate on My Models',
     );
     if (picked === 'Use Cascade Mode') await this.useCascadeMode();
-    else if (picked === 'Calibrate on My Models') await vscode.commands.executeCommand('routet2i.calibrate');
+    else if (picked === 'Calibrate on My Models') await vscode.commands.executeCommand(COMMANDS.calibrate);
   }
 
   async useCascadeMode(): Promise<void> {
