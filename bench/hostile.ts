@@ -49,23 +49,24 @@ export async function hostileBench(): Promise<Record<string, unknown>> {
       'neon city street in the rain at night',
       '(vivid:1.2) sunset over a castle, [blurry]',
     ];
-    const file = path.join(dir, 'many.txt');
-    const count = 150_000;
-    writeFileSync(file, Array.from({ length: count }, (_, i) => `${words[i % words.length]} ${i}`).join('\n'));
-    const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [CLI, 'route', file, '--json'], { encoding: 'utf8', maxBuffer: 2 ** 31 - 1 });
-    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-    if (r.status !== 0) throw new Error(`route over ${count} prompts exited ${r.status}: ${r.stderr.slice(0, 400)}`);
-    const routed = (JSON.parse(r.stdout) as { prompts: unknown[] }).prompts.length;
-    process.stderr.write(`bench: route over ${routed} prompts: ${seconds.toFixed(1)} s\n`);
-    return {
-      cases,
-      route150k: {
-        prompts: routed,
-        seconds: Math.round(seconds * 10) / 10,
-        promptsPerSecond: Math.round(routed / seconds),
-      },
-    };
+    // Three sizes, so the figures show the time growing in proportion to the number of prompts.
+    const route: Record<string, { seconds: number; promptsPerSecond: number }> = {};
+    for (const count of [15_000, 50_000, 150_000]) {
+      const file = path.join(dir, `many-${count}.txt`);
+      writeFileSync(file, Array.from({ length: count }, (_, i) => `${words[i % words.length]} ${i}`).join('\n'));
+      const t = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [CLI, 'route', file, '--json'], {
+        encoding: 'utf8',
+        maxBuffer: 2 ** 31 - 1,
+      });
+      const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+      if (r.status !== 0) throw new Error(`route over ${count} prompts exited ${r.status}: ${r.stderr.slice(0, 400)}`);
+      const routed = (JSON.parse(r.stdout) as { prompts: unknown[] }).prompts.length;
+      if (routed !== count) throw new Error(`route over ${count} prompts answered ${routed}`);
+      process.stderr.write(`bench: route over ${routed} prompts: ${seconds.toFixed(1)} s\n`);
+      route[String(count)] = { seconds: Math.round(seconds * 10) / 10, promptsPerSecond: Math.round(routed / seconds) };
+    }
+    return { cases, route };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
