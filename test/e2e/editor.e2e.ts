@@ -10,6 +10,7 @@ import { startOpenAI } from '../fixtures/servers/openai';
 import type { TestServer } from '../support/server';
 import {
   clickWord,
+  codeLenses,
   colouredWords,
   filesContaining,
   heatOf,
@@ -204,9 +205,18 @@ describe('the editor on a prompt file', function () {
     await s.workbench.setSetting('routet2i.backends.edge', 'a1111');
     await s.workbench.setSetting('routet2i.backends.settings', { a1111: { url: edge.server.url } });
     await s.workbench.setSetting('routet2i.policy.cloudShare', 0);
-    // The CodeLens "Generate" above the first prompt. The settings just changed, so the lenses are being drawn again
-    // and a click can land on a lens that is replaced under it (seen once in five runs): click again until the
-    // generation has started, as its first log line shows.
+    // The settings just changed, so the lenses are drawn again: wait until they show the new settings (at a cloud share
+    // of 0 with only an edge backend, every prompt goes to the edge), so the click below meets the new lenses.
+    const redrawn = Date.now() + 20_000;
+    for (;;) {
+      const verdicts = (await codeLenses(s.page)).filter((l) => LENS.test(l));
+      if (verdicts.length === 5 && verdicts.every((l) => /→ edge/.test(l))) break;
+      assert.ok(Date.now() < redrawn, `the lenses never showed the new settings: ${JSON.stringify(verdicts)}`);
+      await s.page.waitForTimeout(100);
+    }
+    // The CodeLens "Generate" above the first prompt. A click can still land on a lens that VS Code replaces under it
+    // (seen once in five runs; VS Code then says "Actual command not found"): click again until the generation has
+    // started, as its first log line shows.
     const generate = s.page
       .locator('.editor-group-container.active .codelens-decoration a', { hasText: /^Generate$/ })
       .first();
