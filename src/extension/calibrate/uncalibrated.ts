@@ -35,8 +35,6 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
   readonly onDidChangeCodeLenses = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [this.item, this.emitter];
   private current: Calibration | undefined;
-  /** What the lenses last said (the calibration, the predictor's name, lenses on or off). */
-  private shown = '';
 
   constructor(
     private readonly documents: AnalysedDocuments,
@@ -73,10 +71,6 @@ export class UncalibratedPair implements vscode.Disposable, vscode.CodeLensProvi
       this.item.detail = uncalibratedNote(engine!.name, c.why);
       this.item.command = { title: 'What works', command: COMMANDS.uncalibratedHelp };
     }
-    // Its lenses ask VS Code again only when what they say changed: every redraw replaces the lens commands on screen.
-    const shown = JSON.stringify([c, engine?.name, this.config.settings.codeLens.enabled]);
-    if (shown === this.shown) return;
-    this.shown = shown;
     this.emitter.fire();
   }
 
